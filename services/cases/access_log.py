@@ -1,0 +1,74 @@
+"""Who looked at which child's record, when and why: every read of a case is logged,
+because these are minors' personal data. Auditors read this log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from .sql import SqlTables
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """One read of one case."""
+
+    at: datetime
+    username: str
+    role: str
+    case_id: str
+    jurisdiction: str
+    purpose: str
+    request_id: str
+
+
+class AccessLog:
+    """The access log, a plain append-only table beside the events."""
+
+    def __init__(self, tables: SqlTables) -> None:
+        self.tables = tables
+        self.name = tables.table("careledger_access_log")
+
+    def create_table(self) -> None:
+        """Creates the table and its indexes if they are missing."""
+        key = "BIGSERIAL PRIMARY KEY" if self.tables.is_postgres else \
+            "INTEGER PRIMARY KEY AUTOINCREMENT"
+        self.tables.execute(
+            f"CREATE TABLE IF NOT EXISTS {self.name} (id {key}, at TEXT NOT NULL, "
+            "username TEXT NOT NULL, role TEXT NOT NULL, case_id TEXT NOT NULL, "
+            "jurisdiction TEXT NOT NULL, purpose TEXT NOT NULL, request_id TEXT NOT NULL)")
+        for column in ("case_id", "username", "at"):
+            self.tables.execute(
+                f"CREATE INDEX IF NOT EXISTS careledger_access_log_{column} "
+                f"ON {self.name} ({column})")
+
+    def record(self, entries: Iterable[AccessEntry]) -> None:
+        """Appends entries in one transaction."""
+        rows = [(e.at.isoformat(), e.username, e.role, e.case_id, e.jurisdiction, e.purpose,
+                 e.request_id) for e in entries]
+        if rows:
+            self.tables.execute(
+                f"INSERT INTO {self.name} (at, username, role, case_id, jurisdiction, purpose, "
+                "request_id) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    def search(self, *, scope: str, case_id: str | None = None, username: str | None = None,
+               since: datetime | None = None, until: datetime | None = None,
+               limit: int = 100, offset: int = 0) -> list[AccessEntry]:
+        """Entries matching every given filter, newest first."""
+        where: list[str] = ["jurisdiction LIKE ?"]
+        params: list[object] = [f"{scope}%"]
+        for column, op, value in (("case_id", "=", case_id), ("username", "=", username),
+                                  ("at", ">=", since and since.isoformat()),
+                                  ("at", "<", until and until.isoformat())):
+            if value is not None:
+                where.append(f"{column} {op} ?")
+                params.append(value)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self.tables.query(
+            f"SELECT at, username, role, case_id, jurisdiction, purpose, request_id "
+            f"FROM {self.name} "
+            f"{clause} ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
+        return [AccessEntry(datetime.fromisoformat(r["at"]), r["username"], r["role"],
+                            r["case_id"], r["jurisdiction"], r["purpose"], r["request_id"])
+                for r in rows]

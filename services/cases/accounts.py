@@ -1,0 +1,167 @@
+"""Users, passwords and bearer tokens.
+
+Passwords are hashed with Argon2id; tokens are signed JWTs (shared/tokens.py) that the
+notify service verifies too. A token stops working when it expires, when it is revoked,
+or when its user is disabled; a user's role and scope are read afresh on every request,
+so a change takes effect at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import cast
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import IntegrityError
+
+from shared.jurisdictions import in_scope, is_scope
+from shared.roles import Capability, Role
+from shared.tokens import InvalidTokenError, IssuedToken, issue_token, verify_token
+
+from .access import Actor, require, require_in_scope
+from .application import Cases
+from .domain import Case
+from .domain.user import User, user_id
+
+
+class AuthenticationError(Exception):
+    """Raised when a login or a token is refused (the reason is never more specific)."""
+
+
+class UserExistsError(Exception):
+    """Raised when registering a username that is taken."""
+
+
+class UnknownUserError(Exception):
+    """Raised when a username names no user."""
+
+
+class InvalidAssigneeError(Exception):
+    """Raised when a case is assigned to someone who is not a child director of its village."""
+
+
+@dataclass(frozen=True)
+class Login:
+    """A successful login: the token and the user it was issued to."""
+
+    issued: IssuedToken
+    user: User
+
+
+# A hash checked against when the username is unknown, so a wrong name and a wrong
+# password take the same time and an attacker cannot tell which usernames exist.
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("careledger-timing-equaliser")
+
+
+class Accounts:
+    """User administration and authentication over the Cases application's log."""
+
+    def __init__(self, cases: Cases, token_secret: str, token_ttl_seconds: int,
+                 hasher: PasswordHasher | None = None) -> None:
+        self.cases = cases
+        self.token_secret = token_secret
+        self.token_ttl_seconds = token_ttl_seconds
+        self.hasher = hasher or _hasher
+
+    def register(self, actor: Actor | None, *, username: str, role: Role, scope: str,
+                 password: str, display_name: str = "") -> User:
+        """Creates a user; `actor` is the admin, or None from the command line."""
+        if actor is not None:
+            require(actor, Capability.MANAGE_USERS)
+            require_in_scope(actor, scope, "scope")
+        if not is_scope(scope):
+            raise ValueError("scope must be a 2, 4, 6, 9 or 12 digit jurisdiction prefix")
+        by = actor.as_event_data() if actor else {"username": "system", "role": "admin",
+                                                  "request_id": "cli"}
+        user = User(username=username, role=str(role), scope=scope,
+                    display_name=display_name or username,
+                    password_hash=self.hasher.hash(password), actor=by)
+        try:
+            self.cases.save(user)
+        except IntegrityError:
+            raise UserExistsError(f"the username {username!r} is taken") from None
+        return user
+
+    def get(self, username: str) -> User:
+        """The user called `username`."""
+        try:
+            return cast(User, self.cases.repository.get(user_id(username)))
+        except AggregateNotFoundError:
+            raise UnknownUserError(f"no user called {username!r}") from None
+
+    def login(self, username: str, password: str) -> Login:
+        """Checks the password and issues a token."""
+        try:
+            user = self.get(username)
+        except UnknownUserError:
+            _verify(self.hasher, _DUMMY_HASH, password)
+            raise AuthenticationError("wrong username or password") from None
+        if not _verify(self.hasher, user.password_hash, password) or user.disabled:
+            raise AuthenticationError("wrong username or password")
+        if self.hasher.check_needs_rehash(user.password_hash):
+            user.rehash_password(self.hasher.hash(password), actor=_self_actor(user))
+            self.cases.save(user)
+        return Login(issue_token(self.token_secret, username, self.token_ttl_seconds), user)
+
+    def authenticate(self, token: str, request_id: str) -> tuple[Actor, str]:
+        """The actor behind a bearer token, and the token's id."""
+        try:
+            claims = verify_token(self.token_secret, token)
+            user = self.get(claims.username)
+        except (InvalidTokenError, UnknownUserError) as error:
+            raise AuthenticationError(str(error)) from None
+        if user.disabled or claims.token_id in user.revoked_token_ids:
+            raise AuthenticationError("the token has been revoked")
+        return Actor(user.username, Role(user.role), user.scope, request_id), claims.token_id
+
+    def revoke(self, actor: Actor, token_id: str) -> None:
+        """Revokes the caller's own token (logout)."""
+        user = self.get(actor.username)
+        user.revoke_token(token_id, actor=actor.as_event_data())
+        self.cases.save(user)
+
+    def check_assignee(self, assignee: str, case: Case) -> None:
+        """Raises unless `assignee` is an enabled child director whose scope holds the case."""
+        try:
+            user = self.get(assignee)
+        except UnknownUserError:
+            raise InvalidAssigneeError(f"no user called {assignee!r}") from None
+        if user.disabled or user.role != Role.CHILD_DIRECTOR or \
+                not in_scope(case.jurisdiction, user.scope):
+            raise InvalidAssigneeError(
+                f"{assignee!r} is not an active child director of the case's village")
+
+    def require_admin_over(self, actor: Actor, user: User) -> None:
+        """Admins manage only the users inside their own scope; to them, the others do
+        not exist (so an admin cannot probe which usernames are taken elsewhere)."""
+        require(actor, Capability.MANAGE_USERS)
+        if not in_scope(user.scope, actor.scope):
+            raise UnknownUserError(f"no user called {user.username!r}")
+
+
+def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _self_actor(user: User) -> dict[str, str]:
+    return {"username": user.username, "role": user.role, "request_id": "login"}
+
+
+def list_usernames(cases: Cases) -> list[str]:
+    """Every registered username, in registration order (read from the log)."""
+    from eventsourcing.utils import get_topic
+
+    topic = get_topic(User.Registered)  # type: ignore[attr-defined]
+    names: list[str] = []
+    position = 0
+    while batch := cases.recorder.select_notifications(position, 1000, topics=[topic],
+                                                       inclusive_of_start=False):
+        names += [cases.mapper.to_domain_event(n).username for n in batch]  # type: ignore[attr-defined]
+        position = batch[-1].id
+    return names

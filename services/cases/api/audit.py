@@ -1,0 +1,31 @@
+"""Audit: who read which child's record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE
+
+from shared.roles import Capability
+
+from ..access import require
+from .blueprint import Blueprint
+from .http import actor, service
+from .schemas import AccessEntrySchema, AccessLogQuerySchema
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="For auditors")
+
+
+@blp.route("/access-log", methods=["GET"])
+@blp.arguments(AccessLogQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, AccessEntrySchema(many=True))
+def access_log(query: dict[str, Any]) -> Any:
+    """Reads of children's records inside the auditor's scope, newest first"""
+    require(actor(), Capability.READ_AUDIT)
+    per_page = query["per_page"]
+    case_id = query.get("case_id")
+    entries = service().access_log.search(
+        scope=actor().scope, case_id=str(case_id) if case_id else None,
+        username=query.get("username"), since=query.get("since"), until=query.get("until"),
+        limit=per_page, offset=(query["page"] - 1) * per_page)
+    return [{**vars(e), "at": e.at.isoformat()} for e in entries]

@@ -1,0 +1,68 @@
+"""Work on a case: visits, guardian changes, interventions."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from .blueprint import Blueprint
+from .http import actor, expected_version, idempotency_key, service, write_answer
+from .schemas import (
+    CaseSchema,
+    GuardianChangeSchema,
+    InterventionClosureSchema,
+    InterventionSchema,
+    ProgressSchema,
+    VisitSchema,
+)
+
+blp = Blueprint("case_work", __name__, url_prefix="/api/v1/cases",
+                description="Visits, guardian changes and interventions")
+
+
+@blp.route("/<uuid:case_id>/visits", methods=["POST"])
+@blp.arguments(VisitSchema)
+@blp.response(200, CaseSchema)
+def record_visit(visit: dict[str, Any], case_id: UUID) -> Any:
+    """Record a home, phone, video or school visit"""
+    return write_answer(service().cases.record_visit(
+        actor(), case_id, visit, expected_version(), idempotency_key()))
+
+
+@blp.route("/<uuid:case_id>/guardian-changes", methods=["POST"])
+@blp.arguments(GuardianChangeSchema)
+@blp.response(200, CaseSchema)
+def change_guardian(change: dict[str, Any], case_id: UUID) -> Any:
+    """Record who now looks after the child"""
+    return write_answer(service().cases.change_guardian(
+        actor(), case_id, change, expected_version(), idempotency_key()))
+
+
+@blp.route("/<uuid:case_id>/interventions", methods=["POST"])
+@blp.arguments(InterventionSchema)
+@blp.response(201, CaseSchema)
+def open_intervention(intervention: dict[str, Any], case_id: UUID) -> Any:
+    """Open an intervention; the answer carries its `intervention_id`"""
+    return write_answer(service().cases.open_intervention(
+        actor(), case_id, intervention, expected_version(), idempotency_key()))
+
+
+@blp.route("/<uuid:case_id>/interventions/<string:intervention_id>/progress",
+           methods=["POST"])
+@blp.arguments(ProgressSchema)
+@blp.response(200, CaseSchema)
+def progress_intervention(progress: dict[str, Any], case_id: UUID,
+                          intervention_id: str) -> Any:
+    """Add a progress note to an open intervention"""
+    return write_answer(service().cases.progress_intervention(
+        actor(), case_id, intervention_id, progress, expected_version(), idempotency_key()))
+
+
+@blp.route("/<uuid:case_id>/interventions/<string:intervention_id>/closure",
+           methods=["POST"])
+@blp.arguments(InterventionClosureSchema)
+@blp.response(200, CaseSchema)
+def close_intervention(closure: dict[str, Any], case_id: UUID, intervention_id: str) -> Any:
+    """Close an open intervention with its outcome"""
+    return write_answer(service().cases.close_intervention(
+        actor(), case_id, intervention_id, closure, expected_version(), idempotency_key()))

@@ -1,0 +1,73 @@
+"""Cases: identify a child, list and search, read a case (now or then) and its history."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from marshmallow import RAISE
+
+from ..case_listing import CaseFilter
+from .blueprint import Blueprint
+from .http import actor, idempotency_key, log_reads, service, write_answer
+from .presenters import case_view, history_entry
+from .schemas import (
+    CaseListQuerySchema,
+    CasePageSchema,
+    CaseQuerySchema,
+    CaseSchema,
+    HistoryQuerySchema,
+    HistorySchema,
+    IdentifySchema,
+)
+
+blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
+                description="Identify children, list, read and replay cases")
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(IdentifySchema)
+@blp.response(201, CaseSchema)
+def identify(record: dict[str, Any]) -> Any:
+    """Identify a left-behind child: opens a case"""
+    result = service().cases.identify(actor(), record, idempotency_key())
+    return write_answer(result)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(CaseListQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, CasePageSchema)
+def list_cases(query: dict[str, Any]) -> Any:
+    """List and search the cases in the caller's scope"""
+    filters = CaseFilter(**{k: query.get(k) for k in (
+        "jurisdiction", "status", "risk_level", "guardian_type", "overdue", "q")})
+    today = service().cases.clock.today()
+    page = service().listing.list(actor(), filters, query["page"], query["per_page"], today)
+    log_reads(page.cases, query.get("purpose", "case_list"))
+    return {"items": [case_view(c, today) for c in page.cases], "total": page.total,
+            "page": page.page, "per_page": page.per_page}
+
+
+@blp.route("/<uuid:case_id>", methods=["GET"])
+@blp.arguments(CaseQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, CaseSchema)
+def get_case(query: dict[str, Any], case_id: UUID) -> Any:
+    """A case now, or as it stood at `version` or at the instant `as_of`"""
+    case = service().cases.get_case(actor(), case_id, version=query.get("version"),
+                                    as_of=query.get("as_of"))
+    log_reads([case], query.get("purpose"))
+    today = service().cases.clock.today()
+    return case_view(case, today), 200, {"ETag": f'"{case.version}"'}
+
+
+@blp.route("/<uuid:case_id>/history", methods=["GET"])
+@blp.arguments(HistoryQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, HistorySchema)
+def history(query: dict[str, Any], case_id: UUID) -> Any:
+    """Every event of a case: type, version, when, by whom, and what it recorded"""
+    cases = service().cases
+    events = cases.history(actor(), case_id)
+    current = cases.get_case(actor(), case_id)
+    log_reads([current], query.get("purpose", "history"))
+    body = {"case_id": str(case_id), "events": [history_entry(e) for e in events]}
+    return body, 200, {"ETag": f'"{current.version}"'}

@@ -1,0 +1,88 @@
+"""Request plumbing shared by the resources: who is calling, request ids, the
+`If-Match` and `Idempotency-Key` headers, and the shape of a write's answer."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from typing import Any, cast
+
+from flask import current_app, g, request
+
+from ..access import Actor
+from ..access_log import AccessEntry
+from ..application import WriteResult
+from ..bootstrap import CaseService
+from ..domain import Case
+from ..idempotency import IdempotencyKey
+from .errors import RequestError
+from .presenters import case_view
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
+
+
+def service() -> CaseService:
+    """The case service this app was built with."""
+    return cast(CaseService, current_app.extensions["careledger"])
+
+
+def actor() -> Actor:
+    """The authenticated caller (set by the authentication hook)."""
+    return cast(Actor, g.actor)
+
+
+def request_id() -> str:
+    """The caller's X-Request-ID when well-formed, else a new one."""
+    if "request_id" not in g:
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    return cast(str, g.request_id)
+
+
+def expected_version() -> int | None:
+    """The version named by If-Match, or None when the header is absent or `*`."""
+    raw = request.headers.get("If-Match")
+    if raw is None or raw.strip() == "*":
+        return None
+    match = _ETAG.match(raw.strip())
+    if not match:
+        raise RequestError(400, "If-Match", 'If-Match must be an ETag such as "3"')
+    return int(match.group(1))
+
+
+def idempotency_key() -> IdempotencyKey | None:
+    """The request's Idempotency-Key with a fingerprint of the request, or None."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not _IDEMPOTENCY_KEY.match(key):
+        raise RequestError(422, "Idempotency-Key",
+                           "Idempotency-Key must be 1 to 100 printable ASCII characters")
+    fingerprint = hashlib.sha256(
+        b"\n".join([request.method.encode(), request.path.encode(), request.get_data()])
+    ).hexdigest()
+    return IdempotencyKey(actor().username, key, fingerprint)
+
+
+def write_answer(result: WriteResult) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """A write's answer: the case now, its ETag, and Location for a new case."""
+    case = result.case
+    headers = {"ETag": f'"{case.version}"'}
+    if result.status == 201:
+        headers["Location"] = f"/api/v1/cases/{case.id}"
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    today = service().cases.clock.today()
+    return case_view(case, today, result.intervention_id), result.status, headers
+
+
+def log_reads(cases: list[Case], purpose: str | None) -> None:
+    """Records that the caller read these children's records, and why."""
+    who = actor()
+    now = service().cases.clock.now()
+    service().access_log.record(
+        AccessEntry(now, who.username, str(who.role), str(case.id), case.jurisdiction,
+                    purpose or "case_work", who.request_id) for case in cases)

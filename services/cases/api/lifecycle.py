@@ -1,0 +1,67 @@
+"""The life of a case: assignment, transfer, closure, reopening, corrections."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from .blueprint import Blueprint
+from .http import actor, expected_version, idempotency_key, service, write_answer
+from .schemas import (
+    AssignmentSchema,
+    CaseSchema,
+    ClosureSchema,
+    CorrectionSchema,
+    ReopeningSchema,
+    TransferSchema,
+)
+
+blp = Blueprint("lifecycle", __name__, url_prefix="/api/v1/cases",
+                description="Assign, transfer, close, reopen and correct cases")
+
+
+@blp.route("/<uuid:case_id>/assignment", methods=["POST"])
+@blp.arguments(AssignmentSchema)
+@blp.response(200, CaseSchema)
+def assign(body: dict[str, Any], case_id: UUID) -> Any:
+    """Assign the case to a child director of its village"""
+    svc = service()
+    return write_answer(svc.cases.assign(
+        actor(), case_id, body["assignee"], svc.accounts.check_assignee, expected_version(),
+        idempotency_key()))
+
+
+@blp.route("/<uuid:case_id>/transfer", methods=["POST"])
+@blp.arguments(TransferSchema)
+@blp.response(200, CaseSchema)
+def transfer(body: dict[str, Any], case_id: UUID) -> Any:
+    """Move the case to another village when the family moves"""
+    return write_answer(service().cases.transfer(
+        actor(), case_id, body, expected_version(), idempotency_key()))
+
+
+@blp.route("/<uuid:case_id>/closure", methods=["POST"])
+@blp.arguments(ClosureSchema)
+@blp.response(200, CaseSchema)
+def close_case(body: dict[str, Any], case_id: UUID) -> Any:
+    """Close the case with a reason"""
+    return write_answer(service().cases.close_case(
+        actor(), case_id, body, expected_version(), idempotency_key()))
+
+
+@blp.route("/<uuid:case_id>/reopening", methods=["POST"])
+@blp.arguments(ReopeningSchema)
+@blp.response(200, CaseSchema)
+def reopen(body: dict[str, Any], case_id: UUID) -> Any:
+    """Reopen a closed case"""
+    return write_answer(service().cases.reopen(
+        actor(), case_id, body, expected_version(), idempotency_key()))
+
+
+@blp.route("/<uuid:case_id>/corrections", methods=["POST"])
+@blp.arguments(CorrectionSchema)
+@blp.response(200, CaseSchema)
+def correct(body: dict[str, Any], case_id: UUID) -> Any:
+    """Correct an earlier fact; the history keeps the old value beside the new"""
+    return write_answer(service().cases.correct(
+        actor(), case_id, body, expected_version(), idempotency_key()))

@@ -1,0 +1,371 @@
+"""HTTP input and output schemas (marshmallow). Unknown fields are refused everywhere,
+lengths are bounded, codes and dates are parsed strictly. These are not the stream
+contracts, which live in shared/contracts.py."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from shared.jurisdictions import is_scope, is_village_code
+from shared.roles import Role
+
+from ..domain import vocabulary as v
+from ..domain.checks import is_valid_id_number, is_valid_phone
+
+
+class Strict(Schema):
+    """Refuses unknown fields."""
+
+    class Meta:
+        unknown = RAISE
+
+
+# Only the calendar form: Python also reads week dates (2026-W09-7) as ISO dates.
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class IsoDate(fields.String):
+    """A strict YYYY-MM-DD date, kept as its ISO string (events carry JSON primitives)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"format": "date", "example": "2026-03-01"}, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if not _ISO_DATE.match(text):
+                raise ValueError
+            return date.fromisoformat(text).isoformat()
+        except ValueError:
+            raise ValidationError("Not a valid date of the form YYYY-MM-DD.") from None
+
+
+def _term(vocabulary: tuple[str, ...], **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(vocabulary), **kwargs)
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def _text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.String:
+    """A bounded text; when given at all, it must say something (optional ones may be null)."""
+    return fields.String(required=required,
+                         validate=[validate.Length(1, max_length), _not_blank], **kwargs)
+
+
+def _village_code(value: str) -> None:
+    if not is_village_code(value):
+        raise ValidationError("Must be a 12-digit village code (统计用区划代码).")
+
+
+def _scope_code(value: str) -> None:
+    if not is_scope(value):
+        raise ValidationError("Must be a jurisdiction code of 2, 4, 6, 9 or 12 digits.")
+
+
+def _id_number(value: str) -> None:
+    if not is_valid_id_number(value):
+        raise ValidationError("Not a valid 18-character resident ID number.")
+
+
+def _phone(value: str) -> None:
+    if not is_valid_phone(value):
+        raise ValidationError("Not a valid phone number.")
+
+
+def _phone_field() -> fields.String:
+    return fields.String(load_default=None, allow_none=True,
+                         validate=[validate.Length(max=20), _phone])
+
+
+# ---- identification ---------------------------------------------------------------------
+
+class SchoolSchema(Strict):
+    name = _text(100, required=False, load_default=None)
+    grade = _text(20, required=False, load_default=None)
+    status = _term(v.SCHOOL_STATUSES, required=True)
+
+
+class ChildSchema(Strict):
+    name = _text(50)
+    sex = _term(v.SEXES, required=True)
+    birth_date = IsoDate(required=True)
+    id_number = fields.String(load_default=None, allow_none=True,
+                              validate=[validate.Length(equal=18), _id_number])
+    hukou_registered = fields.Boolean(load_default=True)
+    school = fields.Nested(SchoolSchema, load_default=None, allow_none=True)
+    health = _text(500, required=False, load_default=None, allow_none=True)
+    disability = _text(200, required=False, load_default=None, allow_none=True)
+
+
+class AddressSchema(Strict):
+    jurisdiction = fields.String(required=True, validate=_village_code)
+    detail = _text(200)
+
+
+class ParentSchema(Strict):
+    relation = _term(v.PARENT_RELATIONS, required=True)
+    status = _term(v.PARENT_STATUSES, required=True)
+    work_location = _text(100, required=False, load_default=None, allow_none=True)
+    phone = _phone_field()
+
+
+class GuardianSchema(Strict):
+    type = _term(v.GUARDIAN_TYPES, required=True)
+    name = _text(50, required=False, load_default=None, allow_none=True)
+    relation = _text(30, required=False, load_default=None, allow_none=True)
+    phone = _phone_field()
+    capacity = _term(v.CAPACITIES, load_default=None, allow_none=True)
+
+    @validates_schema
+    def _someone_unless_none(self, data: dict[str, Any], **_: Any) -> None:
+        if data["type"] != "none":
+            missing = [f for f in ("name", "relation", "capacity") if not data.get(f)]
+            if missing:
+                raise ValidationError({f: ["Required unless the type is none."]
+                                       for f in missing})
+
+
+class IdentifySchema(Strict):
+    child = fields.Nested(ChildSchema, required=True)
+    address = fields.Nested(AddressSchema, required=True)
+    parents = fields.List(fields.Nested(ParentSchema), required=True,
+                          validate=validate.Length(1, 2))
+    guardian = fields.Nested(GuardianSchema, required=True)
+    source = _term(v.SOURCES, required=True)
+    identified_on = IsoDate(required=True)
+
+    @validates_schema
+    def _one_entry_per_parent(self, data: dict[str, Any], **_: Any) -> None:
+        relations = [p["relation"] for p in data.get("parents", [])]
+        if len(set(relations)) != len(relations):
+            raise ValidationError("Each parent may be listed once.", "parents")
+
+
+# ---- work on a case -----------------------------------------------------------------------
+
+class VisitSchema(Strict):
+    visited_on = IsoDate(required=True)
+    mode = _term(v.VISIT_MODES, required=True)
+    guardian_present = fields.Boolean(required=True)
+    living_conditions = _term(v.LIVING_CONDITIONS, required=True)
+    school_attendance = _term(v.SCHOOL_ATTENDANCE, required=True)
+    emotional_state = _term(v.EMOTIONAL_STATES, required=True)
+    safety_concerns = fields.List(_term(v.SAFETY_CONCERNS), load_default=list,
+                                  validate=validate.Length(max=len(v.SAFETY_CONCERNS)))
+    risk_level = _term(v.RISK_LEVELS, required=True)
+    notes = _text(2000, required=False, load_default=None, allow_none=True)
+    next_visit_due = IsoDate(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _concerns_once(self, data: dict[str, Any], **_: Any) -> None:
+        concerns = data.get("safety_concerns", [])
+        if len(set(concerns)) != len(concerns):
+            raise ValidationError("Each concern may be listed once.", "safety_concerns")
+
+
+class GuardianChangeSchema(Strict):
+    guardian = fields.Nested(GuardianSchema, required=True)
+    reason = _text(500)
+    effective_on = IsoDate(required=True)
+    entrustment_signed_on = IsoDate(load_default=None, allow_none=True)
+
+
+class InterventionSchema(Strict):
+    kind = _term(v.INTERVENTION_KINDS, required=True)
+    department = _term(v.DEPARTMENTS, required=True)
+    urgency = _term(v.URGENCIES, required=True)
+    description = _text(2000)
+    opened_on = IsoDate(required=True)
+    due_by = IsoDate(load_default=None, allow_none=True)
+
+
+class ProgressSchema(Strict):
+    note = _text(2000)
+    progressed_on = IsoDate(required=True)
+
+
+class InterventionClosureSchema(Strict):
+    outcome = _text(2000)
+    closed_on = IsoDate(required=True)
+
+
+class AssignmentSchema(Strict):
+    assignee = _text(64)
+
+
+class TransferSchema(Strict):
+    jurisdiction = fields.String(required=True, validate=_village_code)
+    address_detail = _text(200, required=False, load_default=None, allow_none=True)
+    reason = _text(500)
+    transferred_on = IsoDate(required=True)
+
+
+class ClosureSchema(Strict):
+    reason = _term(v.CLOSURE_REASONS, required=True)
+    closed_on = IsoDate(required=True)
+    note = _text(500, required=False, load_default=None, allow_none=True)
+
+
+class ReopeningSchema(Strict):
+    reason = _text(500)
+    reopened_on = IsoDate(required=True)
+
+
+class CorrectionSchema(Strict):
+    field = _text(100)
+    value = fields.Raw(required=True, allow_none=True)
+    reason = _text(500)
+
+    @validates_schema
+    def _small_value(self, data: dict[str, Any], **_: Any) -> None:
+        value = data.get("value")
+        if value is not None and not isinstance(value, str | bool | int):
+            raise ValidationError("Must be a text, a number, true/false or null.", "value")
+        if isinstance(value, str) and len(value) > 500:
+            raise ValidationError("Must be at most 500 characters.", "value")
+
+
+# ---- queries --------------------------------------------------------------------------
+
+class CaseQuerySchema(Strict):
+    version = fields.Integer(validate=validate.Range(min=1))
+    as_of = fields.AwareDateTime()
+    purpose = _text(100, required=False)
+
+    @validates_schema
+    def _one_point_in_time(self, data: dict[str, Any], **_: Any) -> None:
+        if "version" in data and "as_of" in data:
+            raise ValidationError("Give version or as_of, not both.", "as_of")
+
+
+class HistoryQuerySchema(Strict):
+    purpose = _text(100, required=False)
+
+
+class CaseListQuerySchema(Strict):
+    jurisdiction = fields.String(validate=_scope_code)
+    status = _term(v.CASE_STATUSES)
+    risk_level = _term(v.RISK_LEVELS)
+    guardian_type = _term(v.GUARDIAN_TYPES)
+    overdue = fields.Boolean()
+    q = _text(50, required=False)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    purpose = _text(100, required=False)
+
+
+# ---- answers --------------------------------------------------------------------------
+
+class CaseSchema(Schema):
+    """A case as it stands (now, or at the version or instant asked for)."""
+
+    id = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    jurisdiction = fields.String()
+    child = fields.Dict()
+    address = fields.Dict()
+    parents = fields.List(fields.Dict())
+    guardian = fields.Dict()
+    guardian_type = fields.String()
+    guardian_since = fields.String()
+    entrustment_signed = fields.Boolean()
+    entrustment_signed_on = fields.String(allow_none=True)
+    source = fields.String()
+    identified_on = fields.String()
+    risk_level = fields.String(allow_none=True)
+    last_visit_on = fields.String(allow_none=True)
+    next_visit_due = fields.String()
+    visit_overdue = fields.Boolean()
+    school_status = fields.String()
+    sixteenth_birthday = fields.String()
+    assigned_to = fields.String(allow_none=True)
+    closure = fields.Dict(allow_none=True)
+    visit_count = fields.Integer()
+    recent_visits = fields.List(fields.Dict(), metadata={
+        "description": "The latest visits by date (at most 5); the history has them all."})
+    interventions = fields.List(fields.Dict())
+    open_interventions = fields.Integer()
+    has_mandatory_report = fields.Boolean()
+    corrections = fields.List(fields.Dict())
+    created_at = fields.String()
+    modified_at = fields.String()
+    intervention_id = fields.String(allow_none=True)
+
+
+class CasePageSchema(Schema):
+    items = fields.List(fields.Nested(CaseSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class HistoryEventSchema(Schema):
+    type = fields.String()
+    version = fields.Integer()
+    occurred_at = fields.String()
+    actor = fields.Dict()
+    data = fields.Dict()
+
+
+class HistorySchema(Schema):
+    case_id = fields.String()
+    events = fields.List(fields.Nested(HistoryEventSchema))
+
+
+# ---- users and tokens -----------------------------------------------------------------
+
+class LoginSchema(Strict):
+    username = _text(64)
+    password = _text(128)
+
+
+class UserSchema(Schema):
+    username = fields.String()
+    role = fields.String()
+    scope = fields.String()
+    display_name = fields.String()
+    disabled = fields.Boolean()
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    expires_at = fields.String()
+    user = fields.Nested(UserSchema)
+
+
+class NewUserSchema(Strict):
+    username = fields.String(required=True, validate=[
+        validate.Length(3, 64),
+        validate.Regexp(r"^[a-z0-9][a-z0-9_.-]*$",
+                        error="Lower-case letters, digits, '.', '_' and '-' only.")])
+    password = fields.String(required=True, validate=validate.Length(10, 128))
+    role = _term(tuple(r.value for r in Role), required=True)
+    scope = fields.String(required=True, validate=_scope_code)
+    display_name = _text(50, required=False, load_default="")
+
+
+class AccessLogQuerySchema(Strict):
+    case_id = fields.UUID()
+    username = _text(64, required=False)
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class AccessEntrySchema(Schema):
+    at = fields.String()
+    username = fields.String()
+    role = fields.String()
+    case_id = fields.String()
+    jurisdiction = fields.String()
+    purpose = fields.String()
+    request_id = fields.String()

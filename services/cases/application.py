@@ -1,0 +1,331 @@
+"""The case service's use cases: one method each, get → act → save.
+
+Every write is one atomic append. A write that names the version the client last saw
+(`expected_version`) fails with StaleVersionError when the case has moved on; a write
+that names none is retried on the new state when a concurrent append won the race, so
+it is never lost and never overwrites.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any, ClassVar, cast
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import AggregateEvent, DomainEventProtocol
+from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import Environment, EnvType
+
+from shared.roles import Capability
+
+from .access import Actor, CaseNotFoundError, require, require_department, require_in_scope
+from .domain import Case
+from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
+
+# Snapshot every N events: opening a case then replays at most N-1 events after one.
+SNAPSHOT_INTERVAL = 20
+# Dates are China Standard Time, which has no daylight saving.
+CHINA = timezone(timedelta(hours=8), "CST")
+_RETRIES = 8
+
+
+class StaleVersionError(Exception):
+    """Raised when a write names a version the case has moved on from."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__(f"the case is at version {current_version}")
+        self.current_version = current_version
+
+
+class IdempotencyKeyReusedError(Exception):
+    """Raised when an Idempotency-Key comes back with a different request."""
+
+
+class WriteConflictError(Exception):
+    """Raised when a write lost the race to concurrent writers too many times in a row."""
+
+
+class Clock:
+    """Today's date and the current instant; tests hand in a fixed one."""
+
+    def now(self) -> datetime:
+        """The current instant, with zone."""
+        return datetime.now(UTC)
+
+    def today(self) -> date:
+        """Today's date in China."""
+        return self.now().astimezone(CHINA).date()
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What a write answers: the case as it now stands, and where the log got to."""
+
+    case: Case
+    status: int
+    intervention_id: str | None = None
+    replayed: bool = False
+
+
+Act = Callable[[Case, date], str | None]
+
+
+class Cases(Application[UUID]):
+    """The event-sourced application holding cases (and the users who work on them)."""
+
+    name = "Cases"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Case: SNAPSHOT_INTERVAL}
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
+
+    def __init__(self, env: EnvType | None = None, *, clock: Clock | None = None) -> None:
+        super().__init__(env)
+        self.clock = clock or Clock()
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        # Configuration comes from Settings only: stray POSTGRES_* or CIPHER_* variables
+        # in the process environment must not silently change where cases are stored.
+        merged = dict(type(self).env) | {"IS_SNAPSHOTTING_ENABLED": "y"} | dict(env or {})
+        return Environment(name, merged)
+
+    # ---- reads --------------------------------------------------------------------------
+
+    def get_case(self, actor: Actor, case_id: UUID, *, version: int | None = None,
+                 as_of: datetime | None = None) -> Case:
+        """The case now, at a version, or as it stood at an instant."""
+        require(actor, Capability.READ_CASE)  # before loading: a refusal tells nothing
+        case = self._load(case_id)
+        require(actor, Capability.READ_CASE, case)
+        if as_of is not None:
+            version = self._version_at(case_id, as_of)
+        if version is not None and version != case.version:
+            if version > case.version:
+                raise CaseNotFoundError(f"the case has no version {version} yet")
+            case = self.repository.get(case_id, version=version)
+        return case
+
+    def history(self, actor: Actor, case_id: UUID) -> list[DomainEventProtocol[UUID]]:
+        """Every event of the case, in order."""
+        require(actor, Capability.READ_CASE)
+        require(actor, Capability.READ_CASE, self._load(case_id))
+        return list(self.events.get(case_id))
+
+    def find_case(self, case_id: UUID) -> Case | None:
+        """The case, without any access check: for listing, which checks each one."""
+        try:
+            return self._load(case_id)
+        except CaseNotFoundError:
+            return None
+
+    # ---- writes -------------------------------------------------------------------------
+
+    def identify(self, actor: Actor, record: dict[str, Any],
+                 idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Opens a case for a child found to be left behind."""
+        require(actor, Capability.IDENTIFY)
+        require_in_scope(actor, record["address"]["jurisdiction"], "address.jurisdiction")
+        if idempotency and (replay := self._replay(idempotency)):
+            return replay
+        case = Case.identify(record=record, actor=actor.as_event_data(),
+                             today=self.clock.today())
+        result = WriteResult(case, 201)
+        try:
+            self._save(case, result, idempotency)
+        except IntegrityError:
+            # Only the idempotency record can collide: a concurrent retry got there first.
+            if idempotency and (replay := self._replay(idempotency)):
+                return replay
+            raise
+        return result
+
+    def record_visit(self, actor: Actor, case_id: UUID, visit: dict[str, Any],
+                     expected_version: int | None = None,
+                     idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Records a visit."""
+        def act(case: Case, today: date) -> None:
+            case.record_visit(visit=visit, actor=actor.as_event_data(), today=today)
+        return self._change(actor, Capability.VISIT, case_id, act, expected_version,
+                            idempotency)
+
+    def change_guardian(self, actor: Actor, case_id: UUID, change: dict[str, Any],
+                        expected_version: int | None = None,
+                        idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Records a new guardian."""
+        def act(case: Case, today: date) -> None:
+            case.change_guardian(
+                guardian=change["guardian"], reason=change["reason"],
+                effective_on=change["effective_on"],
+                entrustment_signed_on=change.get("entrustment_signed_on"),
+                actor=actor.as_event_data(), today=today)
+        return self._change(actor, Capability.CHANGE_GUARDIAN, case_id, act,
+                            expected_version, idempotency)
+
+    def open_intervention(self, actor: Actor, case_id: UUID, intervention: dict[str, Any],
+                          expected_version: int | None = None,
+                          idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Opens an intervention; the answer carries its new id."""
+        require_department(actor, intervention["department"])
+
+        def act(case: Case, today: date) -> str:
+            intervention_id = uuid4().hex
+            case.open_intervention(intervention_id=intervention_id, intervention=intervention,
+                                   actor=actor.as_event_data(), today=today)
+            return intervention_id
+        return self._change(actor, Capability.OPEN_INTERVENTION, case_id, act,
+                            expected_version, idempotency, status=201)
+
+    def progress_intervention(self, actor: Actor, case_id: UUID, intervention_id: str,
+                              progress: dict[str, Any], expected_version: int | None = None,
+                              idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Adds a progress note to an open intervention."""
+        def act(case: Case, today: date) -> str:
+            self._require_department_of(actor, case, intervention_id)
+            case.progress_intervention(intervention_id=intervention_id, note=progress["note"],
+                                       progressed_on=progress["progressed_on"],
+                                       actor=actor.as_event_data(), today=today)
+            return intervention_id
+        return self._change(actor, Capability.WORK_INTERVENTION, case_id, act,
+                            expected_version, idempotency)
+
+    def close_intervention(self, actor: Actor, case_id: UUID, intervention_id: str,
+                           closure: dict[str, Any], expected_version: int | None = None,
+                           idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Closes an open intervention with its outcome."""
+        def act(case: Case, today: date) -> str:
+            self._require_department_of(actor, case, intervention_id)
+            case.close_intervention(intervention_id=intervention_id,
+                                    outcome=closure["outcome"], closed_on=closure["closed_on"],
+                                    actor=actor.as_event_data(), today=today)
+            return intervention_id
+        return self._change(actor, Capability.WORK_INTERVENTION, case_id, act,
+                            expected_version, idempotency)
+
+    def assign(self, actor: Actor, case_id: UUID, assignee: str,
+               check_assignee: Callable[[str, Case], None],
+               expected_version: int | None = None,
+               idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Assigns the case to a child director of its village."""
+        def act(case: Case, today: date) -> None:
+            check_assignee(assignee, case)
+            case.assign(assignee=assignee, actor=actor.as_event_data())
+        return self._change(actor, Capability.ASSIGN, case_id, act, expected_version,
+                            idempotency)
+
+    def transfer(self, actor: Actor, case_id: UUID, transfer: dict[str, Any],
+                 expected_version: int | None = None,
+                 idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Moves the case to another village inside the caller's scope."""
+        require_in_scope(actor, transfer["jurisdiction"])
+
+        def act(case: Case, today: date) -> None:
+            case.transfer(jurisdiction=transfer["jurisdiction"],
+                          address_detail=transfer.get("address_detail"),
+                          reason=transfer["reason"], transferred_on=transfer["transferred_on"],
+                          actor=actor.as_event_data(), today=today)
+        return self._change(actor, Capability.TRANSFER, case_id, act, expected_version,
+                            idempotency)
+
+    def close_case(self, actor: Actor, case_id: UUID, closure: dict[str, Any],
+                   expected_version: int | None = None,
+                   idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Closes the case with a reason."""
+        def act(case: Case, today: date) -> None:
+            case.close_case(reason=closure["reason"], closed_on=closure["closed_on"],
+                            note=closure.get("note"), actor=actor.as_event_data(), today=today)
+        return self._change(actor, Capability.CLOSE_CASE, case_id, act, expected_version,
+                            idempotency)
+
+    def reopen(self, actor: Actor, case_id: UUID, reopening: dict[str, Any],
+               expected_version: int | None = None,
+               idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Reopens a closed case."""
+        def act(case: Case, today: date) -> None:
+            case.reopen(reason=reopening["reason"], reopened_on=reopening["reopened_on"],
+                        actor=actor.as_event_data(), today=today)
+        return self._change(actor, Capability.REOPEN_CASE, case_id, act, expected_version,
+                            idempotency)
+
+    def correct(self, actor: Actor, case_id: UUID, correction: dict[str, Any],
+                expected_version: int | None = None,
+                idempotency: IdempotencyKey | None = None) -> WriteResult:
+        """Corrects an earlier fact with a new event naming old and new value."""
+        def act(case: Case, today: date) -> None:
+            case.correct(field=correction["field"], value=correction["value"],
+                         reason=correction["reason"], actor=actor.as_event_data(), today=today)
+        return self._change(actor, Capability.CORRECT, case_id, act, expected_version,
+                            idempotency)
+
+    # ---- the write path -----------------------------------------------------------------
+
+    def _change(self, actor: Actor, capability: Capability, case_id: UUID, act: Act,
+                expected_version: int | None, idempotency: IdempotencyKey | None,
+                status: int = 200) -> WriteResult:
+        # The role first, before the case is even looked up: the refusal is then the
+        # same for an unknown case and one the caller may not see.
+        require(actor, capability)
+        if idempotency and (replay := self._replay(idempotency)):
+            return replay
+        for _ in range(_RETRIES):
+            case = self._load(case_id)
+            require(actor, capability, case)
+            if expected_version is not None and case.version != expected_version:
+                raise StaleVersionError(case.version)
+            intervention_id = act(case, self.clock.today())
+            result = WriteResult(case, status, intervention_id)
+            try:
+                self._save(case, result, idempotency)
+            except IntegrityError:
+                # Someone appended first. Same key: they were our own retry. A named
+                # version: the client must look again. Otherwise redo on the new state.
+                if idempotency and (replay := self._replay(idempotency)):
+                    return replay
+                if expected_version is not None:
+                    raise StaleVersionError(self._load(case_id).version) from None
+                continue
+            return result
+        raise WriteConflictError("the case changed too often while writing; try again")
+
+    def _save(self, case: Case, result: WriteResult, idempotency: IdempotencyKey | None) -> None:
+        record = None
+        if idempotency is not None:
+            record = new_record(idempotency, case_id=case.id, case_version=case.version,
+                                status=result.status, intervention_id=result.intervention_id)
+        self.save(case, record)
+
+    def _replay(self, key: IdempotencyKey) -> WriteResult | None:
+        try:
+            record = cast(IdempotencyRecord, self.repository.get(key.record_id))
+        except AggregateNotFoundError:
+            return None
+        if record.fingerprint != key.fingerprint:
+            raise IdempotencyKeyReusedError(
+                "this Idempotency-Key was already used for a different request")
+        case = cast(Case, self.repository.get(UUID(record.case_id), version=record.case_version))
+        return WriteResult(case, record.status, record.intervention_id, replayed=True)
+
+    def _load(self, case_id: UUID) -> Case:
+        try:
+            aggregate: object = self.repository.get(case_id)
+        except AggregateNotFoundError:
+            raise CaseNotFoundError("no case with that id") from None
+        if not isinstance(aggregate, Case):
+            raise CaseNotFoundError("no case with that id")
+        return aggregate
+
+    def _version_at(self, case_id: UUID, as_of: datetime) -> int:
+        version = None
+        for stored in cast(list[AggregateEvent], self.events.get(case_id)):
+            if stored.timestamp > as_of:
+                break
+            version = stored.originator_version
+        if version is None:
+            raise CaseNotFoundError("the case had not been identified at that instant")
+        return version
+
+    @staticmethod
+    def _require_department_of(actor: Actor, case: Case, intervention_id: str) -> None:
+        intervention = case.interventions.get(intervention_id)
+        if intervention is not None:
+            require_department(actor, intervention["department"])

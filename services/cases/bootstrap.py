@@ -1,0 +1,43 @@
+"""The composition root: builds the case service's parts from Settings, once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, cast
+
+from argon2 import PasswordHasher
+
+from shared.settings import Settings
+
+from .access_log import AccessLog
+from .accounts import Accounts
+from .application import Cases, Clock
+from .case_listing import CaseListing
+from .sql import SqlTables
+
+
+@dataclass
+class CaseService:
+    """Everything the API and the command line work with."""
+
+    settings: Settings
+    cases: Cases
+    accounts: Accounts
+    listing: CaseListing
+    access_log: AccessLog
+
+    def close(self) -> None:
+        """Releases the database connections."""
+        self.cases.close()
+
+
+def build_case_service(settings: Settings, *, clock: Clock | None = None,
+                       password_hasher: PasswordHasher | None = None) -> CaseService:
+    """Wires the application, accounts, listing and access log to one store."""
+    cases = Cases(settings.eventsourcing_env(), clock=clock)
+    datastore: Any = cast(Any, cases.recorder).datastore
+    access_log = AccessLog(SqlTables(datastore))
+    access_log.create_table()
+    accounts = Accounts(cases, settings.token_secret, settings.token_ttl_seconds,
+                        password_hasher)
+    return CaseService(settings, cases, accounts, CaseListing(cases), access_log)

@@ -1,0 +1,135 @@
+"""Seeding the demo city into an empty store, in batches, with a progress bar on a terminal.
+
+Users are saved first, then the cases a few hundred at a time: `Cases.save(*cases)` writes
+all their events in one transaction, which is what makes 10,000 children with a year of
+history take seconds rather than the minutes one transaction per event would.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from random import Random
+from time import perf_counter
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from ..accounts import list_usernames
+from ..application import Cases
+from ..bootstrap import CaseService
+from ..domain import Case
+from .history import Life
+from .people import RecordMaker
+from .places import Village, villages
+from .staff import DEMO_VILLAGE, user_aggregates
+
+SEED = 20261129  # the same city on every run (only ids and timestamps differ)
+BATCH_SIZE = 250
+_LAX_VILLAGES = 0.1  # share of villages whose child director falls behind on visits
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """What a seeding run wrote; `seeded` is False when the store already held cases."""
+
+    seeded: bool
+    children: int
+    events: int
+    users: int
+    seconds: float
+
+    def line(self) -> str:
+        """The one-line, key=value summary (no child's data in it)."""
+        if not self.seeded:
+            return "demo seed skipped: the store already holds cases; nothing written"
+        return (f"demo seeded children={self.children} events={self.events} "
+                f"users={self.users} seconds={self.seconds:.1f}")
+
+
+def seed_demo(service: CaseService, children: int = 10_000, *,
+              show_progress: bool | None = None) -> SeedSummary:
+    """Seeds the demo city (users, then `children` cases with a year of history) when the
+    store holds no case yet; otherwise writes nothing. Progress shows on a terminal."""
+    started = perf_counter()
+    cases = service.cases
+    if has_cases(cases):
+        return _report(SeedSummary(False, 0, 0, 0, perf_counter() - started))
+    writer = _Writer(cases)
+    users = user_aggregates(service.accounts.hasher, skip=set(list_usernames(cases)))
+    writer.save(*users)
+    show = sys.stderr.isatty() if show_progress is None else show_progress
+    with _progress(show, children) as advance:
+        for batch in _batches(cases.clock.today(), children):
+            writer.save(*batch)
+            advance(len(batch))
+    return _report(SeedSummary(True, children, writer.events, len(users),
+                               perf_counter() - started))
+
+
+def has_cases(cases: Cases) -> bool:
+    """True when the store holds at least one identified child."""
+    topic = get_topic(Case.Identified)  # type: ignore[attr-defined]
+    return bool(cases.recorder.select_notifications(0, 1, topics=[topic],
+                                                    inclusive_of_start=False))
+
+
+class _Writer:
+    """Saves aggregates' pending events in one transaction, counting them."""
+
+    def __init__(self, cases: Cases) -> None:
+        self.cases = cases
+        self.events = 0
+
+    def save(self, *aggregates: Aggregate) -> None:
+        self.events += sum(len(a.pending_events) for a in aggregates)
+        self.cases.save(*aggregates)
+
+
+def _batches(today: date, children: int) -> Iterator[list[Case]]:
+    rng = Random(SEED)
+    lax = {v.code for v in villages() if rng.random() < _LAX_VILLAGES}
+    maker = RecordMaker(rng, today)
+    homes = _homes(rng, children)
+    for start in range(0, children, BATCH_SIZE):
+        yield [Life(rng, today, maker.record(home), lax=home.code in lax).play()
+               for home in homes[start:start + BATCH_SIZE]]
+
+
+def _homes(rng: Random, children: int) -> list[Village]:
+    """The village of each child: villages differ in size, and the demo director's
+    village always has children, however few are seeded."""
+    everywhere = villages()
+    sizes = [rng.uniform(0.4, 1.6) for _ in everywhere]
+    demo = next(v for v in everywhere if v.code == DEMO_VILLAGE)
+    first = [demo] * min(children, 3)
+    return first + rng.choices(everywhere, weights=sizes, k=children - len(first))
+
+
+@contextmanager
+def _progress(show: bool, total: int) -> Iterator[Callable[[int], None]]:
+    if not show:
+        yield lambda _: None
+        return
+    columns = (TextColumn("seeding the demo city"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("children"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("seed", total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _report(summary: SeedSummary) -> SeedSummary:
+    print(summary.line(), file=sys.stderr)
+    return summary

@@ -1,0 +1,33 @@
+"""The case domain: the Case aggregate, its rules and errors. No I/O, no frameworks."""
+
+from .case import Case
+from .errors import (
+    CaseClosedError,
+    CaseNotClosedError,
+    DateBeforeIdentificationError,
+    DomainError,
+    FutureDateError,
+    InterventionNotOpenError,
+    InvalidValueError,
+    NotEligibleError,
+    NothingToCorrectError,
+    SameJurisdictionError,
+    UnknownFieldError,
+    UnknownInterventionError,
+)
+
+__all__ = [
+    "Case",
+    "CaseClosedError",
+    "CaseNotClosedError",
+    "DateBeforeIdentificationError",
+    "DomainError",
+    "FutureDateError",
+    "InterventionNotOpenError",
+    "InvalidValueError",
+    "NotEligibleError",
+    "NothingToCorrectError",
+    "SameJurisdictionError",
+    "UnknownFieldError",
+    "UnknownInterventionError",
+]

@@ -1,0 +1,383 @@
+"""The Case aggregate: one child, and everything found and done, as immutable events.
+
+Each public method checks the rules against today's state and then calls one private
+`@event` method that only mutates, so replaying an old event never re-runs today's rules.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from datetime import date, timedelta
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from .checks import add_years, one_of, parse_date, past_date, text
+from .corrections import check_correction, get_path, set_path
+from .eligibility import check_eligible
+from .errors import (
+    CaseClosedError,
+    CaseNotClosedError,
+    DateBeforeIdentificationError,
+    InterventionNotOpenError,
+    InvalidValueError,
+    NotEligibleError,
+    NothingToCorrectError,
+    SameJurisdictionError,
+    UnknownInterventionError,
+)
+from .vocabulary import AGE_LIMIT_YEARS, CLOSURE_REASONS, VISIT_INTERVAL_DAYS
+
+Json = dict[str, Any]
+RECENT_VISITS = 5  # how many of the latest visits the state keeps
+# Corrections of these are checked against the definition of a left-behind child.
+_FACTS_OF_ELIGIBILITY = frozenset({"child.birth_date", "identified_on"})
+
+
+class Case(Aggregate):
+    """A left-behind child's case. Every event carries the acting user as `actor`."""
+
+    # ---- identification -------------------------------------------------------------
+
+    @classmethod
+    def identify(cls, *, record: Json, actor: Json, today: date) -> Case:
+        """Opens a case for a child who meets the definition; `record` is the identify body."""
+        identified_on = past_date(record["identified_on"], "identified_on", today)
+        birth_date = past_date(record["child"]["birth_date"], "child.birth_date", today)
+        check_eligible(birth_date, record["parents"], identified_on)
+        return cls(record=deepcopy(record), actor=actor)
+
+    @event("Identified")
+    def __init__(self, record: Json, actor: Json) -> None:
+        # Mutators copy what they keep: corrections and transfers change the state in
+        # place, and must never change the event that is about to be stored.
+        self.record = deepcopy(record)  # the identification facts, as corrected since
+        self.jurisdiction: str = record["address"]["jurisdiction"]
+        self.guardian: Json = deepcopy(record["guardian"])
+        self.guardian_since: str = record["identified_on"]
+        self.entrustment_signed_on: str | None = None
+        self.status = "active"
+        self.closure: Json | None = None
+        self.assigned_to: str | None = None
+        # Only the latest visits are kept in the state: the full record is the history,
+        # and a bounded state keeps opening a case of years of visits as cheap as a new one.
+        self.recent_visits: list[Json] = []
+        self.visit_count = 0
+        self.interventions: dict[str, Json] = {}
+        self.corrections: list[Json] = []
+        self.identified_by = actor
+        # The earliest date anything happened after identification: a corrected
+        # identification date may not move past it.
+        self.first_activity_on: str | None = None
+
+    # ---- the life of the case ---------------------------------------------------------
+
+    def record_visit(self, *, visit: Json, actor: Json, today: date) -> None:
+        """Records a home, phone, video or school visit."""
+        self._require_active()
+        visited_on = past_date(visit["visited_on"], "visited_on", today)
+        self._require_not_before_identification(visited_on, "visited_on")
+        if visit.get("next_visit_due") is not None:
+            due = parse_date(visit["next_visit_due"], "next_visit_due")
+            if due <= visited_on:
+                raise InvalidValueError("the next visit must be due after this one",
+                                        field="next_visit_due")
+        self._visited(visit=deepcopy(visit), actor=actor)
+
+    @event("Visited")
+    def _visited(self, visit: Json, actor: Json) -> None:
+        self._saw(visit["visited_on"])
+        self.visit_count += 1
+        self.recent_visits = sorted([*self.recent_visits, visit],
+                                    key=lambda v: str(v["visited_on"]))[-RECENT_VISITS:]
+
+    def change_guardian(self, *, guardian: Json, reason: str, effective_on: str,
+                        entrustment_signed_on: str | None, actor: Json, today: date) -> None:
+        """Records who now looks after the child, and why."""
+        self._require_active()
+        effective = past_date(effective_on, "effective_on", today)
+        self._require_not_before_identification(effective, "effective_on")
+        if entrustment_signed_on is not None:
+            past_date(entrustment_signed_on, "entrustment_signed_on", today)
+        text(reason, "reason", max_length=500)
+        self._guardian_changed(guardian=deepcopy(guardian), reason=reason,
+                               effective_on=effective_on,
+                               entrustment_signed_on=entrustment_signed_on, actor=actor)
+
+    @event("GuardianChanged")
+    def _guardian_changed(self, guardian: Json, reason: str, effective_on: str,
+                          entrustment_signed_on: str | None, actor: Json) -> None:
+        self._saw(effective_on)
+        self.guardian = deepcopy(guardian)
+        self.guardian_since = effective_on
+        self.entrustment_signed_on = entrustment_signed_on
+
+    def open_intervention(self, *, intervention_id: str, intervention: Json, actor: Json,
+                          today: date) -> None:
+        """Opens an intervention (admonition talk, mandatory report, temporary guardianship…)."""
+        self._require_active()
+        opened_on = past_date(intervention["opened_on"], "opened_on", today)
+        self._require_not_before_identification(opened_on, "opened_on")
+        if intervention.get("due_by") is not None and \
+                parse_date(intervention["due_by"], "due_by") < opened_on:
+            raise InvalidValueError("the due date is before the opening date", field="due_by")
+        self._intervention_opened(intervention_id=intervention_id,
+                                  intervention=deepcopy(intervention), actor=actor)
+
+    @event("InterventionOpened")
+    def _intervention_opened(self, intervention_id: str, intervention: Json,
+                             actor: Json) -> None:
+        self._saw(intervention["opened_on"])
+        self.interventions[intervention_id] = {
+            **intervention, "status": "open", "progress": [], "outcome": None,
+            "closed_on": None, "opened_by": actor["username"],
+        }
+
+    def progress_intervention(self, *, intervention_id: str, note: str, progressed_on: str,
+                              actor: Json, today: date) -> None:
+        """Adds a progress note to an open intervention."""
+        self._require_open_intervention(intervention_id)
+        day = past_date(progressed_on, "progressed_on", today)
+        self._require_not_before_opening(intervention_id, day, "progressed_on")
+        text(note, "note", max_length=2000)
+        self._intervention_progressed(intervention_id=intervention_id, note=note,
+                                      progressed_on=progressed_on, actor=actor)
+
+    @event("InterventionProgressed")
+    def _intervention_progressed(self, intervention_id: str, note: str, progressed_on: str,
+                                 actor: Json) -> None:
+        self.interventions[intervention_id]["progress"].append(
+            {"note": note, "progressed_on": progressed_on, "by": actor["username"]})
+
+    def close_intervention(self, *, intervention_id: str, outcome: str, closed_on: str,
+                           actor: Json, today: date) -> None:
+        """Closes an open intervention with its outcome."""
+        self._require_open_intervention(intervention_id)
+        day = past_date(closed_on, "closed_on", today)
+        self._require_not_before_opening(intervention_id, day, "closed_on")
+        text(outcome, "outcome", max_length=2000)
+        self._intervention_closed(intervention_id=intervention_id, outcome=outcome,
+                                  closed_on=closed_on, actor=actor)
+
+    @event("InterventionClosed")
+    def _intervention_closed(self, intervention_id: str, outcome: str, closed_on: str,
+                             actor: Json) -> None:
+        self.interventions[intervention_id] |= {"status": "closed", "outcome": outcome,
+                                                "closed_on": closed_on}
+
+    def assign(self, *, assignee: str, actor: Json) -> None:
+        """Assigns the case to a child director (checked to exist by the application)."""
+        self._require_active()
+        self._assigned(assignee=assignee, actor=actor)
+
+    @event("Assigned")
+    def _assigned(self, assignee: str, actor: Json) -> None:
+        self.assigned_to = assignee
+
+    def transfer(self, *, jurisdiction: str, address_detail: str | None, reason: str,
+                 transferred_on: str, actor: Json, today: date) -> None:
+        """Moves the case to another village when the family moves."""
+        self._require_active()
+        if jurisdiction == self.jurisdiction:
+            raise SameJurisdictionError("the case is already in that village",
+                                        field="jurisdiction")
+        day = past_date(transferred_on, "transferred_on", today)
+        self._require_not_before_identification(day, "transferred_on")
+        text(reason, "reason", max_length=500)
+        self._transferred(jurisdiction=jurisdiction, address_detail=address_detail,
+                          reason=reason, transferred_on=transferred_on, actor=actor)
+
+    @event("Transferred")
+    def _transferred(self, jurisdiction: str, address_detail: str | None, reason: str,
+                     transferred_on: str, actor: Json) -> None:
+        self._saw(transferred_on)
+        self.jurisdiction = jurisdiction
+        self.record["address"]["jurisdiction"] = jurisdiction
+        if address_detail is not None:
+            self.record["address"]["detail"] = address_detail
+        # A new village means a new child director.
+        self.assigned_to = None
+
+    def close_case(self, *, reason: str, closed_on: str, note: str | None, actor: Json,
+                   today: date) -> None:
+        """Closes the case (parents returned, reached 16, moved out, duplicate…)."""
+        self._require_active()
+        one_of(reason, CLOSURE_REASONS, "reason")
+        day = past_date(closed_on, "closed_on", today)
+        self._require_not_before_identification(day, "closed_on")
+        self._closed(reason=reason, closed_on=closed_on, note=note, actor=actor)
+
+    @event("Closed")
+    def _closed(self, reason: str, closed_on: str, note: str | None, actor: Json) -> None:
+        self._saw(closed_on)
+        self.status = "closed"
+        self.closure = {"reason": reason, "closed_on": closed_on, "note": note}
+
+    def reopen(self, *, reason: str, reopened_on: str, actor: Json, today: date) -> None:
+        """Reopens a closed case."""
+        if self.status != "closed":
+            raise CaseNotClosedError("the case is not closed")
+        day = past_date(reopened_on, "reopened_on", today)
+        assert self.closure is not None
+        if day < parse_date(self.closure["closed_on"], "closed_on"):
+            raise InvalidValueError("a case cannot reopen before it closed",
+                                    field="reopened_on")
+        text(reason, "reason", max_length=500)
+        self._reopened(reason=reason, reopened_on=reopened_on, actor=actor)
+
+    @event("Reopened")
+    def _reopened(self, reason: str, reopened_on: str, actor: Json) -> None:
+        self.status = "active"
+        self.closure = None
+
+    def correct(self, *, field: str, value: Any, reason: str, actor: Json,
+                today: date) -> None:
+        """Corrects a wrong fact: a new event that keeps the old value beside the new one."""
+        self._require_active()
+        new_value = check_correction(field, value, today)
+        text(reason, "reason", max_length=500)
+        old_value = get_path(self._facts(), field)
+        if old_value == new_value:
+            raise NothingToCorrectError("the field already holds that value", field="value")
+        if field in _FACTS_OF_ELIGIBILITY or field.startswith("parents."):
+            self._check_still_consistent(field, new_value)
+        self._corrected(field=field, old_value=old_value, new_value=new_value, reason=reason,
+                        actor=actor)
+
+    @event("Corrected")
+    def _corrected(self, field: str, old_value: Any, new_value: Any, reason: str,
+                   actor: Json) -> None:
+        if field.startswith("guardian."):
+            set_path(self.guardian, field.removeprefix("guardian."), new_value)
+        else:
+            set_path(self.record, field, new_value)
+        self.corrections.append({"field": field, "old_value": old_value,
+                                 "new_value": new_value, "reason": reason})
+
+    # ---- derived state ----------------------------------------------------------------
+
+    @property
+    def child(self) -> Json:
+        """The child's identification facts (name, sex, birth date, school…)."""
+        child: Json = self.record["child"]
+        return child
+
+    @property
+    def guardian_type(self) -> str:
+        """Who looks after the child now: parent, grandparent, …, or none."""
+        kind: str = self.guardian["type"]
+        return kind
+
+    @property
+    def risk_level(self) -> str | None:
+        """The risk level of the latest visit; None until the first visit."""
+        latest = self.latest_visit
+        return None if latest is None else str(latest["risk_level"])
+
+    @property
+    def latest_visit(self) -> Json | None:
+        """The visit with the latest date (visits may be recorded out of order)."""
+        return self.recent_visits[-1] if self.recent_visits else None
+
+    @property
+    def last_visit_on(self) -> str | None:
+        """The date of the latest visit."""
+        latest = self.latest_visit
+        return None if latest is None else str(latest["visited_on"])
+
+    @property
+    def next_visit_due(self) -> str:
+        """When the next visit is due: as the visitor said, or by risk level."""
+        latest = self.latest_visit
+        if latest is None:
+            start = parse_date(self.record["identified_on"], "identified_on")
+            days = VISIT_INTERVAL_DAYS["high" if self.guardian_type == "none" else "medium"]
+            return (start + timedelta(days=days)).isoformat()
+        if latest.get("next_visit_due"):
+            return str(latest["next_visit_due"])
+        visited = parse_date(latest["visited_on"], "visited_on")
+        return (visited + timedelta(days=VISIT_INTERVAL_DAYS[latest["risk_level"]])).isoformat()
+
+    @property
+    def open_interventions(self) -> list[Json]:
+        """Interventions not yet closed, each with its id."""
+        return [{"intervention_id": iid, **i} for iid, i in self.interventions.items()
+                if i["status"] == "open"]
+
+    @property
+    def has_mandatory_report(self) -> bool:
+        """True once a mandatory report (强制报告) was opened: the police may then see it."""
+        return any(i["kind"] == "mandatory_report" for i in self.interventions.values())
+
+    @property
+    def entrustment_signed(self) -> bool:
+        """True when the current guardian signed the entrusted-guardianship confirmation."""
+        return self.entrustment_signed_on is not None
+
+    @property
+    def school_status(self) -> str:
+        """enrolled / dropped_out / not_in_school, the latest visit overriding the record."""
+        latest = self.latest_visit
+        if latest is not None and latest.get("school_attendance") == "dropped_out":
+            return "dropped_out"
+        school = self.child.get("school") or {}
+        return str(school.get("status", "not_in_school"))
+
+    @property
+    def sixteenth_birthday(self) -> str:
+        """The day the child leaves the definition, by age."""
+        born = parse_date(self.child["birth_date"], "child.birth_date")
+        return add_years(born, AGE_LIMIT_YEARS).isoformat()
+
+    # ---- guards -------------------------------------------------------------------------
+
+    def _facts(self) -> Json:
+        # Corrections address the identify body; the guardian there is the current one.
+        return {**self.record, "guardian": self.guardian}
+
+    def _saw(self, day: str) -> None:
+        if self.first_activity_on is None or day < self.first_activity_on:
+            self.first_activity_on = day
+
+    def _check_still_consistent(self, field: str, new_value: Any) -> None:
+        """A corrected fact must still make sense with the rest of the case: what would
+        be refused at identification is refused as a correction too."""
+        record = deepcopy(self.record)
+        set_path(record, field, new_value)
+        identified_on = parse_date(record["identified_on"], "value")
+        if self.first_activity_on is not None and \
+                identified_on > parse_date(self.first_activity_on, "value"):
+            raise DateBeforeIdentificationError(
+                f"the case records work on {self.first_activity_on}, before that date",
+                field="value")
+        try:
+            check_eligible(parse_date(record["child"]["birth_date"], "value"),
+                           record["parents"], identified_on)
+        except NotEligibleError as refusal:
+            raise NotEligibleError(
+                f"{refusal}; if that is the truth, close the case as no_longer_eligible",
+                field="value") from None
+
+    def _require_active(self) -> None:
+        if self.status == "closed":
+            raise CaseClosedError("the case is closed; reopen it first")
+
+    def _require_not_before_identification(self, day: date, field: str) -> None:
+        if day < parse_date(self.record["identified_on"], "identified_on"):
+            raise DateBeforeIdentificationError(
+                "the date is before the child was identified", field=field)
+
+    def _require_open_intervention(self, intervention_id: str) -> None:
+        self._require_active()
+        intervention = self.interventions.get(intervention_id)
+        if intervention is None:
+            raise UnknownInterventionError("the case has no such intervention",
+                                           field="intervention_id")
+        if intervention["status"] != "open":
+            raise InterventionNotOpenError("the intervention is already closed")
+
+    def _require_not_before_opening(self, intervention_id: str, day: date, field: str) -> None:
+        opened = parse_date(self.interventions[intervention_id]["opened_on"], "opened_on")
+        if day < opened:
+            raise DateBeforeIdentificationError("the date is before the intervention opened",
+                                                field=field)

@@ -1,0 +1,56 @@
+"""Domain errors: each says which rule refused a command. Mapped to HTTP in one table."""
+
+
+class DomainError(Exception):
+    """Raised when a command breaks a rule of the case; nothing is recorded."""
+
+    field: str | None = None
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        if field is not None:
+            self.field = field
+
+
+class InvalidValueError(DomainError):
+    """Raised when a value is malformed or outside its vocabulary."""
+
+
+class NotEligibleError(DomainError):
+    """Raised when a child does not meet the definition of a left-behind child."""
+
+
+class FutureDateError(DomainError):
+    """Raised when a date that records a fact lies after today."""
+
+
+class DateBeforeIdentificationError(DomainError):
+    """Raised when a visit or intervention is dated before the child was identified."""
+
+
+class CaseClosedError(DomainError):
+    """Raised when anything but reopening is asked of a closed case."""
+
+
+class CaseNotClosedError(DomainError):
+    """Raised when reopening a case that is not closed."""
+
+
+class UnknownInterventionError(DomainError):
+    """Raised when an intervention id names no intervention of the case."""
+
+
+class InterventionNotOpenError(DomainError):
+    """Raised when progressing or closing an intervention that is already closed."""
+
+
+class UnknownFieldError(DomainError):
+    """Raised when a correction names a field the case does not have."""
+
+
+class NothingToCorrectError(DomainError):
+    """Raised when a correction would leave the value as it is."""
+
+
+class SameJurisdictionError(DomainError):
+    """Raised when a transfer names the village the case is already in."""

@@ -1,0 +1,110 @@
+"""The `careledger` command: one console script, one sub-command per process or task."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from shared.roles import Role
+from shared.settings import Settings
+
+
+def _settings() -> Settings:
+    return Settings.from_env().with_generated_secrets()
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+
+
+@click.group()
+def main() -> None:
+    """CareLedger: case management for rural left-behind children."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the case API on the configured store."""
+    settings = _settings()
+    _configure_logging(settings)
+    _serve(settings, host, port, threads)
+
+
+def _serve(settings: Settings, host: str, port: int, threads: int,
+           case_service: object | None = None) -> None:
+    import waitress
+
+    from services.cases.api import create_app
+    from services.cases.bootstrap import CaseService
+
+    assert case_service is None or isinstance(case_service, CaseService)
+    app = create_app(settings, case_service=case_service)
+    click.echo(f"CareLedger API on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="careledger")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--children", default=10_000, show_default=True, type=int,
+              help="How many children the demo city holds.")
+@click.option("--seed-only", is_flag=True, help="Seed, print the users, and exit.")
+def demo(host: str, port: int, children: int, seed_only: bool) -> None:
+    """Seed the demo city (when empty), print the demo users, then serve."""
+    from services.cases.bootstrap import build_case_service
+    from services.cases.demo import print_demo_users, seed_demo
+
+    settings = _settings()
+    _configure_logging(settings)
+    service = build_case_service(settings)
+    try:
+        seed_demo(service, children=children)
+        print_demo_users()
+        if not seed_only:
+            _serve(settings, host, port, 8, service)
+    finally:
+        service.close()
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--scope", required=True, help="Jurisdiction prefix: 2, 4, 6, 9 or 12 digits.")
+@click.option("--display-name", default="")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_add(username: str, role: str, scope: str, display_name: str,
+              password_stdin: bool) -> None:
+    """Create a user with a role over a jurisdiction prefix."""
+    from services.cases.accounts import UserExistsError
+    from services.cases.bootstrap import build_case_service
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise click.UsageError("the password must have at least 10 characters")
+    service = build_case_service(_settings())
+    try:
+        service.accounts.register(None, username=username, role=Role(role), scope=scope,
+                                  password=password, display_name=display_name)
+    except (UserExistsError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        service.close()
+    click.echo(f"added {username} ({role}, scope {scope})")
+
+
+if __name__ == "__main__":
+    main()

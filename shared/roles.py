@@ -1,0 +1,72 @@
+"""Roles and what each may do. Both services import this one table."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """The roles of product.md."""
+
+    CHILD_DIRECTOR = "child_director"
+    CHILD_SUPERVISOR = "child_supervisor"
+    CIVIL_AFFAIRS = "civil_affairs"
+    EDUCATION = "education"
+    POLICE = "police"
+    HEALTH = "health"
+    WOMENS_FEDERATION = "womens_federation"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Capability(StrEnum):
+    """One thing a role may do to a case (or, for admins, to users)."""
+
+    READ_CASE = "read_case"
+    IDENTIFY = "identify"
+    VISIT = "visit"
+    CHANGE_GUARDIAN = "change_guardian"
+    OPEN_INTERVENTION = "open_intervention"
+    WORK_INTERVENTION = "work_intervention"  # progress and close
+    ASSIGN = "assign"
+    TRANSFER = "transfer"
+    CLOSE_CASE = "close_case"
+    REOPEN_CASE = "reopen_case"
+    CORRECT = "correct"
+    READ_AUDIT = "read_audit"
+    MANAGE_USERS = "manage_users"
+
+
+_C = Capability
+_FIELD_WORK = {_C.READ_CASE, _C.IDENTIFY, _C.VISIT, _C.CHANGE_GUARDIAN, _C.OPEN_INTERVENTION,
+               _C.CORRECT}
+_DEPARTMENT = {_C.READ_CASE, _C.OPEN_INTERVENTION, _C.WORK_INTERVENTION}
+
+CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    Role.CHILD_DIRECTOR: frozenset(_FIELD_WORK),
+    Role.CHILD_SUPERVISOR: frozenset(_FIELD_WORK | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER}),
+    Role.CIVIL_AFFAIRS: frozenset(
+        _FIELD_WORK
+        | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
+    ),
+    Role.EDUCATION: frozenset(_DEPARTMENT | {_C.VISIT}),
+    # Police receive mandatory reports and record their actions on them; they open nothing.
+    Role.POLICE: frozenset({_C.READ_CASE, _C.WORK_INTERVENTION}),
+    Role.HEALTH: frozenset(_DEPARTMENT),
+    Role.WOMENS_FEDERATION: frozenset(_DEPARTMENT),
+    Role.AUDITOR: frozenset({_C.READ_CASE, _C.READ_AUDIT}),
+    Role.ADMIN: frozenset({_C.MANAGE_USERS}),
+}
+
+# Roles that act only on interventions of their own department.
+DEPARTMENT_OF_ROLE: dict[Role, str] = {
+    Role.EDUCATION: "education",
+    Role.POLICE: "police",
+    Role.HEALTH: "health",
+    Role.WOMENS_FEDERATION: "womens_federation",
+}
+
+
+def can(role: Role, capability: Capability) -> bool:
+    """True when `role` holds `capability`."""
+    return capability in CAPABILITIES[role]

@@ -1,0 +1,125 @@
+"""Settings: one typed object built from the environment at the entrypoint.
+
+Defaults run on one machine with nothing else installed: a SQLite file under the data
+folder. Secrets that are not given are generated once into the data folder (mode 0600),
+so the embedded default still encrypts children's data at rest.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from base64 import b64encode
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+
+class SettingsError(ValueError):
+    """Raised when an environment variable holds a value CareLedger cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a CareLedger process is configured with."""
+
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite file under data_dir
+    postgres_schema: str = ""
+    cipher_key: str = ""  # base64 AES key; empty: no encryption (tests only)
+    token_secret: str = field(default="", repr=False)
+    token_ttl_seconds: int = 8 * 3600
+    max_body_bytes: int = 64 * 1024
+    redis_url: str = ""
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Reads the `CARELEDGER_*` variables (and `REDIS_URL`) of `environ`."""
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get("CARELEDGER_DATA_DIR", "var"))
+        settings = cls(
+            data_dir=data_dir,
+            database_url=env.get("CARELEDGER_DATABASE_URL", ""),
+            postgres_schema=env.get("CARELEDGER_POSTGRES_SCHEMA", ""),
+            cipher_key=env.get("CARELEDGER_CIPHER_KEY", ""),
+            token_secret=env.get("CARELEDGER_TOKEN_SECRET", ""),
+            token_ttl_seconds=_int(env, "CARELEDGER_TOKEN_TTL_SECONDS", 8 * 3600),
+            max_body_bytes=_int(env, "CARELEDGER_MAX_BODY_BYTES", 64 * 1024),
+            redis_url=env.get("REDIS_URL", ""),
+            log_level=env.get("CARELEDGER_LOG_LEVEL", "INFO").upper(),
+        )
+        if settings.database_url and urlparse(settings.database_url).scheme not in (
+            "postgresql",
+            "postgres",
+        ):
+            raise SettingsError("CARELEDGER_DATABASE_URL must be a postgresql:// URL")
+        return settings
+
+    def with_generated_secrets(self) -> Settings:
+        """Fills a missing cipher key and token secret from files in the data folder,
+        creating them on first use."""
+        cipher_key = self.cipher_key or _secret_file(
+            self.data_dir / "secrets" / "cipher.key", lambda: b64encode(secrets.token_bytes(32))
+        )
+        token_secret = self.token_secret or _secret_file(
+            self.data_dir / "secrets" / "token.secret", lambda: secrets.token_hex(32).encode()
+        )
+        return Settings(**{**self.__dict__, "cipher_key": cipher_key, "token_secret": token_secret})
+
+    @property
+    def uses_postgres(self) -> bool:
+        """True when the event store is PostgreSQL rather than the embedded SQLite file."""
+        return bool(self.database_url)
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment the `eventsourcing` library is configured with."""
+        env: dict[str, str] = {}
+        if self.uses_postgres:
+            url = urlparse(self.database_url)
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": url.path.lstrip("/") or "careledger",
+                "POSTGRES_HOST": url.hostname or "127.0.0.1",
+                "POSTGRES_PORT": str(url.port or 5432),
+                "POSTGRES_USER": unquote(url.username or "postgres"),
+                "POSTGRES_PASSWORD": unquote(url.password or ""),
+                "POSTGRES_POOL_SIZE": "10",
+                "POSTGRES_MAX_OVERFLOW": "10",
+            }
+            if self.postgres_schema:
+                env["POSTGRES_SCHEMA"] = self.postgres_schema
+        else:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            env |= {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(self.data_dir / "cases.sqlite"),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            }
+        if self.cipher_key:
+            env |= {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": self.cipher_key}
+        return env
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive")
+    return value
+
+
+def _secret_file(path: Path, make: Callable[[], bytes]) -> str:
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = make()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(value)
+    return path.read_text().strip()

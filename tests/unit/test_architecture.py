@@ -1,0 +1,37 @@
+"""Dependencies point inward: the domain imports no framework, driver or I/O library,
+and nothing under shared/ imports a service (it is what the services share)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOMAIN_MAY_IMPORT = {"__future__", "copy", "dataclasses", "datetime", "enum", "re", "typing",
+                     "uuid", "collections", "eventsourcing.domain"}
+
+
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "services/cases/domain").glob("*.py")),
+                         ids=lambda p: p.name)
+def test_the_domain_imports_only_the_standard_library_and_eventsourcing_domain(
+        path: Path) -> None:
+    foreign = {name for name in imports_of(path)
+               if not any(name == ok or name.startswith(ok + ".") for ok in DOMAIN_MAY_IMPORT)}
+    assert foreign == set(), f"{path.name} imports {foreign}"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "shared").glob("*.py")), ids=lambda p: p.name)
+def test_shared_code_imports_no_service(path: Path) -> None:
+    assert not {n for n in imports_of(path) if n.startswith("services")}
