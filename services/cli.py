@@ -38,6 +38,8 @@ def serve(host: str, port: int, threads: int) -> None:
 
 def _serve(settings: Settings, host: str, port: int, threads: int,
            case_service: object | None = None) -> None:
+    import signal
+
     import waitress
 
     from services.cases.api import create_app
@@ -46,7 +48,18 @@ def _serve(settings: Settings, host: str, port: int, threads: int,
     assert case_service is None or isinstance(case_service, CaseService)
     app = create_app(settings, case_service=case_service)
     click.echo(f"CareLedger API on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True)
-    waitress.serve(app, host=host, port=port, threads=threads, ident="careledger")
+    # A warm stop on SIGTERM (what process supervisors and `docker stop` send), as on
+    # Ctrl-C: the serve loop unwinds and the caller closes the store.
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="careledger")
+    except KeyboardInterrupt:
+        pass
+    click.echo("CareLedger API stopped", err=True)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 @main.command()

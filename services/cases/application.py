@@ -78,7 +78,8 @@ class Cases(Application[UUID]):
 
     name = "Cases"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Case: SNAPSHOT_INTERVAL}
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
+    # Big enough for a city's cases: listing reads them all until the read models land.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
 
     def __init__(self, env: EnvType | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(env)
