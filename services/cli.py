@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 
@@ -51,10 +52,8 @@ def _serve(settings: Settings, host: str, port: int, threads: int,
     # A warm stop on SIGTERM (what process supervisors and `docker stop` send), as on
     # Ctrl-C: the serve loop unwinds and the caller closes the store.
     signal.signal(signal.SIGTERM, _stop)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         waitress.serve(app, host=host, port=port, threads=threads, ident="careledger")
-    except KeyboardInterrupt:
-        pass
     click.echo("CareLedger API stopped", err=True)
 
 
