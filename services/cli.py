@@ -37,17 +37,14 @@ def serve(host: str, port: int, threads: int) -> None:
     _serve(settings, host, port, threads)
 
 
-def _serve(settings: Settings, host: str, port: int, threads: int,
-           case_service: object | None = None) -> None:
+def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
     import signal
 
     import waitress
 
     from services.cases.api import create_app
-    from services.cases.bootstrap import CaseService
 
-    assert case_service is None or isinstance(case_service, CaseService)
-    app = create_app(settings, case_service=case_service)
+    app = create_app(settings)
     click.echo(f"CareLedger API on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True)
     # A warm stop on SIGTERM (what process supervisors and `docker stop` send), as on
     # Ctrl-C: the serve loop unwinds and the caller closes the store.
@@ -68,7 +65,7 @@ def _stop(signum: int, frame: object) -> None:
               help="How many children the demo city holds.")
 @click.option("--seed-only", is_flag=True, help="Seed, print the users, and exit.")
 def demo(host: str, port: int, children: int, seed_only: bool) -> None:
-    """Seed the demo city (when empty), print the demo users, then serve."""
+    """Seed the demo city (when empty), print the demo users, then run every process."""
     from services.cases.bootstrap import build_case_service
     from services.cases.demo import print_demo_users, seed_demo
 
@@ -77,11 +74,36 @@ def demo(host: str, port: int, children: int, seed_only: bool) -> None:
     service = build_case_service(settings)
     try:
         seed_demo(service, children=children)
-        print_demo_users()
-        if not seed_only:
-            _serve(settings, host, port, 8, service)
     finally:
         service.close()
+    print_demo_users()
+    if not seed_only:
+        _run_all(settings, host, port)
+
+
+@main.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def run_all(host: str, port: int) -> None:
+    """Run every process (API, and the followers of the log) under one supervisor."""
+    settings = _settings()
+    _configure_logging(settings)
+    _run_all(settings, host, port)
+
+
+def _run_all(settings: Settings, host: str, port: int) -> None:
+    from contextlib import ExitStack
+
+    from services.processes import demo_processes
+    from services.supervisor import Supervisor, child_env
+    from shared.embedded_redis import embedded_redis
+
+    with ExitStack() as stack:
+        extra = {"CARELEDGER_DATA_DIR": str(settings.data_dir)}
+        if not settings.redis_url:
+            extra["REDIS_URL"] = stack.enter_context(embedded_redis(settings.data_dir / "redis"))
+        Supervisor(demo_processes(host, port), child_env(extra)).run()
+    click.echo("CareLedger stopped", err=True)
 
 
 @main.group()
@@ -117,6 +139,16 @@ def users_add(username: str, role: str, scope: str, display_name: str,
         service.close()
     click.echo(f"added {username} ({role}, scope {scope})")
 
+
+def _register_groups() -> None:
+    from services.cases.commands import cases
+    from services.notify.commands import notify
+
+    main.add_command(cases)
+    main.add_command(notify)
+
+
+_register_groups()
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,7 @@ import os
 import secrets
 from base64 import b64encode
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -31,7 +31,14 @@ class Settings:
     token_secret: str = field(default="", repr=False)
     token_ttl_seconds: int = 8 * 3600
     max_body_bytes: int = 64 * 1024
-    redis_url: str = ""
+    redis_url: str = ""  # empty: the embedded Redis `careledger demo` starts
+    stream: str = "careledger:events"  # the Redis Stream the relay publishes to
+    notify_database_url: str = ""  # empty: SQLite file under data_dir
+    notify_postgres_schema: str = ""
+    read_model_postgres_schema: str = ""  # read models sit beside the events on PostgreSQL
+    smtp_host: str = ""  # empty: no e-mail deliveries
+    smtp_port: int = 25
+    smtp_sender: str = "careledger@localhost"
     log_level: str = "INFO"
 
     @classmethod
@@ -48,13 +55,19 @@ class Settings:
             token_ttl_seconds=_int(env, "CARELEDGER_TOKEN_TTL_SECONDS", 8 * 3600),
             max_body_bytes=_int(env, "CARELEDGER_MAX_BODY_BYTES", 64 * 1024),
             redis_url=env.get("REDIS_URL", ""),
+            stream=env.get("CARELEDGER_STREAM", "careledger:events"),
+            notify_database_url=env.get("CARELEDGER_NOTIFY_DATABASE_URL", ""),
+            notify_postgres_schema=env.get("CARELEDGER_NOTIFY_POSTGRES_SCHEMA", ""),
+            read_model_postgres_schema=env.get("CARELEDGER_READ_MODEL_POSTGRES_SCHEMA", ""),
+            smtp_host=env.get("CARELEDGER_SMTP_HOST", ""),
+            smtp_port=_int(env, "CARELEDGER_SMTP_PORT", 25),
+            smtp_sender=env.get("CARELEDGER_SMTP_SENDER", "careledger@localhost"),
             log_level=env.get("CARELEDGER_LOG_LEVEL", "INFO").upper(),
         )
-        if settings.database_url and urlparse(settings.database_url).scheme not in (
-            "postgresql",
-            "postgres",
-        ):
-            raise SettingsError("CARELEDGER_DATABASE_URL must be a postgresql:// URL")
+        for name, url in (("CARELEDGER_DATABASE_URL", settings.database_url),
+                          ("CARELEDGER_NOTIFY_DATABASE_URL", settings.notify_database_url)):
+            if url and urlparse(url).scheme not in ("postgresql", "postgres"):
+                raise SettingsError(f"{name} must be a postgresql:// URL")
         return settings
 
     def with_generated_secrets(self) -> Settings:
@@ -66,7 +79,7 @@ class Settings:
         token_secret = self.token_secret or _secret_file(
             self.data_dir / "secrets" / "token.secret", lambda: secrets.token_hex(32).encode()
         )
-        return Settings(**{**self.__dict__, "cipher_key": cipher_key, "token_secret": token_secret})
+        return replace(self, cipher_key=cipher_key, token_secret=token_secret)
 
     @property
     def uses_postgres(self) -> bool:

@@ -11,7 +11,8 @@ from eventsourcing.domain import DomainEventProtocol
 from ..domain import Case
 
 # Attributes every event has, which the history shows in their own fields.
-_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor"}
+_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor",
+             "jurisdiction"}
 
 
 def case_view(case: Case, today: date, intervention_id: str | None = None) -> dict[str, Any]:
@@ -66,5 +67,8 @@ def history_entry(event: DomainEventProtocol[Any]) -> dict[str, Any]:
         "version": event.originator_version,
         "occurred_at": timestamp.isoformat(),
         "actor": attributes.get("actor", {}),
+        # Where the case was when it happened (the identification names it in its record).
+        "jurisdiction": attributes.get("jurisdiction")
+        or attributes.get("record", {}).get("address", {}).get("jurisdiction"),
         "data": {k: v for k, v in attributes.items() if k not in _ENVELOPE},
     }

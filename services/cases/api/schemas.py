@@ -312,6 +312,7 @@ class HistoryEventSchema(Schema):
     version = fields.Integer()
     occurred_at = fields.String()
     actor = fields.Dict()
+    jurisdiction = fields.String()
     data = fields.Dict()
 
 

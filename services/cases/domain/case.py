@@ -2,6 +2,8 @@
 
 Each public method checks the rules against today's state and then calls one private
 `@event` method that only mutates, so replaying an old event never re-runs today's rules.
+Every event names the village the case was in (`jurisdiction`): whoever follows the log
+(the relay, the read models) can route it without reading the case.
 """
 
 from __future__ import annotations
@@ -80,19 +82,29 @@ class Case(Aggregate):
         if visit.get("next_visit_due") is not None:
             due = parse_date(visit["next_visit_due"], "next_visit_due")
             if due <= visited_on:
-                raise InvalidValueError("the next visit must be due after this one",
-                                        field="next_visit_due")
-        self._visited(visit=deepcopy(visit), actor=actor)
+                raise InvalidValueError(
+                    "the next visit must be due after this one", field="next_visit_due"
+                )
+        self._visited(jurisdiction=self.jurisdiction, visit=deepcopy(visit), actor=actor)
 
     @event("Visited")
-    def _visited(self, visit: Json, actor: Json) -> None:
+    def _visited(self, jurisdiction: str, visit: Json, actor: Json) -> None:
         self._saw(visit["visited_on"])
         self.visit_count += 1
-        self.recent_visits = sorted([*self.recent_visits, visit],
-                                    key=lambda v: str(v["visited_on"]))[-RECENT_VISITS:]
+        self.recent_visits = sorted(
+            [*self.recent_visits, visit], key=lambda v: str(v["visited_on"])
+        )[-RECENT_VISITS:]
 
-    def change_guardian(self, *, guardian: Json, reason: str, effective_on: str,
-                        entrustment_signed_on: str | None, actor: Json, today: date) -> None:
+    def change_guardian(
+        self,
+        *,
+        guardian: Json,
+        reason: str,
+        effective_on: str,
+        entrustment_signed_on: str | None,
+        actor: Json,
+        today: date,
+    ) -> None:
         """Records who now looks after the child, and why."""
         self._require_active()
         effective = past_date(effective_on, "effective_on", today)
@@ -100,96 +112,158 @@ class Case(Aggregate):
         if entrustment_signed_on is not None:
             past_date(entrustment_signed_on, "entrustment_signed_on", today)
         text(reason, "reason", max_length=500)
-        self._guardian_changed(guardian=deepcopy(guardian), reason=reason,
-                               effective_on=effective_on,
-                               entrustment_signed_on=entrustment_signed_on, actor=actor)
+        self._guardian_changed(
+            jurisdiction=self.jurisdiction,
+            guardian=deepcopy(guardian),
+            reason=reason,
+            effective_on=effective_on,
+            entrustment_signed_on=entrustment_signed_on,
+            actor=actor,
+        )
 
     @event("GuardianChanged")
-    def _guardian_changed(self, guardian: Json, reason: str, effective_on: str,
-                          entrustment_signed_on: str | None, actor: Json) -> None:
+    def _guardian_changed(
+        self,
+        jurisdiction: str,
+        guardian: Json,
+        reason: str,
+        effective_on: str,
+        entrustment_signed_on: str | None,
+        actor: Json,
+    ) -> None:
         self._saw(effective_on)
         self.guardian = deepcopy(guardian)
         self.guardian_since = effective_on
         self.entrustment_signed_on = entrustment_signed_on
 
-    def open_intervention(self, *, intervention_id: str, intervention: Json, actor: Json,
-                          today: date) -> None:
+    def open_intervention(
+        self, *, intervention_id: str, intervention: Json, actor: Json, today: date
+    ) -> None:
         """Opens an intervention (admonition talk, mandatory report, temporary guardianship…)."""
         self._require_active()
         opened_on = past_date(intervention["opened_on"], "opened_on", today)
         self._require_not_before_identification(opened_on, "opened_on")
-        if intervention.get("due_by") is not None and \
-                parse_date(intervention["due_by"], "due_by") < opened_on:
+        if (
+            intervention.get("due_by") is not None
+            and parse_date(intervention["due_by"], "due_by") < opened_on
+        ):
             raise InvalidValueError("the due date is before the opening date", field="due_by")
-        self._intervention_opened(intervention_id=intervention_id,
-                                  intervention=deepcopy(intervention), actor=actor)
+        self._intervention_opened(
+            jurisdiction=self.jurisdiction,
+            intervention_id=intervention_id,
+            intervention=deepcopy(intervention),
+            actor=actor,
+        )
 
     @event("InterventionOpened")
-    def _intervention_opened(self, intervention_id: str, intervention: Json,
-                             actor: Json) -> None:
+    def _intervention_opened(
+        self, jurisdiction: str, intervention_id: str, intervention: Json, actor: Json
+    ) -> None:
         self._saw(intervention["opened_on"])
         self.interventions[intervention_id] = {
-            **intervention, "status": "open", "progress": [], "outcome": None,
-            "closed_on": None, "opened_by": actor["username"],
+            **intervention,
+            "status": "open",
+            "progress": [],
+            "outcome": None,
+            "closed_on": None,
+            "opened_by": actor["username"],
         }
 
-    def progress_intervention(self, *, intervention_id: str, note: str, progressed_on: str,
-                              actor: Json, today: date) -> None:
+    def progress_intervention(
+        self, *, intervention_id: str, note: str, progressed_on: str, actor: Json, today: date
+    ) -> None:
         """Adds a progress note to an open intervention."""
         self._require_open_intervention(intervention_id)
         day = past_date(progressed_on, "progressed_on", today)
         self._require_not_before_opening(intervention_id, day, "progressed_on")
         text(note, "note", max_length=2000)
-        self._intervention_progressed(intervention_id=intervention_id, note=note,
-                                      progressed_on=progressed_on, actor=actor)
+        self._intervention_progressed(
+            jurisdiction=self.jurisdiction,
+            intervention_id=intervention_id,
+            note=note,
+            progressed_on=progressed_on,
+            actor=actor,
+        )
 
     @event("InterventionProgressed")
-    def _intervention_progressed(self, intervention_id: str, note: str, progressed_on: str,
-                                 actor: Json) -> None:
+    def _intervention_progressed(
+        self, jurisdiction: str, intervention_id: str, note: str, progressed_on: str, actor: Json
+    ) -> None:
         self.interventions[intervention_id]["progress"].append(
-            {"note": note, "progressed_on": progressed_on, "by": actor["username"]})
+            {"note": note, "progressed_on": progressed_on, "by": actor["username"]}
+        )
 
-    def close_intervention(self, *, intervention_id: str, outcome: str, closed_on: str,
-                           actor: Json, today: date) -> None:
+    def close_intervention(
+        self, *, intervention_id: str, outcome: str, closed_on: str, actor: Json, today: date
+    ) -> None:
         """Closes an open intervention with its outcome."""
         self._require_open_intervention(intervention_id)
         day = past_date(closed_on, "closed_on", today)
         self._require_not_before_opening(intervention_id, day, "closed_on")
         text(outcome, "outcome", max_length=2000)
-        self._intervention_closed(intervention_id=intervention_id, outcome=outcome,
-                                  closed_on=closed_on, actor=actor)
+        self._intervention_closed(
+            jurisdiction=self.jurisdiction,
+            intervention_id=intervention_id,
+            outcome=outcome,
+            closed_on=closed_on,
+            actor=actor,
+        )
 
     @event("InterventionClosed")
-    def _intervention_closed(self, intervention_id: str, outcome: str, closed_on: str,
-                             actor: Json) -> None:
-        self.interventions[intervention_id] |= {"status": "closed", "outcome": outcome,
-                                                "closed_on": closed_on}
+    def _intervention_closed(
+        self, jurisdiction: str, intervention_id: str, outcome: str, closed_on: str, actor: Json
+    ) -> None:
+        self.interventions[intervention_id] |= {
+            "status": "closed",
+            "outcome": outcome,
+            "closed_on": closed_on,
+        }
 
     def assign(self, *, assignee: str, actor: Json) -> None:
         """Assigns the case to a child director (checked to exist by the application)."""
         self._require_active()
-        self._assigned(assignee=assignee, actor=actor)
+        self._assigned(jurisdiction=self.jurisdiction, assignee=assignee, actor=actor)
 
     @event("Assigned")
-    def _assigned(self, assignee: str, actor: Json) -> None:
+    def _assigned(self, jurisdiction: str, assignee: str, actor: Json) -> None:
         self.assigned_to = assignee
 
-    def transfer(self, *, jurisdiction: str, address_detail: str | None, reason: str,
-                 transferred_on: str, actor: Json, today: date) -> None:
+    def transfer(
+        self,
+        *,
+        jurisdiction: str,
+        address_detail: str | None,
+        reason: str,
+        transferred_on: str,
+        actor: Json,
+        today: date,
+    ) -> None:
         """Moves the case to another village when the family moves."""
         self._require_active()
         if jurisdiction == self.jurisdiction:
-            raise SameJurisdictionError("the case is already in that village",
-                                        field="jurisdiction")
+            raise SameJurisdictionError("the case is already in that village", field="jurisdiction")
         day = past_date(transferred_on, "transferred_on", today)
         self._require_not_before_identification(day, "transferred_on")
         text(reason, "reason", max_length=500)
-        self._transferred(jurisdiction=jurisdiction, address_detail=address_detail,
-                          reason=reason, transferred_on=transferred_on, actor=actor)
+        self._transferred(
+            from_jurisdiction=self.jurisdiction,
+            jurisdiction=jurisdiction,
+            address_detail=address_detail,
+            reason=reason,
+            transferred_on=transferred_on,
+            actor=actor,
+        )
 
     @event("Transferred")
-    def _transferred(self, jurisdiction: str, address_detail: str | None, reason: str,
-                     transferred_on: str, actor: Json) -> None:
+    def _transferred(
+        self,
+        from_jurisdiction: str,
+        jurisdiction: str,
+        address_detail: str | None,
+        reason: str,
+        transferred_on: str,
+        actor: Json,
+    ) -> None:
         self._saw(transferred_on)
         self.jurisdiction = jurisdiction
         self.record["address"]["jurisdiction"] = jurisdiction
@@ -198,17 +272,26 @@ class Case(Aggregate):
         # A new village means a new child director.
         self.assigned_to = None
 
-    def close_case(self, *, reason: str, closed_on: str, note: str | None, actor: Json,
-                   today: date) -> None:
+    def close_case(
+        self, *, reason: str, closed_on: str, note: str | None, actor: Json, today: date
+    ) -> None:
         """Closes the case (parents returned, reached 16, moved out, duplicate…)."""
         self._require_active()
         one_of(reason, CLOSURE_REASONS, "reason")
         day = past_date(closed_on, "closed_on", today)
         self._require_not_before_identification(day, "closed_on")
-        self._closed(reason=reason, closed_on=closed_on, note=note, actor=actor)
+        self._closed(
+            jurisdiction=self.jurisdiction,
+            reason=reason,
+            closed_on=closed_on,
+            note=note,
+            actor=actor,
+        )
 
     @event("Closed")
-    def _closed(self, reason: str, closed_on: str, note: str | None, actor: Json) -> None:
+    def _closed(
+        self, jurisdiction: str, reason: str, closed_on: str, note: str | None, actor: Json
+    ) -> None:
         self._saw(closed_on)
         self.status = "closed"
         self.closure = {"reason": reason, "closed_on": closed_on, "note": note}
@@ -220,18 +303,18 @@ class Case(Aggregate):
         day = past_date(reopened_on, "reopened_on", today)
         assert self.closure is not None
         if day < parse_date(self.closure["closed_on"], "closed_on"):
-            raise InvalidValueError("a case cannot reopen before it closed",
-                                    field="reopened_on")
+            raise InvalidValueError("a case cannot reopen before it closed", field="reopened_on")
         text(reason, "reason", max_length=500)
-        self._reopened(reason=reason, reopened_on=reopened_on, actor=actor)
+        self._reopened(
+            jurisdiction=self.jurisdiction, reason=reason, reopened_on=reopened_on, actor=actor
+        )
 
     @event("Reopened")
-    def _reopened(self, reason: str, reopened_on: str, actor: Json) -> None:
+    def _reopened(self, jurisdiction: str, reason: str, reopened_on: str, actor: Json) -> None:
         self.status = "active"
         self.closure = None
 
-    def correct(self, *, field: str, value: Any, reason: str, actor: Json,
-                today: date) -> None:
+    def correct(self, *, field: str, value: Any, reason: str, actor: Json, today: date) -> None:
         """Corrects a wrong fact: a new event that keeps the old value beside the new one."""
         self._require_active()
         new_value = check_correction(field, value, today)
@@ -241,18 +324,32 @@ class Case(Aggregate):
             raise NothingToCorrectError("the field already holds that value", field="value")
         if field in _FACTS_OF_ELIGIBILITY or field.startswith("parents."):
             self._check_still_consistent(field, new_value)
-        self._corrected(field=field, old_value=old_value, new_value=new_value, reason=reason,
-                        actor=actor)
+        self._corrected(
+            jurisdiction=self.jurisdiction,
+            field=field,
+            old_value=old_value,
+            new_value=new_value,
+            reason=reason,
+            actor=actor,
+        )
 
     @event("Corrected")
-    def _corrected(self, field: str, old_value: Any, new_value: Any, reason: str,
-                   actor: Json) -> None:
+    def _corrected(
+        self,
+        jurisdiction: str,
+        field: str,
+        old_value: Any,
+        new_value: Any,
+        reason: str,
+        actor: Json,
+    ) -> None:
         if field.startswith("guardian."):
             set_path(self.guardian, field.removeprefix("guardian."), new_value)
         else:
             set_path(self.record, field, new_value)
-        self.corrections.append({"field": field, "old_value": old_value,
-                                 "new_value": new_value, "reason": reason})
+        self.corrections.append(
+            {"field": field, "old_value": old_value, "new_value": new_value, "reason": reason}
+        )
 
     # ---- derived state ----------------------------------------------------------------
 
@@ -301,8 +398,11 @@ class Case(Aggregate):
     @property
     def open_interventions(self) -> list[Json]:
         """Interventions not yet closed, each with its id."""
-        return [{"intervention_id": iid, **i} for iid, i in self.interventions.items()
-                if i["status"] == "open"]
+        return [
+            {"intervention_id": iid, **i}
+            for iid, i in self.interventions.items()
+            if i["status"] == "open"
+        ]
 
     @property
     def has_mandatory_report(self) -> bool:
@@ -345,18 +445,22 @@ class Case(Aggregate):
         record = deepcopy(self.record)
         set_path(record, field, new_value)
         identified_on = parse_date(record["identified_on"], "value")
-        if self.first_activity_on is not None and \
-                identified_on > parse_date(self.first_activity_on, "value"):
+        if self.first_activity_on is not None and identified_on > parse_date(
+            self.first_activity_on, "value"
+        ):
             raise DateBeforeIdentificationError(
                 f"the case records work on {self.first_activity_on}, before that date",
-                field="value")
+                field="value",
+            )
         try:
-            check_eligible(parse_date(record["child"]["birth_date"], "value"),
-                           record["parents"], identified_on)
+            check_eligible(
+                parse_date(record["child"]["birth_date"], "value"), record["parents"], identified_on
+            )
         except NotEligibleError as refusal:
             raise NotEligibleError(
                 f"{refusal}; if that is the truth, close the case as no_longer_eligible",
-                field="value") from None
+                field="value",
+            ) from None
 
     def _require_active(self) -> None:
         if self.status == "closed":
@@ -365,19 +469,22 @@ class Case(Aggregate):
     def _require_not_before_identification(self, day: date, field: str) -> None:
         if day < parse_date(self.record["identified_on"], "identified_on"):
             raise DateBeforeIdentificationError(
-                "the date is before the child was identified", field=field)
+                "the date is before the child was identified", field=field
+            )
 
     def _require_open_intervention(self, intervention_id: str) -> None:
         self._require_active()
         intervention = self.interventions.get(intervention_id)
         if intervention is None:
-            raise UnknownInterventionError("the case has no such intervention",
-                                           field="intervention_id")
+            raise UnknownInterventionError(
+                "the case has no such intervention", field="intervention_id"
+            )
         if intervention["status"] != "open":
             raise InterventionNotOpenError("the intervention is already closed")
 
     def _require_not_before_opening(self, intervention_id: str, day: date, field: str) -> None:
         opened = parse_date(self.interventions[intervention_id]["opened_on"], "opened_on")
         if day < opened:
-            raise DateBeforeIdentificationError("the date is before the intervention opened",
-                                                field=field)
+            raise DateBeforeIdentificationError(
+                "the date is before the intervention opened", field=field
+            )

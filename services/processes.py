@@ -1,0 +1,13 @@
+"""Every CareLedger process, in one table: `careledger demo` supervises these, and
+compose.yaml runs the same sub-commands as services."""
+
+from __future__ import annotations
+
+from .supervisor import ProcessSpec
+
+
+def demo_processes(host: str, port: int) -> list[ProcessSpec]:
+    """What runs on one machine for the demo."""
+    return [
+        ProcessSpec("cases-api", ("serve", "--host", host, "--port", str(port))),
+    ]

