@@ -116,13 +116,16 @@ def users() -> None:
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--scope", required=True, help="Jurisdiction prefix: 2, 4, 6, 9 or 12 digits.")
 @click.option("--display-name", default="")
+@click.option("--email", default=None, help="Where the notify service e-mails this user.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_add(username: str, role: str, scope: str, display_name: str,
+def users_add(username: str, role: str, scope: str, display_name: str, email: str | None,
               password_stdin: bool) -> None:
     """Create a user with a role over a jurisdiction prefix."""
-    from services.cases.accounts import UserExistsError
+    from services.cases.accounts import UserExistsError, is_email
     from services.cases.bootstrap import build_case_service
 
+    if email is not None and not is_email(email):  # before the password prompt
+        raise click.BadParameter("not an e-mail address", param_hint="--email")
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -132,7 +135,7 @@ def users_add(username: str, role: str, scope: str, display_name: str,
     service = build_case_service(_settings())
     try:
         service.accounts.register(None, username=username, role=Role(role), scope=scope,
-                                  password=password, display_name=display_name)
+                                  password=password, display_name=display_name, email=email)
     except (UserExistsError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     finally:

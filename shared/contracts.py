@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -56,7 +57,25 @@ class CaseVisitedV1(_Payload):
     emotional_state = fields.String(required=True)
     school_attendance = fields.String(required=True)
     safety_concerns = fields.List(fields.String(), required=True)
+    # The due date this visit sets: the visitor's, else by risk level (the relay fills it;
+    # null only from a producer that does not). Visits may arrive out of date order.
     next_visit_due = fields.Date(required=True, allow_none=True)
+
+
+class CaseVisitedV2(CaseVisitedV1):
+    """v1 and the case's derived risk level and school status before and after the visit,
+    as the case service computed them when it recorded it (the latest visit by date counts,
+    so an older visit recorded late changes nothing).
+
+    Entries of one case may reach a consumer out of order; a transition ("risk raised to
+    high", "dropped out") read from the entry needs no ordered history. v1 entries (visits
+    stored before the case service recorded these) stay readable, without them.
+    """
+
+    risk_level_before = fields.String(required=True, allow_none=True)  # None: first visit
+    risk_level_after = fields.String(required=True)
+    school_status_before = fields.String(required=True)
+    school_status_after = fields.String(required=True)
 
 
 class CaseGuardianChangedV1(_Payload):
@@ -113,6 +132,18 @@ class UserRegisteredV1(_Payload):
     display_name = fields.String(required=True)
 
 
+class UserRegisteredV2(UserRegisteredV1):
+    """v1 and the user's e-mail address (a staff address, for e-mailed notifications).
+
+    A new version rather than an optional field in v1: payloads refuse unknown fields, so
+    a consumer that knows only v1 would refuse the field either way; as v2 it is refused
+    with the plain reason "newer than this consumer knows", and dead letters retried after
+    the upgrade go through. v1 entries (published before) stay readable, without email.
+    """
+
+    email = fields.String(required=True, allow_none=True, validate=validate.Length(max=254))
+
+
 class UserDisabledV1(_Payload):
     username = fields.String(required=True)
 
@@ -133,7 +164,7 @@ class IdempotencyRecordedV1(_Payload):
 # type → {schema version → payload schema}
 PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.identified": {1: CaseIdentifiedV1},
-    "case.visited": {1: CaseVisitedV1},
+    "case.visited": {1: CaseVisitedV1, 2: CaseVisitedV2},
     "case.guardian_changed": {1: CaseGuardianChangedV1},
     "case.intervention_opened": {1: CaseInterventionOpenedV1},
     "case.intervention_progressed": {1: CaseInterventionProgressedV1},
@@ -143,7 +174,7 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.closed": {1: CaseClosedV1},
     "case.reopened": {1: CaseReopenedV1},
     "case.corrected": {1: CaseCorrectedV1},
-    "user.registered": {1: UserRegisteredV1},
+    "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},
     "user.password_changed": {1: UserPasswordChangedV1},
@@ -213,7 +244,7 @@ def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
     (malformed field, unknown type, a schema version newer than this code knows)."""
     raw = {_text(k): _text(v) for k, v in entry.items()}
     try:
-        data = EnvelopeSchema().load(raw)
+        data = _schema(EnvelopeSchema).load(raw)
     except ValidationError as error:
         raise ContractError(f"malformed entry: {error.messages}") from None
     versions = PAYLOADS.get(data["type"])
@@ -224,8 +255,8 @@ def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
         raise ContractError(f"{data['type']} schema version {data['schema_version']} is newer "
                             f"than this consumer knows ({max(versions)})")
     try:
-        actor = _Actor().load(json.loads(data["actor"]))
-        payload = schema().load(json.loads(data["payload"]))
+        actor = _schema(_Actor).load(json.loads(data["actor"]))
+        payload = _schema(schema).load(json.loads(data["payload"]))
     except (ValueError, ValidationError) as error:
         raise ContractError(f"malformed actor or payload: {error}") from None
     # Keep dates as ISO strings: consumers store and compare them as the case service does.
@@ -234,6 +265,13 @@ def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
                     data["schema_version"], str(data["aggregate_id"]), data["case_id"],
                     data["case_version"], data["occurred_at"], data["jurisdiction"], actor,
                     payload)
+
+
+@cache
+def _schema(schema: type[Schema]) -> Schema:
+    # One instance per schema, reused: building a Schema per entry was most of the cost
+    # of reading the stream. Loading holds no state on the instance.
+    return schema()
 
 
 def stream_id(position: int) -> str:

@@ -111,7 +111,10 @@ class Settings:
                 "SQLITE_LOCK_TIMEOUT": "10",
             }
         if self.cipher_key:
-            env |= {"CIPHER_TOPIC": "eventsourcing.cipher:AESCipher", "CIPHER_KEY": self.cipher_key}
+            # AES-GCM through OpenSSL (the cryptography package): the same stored bytes as
+            # eventsourcing.cipher's pycryptodome one, several times faster to decrypt.
+            env |= {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+                    "CIPHER_KEY": self.cipher_key}
         return env
 
 

@@ -9,6 +9,8 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from services.cases.application import Clock
+from services.cases.bootstrap import CaseService
+from services.cases.projections.projector import catch_up
 
 TODAY = date(2026, 11, 29)
 VILLAGE = "360124105203"  # 进贤县 (a rural county of 南昌市), one of its villages
@@ -74,3 +76,9 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> dict[
                                                         "password": password})
     assert response.status_code == 201, response.json
     return {"Authorization": f"Bearer {response.json['token']}"}  # type: ignore[index]
+
+
+def caught_up(service: CaseService) -> int:
+    """Runs the projector until the read models hold every event recorded so far (as a
+    running `careledger cases project` would, shortly); returns how many it handled."""
+    return catch_up(service.settings, service.cases, service.read_models.store)

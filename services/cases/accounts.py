@@ -15,6 +15,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
+from eventsourcing.utils import get_topic
+from marshmallow import ValidationError
+from marshmallow.validate import Email
 
 from shared.jurisdictions import in_scope, is_scope
 from shared.roles import Capability, Role
@@ -54,6 +57,7 @@ class Login:
 # password take the same time and an attacker cannot tell which usernames exist.
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("careledger-timing-equaliser")
+_EMAIL = Email()
 
 
 class Accounts:
@@ -67,18 +71,21 @@ class Accounts:
         self.hasher = hasher or _hasher
 
     def register(self, actor: Actor | None, *, username: str, role: Role, scope: str,
-                 password: str, display_name: str = "") -> User:
-        """Creates a user; `actor` is the admin, or None from the command line."""
+                 password: str, display_name: str = "", email: str | None = None) -> User:
+        """Creates a user; `actor` is the admin, or None from the command line. `email`,
+        optional, is where the notify service e-mails their notifications."""
         if actor is not None:
             require(actor, Capability.MANAGE_USERS)
             require_in_scope(actor, scope, "scope")
         if not is_scope(scope):
             raise ValueError("scope must be a 2, 4, 6, 9 or 12 digit jurisdiction prefix")
+        if email is not None and not is_email(email):
+            raise ValueError("email must be an e-mail address (name@example.org)")
         by = actor.as_event_data() if actor else {"username": "system", "role": "admin",
                                                   "request_id": "cli"}
         user = User(username=username, role=str(role), scope=scope,
                     display_name=display_name or username,
-                    password_hash=self.hasher.hash(password), actor=by)
+                    password_hash=self.hasher.hash(password), actor=by, email=email)
         try:
             self.cases.save(user)
         except IntegrityError:
@@ -142,6 +149,15 @@ class Accounts:
             raise UnknownUserError(f"no user called {user.username!r}")
 
 
+def is_email(value: str) -> bool:
+    """True when `value` is a plausible e-mail address (one rule for the API and the CLI)."""
+    try:
+        _EMAIL(value)
+    except ValidationError:
+        return False
+    return len(value) <= 254
+
+
 def _verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
     try:
         return hasher.verify(password_hash, password)
@@ -155,8 +171,6 @@ def _self_actor(user: User) -> dict[str, str]:
 
 def list_usernames(cases: Cases) -> list[str]:
     """Every registered username, in registration order (read from the log)."""
-    from eventsourcing.utils import get_topic
-
     topic = get_topic(User.Registered)  # type: ignore[attr-defined]
     names: list[str] = []
     position = 0

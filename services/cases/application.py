@@ -8,8 +8,10 @@ it is never lost and never overwrites.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
@@ -29,7 +31,7 @@ from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
 SNAPSHOT_INTERVAL = 20
 # Dates are China Standard Time, which has no daylight saving.
 CHINA = timezone(timedelta(hours=8), "CST")
-_RETRIES = 8
+_RETRIES = 20
 
 
 class StaleVersionError(Exception):
@@ -68,6 +70,9 @@ class WriteResult:
     status: int
     intervention_id: str | None = None
     replayed: bool = False
+    # The notification id of the last event written (for a replay: the log's head then),
+    # so a client can ask the read models to have caught up with it (`min_position`).
+    position: int | None = None
 
 
 Act = Callable[[Case, date], str | None]
@@ -78,8 +83,8 @@ class Cases(Application[UUID]):
 
     name = "Cases"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Case: SNAPSHOT_INTERVAL}
-    # Big enough for a city's cases: listing reads them all until the read models land.
-    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "20000"}
+    # Cases being worked on stay decoded; a hit still fast-forwards from the store.
+    env: ClassVar[dict[str, str]] = {"AGGREGATE_CACHE_MAXSIZE": "5000"}
 
     def __init__(self, env: EnvType | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(env)
@@ -133,13 +138,12 @@ class Cases(Application[UUID]):
                              today=self.clock.today())
         result = WriteResult(case, 201)
         try:
-            self._save(case, result, idempotency)
+            return self._save(case, result, idempotency)
         except IntegrityError:
             # Only the idempotency record can collide: a concurrent retry got there first.
             if idempotency and (replay := self._replay(idempotency)):
                 return replay
             raise
-        return result
 
     def record_visit(self, actor: Actor, case_id: UUID, visit: dict[str, Any],
                      expected_version: int | None = None,
@@ -268,7 +272,7 @@ class Cases(Application[UUID]):
         require(actor, capability)
         if idempotency and (replay := self._replay(idempotency)):
             return replay
-        for _ in range(_RETRIES):
+        for attempt in range(_RETRIES):
             case = self._load(case_id)
             require(actor, capability, case)
             if expected_version is not None and case.version != expected_version:
@@ -276,7 +280,7 @@ class Cases(Application[UUID]):
             intervention_id = act(case, self.clock.today())
             result = WriteResult(case, status, intervention_id)
             try:
-                self._save(case, result, idempotency)
+                return self._save(case, result, idempotency)
             except IntegrityError:
                 # Someone appended first. Same key: they were our own retry. A named
                 # version: the client must look again. Otherwise redo on the new state.
@@ -284,16 +288,19 @@ class Cases(Application[UUID]):
                     return replay
                 if expected_version is not None:
                     raise StaleVersionError(self._load(case_id).version) from None
+                # Back off a little, at random, so racing writers stop colliding.
+                time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
                 continue
-            return result
         raise WriteConflictError("the case changed too often while writing; try again")
 
-    def _save(self, case: Case, result: WriteResult, idempotency: IdempotencyKey | None) -> None:
+    def _save(self, case: Case, result: WriteResult,
+              idempotency: IdempotencyKey | None) -> WriteResult:
         record = None
         if idempotency is not None:
             record = new_record(idempotency, case_id=case.id, case_version=case.version,
                                 status=result.status, intervention_id=result.intervention_id)
-        self.save(case, record)
+        recordings = self.save(case, record)
+        return replace(result, position=recordings[-1].notification.id if recordings else None)
 
     def _replay(self, key: IdempotencyKey) -> WriteResult | None:
         try:
@@ -304,7 +311,8 @@ class Cases(Application[UUID]):
             raise IdempotencyKeyReusedError(
                 "this Idempotency-Key was already used for a different request")
         case = cast(Case, self.repository.get(UUID(record.case_id), version=record.case_version))
-        return WriteResult(case, record.status, record.intervention_id, replayed=True)
+        return WriteResult(case, record.status, record.intervention_id, replayed=True,
+                           position=self.recorder.max_notification_id())
 
     def _load(self, case_id: UUID) -> Case:
         try:

@@ -12,7 +12,9 @@ from shared.settings import Settings
 from .access_log import AccessLog
 from .accounts import Accounts
 from .application import Cases, Clock
-from .case_listing import CaseListing
+from .projections.personal import PersonalData
+from .projections.read_models import ReadModels
+from .projections.store import ReadModelStore
 from .sql import SqlTables
 
 
@@ -23,21 +25,26 @@ class CaseService:
     settings: Settings
     cases: Cases
     accounts: Accounts
-    listing: CaseListing
+    read_models: ReadModels
     access_log: AccessLog
 
     def close(self) -> None:
         """Releases the database connections."""
+        self.read_models.store.close()
         self.cases.close()
 
 
 def build_case_service(settings: Settings, *, clock: Clock | None = None,
                        password_hasher: PasswordHasher | None = None) -> CaseService:
-    """Wires the application, accounts, listing and access log to one store."""
+    """Wires the application, accounts, read models and access log to one store."""
     cases = Cases(settings.eventsourcing_env(), clock=clock)
     datastore: Any = cast(Any, cases.recorder).datastore
     access_log = AccessLog(SqlTables(datastore))
     access_log.create_table()
     accounts = Accounts(cases, settings.token_secret, settings.token_ttl_seconds,
                         password_hasher)
-    return CaseService(settings, cases, accounts, CaseListing(cases), access_log)
+    # The read models' own file on SQLite; beside the events on PostgreSQL.
+    store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)
+    store.setup()
+    read_models = ReadModels(store, PersonalData(settings.cipher_key))
+    return CaseService(settings, cases, accounts, read_models, access_log)

@@ -2,9 +2,182 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
+import sys
+
 import click
+import redis
+
+from shared.settings import Settings
+
+from .progress import progress_bar
+
+
+def _settings() -> Settings:
+    return Settings.from_env().with_generated_secrets()
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
 
 
 @click.group()
 def notify() -> None:
-    """The notify service: consumer, scheduler, inbox API, dead letters."""
+    """The notify service: consumer, scheduler, deliveries, inbox API, dead letters,
+    reconciliation."""
+
+
+@notify.command("run")
+@click.option("--consumer", default="", help="Consumer name in the group (default host:pid).")
+@click.option("--group", default="notify", show_default=True)
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--delivery-attempts", default=10, show_default=True,
+              type=click.IntRange(1, 100),
+              help="Attempts of a webhook or e-mail before it is given up as failed.")
+def run(consumer: str, group: str, batch: int, delivery_attempts: int) -> None:
+    """Consume the event stream, run the scheduler and send webhooks and e-mails until
+    stopped (SIGTERM, Ctrl-C)."""
+    from .bootstrap import RedisNotConfiguredError, build_notify
+    from .consumer import ConsumerOptions
+    from .deliveries import DeliveryOptions
+    from .process import run_notify
+
+    settings = _settings()
+    _configure_logging(settings)
+    options = ConsumerOptions(group=group, batch=batch)
+    if consumer:
+        options = ConsumerOptions(group=group, batch=batch, consumer=consumer)
+    service = build_notify(settings)
+    try:
+        click.echo(run_notify(service, options, delivery_options=DeliveryOptions(
+            max_attempts=delivery_attempts)), err=True)
+    except RedisNotConfiguredError as error:
+        raise click.ClickException(str(error)) from None
+    finally:
+        service.close()
+
+
+@notify.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, threads: int) -> None:
+    """Serve the inbox API."""
+    import signal
+
+    import waitress
+
+    from .api import create_app
+    from .bootstrap import build_notify
+
+    settings = _settings()
+    _configure_logging(settings)
+    service = build_notify(settings)
+    app = create_app(settings, notify=service)
+    click.echo(f"CareLedger notify API on http://{host}:{port}/api/v1  (docs: /api/v1/docs)",
+               err=True)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            waitress.serve(app, host=host, port=port, threads=threads, ident="careledger")
+    finally:
+        service.close()
+    click.echo("CareLedger notify API stopped", err=True)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@notify.group("dead-letters")
+def dead_letters() -> None:
+    """Entries notify could not handle: list them, retry them."""
+
+
+@dead_letters.command("list")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def list_command(limit: int, as_json: bool) -> None:
+    """The oldest dead letters: id, stream id, type, deliveries, reason."""
+    from .deadletters import count_dead_letters, list_dead_letters
+
+    settings = _settings()
+    client = _redis(settings)
+    letters = list_dead_letters(client, settings.stream, count=limit)
+    for letter in letters:
+        if as_json:
+            click.echo(json.dumps({"id": letter.id, "stream_id": letter.stream_id,
+                                   "type": letter.type, "event_id": letter.fields.get(
+                                       "event_id"), "deliveries": letter.deliveries,
+                                   "at": letter.at, "reason": letter.reason},
+                                  ensure_ascii=False))
+        else:
+            click.echo(f"{letter.id}  stream {letter.stream_id}  {letter.type}  "
+                       f"deliveries {letter.deliveries}  {letter.reason}")
+    total = count_dead_letters(client, settings.stream)
+    click.echo(f"{len(letters)} of {total} dead letters shown", err=True)
+
+
+@dead_letters.command("retry")
+@click.argument("dead_id", required=False)
+@click.option("--all", "retry_all", is_flag=True, help="Retry every dead letter.")
+def retry_command(dead_id: str | None, retry_all: bool) -> None:
+    """Handle dead letters again (one by ID, or --all); the ones handled are deleted."""
+    from .bootstrap import build_notify
+    from .deadletters import all_dead_letters, count_dead_letters, get_dead_letter, retry
+
+    if bool(dead_id) == retry_all:
+        raise click.UsageError("give one dead letter's ID, or --all")
+    settings = _settings()
+    _configure_logging(settings)
+    client = _redis(settings)
+    if dead_id:
+        letter = get_dead_letter(client, settings.stream, dead_id)
+        if letter is None:
+            raise click.ClickException(f"no dead letter {dead_id}")
+        letters = [letter]
+        total = 1
+    else:
+        total = count_dead_letters(client, settings.stream)
+        letters = list(all_dead_letters(client, settings.stream))
+    service = build_notify(settings)
+    ok = failed = 0
+    try:
+        with progress_bar("retrying dead letters", total) as advance:
+            for letter in letters:
+                result = retry(service, client, settings.stream, letter)
+                if result.ok:
+                    ok += 1
+                else:
+                    failed += 1
+                    click.echo(f"{letter.id}  still failing: {result.error}", err=True)
+                advance(1)
+    finally:
+        service.close()
+    click.echo(f"retried {ok + failed} dead letters: {ok} handled, {failed} still failing",
+               err=True)
+    if failed:
+        sys.exit(1)
+
+
+def _redis(settings: Settings) -> redis.Redis:
+    from .bootstrap import RedisNotConfiguredError, redis_client
+
+    try:
+        return redis_client(settings)
+    except RedisNotConfiguredError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _register() -> None:
+    # The operator's tools live in their own module; registered here, after the group.
+    from .operations import deliveries, reconcile
+
+    notify.add_command(reconcile)
+    notify.add_command(deliveries)
+
+
+_register()

@@ -25,7 +25,7 @@ from services.cases.domain.corrections import get_path
 from shared.jurisdictions import in_scope
 from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role, can
 from shared.settings import Settings
-from tests.support import TODAY, FixedClock
+from tests.support import TODAY, FixedClock, caught_up
 
 CHILDREN = 150
 # Argon2id with test-sized costs, so logging in as a hundred directors stays quick.
@@ -163,6 +163,7 @@ def test_the_printed_demo_users_can_log_in(seeded: CaseService,
 def test_the_demo_director_sees_cases_of_a_real_village(seeded: CaseService) -> None:
     client = create_app(seeded.settings, case_service=seeded).test_client()
     director = next(u for u in login_users() if u.username == "director")
+    caught_up(seeded)
     listed = client.get("/api/v1/cases", headers=login(client, "director", DIRECTOR_PASSWORD))
     assert listed.status_code == 200
     assert listed.json["total"] > 0  # type: ignore[index]

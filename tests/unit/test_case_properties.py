@@ -23,7 +23,9 @@ dates = st.integers(min_value=-60, max_value=300).map(
 intervention_ids = st.sampled_from(["i0", "i1", "i2", "missing"])
 
 commands = st.one_of(
-    st.tuples(st.just("visit"), dates, st.sampled_from(["low", "medium", "high"])),
+    # a risk level, and a school attendance after it when not "regular"
+    st.tuples(st.just("visit"), dates, st.sampled_from(
+        ["low", "medium", "high", "medium dropped_out", "high dropped_out"])),
     st.tuples(st.just("guardian"), dates, st.sampled_from(["grandparent", "none"])),
     st.tuples(st.just("open"), dates, intervention_ids),
     st.tuples(st.just("progress"), dates, intervention_ids),
@@ -39,8 +41,10 @@ commands = st.one_of(
 def apply(case: Case, command: tuple[str, str, str]) -> None:
     kind, a, b = command
     if kind == "visit":
-        case.record_visit(visit={**VISIT, "visited_on": a, "risk_level": b}, actor=ACTOR,
-                          today=TODAY)
+        risk, _, attendance = b.partition(" ")
+        case.record_visit(visit={**VISIT, "visited_on": a, "risk_level": risk,
+                                 "school_attendance": attendance or "regular"},
+                          actor=ACTOR, today=TODAY)
     elif kind == "guardian":
         guardian = {"type": b} if b == "none" else IDENTIFY["guardian"]
         case.change_guardian(guardian=guardian, reason="变化", effective_on=a,
@@ -92,6 +96,23 @@ def test_accepted_commands_replay_from_their_events_to_the_same_state(
     for event in case.collect_events():
         replayed = event.mutate(replayed)
     assert state(replayed) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(commands, max_size=30))
+def test_each_visit_records_the_risk_and_school_status_the_case_had_before_and_after_it(
+        command_list: list[tuple[str, str, str]]) -> None:
+    # whoever follows the log reads these transitions instead of deriving them in order
+    case, _ = run(command_list)
+    replayed: Any = None
+    for event in case.collect_events():
+        before = None if replayed is None else (replayed.risk_level, replayed.school_status)
+        replayed = event.mutate(replayed)
+        if type(event).__name__ == "Visited":
+            recorded: Any = event
+            assert (recorded.risk_level_before, recorded.school_status_before) == before
+            assert (recorded.risk_level_after, recorded.school_status_after) == (
+                replayed.risk_level, replayed.school_status)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

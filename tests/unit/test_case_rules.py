@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from services.cases.application import Cases
 from services.cases.domain import (
     Case,
     CaseClosedError,
@@ -194,6 +197,50 @@ def test_a_dropout_seen_on_a_visit_overrides_the_enrolment_on_record() -> None:
     case.record_visit(visit={**VISIT, "school_attendance": "dropped_out"}, actor=ACTOR,
                       today=TODAY)
     assert case.school_status == "dropped_out"
+
+
+def test_a_visit_records_the_risk_and_school_status_before_and_after_it() -> None:
+    # given a case enrolled at school, not yet visited
+    case = new_case()
+    # when a visit finds the risk high and the child dropped out
+    case.record_visit(visit={**VISIT, "risk_level": "high", "school_attendance": "dropped_out"},
+                      actor=ACTOR, today=TODAY)
+    # then the event says what changed, as the case derives it
+    visited: Any = case.collect_events()[-1]
+    assert (visited.risk_level_before, visited.risk_level_after) == (None, "high")
+    assert (visited.school_status_before, visited.school_status_after) == ("enrolled",
+                                                                           "dropped_out")
+
+
+def test_a_visit_recorded_late_and_older_than_the_latest_changes_nothing_it_records() -> None:
+    case = new_case()
+    case.record_visit(visit={**VISIT, "visited_on": "2026-04-08", "risk_level": "medium"},
+                      actor=ACTOR, today=TODAY)
+    case.record_visit(visit={**VISIT, "visited_on": "2026-04-01", "risk_level": "high",
+                             "school_attendance": "dropped_out"}, actor=ACTOR, today=TODAY)
+    visited: Any = case.collect_events()[-1]
+    assert (visited.risk_level_before, visited.risk_level_after) == ("medium", "medium")
+    assert (visited.school_status_before, visited.school_status_after) == ("enrolled",
+                                                                           "enrolled")
+    assert (case.risk_level, case.school_status) == ("medium", "enrolled")
+
+
+def test_a_visit_stored_before_visits_recorded_their_transition_still_replays() -> None:
+    # given a Visited event as stored before it carried the risk and school status around it
+    case = new_case()
+    case.record_visit(visit={**VISIT, "risk_level": "high"}, actor=ACTOR, today=TODAY)
+    identified, visited = case.collect_events()
+    mapper = Cases({"PERSISTENCE_MODULE": "eventsourcing.popo"}).mapper
+    stored = mapper.to_stored_event(visited)
+    state = json.loads(stored.state)
+    for name in ("risk_level_before", "risk_level_after", "school_status_before",
+                 "school_status_after"):
+        del state[name]
+    old = mapper.to_domain_event(replace(stored, state=json.dumps(state).encode()))
+    assert not hasattr(old, "risk_level_after")
+    # when it is replayed, then the case is what it was
+    replayed: Any = old.mutate(identified.mutate(None))
+    assert (replayed.visit_count, replayed.risk_level) == (1, "high")
 
 
 def test_a_mandatory_report_opens_the_case_to_the_police() -> None:

@@ -11,9 +11,10 @@ from flask_smorest import Api
 
 from shared.settings import Settings
 
+from .. import web
 from ..accounts import AuthenticationError
 from ..bootstrap import CaseService, build_case_service
-from . import admin, audit, auth, case_work, cases, lifecycle
+from . import admin, audit, auth, case_work, cases, dashboard, lifecycle, worklists
 from .errors import register_error_handlers
 from .http import request_id, service
 
@@ -21,7 +22,7 @@ log = logging.getLogger("careledger.http")
 
 # Endpoints anyone may call: logging in, health and the API's own documentation.
 _PUBLIC = {"auth.login", "healthz", "readyz", "api-docs.openapi_json",
-           "api-docs.openapi_swagger_ui", "docs_assets"}
+           "api-docs.openapi_swagger_ui", "docs_assets", *web.PUBLIC_ENDPOINTS}
 
 
 def create_app(settings: Settings, *, case_service: CaseService | None = None) -> Flask:
@@ -44,10 +45,11 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
         "security": [{"bearer": []}]})
-    for module in (auth, cases, case_work, lifecycle, admin, audit):
+    for module in (auth, cases, case_work, lifecycle, admin, audit, dashboard, worklists):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     _add_operational_routes(app)
+    app.register_blueprint(web.blueprint)
 
     app.before_request(_authenticate)
     app.after_request(_stamp)

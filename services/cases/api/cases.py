@@ -7,13 +7,13 @@ from uuid import UUID
 
 from marshmallow import RAISE
 
-from ..case_listing import CaseFilter
+from ..projections.queries import CaseFilter
 from .blueprint import Blueprint
 from .http import actor, idempotency_key, log_reads, service, write_answer
 from .presenters import case_view, history_entry
+from .read_schemas import CaseListQuerySchema, CasePageSchema
+from .reads import served_headers
 from .schemas import (
-    CaseListQuerySchema,
-    CasePageSchema,
     CaseQuerySchema,
     CaseSchema,
     HistoryQuerySchema,
@@ -38,14 +38,16 @@ def identify(record: dict[str, Any]) -> Any:
 @blp.arguments(CaseListQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, CasePageSchema)
 def list_cases(query: dict[str, Any]) -> Any:
-    """List and search the cases in the caller's scope"""
+    """List and search the cases in the caller's scope (from the read models)"""
     filters = CaseFilter(**{k: query.get(k) for k in (
         "jurisdiction", "status", "risk_level", "guardian_type", "overdue", "q")})
-    today = service().cases.clock.today()
-    page = service().listing.list(actor(), filters, query["page"], query["per_page"], today)
-    log_reads(page.cases, query.get("purpose", "case_list"))
-    return {"items": [case_view(c, today) for c in page.cases], "total": page.total,
-            "page": page.page, "per_page": page.per_page}
+    served = service().read_models.list_cases(
+        actor(), filters, page=query["page"], per_page=query["per_page"],
+        today=service().cases.clock.today(), min_position=query.get("min_position"))
+    log_reads(served.value.items, query.get("purpose", "case_list"))
+    body = {"items": [row.view for row in served.value.items], "total": served.value.total,
+            "page": query["page"], "per_page": query["per_page"]}
+    return body, 200, served_headers(served)
 
 
 @blp.route("/<uuid:case_id>", methods=["GET"])

@@ -3,6 +3,7 @@ problem+json object: status, title, detail, and for validation `errors: {field: 
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -13,6 +14,7 @@ from ..access import CaseNotFoundError, ForbiddenError
 from ..accounts import AuthenticationError, InvalidAssigneeError, UnknownUserError, UserExistsError
 from ..application import IdempotencyKeyReusedError, StaleVersionError, WriteConflictError
 from ..domain.user import UserDisabledError
+from ..projections.read_models import BadQueryError
 
 STATUS_OF: dict[type[Exception], int] = {
     AuthenticationError: 401,
@@ -36,6 +38,7 @@ STATUS_OF: dict[type[Exception], int] = {
     domain.SameJurisdictionError: 422,
     InvalidAssigneeError: 422,
     IdempotencyKeyReusedError: 422,
+    BadQueryError: 422,
 }
 
 # The field an error is about, when the error itself does not say.
@@ -57,8 +60,6 @@ class RequestError(Exception):
 def problem(status: int, detail: str, errors: dict[str, list[str]] | None = None,
             **extra: Any) -> Response:
     """A problem+json answer."""
-    from http import HTTPStatus
-
     body: dict[str, Any] = {"status": status, "title": HTTPStatus(status).phrase,
                             "detail": detail, **extra}
     if errors:

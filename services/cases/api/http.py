@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from typing import Any, cast
+from collections.abc import Iterable
+from typing import Any, Protocol, cast
 
 from flask import current_app, g, request
 
@@ -14,7 +15,6 @@ from ..access import Actor
 from ..access_log import AccessEntry
 from ..application import WriteResult
 from ..bootstrap import CaseService
-from ..domain import Case
 from ..idempotency import IdempotencyKey
 from .errors import RequestError
 from .presenters import case_view
@@ -75,14 +75,27 @@ def write_answer(result: WriteResult) -> tuple[dict[str, Any], int, dict[str, st
         headers["Location"] = f"/api/v1/cases/{case.id}"
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
+    if result.position is not None:
+        # Read-your-writes: pass it as `min_position` to the list, dashboard and worklists.
+        headers["X-Log-Position"] = str(result.position)
     today = service().cases.clock.today()
     return case_view(case, today, result.intervention_id), result.status, headers
 
 
-def log_reads(cases: list[Case], purpose: str | None) -> None:
+class ReadRecord(Protocol):
+    """A child's record as read: a case, or a row of a list or worklist."""
+
+    @property
+    def id(self) -> Any: ...
+
+    @property
+    def jurisdiction(self) -> str: ...
+
+
+def log_reads(records: Iterable[ReadRecord], purpose: str | None) -> None:
     """Records that the caller read these children's records, and why."""
     who = actor()
     now = service().cases.clock.now()
     service().access_log.record(
-        AccessEntry(now, who.username, str(who.role), str(case.id), case.jurisdiction,
-                    purpose or "case_work", who.request_id) for case in cases)
+        AccessEntry(now, who.username, str(who.role), str(record.id), record.jurisdiction,
+                    purpose or "case_work", who.request_id) for record in records)

@@ -249,18 +249,6 @@ class HistoryQuerySchema(Strict):
     purpose = _text(100, required=False)
 
 
-class CaseListQuerySchema(Strict):
-    jurisdiction = fields.String(validate=_scope_code)
-    status = _term(v.CASE_STATUSES)
-    risk_level = _term(v.RISK_LEVELS)
-    guardian_type = _term(v.GUARDIAN_TYPES)
-    overdue = fields.Boolean()
-    q = _text(50, required=False)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    purpose = _text(100, required=False)
-
-
 # ---- answers --------------------------------------------------------------------------
 
 class CaseSchema(Schema):
@@ -300,13 +288,6 @@ class CaseSchema(Schema):
     intervention_id = fields.String(allow_none=True)
 
 
-class CasePageSchema(Schema):
-    items = fields.List(fields.Nested(CaseSchema))
-    total = fields.Integer()
-    page = fields.Integer()
-    per_page = fields.Integer()
-
-
 class HistoryEventSchema(Schema):
     type = fields.String()
     version = fields.Integer()
@@ -333,6 +314,7 @@ class UserSchema(Schema):
     role = fields.String()
     scope = fields.String()
     display_name = fields.String()
+    email = fields.String(allow_none=True)
     disabled = fields.Boolean()
 
 
@@ -351,6 +333,9 @@ class NewUserSchema(Strict):
     role = _term(tuple(r.value for r in Role), required=True)
     scope = fields.String(required=True, validate=_scope_code)
     display_name = _text(50, required=False, load_default="")
+    # Optional: where the notify service e-mails this user's notifications.
+    email = fields.Email(load_default=None, allow_none=True,
+                         validate=validate.Length(max=254))
 
 
 class AccessLogQuerySchema(Strict):

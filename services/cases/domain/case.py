@@ -85,10 +85,35 @@ class Case(Aggregate):
                 raise InvalidValueError(
                     "the next visit must be due after this one", field="next_visit_due"
                 )
-        self._visited(jurisdiction=self.jurisdiction, visit=deepcopy(visit), actor=actor)
+        # The derived state around the visit, as only the writer knows it exactly: whoever
+        # follows the log (notify, with entries arriving out of order) reads a transition
+        # from the event instead of guessing it from what it happened to see before.
+        latest = self.latest_visit
+        if latest is None or str(visit["visited_on"]) >= str(latest["visited_on"]):
+            latest = visit  # as the mutator sorts: a visit of the same day comes last
+        self._visited(
+            jurisdiction=self.jurisdiction,
+            visit=deepcopy(visit),
+            actor=actor,
+            risk_level_before=self.risk_level,
+            risk_level_after=str(latest["risk_level"]),
+            school_status_before=self.school_status,
+            school_status_after=self._school_status_with(latest),
+        )
 
     @event("Visited")
-    def _visited(self, jurisdiction: str, visit: Json, actor: Json) -> None:
+    def _visited(
+        self,
+        jurisdiction: str,
+        visit: Json,
+        actor: Json,
+        # Facts about the visit for the log's followers; the state derives them itself.
+        # None in events stored before they were recorded.
+        risk_level_before: str | None = None,
+        risk_level_after: str | None = None,
+        school_status_before: str | None = None,
+        school_status_after: str | None = None,
+    ) -> None:
         self._saw(visit["visited_on"])
         self.visit_count += 1
         self.recent_visits = sorted(
@@ -417,7 +442,9 @@ class Case(Aggregate):
     @property
     def school_status(self) -> str:
         """enrolled / dropped_out / not_in_school, the latest visit overriding the record."""
-        latest = self.latest_visit
+        return self._school_status_with(self.latest_visit)
+
+    def _school_status_with(self, latest: Json | None) -> str:
         if latest is not None and latest.get("school_attendance") == "dropped_out":
             return "dropped_out"
         school = self.child.get("school") or {}

@@ -24,6 +24,10 @@ class UserDisabledError(DomainError):
 class User(Aggregate):
     """A person with one role over one jurisdiction prefix."""
 
+    # Registrations stored before users had an address replay with the default below;
+    # the class attribute also covers any state restored without the field.
+    email: str | None = None
+
     @staticmethod
     def create_id(username: str, **_: Any) -> UUID:
         """Usernames are unique: the id derives from the name, so a second one conflicts."""
@@ -31,12 +35,13 @@ class User(Aggregate):
 
     @event("Registered")
     def __init__(self, username: str, role: str, scope: str, display_name: str,
-                 password_hash: str, actor: dict[str, Any]) -> None:
+                 password_hash: str, actor: dict[str, Any], email: str | None = None) -> None:
         self.username = username
         self.role = role
         self.scope = scope
         self.display_name = display_name
         self.password_hash = password_hash
+        self.email = email  # a staff address for e-mailed notifications; optional
         self.disabled = False
         self.revoked_token_ids: list[str] = []
 

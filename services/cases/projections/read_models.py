@@ -1,0 +1,229 @@
+"""What the API asks of the read models: the case list, the dashboard and the worklists,
+each held to the caller's role and scope, each able to wait for the caller's own writes.
+
+Read-your-writes: every write answers with its log position; a read given
+`min_position` waits (up to `wait_seconds`) until the projector has got that far. Either
+way the answer says which position it was served at, and whether that is still short of
+what was asked (`Served.behind`): the API then answers 200 with `X-Read-Model-Behind: true`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+from shared.jurisdictions import LEVEL_BY_LENGTH, SCOPE_LENGTHS, in_scope, level_of
+from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role
+
+from ..access import Actor, ForbiddenError, require
+from . import figures
+from .names import jurisdiction_name, known_children
+from .personal import PersonalData
+from .queries import CaseFilter, CaseQueries, CaseRow, WorkItem
+from .store import ReadModelStore
+from .tx import Tx
+
+T = TypeVar("T")
+WAIT_SECONDS = 2.0
+WORKLISTS = ("overdue-visits", "no-guardian", "mandatory-reports", "overdue-interventions")
+
+
+@dataclass(frozen=True)
+class Served(Generic[T]):
+    """An answer, the log position it reflects, and whether that is short of `min_position`."""
+
+    value: T
+    position: int
+    behind: bool
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list."""
+
+    items: list[T]
+    total: int
+
+
+class ReadModels:
+    """The read side of the case service."""
+
+    def __init__(self, store: ReadModelStore, personal: PersonalData, *,
+                 wait_seconds: float = WAIT_SECONDS) -> None:
+        self.store = store
+        self.queries = CaseQueries(personal)
+        self.wait_seconds = wait_seconds
+
+    def position(self) -> int:
+        """How far in the log the active read models are."""
+        return self.store.active()[1]
+
+    # ---- the case list --------------------------------------------------------------------
+
+    def list_cases(self, actor: Actor, f: CaseFilter, *, page: int, per_page: int, today: date,
+                   min_position: int | None = None) -> Served[Page[CaseRow]]:
+        """The caller's cases matching every filter, newest identification first."""
+        require(actor, Capability.READ_CASE)
+        prefix = _narrower(actor.scope, f.jurisdiction)
+
+        def query(tx: Tx) -> Page[CaseRow]:
+            if prefix is None:
+                return Page([], 0)
+            rows, total = self.queries.list_cases(tx, prefix, f, today=today, page=page,
+                                            per_page=per_page,
+                                            reported_only=actor.role is Role.POLICE)
+            return Page(rows, total)
+        return self._serve(query, min_position)
+
+    # ---- the dashboard ---------------------------------------------------------------------
+
+    def summary(self, actor: Actor, scope: str | None, as_of: date,
+                min_position: int | None = None) -> Served[dict[str, Any]]:
+        """Every figure for one scope."""
+        scope = self._scope(actor, scope)
+        police = actor.role is Role.POLICE
+
+        def query(tx: Tx) -> dict[str, Any]:
+            return _about(scope) | {"as_of": as_of.isoformat()} | figures.summary(
+                tx, scope, as_of, police=police)
+        return self._serve(query, min_position)
+
+    def breakdown(self, actor: Actor, scope: str | None, as_of: date,
+                  min_position: int | None = None) -> Served[dict[str, Any]]:
+        """One row per jurisdiction one level below the scope."""
+        scope = self._scope(actor, scope)
+        police = actor.role is Role.POLICE
+
+        def query(tx: Tx) -> dict[str, Any]:
+            rows = figures.children(tx, [scope], as_of, police=police)
+            codes = sorted(set(rows) | set(known_children(scope)))
+            empty = figures.empty_row(police=police)
+            return _about(scope) | {"as_of": as_of.isoformat(), "rows": [
+                _about(code) | rows.get(code, empty) for code in codes]}
+        return self._serve(query, min_position)
+
+    def trend(self, actor: Actor, scope: str | None, as_of: date, months: int,
+              min_position: int | None = None) -> Served[dict[str, Any]]:
+        """The monthly flows of the last `months` months."""
+        scope = self._scope(actor, scope)
+        police = actor.role is Role.POLICE
+
+        def query(tx: Tx) -> dict[str, Any]:
+            return _about(scope) | {"months": figures.trend(
+                tx, scope, as_of.isoformat()[:7], months, police=police)}
+        return self._serve(query, min_position)
+
+    def ranking(self, actor: Actor, scope: str | None, level: str | None, as_of: date,
+                min_position: int | None = None) -> Served[dict[str, Any]]:
+        """The counties or townships under the scope, ranked for the assessment (考核)."""
+        scope = self._scope(actor, scope)
+        if actor.role is Role.POLICE:
+            raise ForbiddenError("the police see only mandatory-report figures")
+        length = _level_length(scope, level)
+
+        def query(tx: Tx) -> dict[str, Any]:
+            parents = [scope]
+            while parents and len(parents[0]) < SCOPE_LENGTHS[SCOPE_LENGTHS.index(length) - 1]:
+                parents = figures.child_codes(tx, parents)
+            rows = figures.children(tx, parents, as_of, police=False)
+            return _about(scope) | {"as_of": as_of.isoformat(),
+                                    "ranked_level": LEVEL_BY_LENGTH[length],
+                                    "rows": _ranked(rows)}
+        return self._serve(query, min_position)
+
+    # ---- worklists -----------------------------------------------------------------------
+
+    def worklist(self, actor: Actor, name: str, scope: str | None, *, today: date, page: int,
+                 per_page: int, assignee: str | None = None,
+                 min_position: int | None = None) -> Served[Page[WorkItem]]:
+        """One of the worklists, paginated, the most urgent first."""
+        scope = self._scope(actor, scope)
+        if actor.role is Role.POLICE and name != "mandatory-reports":
+            raise ForbiddenError("the police see only the mandatory-reports worklist")
+        # A department works its own interventions: its overdue list is its own.
+        department = DEPARTMENT_OF_ROLE.get(actor.role)
+        q = self.queries
+
+        def query(tx: Tx) -> Page[WorkItem]:
+            if name == "overdue-visits":
+                items, total = q.overdue_visits(tx, scope, today, page, per_page, assignee)
+            elif name == "no-guardian":
+                items, total = q.no_guardian(tx, scope, today, page, per_page)
+            else:
+                items, total = q.interventions(
+                    tx, scope, today, page, per_page,
+                    mandatory_reports=name == "mandatory-reports",
+                    department=department if name == "overdue-interventions" else None)
+            return Page(items, total)
+        return self._serve(query, min_position)
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _scope(self, actor: Actor, scope: str | None) -> str:
+        require(actor, Capability.READ_CASE)
+        scope = scope or actor.scope
+        if not in_scope(scope, actor.scope):
+            raise ForbiddenError(f"scope {scope} is outside your scope {actor.scope}")
+        return scope
+
+    def _serve(self, query: Callable[[Tx], T], min_position: int | None) -> Served[T]:
+        if min_position is not None:
+            deadline = time.monotonic() + self.wait_seconds
+            while self.position() < min_position and time.monotonic() < deadline:
+                time.sleep(0.05)
+        answer: list[tuple[T, int]] = []
+
+        def run(tx: Tx) -> None:
+            answer.append((query(tx), tx.position))
+        self.store.read(run)
+        value, position = answer[-1]
+        return Served(value, position, min_position is not None and position < min_position)
+
+
+def _narrower(scope: str, jurisdiction: str | None) -> str | None:
+    """The list's prefix: the caller's scope narrowed by the filter (None: nothing in both)."""
+    if jurisdiction is None or jurisdiction.startswith(scope):
+        return jurisdiction or scope
+    return scope if scope.startswith(jurisdiction) else None
+
+
+class BadQueryError(ValueError):
+    """Raised when a query parameter cannot be answered (a level not below the scope)."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _level_length(scope: str, level: str | None) -> int:
+    if level is None:
+        if len(scope) == SCOPE_LENGTHS[-1]:
+            raise BadQueryError("a village has no level below it to rank", field="scope")
+        return SCOPE_LENGTHS[SCOPE_LENGTHS.index(len(scope)) + 1]
+    length = next(n for n, name in LEVEL_BY_LENGTH.items() if name == level)
+    if length <= len(scope):
+        raise BadQueryError(f"level must lie below the scope's ({level_of(scope)})",
+                            field="level")
+    return length
+
+
+def _about(code: str) -> dict[str, Any]:
+    return {"code": code, "level": level_of(code), "name": jurisdiction_name(code)}
+
+
+def _ranked(rows: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    scored = []
+    for code, row in rows.items():
+        overdue = row["overdue_visit_share"]
+        indicators = [row["visit_coverage_30_days"], None if overdue is None else 1 - overdue,
+                      row["entrustment_signed_share"],
+                      None if not row["open_interventions"]
+                      else 1 - row["overdue_interventions"] / row["open_interventions"]]
+        known = [x for x in indicators if x is not None]
+        score = round(100 * sum(known) / len(known), 1) if known and row["active"] else None
+        scored.append(_about(code) | row | {"score": score})
+    scored.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["code"]))
+    return [r | {"rank": i} for i, r in enumerate(scored, start=1)]

@@ -1,0 +1,79 @@
+"""The read-model tables of one generation, for SQLite and PostgreSQL.
+
+Each generation has its own tables (`rm<N>_cases`, …), so a rebuild fills new ones while
+the API reads the old; `rm_generations` says which one is active and how far each got in
+the notification log (the tracking position, written in the same transaction as the rows).
+Dates are ISO strings (they compare as text); flags are integers on both databases.
+"""
+
+from __future__ import annotations
+
+from .flows import FLOWS
+
+TABLES = ("cases", "interventions", "search", "counts", "dues", "monthly")
+
+# The shape of a generation's tables: a generation built by other code (an older
+# release) is reported at start-up, and `careledger cases rebuild-projections` replaces it.
+SCHEMA_VERSION = 1
+
+GENERATIONS = (
+    "CREATE TABLE IF NOT EXISTS {generations} (generation INTEGER PRIMARY KEY, "
+    "state TEXT NOT NULL, position BIGINT NOT NULL, created_at TEXT NOT NULL, "
+    "schema_version INTEGER NOT NULL)")
+
+# {p} is the generation's name prefix; {blob} and {tail} differ by database. Every table
+# is keyed for what the projector looks up while it writes (a case, its interventions and
+# tokens, a counter).
+_TABLES = (
+    "CREATE TABLE {cases} (case_id TEXT PRIMARY KEY, version INTEGER NOT NULL, "
+    "position BIGINT NOT NULL, jurisdiction TEXT NOT NULL, identified_in TEXT NOT NULL, "
+    "identified_on TEXT NOT NULL, status TEXT NOT NULL, guardian_type TEXT NOT NULL, "
+    "guardian_since TEXT NOT NULL, entrustment_signed INTEGER NOT NULL, "
+    "school_record_status TEXT NOT NULL, school_status TEXT NOT NULL, last_visit_on TEXT, "
+    "risk_level TEXT, visit_next_due TEXT, visit_dropped_out INTEGER NOT NULL, "
+    "next_visit_due TEXT NOT NULL, visit_count INTEGER NOT NULL, visit_months TEXT NOT NULL, "
+    "assigned_to TEXT, has_mandatory_report INTEGER NOT NULL, "
+    "open_interventions INTEGER NOT NULL, closed_on TEXT, personal {blob} NOT NULL)",
+    # An intervention id is unique within its case (the application makes them random).
+    "CREATE TABLE {interventions} (case_id TEXT NOT NULL, intervention_id TEXT NOT NULL, "
+    "jurisdiction TEXT NOT NULL, kind TEXT NOT NULL, department TEXT NOT NULL, "
+    "urgency TEXT NOT NULL, opened_on TEXT NOT NULL, due_by TEXT, status TEXT NOT NULL, "
+    "closed_on TEXT, case_active INTEGER NOT NULL, PRIMARY KEY (case_id, intervention_id))",
+    "CREATE TABLE {search} (case_id TEXT NOT NULL, token TEXT NOT NULL, "
+    "PRIMARY KEY (case_id, token)){tail}",
+    "CREATE TABLE {counts} (scope TEXT NOT NULL, metric TEXT NOT NULL, parent TEXT NOT NULL, "
+    "n BIGINT NOT NULL, PRIMARY KEY (scope, metric)){tail}",
+    # Read by scope only (the scopes one level down are found in {counts}): no second
+    # index to keep up on the tables a rebuild writes most.
+    "CREATE TABLE {dues} (scope TEXT NOT NULL, kind TEXT NOT NULL, due TEXT NOT NULL, "
+    "n BIGINT NOT NULL, PRIMARY KEY (scope, kind, due)){tail}",
+    "CREATE TABLE {monthly} (scope TEXT NOT NULL, month TEXT NOT NULL, "
+    + ", ".join(f"{flow} BIGINT NOT NULL" for flow in FLOWS)
+    + ", PRIMARY KEY (scope, month)){tail}",
+)
+
+# What the API reads by. A rebuild creates these once its tables are filled (one sort each,
+# instead of keeping every index up to date row by row); a new store has them from the start.
+_INDEXES = (
+    "CREATE INDEX {p}cases_scope ON {cases} (jurisdiction, position)",
+    "CREATE INDEX {p}cases_position ON {cases} (position)",
+    "CREATE INDEX {p}cases_due ON {cases} (status, jurisdiction, next_visit_due)",
+    "CREATE INDEX {p}cases_guardian ON {cases} (guardian_type, status, jurisdiction)",
+    "CREATE INDEX {p}interventions_due ON {interventions} "
+    "(status, case_active, jurisdiction, due_by)",
+    "CREATE INDEX {p}interventions_kind ON {interventions} (kind, status, jurisdiction)",
+    "CREATE INDEX {p}search_token ON {search} (token, case_id)",
+    "CREATE INDEX {p}counts_parent ON {counts} (parent, metric)",
+)
+
+
+def table_statements(names: dict[str, str], *, postgres: bool) -> list[str]:
+    """The statements creating one generation's tables."""
+    # Clustered on their key in SQLite: the counters are read by key ranges.
+    extra = {"blob": "BYTEA" if postgres else "BLOB", "tail": "" if postgres else " WITHOUT ROWID"}
+    return [statement.format(**names, **extra) for statement in _TABLES]
+
+
+def index_statements(names: dict[str, str], prefix: str) -> list[str]:
+    """The statements creating one generation's secondary indexes."""
+    return [statement.format(**names, p=prefix) for statement in _INDEXES]

@@ -1,0 +1,90 @@
+"""The notify service's HTTP API: each user's inbox, and the admins' webhook
+subscriptions. `create_app()` builds it from settings or a given NotifyService."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from flask import Flask, g, request, send_from_directory
+from flask_smorest import Api
+
+from shared.settings import Settings
+
+from ..bootstrap import NotifyService, build_notify
+from . import notifications, subscriptions
+from .auth import authenticate
+from .errors import register_error_handlers
+from .http import service
+
+log = logging.getLogger("careledger.notify.http")
+
+# Endpoints anyone may call: health and the API's own documentation.
+_PUBLIC = {"healthz", "readyz", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
+           "docs_assets"}
+
+
+def create_app(settings: Settings, *, notify: NotifyService | None = None) -> Flask:
+    """The Flask app; hand in `notify` to reuse one (tests, benchmarks)."""
+    if not settings.token_secret:
+        raise ValueError("the notify API needs the token secret the case service signs with")
+    app = Flask("careledger.notify", static_folder=None)
+    app.config |= {
+        "MAX_CONTENT_LENGTH": settings.max_body_bytes,
+        "API_TITLE": "CareLedger notify",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        # Served by the app itself: deployments sit on intranets with no internet.
+        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs-assets/",
+    }
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["careledger.notify"] = notify or build_notify(settings)
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "security": [{"bearer": []}]})
+    api.register_blueprint(notifications.blp)
+    api.register_blueprint(subscriptions.blp)
+    register_error_handlers(app)
+    _add_operational_routes(app)
+    app.before_request(_authenticate)
+    app.after_request(_stamp)
+    return app
+
+
+def _authenticate() -> None:
+    if request.endpoint in _PUBLIC or request.endpoint is None:
+        return
+    authenticate()
+
+
+def _stamp(response: Any) -> Any:
+    request_id = request.headers.get("X-Request-ID", "")
+    if not (0 < len(request_id) <= 64 and request_id.replace("-", "").isalnum()):
+        request_id = uuid.uuid4().hex
+    response.headers["X-Request-ID"] = request_id
+    response.headers.setdefault("Cache-Control", "no-store")
+    log.info("request method=%s path=%s status=%s user=%s request_id=%s", request.method,
+             request.url_rule.rule if request.url_rule else "-", response.status_code,
+             g.get("username", "-"), request_id)
+    return response
+
+
+def _add_operational_routes(app: Flask) -> None:
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.get("/api/v1/docs-assets/<path:filename>", endpoint="docs_assets")
+    def docs_assets(filename: str) -> Any:
+        return send_from_directory(swagger_ui_path, filename)
+
+    @app.get("/healthz", endpoint="healthz")
+    def healthz() -> Any:
+        return {"status": "ok"}
+
+    @app.get("/readyz", endpoint="readyz")
+    def readyz() -> Any:
+        service().db.ping()
+        return {"status": "ready"}

@@ -1,0 +1,93 @@
+"""Handling a batch of checked entries in one transaction of notify's database.
+
+The first attempt runs the whole batch without savepoints (two round trips fewer per
+entry). When one entry fails, that transaction is rolled back and the batch runs again
+with a savepoint around each entry, so the failing entry is left out and the others
+commit. A database that is unwell (OPERATIONAL_ERRORS) fails the whole batch: the caller
+backs off and nothing is acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+
+from shared.contracts import Envelope
+
+from .bootstrap import NotifyService
+from .db import OPERATIONAL_ERRORS, Tx
+from .handling import handle, position_seen
+
+log = logging.getLogger("careledger.notify.consumer")
+
+
+@dataclass
+class BatchOutcome:
+    """What a committed batch did."""
+
+    done: list[tuple[str, Envelope]] = field(default_factory=list)  # to acknowledge
+    failed: dict[str, str] = field(default_factory=dict)  # stream id → error
+    handled: int = 0
+    duplicates: int = 0
+    notifications: int = 0
+    gaps: int = 0
+
+
+class _EntryFailedError(Exception):
+    """Raised to roll back an optimistic batch when one of its entries failed."""
+
+
+def handle_batch(service: NotifyService, checked: list[tuple[str, Envelope]],
+                 seen_before: Callable[[int], bool]) -> BatchOutcome:
+    """Handles `checked` (stream id, envelope) pairs; `seen_before(position)` says whether
+    this process saw a position in an earlier batch (gap detection)."""
+    if not checked:
+        return BatchOutcome()
+    try:
+        return _attempt(service, checked, seen_before, careful=False)
+    except _EntryFailedError:
+        return _attempt(service, checked, seen_before, careful=True)
+
+
+def _attempt(service: NotifyService, checked: list[tuple[str, Envelope]],
+             seen_before: Callable[[int], bool], *, careful: bool) -> BatchOutcome:
+    outcome = BatchOutcome()
+    now = service.clock.now()
+    in_batch: set[int] = set()
+    with service.db.transaction() as tx:
+        for entry_id, env in checked:
+            try:
+                with tx.savepoint() if careful else nullcontext():
+                    result = handle(tx, env, now, email=service.email_enabled)
+                    if not result.duplicate and _is_gap(tx, env, in_batch, seen_before):
+                        outcome.gaps += 1
+                        log.warning("event=gap position=%s previous=%s", env.position,
+                                    env.previous_id)
+            except OPERATIONAL_ERRORS:
+                raise  # the database, not the entry: roll back all, back off, retry
+            except Exception as error:
+                if not careful:
+                    raise _EntryFailedError from error
+                # This entry, not the others: it stays pending, is retried by the upkeep,
+                # and after too many deliveries becomes a dead letter. Logged by type
+                # only: an error's text might quote the data it choked on.
+                outcome.failed[entry_id] = f"{type(error).__name__}: {error}"[:500]
+                log.warning("event=handle_failed stream_id=%s type=%s error=%s",
+                            entry_id, env.type, type(error).__name__)
+                continue
+            in_batch.add(env.position)
+            outcome.done.append((entry_id, env))
+            outcome.handled += not result.duplicate
+            outcome.duplicates += result.duplicate
+            outcome.notifications += result.notifications
+    return outcome
+
+
+def _is_gap(tx: Tx, env: Envelope, in_batch: set[int],
+            seen_before: Callable[[int], bool]) -> bool:
+    previous = int(env.previous_id.split("-")[0])
+    if previous == 0 or previous in in_batch or seen_before(previous):
+        return False
+    return not position_seen(tx, previous)

@@ -1,0 +1,66 @@
+"""Per-case facts and due dates in notify's database: loaded, evolved by an event, saved."""
+
+from __future__ import annotations
+
+from shared.contracts import Envelope
+
+from .casefacts import COLUMNS, CaseFacts
+from .db import Tx
+
+_SELECT = f"SELECT {', '.join(COLUMNS)} FROM cases WHERE case_id = ?"
+# Inserting nothing new but "updating" the key returns the row, existing or just made,
+# and locks it (PostgreSQL; SQLite's IMMEDIATE transaction holds the whole file).
+_LOCK = (f"INSERT INTO cases ({', '.join(COLUMNS)}) "
+         f"VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT (case_id) DO UPDATE SET "
+         f"case_id = excluded.case_id RETURNING {', '.join(COLUMNS)}")
+_UPSERT = (f"INSERT INTO cases ({', '.join(COLUMNS)}) "
+           f"VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT (case_id) DO UPDATE SET "
+           + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "case_id"))
+
+
+def lock_facts(tx: Tx, case_id: str) -> CaseFacts:
+    """The case's facts (all defaults when notify has seen nothing of it), in one round
+    trip: the row is created when missing and stays locked until the transaction ends, so
+    two consumers handling one case take turns."""
+    row = tx.one(_LOCK, [getattr(CaseFacts(case_id), c) for c in COLUMNS])
+    assert row is not None
+    return CaseFacts(**row)
+
+
+def load_facts(tx: Tx, case_id: str) -> CaseFacts | None:
+    """The case's facts, or None when notify has seen nothing of it."""
+    row = tx.one(_SELECT, (case_id,))
+    return None if row is None else CaseFacts(**row)
+
+
+def save_facts(tx: Tx, before: CaseFacts, after: CaseFacts) -> None:
+    """Writes what changed: the case's facts, and its visit due date."""
+    if after == before:
+        return
+    # Not dataclasses.asdict: it deep-copies, and this runs for every case event.
+    tx.execute(_UPSERT, [getattr(after, c) for c in COLUMNS])
+    if after.next_visit_due != before.next_visit_due:
+        tx.execute(
+            "INSERT INTO due_dates (kind, subject_id, case_id, due_on, open) "
+            "VALUES ('visit', ?, ?, ?, 1) ON CONFLICT (kind, subject_id) DO UPDATE SET "
+            "due_on = excluded.due_on",
+            (after.case_id, after.case_id, after.next_visit_due))
+
+
+def apply_intervention(tx: Tx, env: Envelope) -> None:
+    """Keeps an intervention's due date while it is open. A closing handled before its
+    opening (out of order) stays closed."""
+    p = env.payload
+    if env.type == "case.intervention_opened":
+        tx.execute(
+            "INSERT INTO due_dates (kind, subject_id, case_id, due_on, department, "
+            "intervention_kind, open) VALUES ('intervention', ?, ?, ?, ?, ?, 1) "
+            "ON CONFLICT (kind, subject_id) DO UPDATE SET due_on = excluded.due_on, "
+            "department = excluded.department, intervention_kind = excluded.intervention_kind",
+            (p["intervention_id"], env.case_id, p["due_by"], p["department"], p["kind"]))
+    elif env.type == "case.intervention_closed":
+        tx.execute(
+            "INSERT INTO due_dates (kind, subject_id, case_id, open) "
+            "VALUES ('intervention', ?, ?, 0) "
+            "ON CONFLICT (kind, subject_id) DO UPDATE SET open = 0",
+            (p["intervention_id"], env.case_id))

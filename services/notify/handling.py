@@ -1,0 +1,54 @@
+"""Handling one checked stream entry, inside the caller's transaction: record the event id
+(a duplicate stops here and changes nothing), update the directory or the case's facts and
+due dates, apply the rules, write the inbox and outbox rows. The consumer and the
+dead-letter retry both come through here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.contracts import Envelope
+
+from . import casestore, rules
+from .casefacts import evolve
+from .db import Tx
+from .directory import apply_user_event
+from .inbox import deliver
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What handling one entry did."""
+
+    duplicate: bool
+    notifications: int = 0
+
+
+def handle(tx: Tx, env: Envelope, now: datetime, *, email: bool) -> Handled:
+    """Handles `env` once: a second time (same event id) it does nothing."""
+    inserted = tx.execute(
+        "INSERT INTO handled_events (event_id, position, type, handled_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (event_id) DO NOTHING",
+        (env.event_id, env.position, env.type, now.isoformat()))
+    if inserted == 0:
+        return Handled(duplicate=True)
+    if env.type.startswith("user."):
+        apply_user_event(tx, env)
+        return Handled(duplicate=False)
+    if not env.type.startswith("case.") or not env.case_id:
+        return Handled(duplicate=False)  # bookkeeping (idempotency.recorded)
+    before = casestore.lock_facts(tx, env.case_id)
+    after = evolve(before, env)
+    casestore.save_facts(tx, before, after)
+    casestore.apply_intervention(tx, env)
+    written = 0
+    for alert in rules.alerts_for(env, before, after):
+        written += deliver(tx, alert, now, email=email).inbox_rows
+    return Handled(duplicate=False, notifications=written)
+
+
+def position_seen(tx: Tx, position: int) -> bool:
+    """True when the entry at `position` was handled (gap detection)."""
+    return tx.one("SELECT 1 AS seen FROM handled_events WHERE position = ?",
+                  (position,)) is not None

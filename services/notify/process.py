@@ -1,0 +1,100 @@
+"""`careledger notify run`: the consumer, the scheduler and the delivery workers (webhooks,
+and e-mail when SMTP is configured), Runner loops in threads of one process, all stopped
+warmly on SIGTERM or Ctrl-C. On a terminal a live line shows how far it got; it ends with a
+one-line summary either way."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from shared.runner import Runner
+
+from .bootstrap import NotifyService, redis_client
+from .consumer import Consumer, ConsumerOptions
+from .deadletters import count_dead_letters
+from .deliveries import DeliveryOptions, email_worker, webhook_worker
+from .scheduler import Scheduler
+
+log = logging.getLogger("careledger.notify")
+
+
+def run_notify(service: NotifyService, options: ConsumerOptions, *,
+               scheduler_seconds: float = 60.0, show_progress: bool | None = None,
+               delivery_options: DeliveryOptions | None = None) -> str:
+    """Runs until SIGTERM/SIGINT; returns the summary line."""
+    client = redis_client(service.settings, block_seconds=options.block_ms / 1000)
+    consumer = Consumer(service, client, service.settings.stream, options)
+    scheduler = Scheduler(service)
+    workers = [webhook_worker(service, delivery_options)]
+    if service.email_enabled:
+        workers.append(email_worker(service, delivery_options))
+    # The consumer blocks in XREADGROUP, so it needs no idle sleep of its own; the
+    # scheduler looks for what became overdue once a minute; the delivery workers look
+    # for due rows every half second (a full batch goes on at once).
+    runners = [Runner(consumer, idle_seconds=0.0),
+               Runner(scheduler, idle_seconds=scheduler_seconds),
+               *(Runner(worker, idle_seconds=0.5) for worker in workers)]
+    threads = [threading.Thread(target=r.run, name=r.loop.name, daemon=True) for r in runners]
+
+    def stop(*_: object) -> None:
+        for runner in runners:
+            runner.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for thread in threads:
+        thread.start()
+    show = sys.stderr.isatty() if show_progress is None else show_progress
+    with _live(show) as update:
+        while any(t.is_alive() for t in threads):
+            for thread in threads:
+                thread.join(timeout=1.0)
+            if show:
+                s = consumer.stats
+                update(f"handled {s.handled} · duplicates {s.duplicates} · notifications "
+                       f"{s.notifications + scheduler.stats.notifications} · dead letters "
+                       f"{s.dead_lettered} · pending {consumer.pending()} · delivered "
+                       f"{sum(w.stats.sent for w in workers)}")
+    s = consumer.stats
+    dead = count_dead_letters(client, service.settings.stream) if _alive(client) else "?"
+    return (f"notify stopped: {s.handled} events handled, {s.duplicates} duplicates, "
+            f"{s.notifications} notifications from events, {scheduler.stats.notifications} "
+            f"from the scheduler ({scheduler.stats.escalations} due dates), "
+            f"{s.dead_lettered} dead-lettered ({dead} waiting), {s.gaps} gaps seen; "
+            f"deliveries: {sum(w.stats.sent for w in workers)} sent, "
+            f"{sum(w.stats.retried for w in workers)} retries scheduled, "
+            f"{sum(w.stats.failed for w in workers)} failed")
+
+
+def _live(show: bool) -> AbstractContextManager[Callable[[str], None]]:
+    if not show:
+        return nullcontext(lambda _: None)
+    return _ProgressLine()
+
+
+class _ProgressLine:
+    def __enter__(self) -> Callable[[str], None]:
+        self.progress = Progress(SpinnerColumn(), TextColumn("notify: {task.description}"),
+                                 TimeElapsedColumn(), console=Console(stderr=True),
+                                 transient=True)
+        self.progress.__enter__()
+        task = self.progress.add_task("starting", total=None)
+        return lambda text: self.progress.update(task, description=text)
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(None, None, None)
+
+
+def _alive(client: object) -> bool:
+    try:
+        return bool(client.ping())  # type: ignore[attr-defined]
+    except Exception:
+        return False

@@ -1,0 +1,208 @@
+"""What gets notified, and to whom (product.md). Pure functions: an event and the case's
+facts before and after it in, alerts out; the scheduler's overdue due dates in, alerts
+out. Who exactly receives an alert is decided by `choose_recipients` over notify's
+directory.
+
+- no_guardian: identified with guardian `none`, or a guardian change to `none`
+  → the township supervisor and county civil affairs.
+- harm_found: a visit finds suspected abuse, domestic violence or abandonment
+  → county police and county civil affairs.
+- mandatory_report: a mandatory report is opened → county police and civil affairs.
+- school_dropout: the child is identified as dropped out, or a visit changes the school
+  status to dropped out → county education.
+- risk_high: a visit makes the latest visit's risk high (it was not) → the township
+  supervisor.
+- visit_overdue level 1: today is past the next visit's due date → the assigned child
+  director; level 2: still overdue 7 days after it → the township supervisor.
+- intervention_overdue: an open intervention is past its due date → its department's
+  officers over the child's county (civil affairs for court).
+
+Entries of a case can arrive out of order, so a visit's transition is read from the entry
+(case.visited v2: the case's risk and school status before and after it, as the case
+service computed them); only v1 entries, published before, are judged against notify's
+own facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from shared.contracts import Envelope
+from shared.roles import Role
+
+from . import wording
+from .casefacts import CONCERNS_OF_HARM, CaseFacts, is_latest_visit
+
+# Every kind of notification, as subscriptions name them.
+KINDS = ("no_guardian", "harm_found", "mandatory_report", "school_dropout", "risk_high",
+         "visit_overdue", "intervention_overdue")
+# The alerts that must never be missed: `careledger notify reconcile` checks them against
+# the event log itself.
+MUST_NOT_MISS = ("no_guardian", "harm_found", "mandatory_report")
+TOWNSHIP, COUNTY, VILLAGE = 9, 6, 12
+ESCALATE_AFTER_DAYS = 7
+# Who answers for an intervention of each department. Courts have no role here: civil
+# affairs, who go to court for guardianship, hear about theirs.
+ROLE_OF_DEPARTMENT = {"civil_affairs": Role.CIVIL_AFFAIRS, "education": Role.EDUCATION,
+                      "police": Role.POLICE, "health": Role.HEALTH,
+                      "womens_federation": Role.WOMENS_FEDERATION,
+                      "court": Role.CIVIL_AFFAIRS}
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who should hear: holders of `role` expected at scope length `level` (9 township,
+    6 county, 12 village), or the named user when given and able to receive."""
+
+    role: Role
+    level: int
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One notification to make, before it is addressed to recipients."""
+
+    kind: str
+    dedup_key: str  # the event id, or "<subject>:<due date>:<level>" for time-based rules
+    level: int
+    case_id: str
+    jurisdiction: str
+    title: str
+    body: str
+    audiences: tuple[Audience, ...]
+    occurred_at: str
+    event_id: str | None = None
+    intervention_id: str | None = None
+    due_on: str | None = None  # for time-based rules: the due date it is about
+
+    @property
+    def rule(self) -> str:
+        """The rule that raised it; with the dedup key and a recipient, unique."""
+        return self.kind if self.level == 1 else f"{self.kind}:{self.level}"
+
+
+@dataclass(frozen=True)
+class Holder:
+    """A user of the directory, as far as routing cares."""
+
+    username: str
+    role: str
+    scope: str
+
+
+SUPERVISOR = Audience(Role.CHILD_SUPERVISOR, TOWNSHIP)
+CIVIL_AFFAIRS = Audience(Role.CIVIL_AFFAIRS, COUNTY)
+POLICE = Audience(Role.POLICE, COUNTY)
+EDUCATION = Audience(Role.EDUCATION, COUNTY)
+
+
+def alerts_for(env: Envelope, before: CaseFacts | None, after: CaseFacts) -> list[Alert]:
+    """The alerts a case event raises, given the case's facts before and after it."""
+    village = env.jurisdiction or after.jurisdiction
+    p = env.payload
+    found: list[tuple[str, tuple[str, str], tuple[Audience, ...]]] = []
+    if env.type == "case.identified" and p["guardian_type"] == "none":
+        found.append(("no_guardian", wording.no_guardian(village, env.case_id, "认定时"),
+                      (SUPERVISOR, CIVIL_AFFAIRS)))
+    if env.type == "case.guardian_changed" and p["guardian_type"] == "none":
+        found.append(("no_guardian", wording.no_guardian(village, env.case_id, "监护变更后"),
+                      (SUPERVISOR, CIVIL_AFFAIRS)))
+    if env.type == "case.visited":
+        harms = [c for c in p["safety_concerns"] if c in CONCERNS_OF_HARM]
+        if harms:
+            found.append(("harm_found", wording.harm_found(village, env.case_id, harms),
+                          (POLICE, CIVIL_AFFAIRS)))
+        if _risk_raised_to_high(env, before):
+            found.append(("risk_high", wording.risk_high(village, env.case_id), (SUPERVISOR,)))
+    if env.type == "case.intervention_opened" and p["kind"] == "mandatory_report":
+        found.append(("mandatory_report", wording.mandatory_report(village, env.case_id),
+                      (POLICE, CIVIL_AFFAIRS)))
+    if _dropped_out(env, before, after):
+        found.append(("school_dropout", wording.school_dropout(village, env.case_id),
+                      (EDUCATION,)))
+    return [Alert(kind, env.event_id, 1, env.case_id, village, title, body, audiences,
+                  env.occurred_at.isoformat(), env.event_id, p.get("intervention_id"))
+            for kind, (title, body), audiences in found]
+
+
+def _risk_raised_to_high(env: Envelope, before: CaseFacts | None) -> bool:
+    p = env.payload
+    if env.schema_version >= 2:  # the case service says what the visit changed
+        return bool(p["risk_level_before"] != "high" and p["risk_level_after"] == "high")
+    # v1: judged from what notify has seen, which is right only when entries come in order.
+    was_high = before is not None and before.risk_level == "high"
+    return p["risk_level"] == "high" and not was_high and is_latest_visit(before, env)
+
+
+def _dropped_out(env: Envelope, before: CaseFacts | None, after: CaseFacts) -> bool:
+    p = env.payload
+    if env.type == "case.identified":
+        return bool(p["school_status"] == "dropped_out")
+    if env.type != "case.visited":
+        return False  # nothing else on the stream changes the school status
+    if env.schema_version >= 2:
+        return bool(p["school_status_before"] != "dropped_out"
+                    and p["school_status_after"] == "dropped_out")
+    return after.dropped_out and not (before is not None and before.dropped_out)
+
+
+def visit_overdue(case: CaseFacts, due_on: str, today: date) -> list[Alert]:
+    """Level 1 to the assigned child director once `today` is past the due date; level 2
+    to the township supervisor once it is past by more than seven days."""
+    due = date.fromisoformat(due_on)
+    if case.status != "active" or today <= due:
+        return []
+    director = Audience(Role.CHILD_DIRECTOR, VILLAGE, case.assignee)
+    alerts = [_overdue_visit(case, due_on, 1, (director,))]
+    if today > due + timedelta(days=ESCALATE_AFTER_DAYS):
+        alerts.append(_overdue_visit(case, due_on, 2, (SUPERVISOR,)))
+    return alerts
+
+
+def intervention_overdue(case: CaseFacts, intervention_id: str, kind: str, department: str,
+                         due_on: str, today: date) -> list[Alert]:
+    """Once `today` is past an open intervention's due date: its department over the
+    county of the child."""
+    if case.status != "active" or today <= date.fromisoformat(due_on):
+        return []
+    role = ROLE_OF_DEPARTMENT.get(department, Role.CIVIL_AFFAIRS)
+    title, body = wording.intervention_overdue(case.jurisdiction, case.case_id, kind,
+                                               department, due_on)
+    return [Alert("intervention_overdue", f"{intervention_id}:{due_on}:1", 1, case.case_id,
+                  case.jurisdiction, title, body, (Audience(role, COUNTY),), due_on,
+                  intervention_id=intervention_id, due_on=due_on)]
+
+
+def choose_recipients(holders: Iterable[Holder], audience: Audience, village: str) -> list[str]:
+    """The usernames an audience reaches for a child in `village`.
+
+    Holders of the role whose scope contains the village, at the expected level or
+    closer to the child (a county civil affairs officer, and one for just that
+    township); when there is none, the nearest broader level (the city's civil affairs
+    when the county has nobody), so an alert is never addressed to no one while someone
+    above is responsible.
+    """
+    if audience.username is not None:
+        # The named user (the assignee) when still enabled and over the child's village.
+        named = [h for h in holders if h.username == audience.username]
+        if named and village.startswith(named[0].scope):
+            return [audience.username]
+    matching = [h for h in holders
+                if h.role == audience.role and h.scope and village.startswith(h.scope)]
+    near = [h.username for h in matching if len(h.scope) >= audience.level]
+    if near:
+        return sorted(near)
+    if not matching:
+        return []
+    nearest = max(len(h.scope) for h in matching)
+    return sorted(h.username for h in matching if len(h.scope) == nearest)
+
+
+def _overdue_visit(case: CaseFacts, due_on: str, level: int,
+                   audiences: tuple[Audience, ...]) -> Alert:
+    title, body = wording.visit_overdue(case.jurisdiction, case.case_id, due_on, level)
+    return Alert("visit_overdue", f"{case.case_id}:{due_on}:{level}", level, case.case_id,
+                 case.jurisdiction, title, body, audiences, due_on, due_on=due_on)

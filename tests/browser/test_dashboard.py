@@ -1,0 +1,133 @@
+"""The web dashboard in a real headless Chromium: log in, drill down from the city to a
+village, open a worklist and a case's timeline (and its state at a point of it), switch
+language, and fit a phone's screen. Screenshots are kept under test-artifacts/browser/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from waitress.server import create_server
+
+from services.cases.api import create_app
+from services.cases.bootstrap import build_case_service
+from services.cases.demo import seed_demo
+from services.cases.projections.projector import catch_up
+from shared.settings import Settings
+from tests.support import FixedClock
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
+# Flags for a machine with no network beyond loopback and no GPU.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The case service on a small demo city, served by waitress as `careledger serve` is."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("var")).with_generated_secrets()
+    service = build_case_service(settings, clock=FixedClock())
+    seed_demo(service, children=150, show_progress=False)
+    catch_up(settings, service.cases, service.read_models.store)
+    server = create_server(create_app(settings, case_service=service), host="127.0.0.1",
+                           port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}"
+    server.close()
+    service.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert executable, "Chromium is not installed: ./dev test installs it (apt chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"the page raised: {errors}"
+
+
+def shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/dashboard")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#figures .figure").first).to_be_visible()
+
+
+def test_a_city_official_logs_in_and_drills_down_to_a_village(page: Page, base_url: str) -> None:
+    log_in(page, base_url, "civil-city", "demo-civil-2026")
+    active = page.locator(".figure[data-key=active] .value")
+    expect(active).to_have_text("140")  # the 150 seeded children less the closed cases
+    expect(page.locator("#chart-trend canvas")).to_have_count(1)  # echarts drew the trend
+    shot(page, "1-city")
+
+    breakdown = page.locator("#breakdown")
+    breakdown.locator("tbody tr", has_text="进贤县").click()
+    expect(breakdown).to_have_attribute("data-scope", "360124")
+    breakdown.locator("tbody tr").first.click()  # a township
+    expect(breakdown).to_have_attribute("data-scope", re.compile(r"^360124\d{3}$"))
+    expect(page.locator("#crumbs a")).to_have_count(3)
+    breakdown.locator("tbody tr").first.click()  # a village
+    expect(breakdown).to_have_attribute("data-scope", re.compile(r"^360124\d{6}$"))
+    expect(page.locator("#crumbs a")).to_have_count(4)
+    expect(page.locator(".figure[data-key=active] .value")).not_to_have_text("140")
+    shot(page, "2-village")
+
+
+def test_a_worklist_opens_a_case_timeline_and_its_state_at_a_version(
+        page: Page, base_url: str) -> None:
+    log_in(page, base_url, "civil-city", "demo-civil-2026")
+    page.click("#worklist-tabs button[data-worklist=overdue-visits]")
+    page.locator("#worklist tbody tr").first.click()
+    expect(page.locator("#timeline li").first).to_contain_text("识别")
+    shot(page, "3-case-timeline")
+
+    page.locator("#timeline li").first.click()
+    expect(page.locator("#case-when")).to_contain_text("第 1 版")
+    expect(page.locator("#case-state dd").first).to_have_text("1")
+    shot(page, "4-case-at-version-1")
+
+
+def test_the_language_switches_to_english_and_back(page: Page, base_url: str) -> None:
+    log_in(page, base_url, "director", "demo-director-2026")
+    expect(page.locator(".figure[data-key=active] .label")).to_have_text("在册儿童")
+    page.click("#lang")
+    expect(page.locator(".figure[data-key=active] .label")).to_have_text("Active children")
+    expect(page.locator("#logout")).to_have_text("Log out")
+    shot(page, "5-english")
+    page.click("#lang")
+    expect(page.locator("#logout")).to_have_text("退出")
+
+
+def test_the_dashboard_fits_a_phone_screen(browser: Browser, base_url: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = context.new_page()
+    log_in(page, base_url, "supervisor", "demo-supervisor-2026")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    shot(page, "6-phone")
+    context.close()
+    assert width <= 390, "the page scrolls sideways on a phone"

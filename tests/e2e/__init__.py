@@ -1,0 +1,1 @@
+"""End-to-end tests: the real processes, as compose.yaml starts them, under faults."""

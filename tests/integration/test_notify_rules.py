@@ -1,0 +1,260 @@
+"""Each rule of product.md reaches the right people, and only them: entries go through a
+real Redis stream and the consumer into notify's database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import redis
+
+from services.notify.bootstrap import NotifyService
+from services.notify.inbox import record_subscription
+from services.notify.rules import Audience, Holder, choose_recipients
+from shared.roles import Role
+from tests.integration.notify_fixtures import *  # noqa: F403
+from tests.integration.notify_support import (
+    OTHER_COUNTY_VILLAGE,
+    VILLAGE,
+    Publisher,
+    consumer,
+    drain,
+    inbox,
+    new_case_id,
+    outbox,
+    recipients,
+)
+
+
+def _consume(notify: NotifyService, client: redis.Redis, publisher: Publisher) -> None:
+    drain(consumer(notify, client, publisher.stream))
+
+
+def test_a_child_identified_with_no_guardian_alerts_the_township_supervisor_and_county_civil(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    # given
+    publisher.staff()
+    publisher.identify(new_case_id(), guardian_type="none")
+    # when
+    _consume(notify, redis_client, publisher)
+    # then
+    assert recipients(notify, "no_guardian") == {"supervisor", "civil"}
+    assert {r["kind"] for r in inbox(notify)} == {"no_guardian"}
+
+
+def test_a_guardian_change_to_nobody_alerts_them_too_but_a_change_to_a_relative_does_not(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case)
+    publisher.guardian(case, "other_relative")
+    publisher.guardian(case, "none")
+    _consume(notify, redis_client, publisher)
+    rows = inbox(notify)
+    assert sorted(r["recipient"] for r in rows) == ["civil", "supervisor"]
+    assert {r["event_id"] for r in rows} == {f"{case}:3"}
+
+
+def test_harm_found_on_a_visit_alerts_county_police_and_civil_affairs(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case)
+    publisher.visit(case, safety_concerns=["neglect"])  # a concern, but not harm
+    publisher.visit(case, visited_on="2026-05-01", safety_concerns=["domestic_violence"])
+    _consume(notify, redis_client, publisher)
+    assert recipients(notify, "harm_found") == {"police", "civil"}
+    [row, *_] = [r for r in inbox(notify) if r["kind"] == "harm_found"]
+    assert "家庭暴力" in row["body"] and row["event_id"] == f"{case}:3"
+
+
+def test_a_mandatory_report_alerts_county_police_and_civil_affairs(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case)
+    publisher.intervention(case, "i-1", kind="psychological_support")
+    publisher.intervention(case, "i-2", kind="mandatory_report", department="police")
+    _consume(notify, redis_client, publisher)
+    assert recipients(notify, "mandatory_report") == {"police", "civil"}
+    assert {r["kind"] for r in inbox(notify)} == {"mandatory_report"}
+
+
+def test_a_school_dropout_alerts_the_county_education_bureau_once_until_the_child_returns(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case)
+    publisher.visit(case, visited_on="2026-04-01", school_attendance="dropped_out")
+    publisher.visit(case, visited_on="2026-05-01", school_attendance="dropped_out")
+    publisher.visit(case, visited_on="2026-06-01", school_attendance="regular")
+    publisher.visit(case, visited_on="2026-07-01", school_attendance="dropped_out")
+    _consume(notify, redis_client, publisher)
+    rows = [r for r in inbox(notify) if r["kind"] == "school_dropout"]
+    assert [(r["recipient"], r["event_id"]) for r in rows] == [
+        ("education", f"{case}:2"), ("education", f"{case}:5")]
+
+
+def test_a_child_identified_as_dropped_out_alerts_education(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.staff()
+    publisher.identify(new_case_id(), school_status="dropped_out")
+    _consume(notify, redis_client, publisher)
+    assert recipients(notify, "school_dropout") == {"education"}
+
+
+def test_risk_raised_to_high_alerts_the_township_supervisor_only_when_it_was_not_high(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case)
+    publisher.visit(case, visited_on="2026-04-01", risk_level="medium")
+    publisher.visit(case, visited_on="2026-05-01", risk_level="high")  # raised: alert
+    publisher.visit(case, visited_on="2026-06-01", risk_level="high")  # still high: none
+    publisher.visit(case, visited_on="2026-03-15", risk_level="high")  # an older visit
+    _consume(notify, redis_client, publisher)
+    rows = [r for r in inbox(notify) if r["kind"] == "risk_high"]
+    assert [(r["recipient"], r["event_id"]) for r in rows] == [("supervisor", f"{case}:3")]
+
+
+def test_v1_visits_published_before_they_stated_their_transition_are_still_alerted(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    # given visits published as case.visited v1 (no risk or school status before/after)
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case)
+    publisher.visit(case, visited_on="2026-04-01", risk_level="medium", schema_version=1)
+    publisher.visit(case, visited_on="2026-05-01", risk_level="high", schema_version=1)
+    publisher.visit(case, visited_on="2026-06-01", risk_level="high",
+                    school_attendance="dropped_out", schema_version=1)
+    publisher.visit(case, visited_on="2026-03-15", risk_level="high", schema_version=1)
+    # when notify handles them in order
+    _consume(notify, redis_client, publisher)
+    # then it judges them by its own view of the case, as before v2
+    alerts = [(r["kind"], r["recipient"], r["event_id"]) for r in inbox(notify)
+              if r["kind"] in ("risk_high", "school_dropout")]
+    assert sorted(alerts) == [("risk_high", "supervisor", f"{case}:3"),
+                              ("school_dropout", "education", f"{case}:4")]
+
+
+def test_a_child_in_another_county_alerts_that_countys_staff_and_not_ours(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.staff()
+    publisher.identify(new_case_id(), OTHER_COUNTY_VILLAGE, guardian_type="none")
+    _consume(notify, redis_client, publisher)
+    # Nobody supervises that township: nobody above a supervisor is a supervisor either.
+    assert recipients(notify, "no_guardian") == {"civil_elsewhere"}
+
+
+def test_without_county_staff_the_city_level_hears_instead(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.user("civil_city", "civil_affairs", VILLAGE[:4])
+    publisher.user("civil_province", "civil_affairs", VILLAGE[:2])
+    publisher.identify(new_case_id(), guardian_type="none")
+    _consume(notify, redis_client, publisher)
+    assert recipients(notify, "no_guardian") == {"civil_city"}
+
+
+def test_a_disabled_user_is_not_notified(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.staff()
+    publisher.disable("police")
+    publisher.intervention(new_case_id(), "i-1", kind="mandatory_report")
+    _consume(notify, redis_client, publisher)
+    assert recipients(notify, "mandatory_report") == {"civil"}
+
+
+def test_ordinary_events_notify_nobody(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case)
+    publisher.visit(case)
+    publisher.assign(case, "director")
+    publisher.intervention(case, "i-1")
+    publisher.close_intervention(case, "i-1")
+    publisher.close_case(case)
+    publisher.reopen(case)
+    _consume(notify, redis_client, publisher)
+    assert inbox(notify) == []
+
+
+def test_notifications_say_where_and_link_the_case_but_hold_no_personal_data(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case, guardian_type="none")
+    _consume(notify, redis_client, publisher)
+    row = inbox(notify)[0]
+    assert row["title"] == "儿童无人监护，需临时监护"
+    assert "进贤县张公镇 村 360124105203" in row["body"]
+    assert f"/api/v1/cases/{case}" in row["body"]
+    assert row["case_id"] == case and row["jurisdiction"] == VILLAGE
+
+
+def test_a_matching_webhook_subscription_gets_one_outbox_row_per_alert(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    # given: subscriptions for the county (matching), another county, another kind
+    with notify.db.transaction() as tx:
+        wanted = record_subscription(tx, url="http://127.0.0.1:9/hook", secret="s1",
+                                     scope=VILLAGE[:6], kinds=["no_guardian"],
+                                     created_by="admin", now=notify.clock.now())
+        record_subscription(tx, url="http://127.0.0.1:9/other-county", secret="s2",
+                            scope=OTHER_COUNTY_VILLAGE[:6], kinds=[], created_by="admin",
+                            now=notify.clock.now())
+        record_subscription(tx, url="http://127.0.0.1:9/other-kind", secret="s3",
+                            scope=VILLAGE[:4], kinds=["school_dropout"], created_by="admin",
+                            now=notify.clock.now())
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case, guardian_type="none")
+    # when
+    _consume(notify, redis_client, publisher)
+    # then
+    rows = outbox(notify)
+    assert [(r["channel"], r["subscription_id"], r["status"]) for r in rows] == [
+        ("webhook", wanted, "pending")]
+    payload = json.loads(rows[0]["payload"])
+    assert payload["kind"] == "no_guardian" and payload["case_id"] == case
+    assert rows[0]["idempotency_key"] == f"no_guardian:{case}:1:webhook:{wanted}"
+
+
+@pytest.mark.parametrize("smtp_host", ["", "127.0.0.1"])
+def test_email_is_queued_for_recipients_with_an_address_only_when_smtp_is_configured(
+        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
+        smtp_host: str) -> None:
+    publisher.staff()
+    _consume(notify, redis_client, publisher)
+    with notify.db.transaction() as tx:  # the stream contract carries no e-mail yet
+        tx.execute("UPDATE users SET email = 'civil@example.org' WHERE username = 'civil'")
+    notify.settings = replace(notify.settings, smtp_host=smtp_host)
+    publisher.identify(new_case_id(), guardian_type="none")
+    _consume(notify, redis_client, publisher)
+    mails = [(r["channel"], r["target"]) for r in outbox(notify)]
+    assert mails == ([("email", "civil@example.org")] if smtp_host else [])
+
+
+# ---- choosing recipients, without a database --------------------------------------------
+
+HOLDERS = [Holder("sup", "child_supervisor", "360124105"),
+           Holder("civil", "civil_affairs", "360124"),
+           Holder("civil-town", "civil_affairs", "360124105"),
+           Holder("civil-city", "civil_affairs", "3601"),
+           Holder("dir", "child_director", VILLAGE)]
+
+
+def test_recipients_are_at_the_expected_level_or_closer_to_the_child() -> None:
+    assert choose_recipients(HOLDERS, Audience(Role.CIVIL_AFFAIRS, 6), VILLAGE) == [
+        "civil", "civil-town"]
+
+
+def test_a_named_user_is_chosen_when_enabled_and_over_the_village_else_the_role_decides() -> None:
+    director = Audience(Role.CHILD_DIRECTOR, 12, "dir")
+    assert choose_recipients(HOLDERS, director, VILLAGE) == ["dir"]
+    gone = Audience(Role.CHILD_DIRECTOR, 12, "someone-disabled")
+    assert choose_recipients(HOLDERS, gone, VILLAGE) == ["dir"]
+
+
+def test_nobody_is_chosen_when_no_one_holds_the_role_over_the_village() -> None:
+    assert choose_recipients(HOLDERS, Audience(Role.POLICE, 6), VILLAGE) == []
