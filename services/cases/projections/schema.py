@@ -64,6 +64,15 @@ _INDEXES = (
     "CREATE INDEX {p}interventions_kind ON {interventions} (kind, status, jurisdiction)",
     "CREATE INDEX {p}search_token ON {search} (token, case_id)",
     "CREATE INDEX {p}counts_parent ON {counts} (parent, metric)",
+    # The worklists' first page at province or city scope: walk overdue rows in page
+    # order instead of sorting every overdue case in scope (bench/dashboard.py at 1M
+    # cases: 294 ms → under 5 ms on SQLite, 160 ms → under 1 ms on PostgreSQL).
+    "CREATE INDEX {p}cases_overdue ON {cases} "
+    "(status, next_visit_due, position DESC, jurisdiction)",
+    "CREATE INDEX {p}interventions_overdue ON {interventions} "
+    "(status, case_active, due_by, intervention_id, jurisdiction, department)",
+    # The list filtered by risk level (otherwise every case in scope is read).
+    "CREATE INDEX {p}cases_risk ON {cases} (risk_level, jurisdiction, position)",
 )
 
 
