@@ -9,6 +9,7 @@ from flask import Flask, g, request, send_from_directory
 from flask.typing import ResponseReturnValue
 from flask_smorest import Api
 
+from shared.http_app import BEARER_SPEC, openapi_config
 from shared.settings import Settings
 
 from .. import web
@@ -28,23 +29,11 @@ _PUBLIC = {"auth.login", "healthz", "readyz", "api-docs.openapi_json",
 def create_app(settings: Settings, *, case_service: CaseService | None = None) -> Flask:
     """The Flask app; hand in `case_service` to reuse one (tests, the demo)."""
     app = Flask("careledger.cases", static_folder=None)
-    app.config |= {
-        "MAX_CONTENT_LENGTH": settings.max_body_bytes,
-        "API_TITLE": "CareLedger cases",
-        "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
-        "OPENAPI_URL_PREFIX": "/api/v1",
-        "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "docs",
-        # Served by the app itself: deployments sit on intranets with no internet.
-        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs-assets/",
-    }
+    app.config |= openapi_config("CareLedger cases", settings.max_body_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["careledger"] = case_service or build_case_service(settings)
 
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
-        "security": [{"bearer": []}]})
+    api = Api(app, spec_kwargs=BEARER_SPEC)
     for module in (auth, cases, case_work, lifecycle, admin, audit, dashboard, worklists):
         api.register_blueprint(module.blp)
     register_error_handlers(app)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 
+from shared.http_app import BEARER_SPEC, openapi_config
 from shared.settings import Settings
 
 from ..bootstrap import NotifyService, build_notify
@@ -30,22 +31,10 @@ def create_app(settings: Settings, *, notify: NotifyService | None = None) -> Fl
     if not settings.token_secret:
         raise ValueError("the notify API needs the token secret the case service signs with")
     app = Flask("careledger.notify", static_folder=None)
-    app.config |= {
-        "MAX_CONTENT_LENGTH": settings.max_body_bytes,
-        "API_TITLE": "CareLedger notify",
-        "API_VERSION": "v1",
-        "OPENAPI_VERSION": "3.0.3",
-        "OPENAPI_URL_PREFIX": "/api/v1",
-        "OPENAPI_JSON_PATH": "openapi.json",
-        "OPENAPI_SWAGGER_UI_PATH": "docs",
-        # Served by the app itself: deployments sit on intranets with no internet.
-        "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs-assets/",
-    }
+    app.config |= openapi_config("CareLedger notify", settings.max_body_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["careledger.notify"] = notify or build_notify(settings)
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
-        "security": [{"bearer": []}]})
+    api = Api(app, spec_kwargs=BEARER_SPEC)
     api.register_blueprint(notifications.blp)
     api.register_blueprint(subscriptions.blp)
     register_error_handlers(app)
