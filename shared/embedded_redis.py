@@ -29,6 +29,9 @@ def embedded_redis(folder: Path) -> Iterator[str]:
     """
     import redis
 
+    # Absolute: redis-server changes into --dir before it opens the socket and the log,
+    # so a relative data folder (the default `var`) would be looked for inside itself.
+    folder = folder.resolve()
     folder.mkdir(parents=True, exist_ok=True)
     socket = folder / "redis.sock"
     process = subprocess.Popen(
