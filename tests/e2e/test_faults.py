@@ -136,7 +136,14 @@ class Chaos(threading.Thread):
                     raise AssertionError(f"chaos did not finish: {self.kills}")
                 time.sleep(self.random.uniform(0.2, 1.0))
                 name = self.random.choice(sorted(self.processes))
+                # Half the kills wait (briefly, bounded) for a moment when the process has
+                # work in hand, so every run hits the crash-mid-batch case it must prove.
                 busy = self._busy(name)
+                patient = self.random.random() < 0.5
+                waited_until = time.monotonic() + 2.0
+                while patient and not busy and time.monotonic() < waited_until:
+                    time.sleep(0.005)
+                    busy = self._busy(name)
                 self.processes[name].kill()
                 self.kills.append(Kill(name, busy))
                 time.sleep(self.random.choice((0.0, 0.0, self.random.uniform(0.1, 1.0))))
