@@ -66,6 +66,8 @@ from random import Random
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
+from bench_support import open_settings
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PROVINCE = "36"  # Jiangxi: the divisions shipped in shared/data
@@ -772,34 +774,6 @@ def explain(store: Any, cell: Cell) -> dict[str, Any]:
 
 
 # ---- the run -----------------------------------------------------------------------------
-
-
-@contextmanager
-def open_settings(postgres_url: str | None, tmp: Path, suffix: str = "", *,
-                  keep: bool = False) -> Iterator[Any]:
-    """Settings on a fresh SQLite folder, or on a fresh PostgreSQL schema dropped after
-    (unless `keep`)."""
-    from shared.settings import Settings
-
-    data_dir = tmp / f"var{suffix}"
-    if not postgres_url:
-        yield Settings(data_dir=data_dir).with_generated_secrets()
-        return
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}{suffix}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield Settings(data_dir=data_dir, database_url=postgres_url,
-                       postgres_schema=schema).with_generated_secrets()
-    finally:
-        if keep:
-            print(f"kept the PostgreSQL schema {schema} (drop it with DROP SCHEMA {schema} "
-                  "CASCADE)", file=sys.stderr)
-        else:
-            with psycopg.connect(postgres_url, autocommit=True) as conn:
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def sample_codes(province: Province, rng: Random, counts: Counter[str]) -> dict[str, list[str]]:

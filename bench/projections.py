@@ -30,39 +30,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from bench_support import open_settings
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PAGE = 1000
-
-
-@contextmanager
-def open_settings(postgres_url: str | None, tmp: Path) -> Iterator[Any]:
-    """Settings on a fresh SQLite folder, or on a fresh PostgreSQL schema dropped after."""
-    from shared.settings import Settings
-
-    data_dir = tmp / "var"
-    if not postgres_url:
-        yield Settings(data_dir=data_dir).with_generated_secrets()
-        return
-    import psycopg
-
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        yield Settings(data_dir=data_dir, database_url=postgres_url,
-                       postgres_schema=schema).with_generated_secrets()
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def raw_read(service: Any) -> dict[str, float]:
