@@ -11,8 +11,9 @@ from typing import Any
 
 
 @contextmanager
-def open_settings(postgres_url: str | None, tmp: Path, suffix: str = "", *,
-                  keep: bool = False) -> Iterator[Any]:
+def open_settings(
+    postgres_url: str | None, tmp: Path, suffix: str = "", *, keep: bool = False
+) -> Iterator[Any]:
     """Settings on a fresh SQLite folder, or on a fresh PostgreSQL schema dropped after
     (unless `keep`)."""
     from shared.settings import Settings
@@ -27,12 +28,15 @@ def open_settings(postgres_url: str | None, tmp: Path, suffix: str = "", *,
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield Settings(data_dir=data_dir, database_url=postgres_url,
-                       postgres_schema=schema).with_generated_secrets()
+        yield Settings(
+            data_dir=data_dir, database_url=postgres_url, postgres_schema=schema
+        ).with_generated_secrets()
     finally:
         if keep:
-            print(f"kept the PostgreSQL schema {schema} (drop it with DROP SCHEMA {schema} "
-                  "CASCADE)", file=sys.stderr)
+            print(
+                f"kept the PostgreSQL schema {schema} (drop it with DROP SCHEMA {schema} CASCADE)",
+                file=sys.stderr,
+            )
         else:
             with psycopg.connect(postgres_url, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")

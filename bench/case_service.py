@@ -71,28 +71,58 @@ class Mode:
     warmup_requests: int
 
 
-QUICK = Mode("quick", open_seconds=4.0, open_max_rounds=150, commit_seconds=1.0,
-             identify_requests=300, visit_requests=300, bare_requests=300,
-             warmup_requests=20)
-FULL = Mode("full", open_seconds=20.0, open_max_rounds=600, commit_seconds=2.0,
-            identify_requests=2000, visit_requests=2000, bare_requests=2000,
-            warmup_requests=50)
+QUICK = Mode(
+    "quick",
+    open_seconds=4.0,
+    open_max_rounds=150,
+    commit_seconds=1.0,
+    identify_requests=300,
+    visit_requests=300,
+    bare_requests=300,
+    warmup_requests=20,
+)
+FULL = Mode(
+    "full",
+    open_seconds=20.0,
+    open_max_rounds=600,
+    commit_seconds=2.0,
+    identify_requests=2000,
+    visit_requests=2000,
+    bare_requests=2000,
+    warmup_requests=50,
+)
 
 
 # ---- sample bodies (same shape as tests/support.py, dates relative to today) ---------------
 
+
 def identify_body(today: date) -> dict[str, Any]:
     """A valid identify body."""
     return {
-        "child": {"name": "王小明", "sex": "female", "birth_date": "2015-03-02",
-                  "hukou_registered": True,
-                  "school": {"name": "前坊小学", "grade": "3", "status": "enrolled"}},
+        "child": {
+            "name": "王小明",
+            "sex": "female",
+            "birth_date": "2015-03-02",
+            "hukou_registered": True,
+            "school": {"name": "前坊小学", "grade": "3", "status": "enrolled"},
+        },
         "address": {"jurisdiction": VILLAGE, "detail": "前坊村三组12号"},
-        "parents": [{"relation": "father", "status": "working_away",
-                     "work_location": "广东省东莞市", "phone": "13800138000"},
-                    {"relation": "mother", "status": "working_away"}],
-        "guardian": {"type": "grandparent", "name": "李秀英", "relation": "grandmother",
-                     "phone": "13900139000", "capacity": "able"},
+        "parents": [
+            {
+                "relation": "father",
+                "status": "working_away",
+                "work_location": "广东省东莞市",
+                "phone": "13800138000",
+            },
+            {"relation": "mother", "status": "working_away"},
+        ],
+        "guardian": {
+            "type": "grandparent",
+            "name": "李秀英",
+            "relation": "grandmother",
+            "phone": "13900139000",
+            "capacity": "able",
+        },
         "source": "survey",
         "identified_on": (today - timedelta(days=60)).isoformat(),
     }
@@ -101,14 +131,20 @@ def identify_body(today: date) -> dict[str, Any]:
 def visit_body(today: date) -> dict[str, Any]:
     """A valid visit body."""
     return {
-        "visited_on": (today - timedelta(days=1)).isoformat(), "mode": "home",
-        "guardian_present": True, "living_conditions": "fair",
-        "school_attendance": "regular", "emotional_state": "lonely", "safety_concerns": [],
-        "risk_level": "medium", "notes": "孩子想念父母",
+        "visited_on": (today - timedelta(days=1)).isoformat(),
+        "mode": "home",
+        "guardian_present": True,
+        "living_conditions": "fair",
+        "school_attendance": "regular",
+        "emotional_state": "lonely",
+        "safety_concerns": [],
+        "risk_level": "medium",
+        "notes": "孩子想念父母",
     }
 
 
 # ---- statistics ------------------------------------------------------------------------------
+
 
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (0..100), linear between closest ranks."""
@@ -124,8 +160,11 @@ def percentile(values: list[float], q: float) -> float:
 def summary_us(seconds: list[float]) -> dict[str, float | int]:
     """Median and p95 in microseconds."""
     us = [s * 1e6 for s in seconds]
-    return {"median_us": round(statistics.median(us), 1), "p95_us": round(percentile(us, 95), 1),
-            "samples": len(us)}
+    return {
+        "median_us": round(statistics.median(us), 1),
+        "p95_us": round(percentile(us, 95), 1),
+        "samples": len(us),
+    }
 
 
 def ratio(a: float, b: float) -> float:
@@ -134,6 +173,7 @@ def ratio(a: float, b: float) -> float:
 
 
 # ---- the store ---------------------------------------------------------------------------
+
 
 @dataclass
 class Store:
@@ -161,8 +201,9 @@ def open_store(postgres_url: str | None, tmp: Path) -> Iterator[Store]:
     with psycopg.connect(postgres_url, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        settings = Settings(data_dir=data_dir, database_url=postgres_url,
-                            postgres_schema=schema).with_generated_secrets()
+        settings = Settings(
+            data_dir=data_dir, database_url=postgres_url, postgres_schema=schema
+        ).with_generated_secrets()
         env |= {"CARELEDGER_DATABASE_URL": postgres_url, "CARELEDGER_POSTGRES_SCHEMA": schema}
         yield Store("postgres", settings, env)
     finally:
@@ -178,22 +219,29 @@ def durability(store: Store) -> dict[str, str]:
         # The library leaves both at SQLite's defaults, which a fresh connection shows.
         conn = sqlite3.connect(store.settings.data_dir / "cases.sqlite")
         try:
-            return {"journal_mode": str(conn.execute("PRAGMA journal_mode").fetchone()[0]),
-                    "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
-                        conn.execute("PRAGMA synchronous").fetchone()[0], "?")}
+            return {
+                "journal_mode": str(conn.execute("PRAGMA journal_mode").fetchone()[0]),
+                "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
+                    conn.execute("PRAGMA synchronous").fetchone()[0], "?"
+                ),
+            }
         finally:
             conn.close()
     import psycopg
 
     with psycopg.connect(store.settings.database_url, autocommit=True) as conn:
-        return {name: str(conn.execute(f"SHOW {name}").fetchone()[0])
-                for name in ("synchronous_commit", "fsync")}
+        return {
+            name: str(conn.execute(f"SHOW {name}").fetchone()[0])
+            for name in ("synchronous_commit", "fsync")
+        }
 
 
 # ---- 1. opening a case -----------------------------------------------------------------------
 
-def build_case(cases: Any, actor: dict[str, Any], today: date, events: int,
-               batch: int = 50) -> UUID:
+
+def build_case(
+    cases: Any, actor: dict[str, Any], today: date, events: int, batch: int = 50
+) -> UUID:
     """A case of exactly `events` events: identified, then visited, saved in batches."""
     from services.cases.domain import Case
 
@@ -229,18 +277,36 @@ def measure_opens(store: Store, service: Any, mode: Mode) -> dict[str, Any]:
     assert cached.repository.cache is not None
 
     targets: dict[str, tuple[str, Callable[[], Any], int]] = {
-        "snap_10": ("10 events · snapshots, no cache",
-                    lambda: uncached.repository.get(ids[10]), 10),
-        "snap_1000": ("1,000 events · snapshots, no cache",
-                      lambda: uncached.repository.get(ids[1000]), 1000),
-        "snap_late": (f"{late:,} events · snapshot + {SNAPSHOT_INTERVAL - 1} events, no cache",
-                      lambda: uncached.repository.get(ids[late]), late),
-        "replay_1000": ("1,000 events · NO snapshots (full replay)",
-                        lambda: replaying.repository.get(ids[1000]), 1000),
-        "cached_10": ("10 events · aggregate cache, as served",
-                      lambda: cached.repository.get(ids[10]), 10),
-        "cached_1000": ("1,000 events · aggregate cache, as served",
-                        lambda: cached.repository.get(ids[1000]), 1000),
+        "snap_10": (
+            "10 events · snapshots, no cache",
+            lambda: uncached.repository.get(ids[10]),
+            10,
+        ),
+        "snap_1000": (
+            "1,000 events · snapshots, no cache",
+            lambda: uncached.repository.get(ids[1000]),
+            1000,
+        ),
+        "snap_late": (
+            f"{late:,} events · snapshot + {SNAPSHOT_INTERVAL - 1} events, no cache",
+            lambda: uncached.repository.get(ids[late]),
+            late,
+        ),
+        "replay_1000": (
+            "1,000 events · NO snapshots (full replay)",
+            lambda: replaying.repository.get(ids[1000]),
+            1000,
+        ),
+        "cached_10": (
+            "10 events · aggregate cache, as served",
+            lambda: cached.repository.get(ids[10]),
+            10,
+        ),
+        "cached_1000": (
+            "1,000 events · aggregate cache, as served",
+            lambda: cached.repository.get(ids[1000]),
+            1000,
+        ),
     }
     samples: dict[str, list[float]] = {key: [] for key in targets}
     order = list(targets)
@@ -268,8 +334,10 @@ def measure_opens(store: Store, service: Any, mode: Mode) -> dict[str, Any]:
         uncached.close()
         replaying.close()
 
-    rows = {key: {"label": label, "events": events, **summary_us(samples[key])}
-            for key, (label, _, events) in targets.items()}
+    rows = {
+        key: {"label": label, "events": events, **summary_us(samples[key])}
+        for key, (label, _, events) in targets.items()
+    }
     med = {key: float(row["median_us"]) for key, row in rows.items()}
     return {
         "snapshot_interval": SNAPSHOT_INTERVAL,
@@ -287,6 +355,7 @@ def measure_opens(store: Store, service: Any, mode: Mode) -> dict[str, Any]:
 
 
 # ---- 3. the durable-commit limit -------------------------------------------------------------
+
 
 class BenchPing(Aggregate):
     """The smallest aggregate: one Created event, no state."""
@@ -320,6 +389,7 @@ def measure_commits(service: Any, mode: Mode) -> dict[str, Any]:
 
 
 # ---- 2. HTTP -----------------------------------------------------------------------------
+
 
 def free_port() -> int:
     """A port nobody listens on right now."""
@@ -393,8 +463,14 @@ def start_server(name: str, argv: list[str], env: dict[str, str], log: Path) -> 
     port = free_port()
     argv = [arg.replace("{port}", str(port)) for arg in argv]
     with log.open("wb") as out:
-        process = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, cwd=HERE.parent)
+        process = subprocess.Popen(
+            argv,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=HERE.parent,
+        )
     return Server(name, port, process, log)
 
 
@@ -411,15 +487,24 @@ class HttpRun:
 
     def as_dict(self) -> dict[str, Any]:
         lat_ms = [x * 1e3 for x in self.latencies]
-        return {"requests": self.requests, "seconds": round(self.seconds, 3),
-                "per_second": round(self.requests / self.seconds, 1),
-                "median_ms": round(statistics.median(lat_ms), 2) if lat_ms else None,
-                "p95_ms": round(percentile(lat_ms, 95), 2) if lat_ms else None,
-                "errors": self.errors, "first_error": self.first_error or None}
+        return {
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "per_second": round(self.requests / self.seconds, 1),
+            "median_ms": round(statistics.median(lat_ms), 2) if lat_ms else None,
+            "p95_ms": round(percentile(lat_ms, 95), 2) if lat_ms else None,
+            "errors": self.errors,
+            "first_error": self.first_error or None,
+        }
 
 
-def drive(port: int, requests: list[tuple[str, bytes]], headers: dict[str, str],
-          connections: int, expect: int) -> HttpRun:
+def drive(
+    port: int,
+    requests: list[tuple[str, bytes]],
+    headers: dict[str, str],
+    connections: int,
+    expect: int,
+) -> HttpRun:
     """Sends the POSTs over `connections` keep-alive connections, one thread each."""
     lock = threading.Lock()
     cursor = iter(range(len(requests)))
@@ -469,15 +554,19 @@ def drive(port: int, requests: list[tuple[str, bytes]], headers: dict[str, str],
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - began
-    return HttpRun(len(requests), seconds, latencies, len(errors),
-                   errors[0] if errors else "", locations)
+    return HttpRun(
+        len(requests), seconds, latencies, len(errors), errors[0] if errors else "", locations
+    )
 
 
 def login(port: int, username: str) -> str:
     conn = http.client.HTTPConnection(HOST, port, timeout=60)
-    conn.request("POST", "/api/v1/auth/token",
-                 body=json.dumps({"username": username, "password": PASSWORD}),
-                 headers={"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/v1/auth/token",
+        body=json.dumps({"username": username, "password": PASSWORD}),
+        headers={"Content-Type": "application/json"},
+    )
     response = conn.getresponse()
     payload = response.read()
     conn.close()
@@ -486,30 +575,52 @@ def login(port: int, username: str) -> str:
     return str(json.loads(payload)["token"])
 
 
-def measure_http(store: Store, service: Any, mode: Mode, connections: int,
-                 tmp: Path) -> dict[str, Any]:
+def measure_http(
+    store: Store, service: Any, mode: Mode, connections: int, tmp: Path
+) -> dict[str, Any]:
     """Identify and visit through the real API, beside the bare Flask baseline."""
     from shared.roles import Role
 
     username = "bench_http"
-    service.accounts.register(None, username=username, role=Role.CIVIL_AFFAIRS, scope=COUNTY,
-                              password=PASSWORD)
+    service.accounts.register(
+        None, username=username, role=Role.CIVIL_AFFAIRS, scope=COUNTY, password=PASSWORD
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARELEDGER_")}
     env |= store.server_env | {"PYTHONUNBUFFERED": "1"}
     today = datetime.now(UTC).date()  # the served API runs on the real clock
     with ExitStack() as stack:
-        api = start_server("api", [sys.executable, "-m", "services.cli", "serve", "--host", HOST,
-                                   "--port", "{port}", "--threads", str(SERVER_THREADS)],
-                           env, tmp / "api.log")
+        api = start_server(
+            "api",
+            [
+                sys.executable,
+                "-m",
+                "services.cli",
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                "{port}",
+                "--threads",
+                str(SERVER_THREADS),
+            ],
+            env,
+            tmp / "api.log",
+        )
         stack.callback(api.stop)
-        bare = start_server("bare", [sys.executable, str(Path(__file__).resolve()),
-                                     "--bare-server", "{port}"], env, tmp / "bare.log")
+        bare = start_server(
+            "bare",
+            [sys.executable, str(Path(__file__).resolve()), "--bare-server", "{port}"],
+            env,
+            tmp / "bare.log",
+        )
         stack.callback(bare.stop)
         api.wait_ready()
         bare.wait_ready()
 
-        headers = {"Content-Type": "application/json",
-                   "Authorization": f"Bearer {login(api.port, username)}"}
+        headers = {
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {login(api.port, username)}",
+        }
         identify = json.dumps(identify_body(today)).encode()
         visit = json.dumps(visit_body(today)).encode()
 
@@ -528,15 +639,20 @@ def measure_http(store: Store, service: Any, mode: Mode, connections: int,
         bare_before = bare_run(mode.bare_requests)
         identified = identify_run(mode.identify_requests)
         case_paths = identified.locations or warm.locations
-        visits = [(f"{case_paths[i % len(case_paths)]}/visits", visit)
-                  for i in range(mode.visit_requests)]
+        visits = [
+            (f"{case_paths[i % len(case_paths)]}/visits", visit) for i in range(mode.visit_requests)
+        ]
         visited = drive(api.port, visits, headers, connections, 200)
         bare_after = bare_run(mode.bare_requests)
         if identified.errors or visited.errors:
             print(f"API server log tail:\n{api.tail()}", file=sys.stderr)
 
-    runs = {"bare_before": bare_before, "identify": identified, "visit": visited,
-            "bare_after": bare_after}
+    runs = {
+        "bare_before": bare_before,
+        "identify": identified,
+        "visit": visited,
+        "bare_after": bare_after,
+    }
     out = {key: run.as_dict() for key, run in runs.items()}
     bare_rate = (out["bare_before"]["per_second"] + out["bare_after"]["per_second"]) / 2
     return {
@@ -548,13 +664,15 @@ def measure_http(store: Store, service: Any, mode: Mode, connections: int,
         "ratios": {
             "identify_over_bare": ratio(out["identify"]["per_second"], bare_rate),
             "visit_over_bare": ratio(out["visit"]["per_second"], bare_rate),
-            "bare_after_over_bare_before": ratio(out["bare_after"]["per_second"],
-                                                 out["bare_before"]["per_second"]),
+            "bare_after_over_bare_before": ratio(
+                out["bare_after"]["per_second"], out["bare_before"]["per_second"]
+            ),
         },
     }
 
 
 # ---- report ------------------------------------------------------------------------------
+
 
 def render(results: dict[str, Any]) -> None:
     from rich.console import Console
@@ -564,45 +682,65 @@ def render(results: dict[str, Any]) -> None:
     if not console.is_terminal:
         console = Console(width=120)
     opens = results["open_case"]
-    table = Table(title=f"Opening a case · {results['backend']} · AES on · "
-                        f"snapshot every {opens['snapshot_interval']} events · "
-                        f"{opens['rounds']} interleaved rounds",
-                  caption=f"newest snapshot of the 1,000-event case: "
-                          f"{opens['snapshot_bytes_1000']:,} bytes stored")
+    table = Table(
+        title=f"Opening a case · {results['backend']} · AES on · "
+        f"snapshot every {opens['snapshot_interval']} events · "
+        f"{opens['rounds']} interleaved rounds",
+        caption=f"newest snapshot of the 1,000-event case: "
+        f"{opens['snapshot_bytes_1000']:,} bytes stored",
+    )
     for column in ("case", "median µs", "p95 µs", "samples"):
         table.add_column(column, justify="left" if column == "case" else "right")
     for row in opens["rows"].values():
-        table.add_row(row["label"], f"{row['median_us']:,.0f}", f"{row['p95_us']:,.0f}",
-                      str(row["samples"]))
+        table.add_row(
+            row["label"], f"{row['median_us']:,.0f}", f"{row['p95_us']:,.0f}", str(row["samples"])
+        )
     console.print(table)
 
     commits = results["durable_commit"]
     settings = ", ".join(f"{k}={v}" for k, v in commits["durability"].items())
-    table = Table(title=f"In-process writes · {results['backend']} · one commit per call",
-                  caption=settings)
+    table = Table(
+        title=f"In-process writes · {results['backend']} · one commit per call", caption=settings
+    )
     for column in ("loop", "per second", "median µs", "p95 µs"):
         table.add_column(column, justify="left" if column == "loop" else "right")
-    for label, key in (("cases.save(new tiny aggregate)", "save_tiny_aggregate"),
-                       ("cases.identify(actor, record)", "identify_in_process")):
+    for label, key in (
+        ("cases.save(new tiny aggregate)", "save_tiny_aggregate"),
+        ("cases.identify(actor, record)", "identify_in_process"),
+    ):
         for when in ("before", "after"):
             row = commits[when][key]
-            table.add_row(f"{label} · {when} HTTP", f"{row['per_second']:,.0f}",
-                          f"{row['median_us']:,.0f}", f"{row['p95_us']:,.0f}")
+            table.add_row(
+                f"{label} · {when} HTTP",
+                f"{row['per_second']:,.0f}",
+                f"{row['median_us']:,.0f}",
+                f"{row['p95_us']:,.0f}",
+            )
     console.print(table)
 
     web = results["http"]
-    table = Table(title=f"HTTP · waitress threads={web['server_threads']} · "
-                        f"{web['connections']} client connections")
+    table = Table(
+        title=f"HTTP · waitress threads={web['server_threads']} · "
+        f"{web['connections']} client connections"
+    )
     for column in ("run", "requests", "req/s", "median ms", "p95 ms", "errors"):
         table.add_column(column, justify="left" if column == "run" else "right")
-    labels = {"bare_before": "bare Flask POST (baseline, before)",
-              "identify": "POST /api/v1/cases (identify)",
-              "visit": f"POST …/visits (over {web['visited_cases']:,} cases)",
-              "bare_after": "bare Flask POST (baseline, after)"}
+    labels = {
+        "bare_before": "bare Flask POST (baseline, before)",
+        "identify": "POST /api/v1/cases (identify)",
+        "visit": f"POST …/visits (over {web['visited_cases']:,} cases)",
+        "bare_after": "bare Flask POST (baseline, after)",
+    }
     for key, label in labels.items():
         run = web["runs"][key]
-        table.add_row(label, f"{run['requests']:,}", f"{run['per_second']:,.0f}",
-                      f"{run['median_ms']:.1f}", f"{run['p95_ms']:.1f}", str(run["errors"]))
+        table.add_row(
+            label,
+            f"{run['requests']:,}",
+            f"{run['per_second']:,.0f}",
+            f"{run['median_ms']:.1f}",
+            f"{run['p95_ms']:.1f}",
+            str(run["errors"]),
+        )
     console.print(table)
 
     table = Table(title="Ratios (same run)")
@@ -613,9 +751,11 @@ def render(results: dict[str, Any]) -> None:
         table.add_row(name, f"{value:.3f}", reading)
     console.print(table)
     machine = results["machine"]
-    console.print(f"{results['mode']} run, {results['duration_s']} s, {machine['cpus']} CPUs, "
-                  f"1-min load average {machine['load_avg_at_start'][0]:.2f} at start, "
-                  f"{machine['load_avg_at_end'][0]:.2f} at end")
+    console.print(
+        f"{results['mode']} run, {results['duration_s']} s, {machine['cpus']} CPUs, "
+        f"1-min load average {machine['load_avg_at_start'][0]:.2f} at start, "
+        f"{machine['load_avg_at_end'][0]:.2f} at end"
+    )
 
 
 def summarise(results: dict[str, Any]) -> list[tuple[str, float, str]]:
@@ -624,39 +764,69 @@ def summarise(results: dict[str, Any]) -> list[tuple[str, float, str]]:
     r = results["ratios_http_vs_commit"]
     late = results["open_case"]["rows"]["snap_late"]["events"]
     return [
-        ("open 1,000 ev / open 10 ev (snapshots)", o["snap_1000_over_snap_10"],
-         "goal ≈ 1: snapshots bound the replay"),
-        (f"open {late:,} ev / open 10 ev (snapshots)", o["snap_late_over_snap_10"],
-         "worst case between snapshots"),
-        ("open 1,000 ev: no snapshots / snapshots", o["replay_1000_over_snap_1000"],
-         "what snapshots buy"),
-        ("open 1,000 ev / 10 ev (aggregate cache)", o["cached_1000_over_cached_10"],
-         "the served path (cache + deepcopy)"),
+        (
+            "open 1,000 ev / open 10 ev (snapshots)",
+            o["snap_1000_over_snap_10"],
+            "goal ≈ 1: snapshots bound the replay",
+        ),
+        (
+            f"open {late:,} ev / open 10 ev (snapshots)",
+            o["snap_late_over_snap_10"],
+            "worst case between snapshots",
+        ),
+        (
+            "open 1,000 ev: no snapshots / snapshots",
+            o["replay_1000_over_snap_1000"],
+            "what snapshots buy",
+        ),
+        (
+            "open 1,000 ev / 10 ev (aggregate cache)",
+            o["cached_1000_over_cached_10"],
+            "the served path (cache + deepcopy)",
+        ),
         ("HTTP identify / bare Flask", h["identify_over_bare"], "API cost over the HTTP floor"),
         ("HTTP visit / bare Flask", h["visit_over_bare"], "API cost over the HTTP floor"),
-        ("bare after / bare before", h["bare_after_over_bare_before"],
-         "drift of the machine during the run"),
-        ("HTTP identify / in-process save", r["identify_http_over_save"],
-         "share of the durable-commit limit (mean of before/after)"),
-        ("HTTP identify / in-process identify", r["identify_http_over_identify_in_process"],
-         "HTTP + auth overhead on the use case"),
-        ("save after / save before", ratio(
-            results["durable_commit"]["after"]["save_tiny_aggregate"]["per_second"],
-            results["durable_commit"]["before"]["save_tiny_aggregate"]["per_second"]),
-         "drift of the store during the run"),
+        (
+            "bare after / bare before",
+            h["bare_after_over_bare_before"],
+            "drift of the machine during the run",
+        ),
+        (
+            "HTTP identify / in-process save",
+            r["identify_http_over_save"],
+            "share of the durable-commit limit (mean of before/after)",
+        ),
+        (
+            "HTTP identify / in-process identify",
+            r["identify_http_over_identify_in_process"],
+            "HTTP + auth overhead on the use case",
+        ),
+        (
+            "save after / save before",
+            ratio(
+                results["durable_commit"]["after"]["save_tiny_aggregate"]["per_second"],
+                results["durable_commit"]["before"]["save_tiny_aggregate"]["per_second"],
+            ),
+            "drift of the store during the run",
+        ),
     ]
 
 
 # ---- main ----------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small run (about 30 s)")
-    parser.add_argument("--postgres", metavar="URL",
-                        help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1:5432/test; "
-                             "a fresh schema is created and dropped")
-    parser.add_argument("--connections", type=int, default=8,
-                        help="concurrent client connections (default 8)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1:5432/test; "
+        "a fresh schema is created and dropped",
+    )
+    parser.add_argument(
+        "--connections", type=int, default=8, help="concurrent client connections (default 8)"
+    )
     parser.add_argument("--bare-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.bare_server:
@@ -673,11 +843,17 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "case_service",
         "mode": mode.name,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "load_avg_at_start": list(os.getloadavg())},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_avg_at_start": list(os.getloadavg()),
+        },
     }
-    with tempfile.TemporaryDirectory(prefix="careledger-bench-") as tmpdir, \
-            open_store(args.postgres, Path(tmpdir)) as store:
+    with (
+        tempfile.TemporaryDirectory(prefix="careledger-bench-") as tmpdir,
+        open_store(args.postgres, Path(tmpdir)) as store,
+    ):
         results["backend"] = store.backend
         service = build_case_service(store.settings)
         try:
@@ -694,19 +870,24 @@ def main(argv: list[str] | None = None) -> int:
                 "before": commits_before,
                 "after": commits_after,
                 # The HTTP phase runs between the two loops: their mean is its baseline.
-                **{f"{key}_per_second_mean": round(
-                    (commits_before[key]["per_second"] + commits_after[key]["per_second"]) / 2,
-                    1) for key in ("save_tiny_aggregate", "identify_in_process")},
+                **{
+                    f"{key}_per_second_mean": round(
+                        (commits_before[key]["per_second"] + commits_after[key]["per_second"]) / 2,
+                        1,
+                    )
+                    for key in ("save_tiny_aggregate", "identify_in_process")
+                },
             }
         finally:
             service.close()
     identify_rate = results["http"]["runs"]["identify"]["per_second"]
     results["ratios_http_vs_commit"] = {
         "identify_http_over_save": ratio(
-            identify_rate, results["durable_commit"]["save_tiny_aggregate_per_second_mean"]),
+            identify_rate, results["durable_commit"]["save_tiny_aggregate_per_second_mean"]
+        ),
         "identify_http_over_identify_in_process": ratio(
-            identify_rate,
-            results["durable_commit"]["identify_in_process_per_second_mean"]),
+            identify_rate, results["durable_commit"]["identify_in_process_per_second_mean"]
+        ),
     }
     results["duration_s"] = round(time.perf_counter() - started, 1)
     results["machine"]["load_avg_at_end"] = list(os.getloadavg())

@@ -119,10 +119,12 @@ def make_province() -> Province:
     for w in weights:
         total += w
         cumulative.append(total)
-    levels = {"province": [PROVINCE],
-              "city": sorted(d.code for d in found.values() if d.level == "city"),
-              "county": sorted(d.code for d in found.values() if d.level == "county"),
-              "township": townships}
+    levels = {
+        "province": [PROVINCE],
+        "city": sorted(d.code for d in found.values() if d.level == "city"),
+        "county": sorted(d.code for d in found.values() if d.level == "county"),
+        "township": townships,
+    }
     return Province(villages, cumulative, by_township, levels)
 
 
@@ -156,12 +158,15 @@ def lives(rng: Random, today: date, count: int) -> Iterator[Any]:
 def template_of(case: Any) -> Template:
     """A case's pending events as a template (call before saving the case)."""
     events = case.pending_events
-    return Template(events[0].record["address"]["jurisdiction"],
-                    [(type(e).__name__, e.originator_version, vars(e)) for e in events])
+    return Template(
+        events[0].record["address"]["jurisdiction"],
+        [(type(e).__name__, e.originator_version, vars(e)) for e in events],
+    )
 
 
-def replicas(province: Province, templates: Sequence[Template], count: int,
-             rng: Random) -> Iterator[list[tuple[str, str, int, dict[str, Any]]]]:
+def replicas(
+    province: Province, templates: Sequence[Template], count: int, rng: Random
+) -> Iterator[list[tuple[str, str, int, dict[str, Any]]]]:
     """`count` cases, each a template replayed in a village drawn by weight: the village,
     the child director (`dir-<village>`) and a transfer's destination (another village of
     the same township, as the demo moves children) are remapped; nothing else changes.
@@ -178,8 +183,10 @@ def replicas(province: Province, templates: Sequence[Template], count: int,
         for kind, version, data in template.events:
             if kind == "Identified":
                 record = data["record"]
-                data = {**data, "record": {**record, "address": {
-                    **record["address"], "jurisdiction": target}}}
+                data = {
+                    **data,
+                    "record": {**record, "address": {**record["address"], "jurisdiction": target}},
+                }
             elif kind == "Transferred":
                 origin = where.get(data["from_jurisdiction"], target)
                 if data["jurisdiction"] not in where:
@@ -187,8 +194,11 @@ def replicas(province: Province, templates: Sequence[Template], count: int,
                     moved = rng.choice(siblings)
                     where[data["jurisdiction"]] = moved
                     who[director_username(data["jurisdiction"])] = f"dir-{moved}"
-                data = {**data, "jurisdiction": where[data["jurisdiction"]],
-                        "from_jurisdiction": origin}
+                data = {
+                    **data,
+                    "jurisdiction": where[data["jurisdiction"]],
+                    "from_jurisdiction": origin,
+                }
             elif kind == "Assigned":
                 data = {**data, "assignee": who.get(data["assignee"], data["assignee"])}
             events.append((case_id, kind, version, data))
@@ -286,8 +296,9 @@ class BulkBuilder:
             first = events[0]
             if first.kind != "Identified":
                 raise AssertionError("a case starts with its identification")
-            state, flows = identified(first.case_id, first.version, first.position,
-                                      first.data["record"])
+            state, flows = identified(
+                first.case_id, first.version, first.position, first.data["record"]
+            )
             deltas.flow(flows)
             for event in events[1:]:
                 deltas.flow(apply(state, event.kind, event.data))
@@ -312,8 +323,10 @@ class BulkBuilder:
 
 def as_events(case: list[tuple[str, str, int, dict[str, Any]]], first: int) -> list[Ev]:
     """A replica's events at positions first, first+1…"""
-    return [Ev(first + i, case_id, kind, version, data)
-            for i, (case_id, kind, version, data) in enumerate(case)]
+    return [
+        Ev(first + i, case_id, kind, version, data)
+        for i, (case_id, kind, version, data) in enumerate(case)
+    ]
 
 
 # ---- loading: big SQLite transactions, or COPY ------------------------------------------
@@ -326,8 +339,12 @@ class SqliteLoader:
     def __init__(self, store: Any, generation: int) -> None:
         self.names = store.names(generation)
         self.connection = sqlite3.connect(store.path, isolation_level=None)
-        for pragma in ("journal_mode=WAL", "synchronous=OFF", "cache_size=-1048576",
-                       "temp_store=MEMORY"):
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=OFF",
+            "cache_size=-1048576",
+            "temp_store=MEMORY",
+        ):
             self.connection.execute(f"PRAGMA {pragma}")
         self.seconds: Counter[str] = Counter()
 
@@ -337,8 +354,11 @@ class SqliteLoader:
         for table, rows in recording.recorded.items():
             started = time.perf_counter()
             columns = recording.columns[table]
-            cursor.executemany(f"INSERT INTO {self.names[table]} ({', '.join(columns)}) "
-                               f"VALUES ({', '.join('?' * len(columns))})", rows)
+            cursor.executemany(
+                f"INSERT INTO {self.names[table]} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                rows,
+            )
             self.seconds[table] += time.perf_counter() - started
         cursor.execute("COMMIT")
 
@@ -373,8 +393,11 @@ class PostgresLoader:
 
 
 def loader_for(settings: Any, store: Any, generation: int) -> SqliteLoader | PostgresLoader:
-    return PostgresLoader(store, generation, settings.database_url) if store.is_postgres \
+    return (
+        PostgresLoader(store, generation, settings.database_url)
+        if store.is_postgres
         else SqliteLoader(store, generation)
+    )
 
 
 def finish_generation(store: Any, generation: int, position: int) -> None:
@@ -388,8 +411,14 @@ def finish_generation(store: Any, generation: int, position: int) -> None:
     store.drop_retired()
 
 
-def build(settings: Any, service: Any, province: Province, templates: Sequence[Template],
-          cases: int, progress: Callable[[str], None]) -> dict[str, Any]:
+def build(
+    settings: Any,
+    service: Any,
+    province: Province,
+    templates: Sequence[Template],
+    cases: int,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
     """Builds `cases` replicas into the active generation; returns timings and sizes."""
     from services.cases.projections.personal import PersonalData
 
@@ -417,8 +446,10 @@ def build(settings: Any, service: Any, province: Province, templates: Sequence[T
             timings["insert_rows"] += time.perf_counter() - t1
             done += len(chunk)
             if done % 100_000 < CHUNK or done == cases:
-                progress(f"built {done:,}/{cases:,} cases, {builder.events:,} events, "
-                         f"{time.perf_counter() - started:.0f} s")
+                progress(
+                    f"built {done:,}/{cases:,} cases, {builder.events:,} events, "
+                    f"{time.perf_counter() - started:.0f} s"
+                )
         t0 = time.perf_counter()
         recording = builder.counters()
         t1 = time.perf_counter()
@@ -439,11 +470,16 @@ def build(settings: Any, service: Any, province: Province, templates: Sequence[T
             for table in store.names(generation).values():
                 conn.execute(f"VACUUM ANALYZE {table}")
         timings["vacuum_analyze"] = time.perf_counter() - t0
-    return {"cases": builder.cases, "events": builder.events, "position": builder.last,
-            "seconds": round(time.perf_counter() - started, 1),
-            "phases_s": {k: round(v, 1) for k, v in timings.items()},
-            "insert_s_by_table": {k: round(v, 1) for k, v in loader.seconds.items()},
-            "counter_rows": counter_rows, "sizes": sizes(settings, store, generation)}
+    return {
+        "cases": builder.cases,
+        "events": builder.events,
+        "position": builder.last,
+        "seconds": round(time.perf_counter() - started, 1),
+        "phases_s": {k: round(v, 1) for k, v in timings.items()},
+        "insert_s_by_table": {k: round(v, 1) for k, v in loader.seconds.items()},
+        "counter_rows": counter_rows,
+        "sizes": sizes(settings, store, generation),
+    }
 
 
 def _take(stream: Iterator[Any], n: int) -> Iterator[Any]:
@@ -455,19 +491,27 @@ def sizes(settings: Any, store: Any, generation: int) -> dict[str, Any]:
     """Rows and bytes of every table of the generation."""
     out: dict[str, Any] = {}
     names = store.names(generation)
-    rows = store.read(lambda tx: {t: int(tx.value(f"SELECT COUNT(*) FROM {{{t}}}"))
-                                  for t in names if t != "generations"})
+    rows = store.read(
+        lambda tx: {
+            t: int(tx.value(f"SELECT COUNT(*) FROM {{{t}}}")) for t in names if t != "generations"
+        }
+    )
     out["rows"] = rows
     if store.is_postgres:
-        out["bytes"] = store.read(lambda tx: {t: int(tx.value(
-            f"SELECT pg_total_relation_size('{names[t]}')")) for t in rows})
+        out["bytes"] = store.read(
+            lambda tx: {
+                t: int(tx.value(f"SELECT pg_total_relation_size('{names[t]}')")) for t in rows
+            }
+        )
     else:
-        out["file_bytes"] = sum(p.stat().st_size for p in store.path.parent.glob(
-            "read_models.sqlite*"))
+        out["file_bytes"] = sum(
+            p.stat().st_size for p in store.path.parent.glob("read_models.sqlite*")
+        )
     return out
 
 
 # ---- the consistency check: the bulk builder against the real projector -----------------
+
 
 def dump(store: Any, personal: Any) -> dict[str, Any]:
     """Every row of every table of the active generation, sorted (names decrypted: their
@@ -482,6 +526,7 @@ def dump(store: Any, personal: Any) -> dict[str, Any]:
                 found = [r | {"personal": personal.open(bytes(r["personal"]))} for r in found]
             rows[table] = sorted(found, key=lambda r: [str(v) for v in r.values()])
         return rows
+
     return store.read(read)
 
 
@@ -495,14 +540,19 @@ def answers(read_models: Any, actor: Any, today: date, codes: Sequence[str]) -> 
         out[f"summary {code}"] = read_models.summary(actor, code, today).value
         out[f"breakdown {code}"] = read_models.breakdown(actor, code, today).value
         out[f"trend {code}"] = read_models.trend(actor, code, today, 12).value
-        for name in ("overdue-visits", "no-guardian", "mandatory-reports",
-                     "overdue-interventions"):
-            page = read_models.worklist(actor, name, code, today=today, page=1,
-                                        per_page=50).value
-            out[f"{name} {code}"] = (page.total, [(i.case.view, i.intervention,
-                                                   i.days_overdue) for i in page.items])
-        page = read_models.list_cases(actor, CaseFilter(jurisdiction=code, risk_level="high"),
-                                      page=1, per_page=50, today=today).value
+        for name in ("overdue-visits", "no-guardian", "mandatory-reports", "overdue-interventions"):
+            page = read_models.worklist(actor, name, code, today=today, page=1, per_page=50).value
+            out[f"{name} {code}"] = (
+                page.total,
+                [(i.case.view, i.intervention, i.days_overdue) for i in page.items],
+            )
+        page = read_models.list_cases(
+            actor,
+            CaseFilter(jurisdiction=code, risk_level="high"),
+            page=1,
+            per_page=50,
+            today=today,
+        ).value
         out[f"list {code}"] = (page.total, [r.view for r in page.items])
     return out
 
@@ -522,8 +572,13 @@ def scopes_of(villages: Iterable[str]) -> list[str]:
     return [code for n in (2, 4, 6, 9) for code in by_level[n][:3]]
 
 
-def check(settings: Any, other_settings: Any, province: Province, today: date,
-          progress: Callable[[str], None]) -> dict[str, Any]:
+def check(
+    settings: Any,
+    other_settings: Any,
+    province: Province,
+    today: date,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
     """The bulk builder against the real projector, both ways (see the module's doc)."""
     started = time.perf_counter()
     rng = Random(BUILD_SEED + 1)
@@ -533,7 +588,7 @@ def check(settings: Any, other_settings: Any, province: Province, today: date,
 
     def save_lives(service: Any) -> None:  # (a): the aggregates, as the demo seeds them
         for start in range(0, len(aggregates), 250):
-            service.cases.save(*aggregates[start:start + 250])
+            service.cases.save(*aggregates[start : start + 250])
 
     cases = list(replicas(province, templates, CHECK_CASES, Random(BUILD_SEED + 2)))
 
@@ -548,27 +603,36 @@ def check(settings: Any, other_settings: Any, province: Province, today: date,
             event = classes[kind](**(data | {"originator_id": uuid.UUID(case_id)}))
             stored.append(service.cases.mapper.to_stored_event(event))
         for start in range(0, len(stored), 1000):
-            service.cases.recorder.insert_events(stored[start:start + 1000])
+            service.cases.recorder.insert_events(stored[start : start + 1000])
 
-    data_of = {(str(e.originator_id), e.originator_version): (type(e).__name__, vars(e))
-               for a in aggregates for e in a.pending_events}
-    data_of |= {(case_id, version): (kind, data) for case in cases
-                for case_id, kind, version, data in case}
+    data_of = {
+        (str(e.originator_id), e.originator_version): (type(e).__name__, vars(e))
+        for a in aggregates
+        for e in a.pending_events
+    }
+    data_of |= {
+        (case_id, version): (kind, data) for case in cases for case_id, kind, version, data in case
+    }
     result: dict[str, Any] = {}
-    for name, settings_, save in (("a_demo_lives_rebuilt", settings, save_lives),
-                                  ("b_remapped_interleaved_rebuilt", other_settings,
-                                   save_replicas)):
+    for name, settings_, save in (
+        ("a_demo_lives_rebuilt", settings, save_lives),
+        ("b_remapped_interleaved_rebuilt", other_settings, save_replicas),
+    ):
         progress(f"consistency check {name}: {CHECK_CASES:,} children")
         result[name] = compare(settings_, save, data_of, today)
-    result["consistent"] = all(not r["tables_differing"] and not r["answers_differing"]
-                               for r in result.values())
+    result["consistent"] = all(
+        not r["tables_differing"] and not r["answers_differing"] for r in result.values()
+    )
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
 
-def compare(settings: Any, save: Callable[[Any], None],
-            data_of: dict[tuple[str, int], tuple[str, dict[str, Any]]],
-            today: date) -> dict[str, Any]:
+def compare(
+    settings: Any,
+    save: Callable[[Any], None],
+    data_of: dict[tuple[str, int], tuple[str, dict[str, Any]]],
+    today: date,
+) -> dict[str, Any]:
     """Saves events to a fresh event store, rebuilds the read models from its log with
     `rebuild()`, then builds the same events (as they were before saving, at the positions
     the log gave them) with the bulk builder into another generation; compares every row
@@ -595,10 +659,10 @@ def compare(settings: Any, save: Callable[[Any], None],
                 kind, data = data_of[case_id, n.originator_version]
                 by_case[case_id].append(Ev(n.id, case_id, kind, n.originator_version, data))
             position = page[-1].id
-        rebuild(recorder, PageProjection(service.cases.mapper, personal), store,
-                grace_seconds=0)
-        codes = scopes_of(events[0].data["record"]["address"]["jurisdiction"]
-                          for events in by_case.values())
+        rebuild(recorder, PageProjection(service.cases.mapper, personal), store, grace_seconds=0)
+        codes = scopes_of(
+            events[0].data["record"]["address"]["jurisdiction"] for events in by_case.values()
+        )
         projected = dump(store, personal)
         projected_answers = answers(read_models, actor, today, codes)
         generation = store.begin_generation()
@@ -613,11 +677,15 @@ def compare(settings: Any, save: Callable[[Any], None],
         bulk, bulk_answers = dump(store, personal), answers(read_models, actor, today, codes)
     finally:
         service.close()
-    return {"cases": len(by_case), "events": sum(len(v) for v in by_case.values()),
-            "scopes": codes, "rows": {t: len(v) for t, v in projected.items() if t != "position"},
-            "tables_differing": differences(projected, bulk),
-            "answers_compared": len(projected_answers),
-            "answers_differing": differences(projected_answers, bulk_answers)}
+    return {
+        "cases": len(by_case),
+        "events": sum(len(v) for v in by_case.values()),
+        "scopes": codes,
+        "rows": {t: len(v) for t, v in projected.items() if t != "position"},
+        "tables_differing": differences(projected, bulk),
+        "answers_compared": len(projected_answers),
+        "answers_differing": differences(projected_answers, bulk_answers),
+    }
 
 
 # ---- measuring ---------------------------------------------------------------------------
@@ -656,12 +724,14 @@ def queries(service: Any, actor: Any, today: date, name: str) -> dict[str, Calla
     rm, store = service.read_models, service.read_models.store
 
     def point(code: str) -> Any:
-        return store.read(lambda tx: tx.value(
-            "SELECT n FROM {counts} WHERE scope = ? AND metric = 'cases'", (code,)))
+        return store.read(
+            lambda tx: tx.value(
+                "SELECT n FROM {counts} WHERE scope = ? AND metric = 'cases'", (code,)
+            )
+        )
 
     def worklist(list_name: str) -> Callable[[str], Any]:
-        return lambda code: rm.worklist(actor, list_name, code, today=today, page=1,
-                                        per_page=20)
+        return lambda code: rm.worklist(actor, list_name, code, today=today, page=1, per_page=20)
 
     def listed(f: Callable[[str], Any]) -> Callable[[str], Any]:
         return lambda code: rm.list_cases(actor, f(code), page=1, per_page=20, today=today)
@@ -676,8 +746,9 @@ def queries(service: Any, actor: Any, today: date, name: str) -> dict[str, Calla
         "worklist mandatory-reports": worklist("mandatory-reports"),
         "worklist overdue-interventions": worklist("overdue-interventions"),
         "list (no filter)": listed(lambda code: CaseFilter(jurisdiction=code)),
-        "list risk_level=high": listed(lambda code: CaseFilter(jurisdiction=code,
-                                                               risk_level="high")),
+        "list risk_level=high": listed(
+            lambda code: CaseFilter(jurisdiction=code, risk_level="high")
+        ),
         f"list q={name}": listed(lambda code: CaseFilter(jurisdiction=code, q=name)),
     }
 
@@ -687,28 +758,35 @@ def http_queries(service: Any, today: date) -> dict[str, Callable[[str], Any]]:
     from services.cases.api import create_app
     from shared.roles import Role
 
-    service.accounts.register(None, username="bench-civil", role=Role.CIVIL_AFFAIRS,
-                              scope=PROVINCE, password=PASSWORD)
+    service.accounts.register(
+        None, username="bench-civil", role=Role.CIVIL_AFFAIRS, scope=PROVINCE, password=PASSWORD
+    )
     client = create_app(service.settings, case_service=service).test_client()
-    answer = client.post("/api/v1/auth/token", json={"username": "bench-civil",
-                                                      "password": PASSWORD})
+    answer = client.post(
+        "/api/v1/auth/token", json={"username": "bench-civil", "password": PASSWORD}
+    )
     headers = {"Authorization": f"Bearer {answer.json['token']}"}  # type: ignore[index]
 
     def get(path: str) -> Callable[[str], Any]:
         def call(code: str) -> Any:
-            response = client.get(path, query_string={"scope": code, "as_of": today.isoformat()},
-                                  headers=headers)
+            response = client.get(
+                path, query_string={"scope": code, "as_of": today.isoformat()}, headers=headers
+            )
             if response.status_code != 200:
                 raise AssertionError(f"{path} {code}: {response.status_code} {response.json}")
             return response.json
+
         return call
 
-    return {"HTTP summary": get("/api/v1/dashboard/summary"),
-            "HTTP breakdown": get("/api/v1/dashboard/breakdown")}
+    return {
+        "HTTP summary": get("/api/v1/dashboard/summary"),
+        "HTTP breakdown": get("/api/v1/dashboard/breakdown"),
+    }
 
 
-def measure(cells: list[Cell], samples: int, budget: float,
-            progress: Callable[[str], None]) -> None:
+def measure(
+    cells: list[Cell], samples: int, budget: float, progress: Callable[[str], None]
+) -> None:
     """Interleaved rounds of a few calls per cell, until every cell has `samples` calls
     or has spent its `budget` seconds (at least 3 calls each)."""
     for cell in cells:  # warm-up: one call per code, not recorded (caches, plans)
@@ -716,8 +794,11 @@ def measure(cells: list[Cell], samples: int, budget: float,
             cell.call(code)
     rounds = 0
     while True:
-        active = [c for c in cells if len(c.samples) < samples
-                  and (c.spent < budget or len(c.samples) < 3)]
+        active = [
+            c
+            for c in cells
+            if len(c.samples) < samples and (c.spent < budget or len(c.samples) < 3)
+        ]
         if not active or rounds > samples:
             break
         rounds += 1
@@ -754,8 +835,9 @@ def traced(log: list[tuple[float, str, list[Any]]]) -> Iterator[None]:
 def explain(store: Any, cell: Cell) -> dict[str, Any]:
     """The statements of one call of a slow cell (its slowest code), and the plan of the
     slowest statement."""
-    slowest_code = cell.codes[max(range(len(cell.samples)),
-                                  key=cell.samples.__getitem__) % len(cell.codes)]
+    slowest_code = cell.codes[
+        max(range(len(cell.samples)), key=cell.samples.__getitem__) % len(cell.codes)
+    ]
     log: list[tuple[float, str, list[Any]]] = []
     with traced(log):
         cell.call(slowest_code)
@@ -764,13 +846,21 @@ def explain(store: Any, cell: Cell) -> dict[str, Any]:
 
     def plan(tx: Any) -> list[str]:
         tx.cursor.execute(prefix + sql, params)
-        return [" | ".join(str(v) for v in (row.values() if isinstance(row, dict) else row))
-                for row in tx.cursor.fetchall()]
+        return [
+            " | ".join(str(v) for v in (row.values() if isinstance(row, dict) else row))
+            for row in tx.cursor.fetchall()
+        ]
 
-    return {"query": cell.query, "level": cell.level, "code": slowest_code,
-            "statements_ms": [round(s * 1000, 1) for s, _, _ in log],
-            "slowest_ms": round(seconds * 1000, 1), "slowest_sql": sql,
-            "params": [str(p) for p in params], "plan": store.read(plan)}
+    return {
+        "query": cell.query,
+        "level": cell.level,
+        "code": slowest_code,
+        "statements_ms": [round(s * 1000, 1) for s, _, _ in log],
+        "slowest_ms": round(seconds * 1000, 1),
+        "slowest_sql": sql,
+        "params": [str(p) for p in params],
+        "plan": store.read(plan),
+    }
 
 
 # ---- the run -----------------------------------------------------------------------------
@@ -793,20 +883,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="100,000 cases, fewer samples")
     parser.add_argument("--cases", type=int, help="cases to build (default 1,000,000)")
     parser.add_argument("--samples", type=int, help="calls per query and level (default 100)")
-    parser.add_argument("--budget", type=float,
-                        help="seconds each query and level may spend sampling (default 8)")
-    parser.add_argument("--templates", type=int,
-                        help="children played on the aggregate to replicate (default 20,000)")
+    parser.add_argument(
+        "--budget", type=float, help="seconds each query and level may spend sampling (default 8)"
+    )
+    parser.add_argument(
+        "--templates",
+        type=int,
+        help="children played on the aggregate to replicate (default 20,000)",
+    )
     parser.add_argument("--no-http", action="store_true", help="skip the Flask test client")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the built store (its folder, or its PostgreSQL schema) to "
-                             "inspect it afterwards")
-    parser.add_argument("--postgres", metavar="URL",
-                        help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1:5432/test; "
-                             "a fresh schema is created and dropped")
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the built store (its folder, or its PostgreSQL schema) to inspect it afterwards",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1:5432/test; "
+        "a fresh schema is created and dropped",
+    )
     args = parser.parse_args(argv)
-    if args.postgres and (host := urlparse(args.postgres).hostname) not in ("127.0.0.1",
-                                                                             "localhost"):
+    if args.postgres and (host := urlparse(args.postgres).hostname) not in (
+        "127.0.0.1",
+        "localhost",
+    ):
         parser.error(f"only a PostgreSQL on 127.0.0.1 is benchmarked, not {host}")
     cases = args.cases or (100_000 if args.quick else 1_000_000)
     samples = args.samples or (40 if args.quick else 100)
@@ -824,20 +925,32 @@ def main(argv: list[str] | None = None) -> int:
 
     today = Clock().today()
     results: dict[str, Any] = {
-        "benchmark": "dashboard", "backend": backend,
+        "benchmark": "dashboard",
+        "backend": backend,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "load_avg_at_start": list(os.getloadavg())},
-        "as_of": today.isoformat(), "cases_asked": cases, "templates": template_count,
-        "samples": samples, "budget_s": budget, "goal_ms": GOAL_MS,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_avg_at_start": list(os.getloadavg()),
+        },
+        "as_of": today.isoformat(),
+        "cases_asked": cases,
+        "templates": template_count,
+        "samples": samples,
+        "budget_s": budget,
+        "goal_ms": GOAL_MS,
     }
     province = make_province()
-    results["geography"] = {level: len(codes) for level, codes in province.codes.items()} \
-        | {"village": len(province.villages)}
+    results["geography"] = {level: len(codes) for level, codes in province.codes.items()} | {
+        "village": len(province.villages)
+    }
     tmp = Path(tempfile.mkdtemp(prefix="careledger-bench-dashboard-"))
     try:
-        with open_settings(args.postgres, tmp, "_check_a") as settings, \
-                open_settings(args.postgres, tmp, "_check_b") as other_settings:
+        with (
+            open_settings(args.postgres, tmp, "_check_a") as settings,
+            open_settings(args.postgres, tmp, "_check_b") as other_settings,
+        ):
             results["consistency"] = check(settings, other_settings, province, today, progress)
         progress(f"consistency: {results['consistency']}")
         if not results["consistency"]["consistent"]:
@@ -848,18 +961,21 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 t0 = time.perf_counter()
                 progress(f"playing {template_count:,} children's years on the aggregate")
-                templates = [template_of(c) for c in lives(Random(BUILD_SEED), today,
-                                                            template_count)]
+                templates = [
+                    template_of(c) for c in lives(Random(BUILD_SEED), today, template_count)
+                ]
                 templates_s = time.perf_counter() - t0
-                results["build"] = build(settings, service, province, templates, cases,
-                                         progress)
+                results["build"] = build(settings, service, province, templates, cases, progress)
                 results["build"]["templates_s"] = round(templates_s, 1)
                 results["build"]["total_s"] = round(time.perf_counter() - t0, 1)
-                progress(f"built in {results['build']['total_s']} s: "
-                         f"{results['build']['cases']:,} cases, "
-                         f"{results['build']['events']:,} events")
-                results |= run_queries(service, province, templates, today, samples, budget,
-                                       not args.no_http, progress)
+                progress(
+                    f"built in {results['build']['total_s']} s: "
+                    f"{results['build']['cases']:,} cases, "
+                    f"{results['build']['events']:,} events"
+                )
+                results |= run_queries(
+                    service, province, templates, today, samples, budget, not args.no_http, progress
+                )
             finally:
                 service.close()
     finally:
@@ -882,23 +998,45 @@ def main(argv: list[str] | None = None) -> int:
 def database_settings(store: Any) -> dict[str, Any]:
     """What the figures depend on: the server's memory settings, SQLite's version."""
     if not store.is_postgres:
-        return {"sqlite": sqlite3.sqlite_version,
-                "reader_pragmas": "journal_mode=WAL, cache_size=-65536 (store.py)"}
-    names = ("server_version", "shared_buffers", "work_mem", "effective_cache_size",
-             "max_parallel_workers_per_gather", "autovacuum", "jit")
+        return {
+            "sqlite": sqlite3.sqlite_version,
+            "reader_pragmas": "journal_mode=WAL, cache_size=-65536 (store.py)",
+        }
+    names = (
+        "server_version",
+        "shared_buffers",
+        "work_mem",
+        "effective_cache_size",
+        "max_parallel_workers_per_gather",
+        "autovacuum",
+        "jit",
+    )
     return store.read(lambda tx: {n: tx.value(f"SHOW {n}") for n in names})
 
 
-def run_queries(service: Any, province: Province, templates: Sequence[Template], today: date,
-                samples: int, budget: float, http: bool,
-                progress: Callable[[str], None]) -> dict[str, Any]:
+def run_queries(
+    service: Any,
+    province: Province,
+    templates: Sequence[Template],
+    today: date,
+    samples: int,
+    budget: float,
+    http: bool,
+    progress: Callable[[str], None],
+) -> dict[str, Any]:
     """Measures every query at every level; explains the slow ones."""
     from services.cases.access import Actor
     from shared.roles import Role
 
     store = service.read_models.store
-    counts = Counter({r["scope"]: int(r["n"]) for r in store.read(lambda tx: tx.rows(
-        "SELECT scope, n FROM {counts} WHERE metric = 'cases'"))})
+    counts = Counter(
+        {
+            r["scope"]: int(r["n"])
+            for r in store.read(
+                lambda tx: tx.rows("SELECT scope, n FROM {counts} WHERE metric = 'cases'")
+            )
+        }
+    )
     codes = sample_codes(province, Random(BUILD_SEED + 4), counts)
     names = Counter(str(t.events[0][2]["record"]["child"]["name"]) for t in templates)
     name = names.most_common(1)[0][0]
@@ -906,31 +1044,45 @@ def run_queries(service: Any, province: Province, templates: Sequence[Template],
     calls = queries(service, actor, today, name)
     if http:
         calls |= http_queries(service, today)
-    cells = [Cell(query, level, call, codes[level]) for query, call in calls.items()
-             for level in LEVELS]
+    cells = [
+        Cell(query, level, call, codes[level]) for query, call in calls.items() for level in LEVELS
+    ]
     progress(f"measuring {len(calls)} queries at {len(LEVELS)} levels")
     measure(cells, samples, budget, progress)
     table: dict[str, dict[str, Any]] = defaultdict(dict)
-    base = {c.level: statistics.median(c.samples) for c in cells
-            if c.query == "baseline (counter PK lookup)"}
+    base = {
+        c.level: statistics.median(c.samples)
+        for c in cells
+        if c.query == "baseline (counter PK lookup)"
+    }
     for cell in cells:
         p50 = statistics.median(cell.samples)
         table[cell.query][cell.level] = {
-            "n": len(cell.samples), "p50_ms": round(p50 * 1000, 3),
+            "n": len(cell.samples),
+            "p50_ms": round(p50 * 1000, 3),
             "p95_ms": round(percentile(cell.samples, 0.95) * 1000, 3),
             "max_ms": round(max(cell.samples) * 1000, 3),
-            "p50_ratio_to_baseline": round(p50 / base[cell.level], 1)}
-    goal = {level: all(table[q][level]["p95_ms"] < GOAL_MS for q in ("summary", "breakdown"))
-            for level in LEVELS}
-    slow = [c for c in cells if percentile(c.samples, 0.95) * 1000 >= GOAL_MS
-            and not c.query.startswith("HTTP")]
+            "p50_ratio_to_baseline": round(p50 / base[cell.level], 1),
+        }
+    goal = {
+        level: all(table[q][level]["p95_ms"] < GOAL_MS for q in ("summary", "breakdown"))
+        for level in LEVELS
+    }
+    slow = [
+        c
+        for c in cells
+        if percentile(c.samples, 0.95) * 1000 >= GOAL_MS and not c.query.startswith("HTTP")
+    ]
     progress(f"explaining {len(slow)} slow cells")
-    return {"database": database_settings(store), "codes": codes,
-            "cases_per_code": {lvl: [counts[c] for c in cs]
-                                               for lvl, cs in codes.items()},
-            "search_name": name, "queries": table,
-            "goal_summary_breakdown_p95_under_50ms": goal | {"all": all(goal.values())},
-            "explained": [explain(store, c) for c in slow]}
+    return {
+        "database": database_settings(store),
+        "codes": codes,
+        "cases_per_code": {lvl: [counts[c] for c in cs] for lvl, cs in codes.items()},
+        "search_name": name,
+        "queries": table,
+        "goal_summary_breakdown_p95_under_50ms": goal | {"all": all(goal.values())},
+        "explained": [explain(store, c) for c in slow],
+    }
 
 
 def render(results: dict[str, Any]) -> None:
@@ -941,28 +1093,39 @@ def render(results: dict[str, Any]) -> None:
     if not console.is_terminal:
         console = Console(stderr=True, width=120)
     b = results["build"]
-    console.print(f"built {b['cases']:,} cases / {b['events']:,} events in {b['total_s']} s "
-                  f"(templates {b['templates_s']} s, phases {b['phases_s']}); "
-                  f"rows {b['sizes']['rows']}")
-    table = Table(title=f"dashboard · {results['backend']} · {b['cases']:,} cases, "
-                        f"{b['events']:,} events")
+    console.print(
+        f"built {b['cases']:,} cases / {b['events']:,} events in {b['total_s']} s "
+        f"(templates {b['templates_s']} s, phases {b['phases_s']}); "
+        f"rows {b['sizes']['rows']}"
+    )
+    table = Table(
+        title=f"dashboard · {results['backend']} · {b['cases']:,} cases, {b['events']:,} events"
+    )
     for column in ("level", "query", "p50 ms", "p95 ms", "max ms", "p50 ÷ baseline", "n"):
         table.add_column(column, justify="left" if column in ("level", "query") else "right")
     for level in LEVELS:
         for query, by_level in results["queries"].items():
             r = by_level[level]
             slow = r["p95_ms"] >= GOAL_MS
-            table.add_row(level, query, f"{r['p50_ms']:.2f}",
-                          f"[red]{r['p95_ms']:.2f}[/red]" if slow else f"{r['p95_ms']:.2f}",
-                          f"{r['max_ms']:.1f}", f"{r['p50_ratio_to_baseline']:,.1f}",
-                          str(r["n"]), end_section=query == list(results["queries"])[-1])
+            table.add_row(
+                level,
+                query,
+                f"{r['p50_ms']:.2f}",
+                f"[red]{r['p95_ms']:.2f}[/red]" if slow else f"{r['p95_ms']:.2f}",
+                f"{r['max_ms']:.1f}",
+                f"{r['p50_ratio_to_baseline']:,.1f}",
+                str(r["n"]),
+                end_section=query == list(results["queries"])[-1],
+            )
     console.print(table)
     goal = results["goal_summary_breakdown_p95_under_50ms"]
     console.print(f"summary and breakdown p95 < {GOAL_MS:.0f} ms: {goal}")
     for e in results["explained"]:
-        console.print(f"[bold]{e['query']} @ {e['level']} {e['code']}[/bold]: slowest statement "
-                      f"{e['slowest_ms']} ms of {e['statements_ms']}\n  {e['slowest_sql']}\n  "
-                      + "\n  ".join(e["plan"]))
+        console.print(
+            f"[bold]{e['query']} @ {e['level']} {e['code']}[/bold]: slowest statement "
+            f"{e['slowest_ms']} ms of {e['statements_ms']}\n  {e['slowest_sql']}\n  "
+            + "\n  ".join(e["plan"])
+        )
 
 
 if __name__ == "__main__":

@@ -119,9 +119,14 @@ class Proc:
 def start(name: str, args: list[str], env: dict[str, str], folder: Path) -> Proc:
     log = folder / f"{name}.log"
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=env,
-                                   stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, cwd=HERE.parent)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=HERE.parent,
+        )
     return Proc(name, process, log)
 
 
@@ -135,15 +140,18 @@ def stopped_at_exit(procs: list[Proc]) -> Iterator[list[Proc]]:
             proc.stop()
 
 
-def wait_for(condition: Callable[[], bool], timeout: float, what: str,
-             proc: Proc | None = None) -> None:
+def wait_for(
+    condition: Callable[[], bool], timeout: float, what: str, proc: Proc | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if proc is not None and proc.process.poll() is not None:
             raise RuntimeError(f"{proc.name} exited:\n{proc.tail()}")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out after {timeout} s waiting for {what}"
-                               + (f":\n{proc.tail()}" if proc else ""))
+            raise RuntimeError(
+                f"timed out after {timeout} s waiting for {what}"
+                + (f":\n{proc.tail()}" if proc else "")
+            )
         time.sleep(0.05)
 
 
@@ -164,8 +172,9 @@ def seed(settings: Settings, cases: int) -> list[str]:
     today = Clock().today()
     try:
         for username, (role, scope) in STAFF.items():
-            service.accounts.register(None, username=username, role=role, scope=scope,
-                                      password=PASSWORD)
+            service.accounts.register(
+                None, username=username, role=role, scope=scope, password=PASSWORD
+            )
         actor = Actor(WRITER, Role.CHILD_SUPERVISOR, TOWNSHIP, "bench-seed")
         ids = []
         for n in range(cases):
@@ -178,35 +187,62 @@ def seed(settings: Settings, cases: int) -> list[str]:
 
 def identify_body(village: str, today: str) -> dict[str, Any]:
     return {
-        "child": {"name": "王小明", "sex": "female", "birth_date": "2015-03-02",
-                  "id_number": None, "hukou_registered": True,
-                  "school": {"name": "前坊小学", "grade": "3", "status": "enrolled"},
-                  "health": None, "disability": None},
+        "child": {
+            "name": "王小明",
+            "sex": "female",
+            "birth_date": "2015-03-02",
+            "id_number": None,
+            "hukou_registered": True,
+            "school": {"name": "前坊小学", "grade": "3", "status": "enrolled"},
+            "health": None,
+            "disability": None,
+        },
         "address": {"jurisdiction": village, "detail": "三组12号"},
-        "parents": [{"relation": "father", "status": "working_away",
-                     "work_location": "广东省东莞市", "phone": None},
-                    {"relation": "mother", "status": "working_away", "work_location": None,
-                     "phone": None}],
-        "guardian": {"type": "grandparent", "name": "李秀英", "relation": "grandmother",
-                     "phone": None, "capacity": "able"},
-        "source": "survey", "identified_on": today,
+        "parents": [
+            {
+                "relation": "father",
+                "status": "working_away",
+                "work_location": "广东省东莞市",
+                "phone": None,
+            },
+            {"relation": "mother", "status": "working_away", "work_location": None, "phone": None},
+        ],
+        "guardian": {
+            "type": "grandparent",
+            "name": "李秀英",
+            "relation": "grandmother",
+            "phone": None,
+            "capacity": "able",
+        },
+        "source": "survey",
+        "identified_on": today,
     }
 
 
 def visit_body(today: str) -> bytes:
     # Suspected abuse: every visit raises harm_found (county police and civil affairs).
-    return json.dumps({
-        "visited_on": today, "mode": "home", "guardian_present": True,
-        "living_conditions": "fair", "school_attendance": "regular",
-        "emotional_state": "distressed", "safety_concerns": ["suspected_abuse"],
-        "risk_level": "medium"}).encode()
+    return json.dumps(
+        {
+            "visited_on": today,
+            "mode": "home",
+            "guardian_present": True,
+            "living_conditions": "fair",
+            "school_attendance": "regular",
+            "emotional_state": "distressed",
+            "safety_concerns": ["suspected_abuse"],
+            "risk_level": "medium",
+        }
+    ).encode()
 
 
 def login(port: int) -> str:
     conn = http.client.HTTPConnection(HOST, port, timeout=60)
-    conn.request("POST", "/api/v1/auth/token",
-                 body=json.dumps({"username": WRITER, "password": PASSWORD}),
-                 headers={"Content-Type": "application/json"})
+    conn.request(
+        "POST",
+        "/api/v1/auth/token",
+        body=json.dumps({"username": WRITER, "password": PASSWORD}),
+        headers={"Content-Type": "application/json"},
+    )
     response = conn.getresponse()
     payload = response.read()
     conn.close()
@@ -239,8 +275,16 @@ class Paced:
     ended: float = 0.0
 
 
-def paced_visits(port: int, token: str, case_ids: list[str], first_case: int, rate: float,
-                 seconds: float, connections: int, today: str) -> Paced:
+def paced_visits(
+    port: int,
+    token: str,
+    case_ids: list[str],
+    first_case: int,
+    rate: float,
+    seconds: float,
+    connections: int,
+    today: str,
+) -> Paced:
     """Sends rate × seconds visits, visit i due at start + i / rate (bounded)."""
     total = int(rate * seconds)
     began = time.monotonic() + 0.2
@@ -262,8 +306,7 @@ def paced_visits(port: int, token: str, case_ids: list[str], first_case: int, ra
             time.sleep(max(0.0, write.due - time.monotonic()))
             write.sent = time.monotonic()
             try:
-                conn.request("POST", f"/api/v1/cases/{case_id}/visits", body=body,
-                             headers=headers)
+                conn.request("POST", f"/api/v1/cases/{case_id}/visits", body=body, headers=headers)
                 response = conn.getresponse()
                 payload = response.read()
                 write.answered = time.monotonic()
@@ -304,8 +347,9 @@ class Watcher(threading.Thread):
         last = 0
         try:
             while not self.stopping.is_set():
-                found = conn.execute("SELECT id, event_id FROM notifications WHERE id > ? "
-                                     "ORDER BY id", (last,)).fetchall()
+                found = conn.execute(
+                    "SELECT id, event_id FROM notifications WHERE id > ? ORDER BY id", (last,)
+                ).fetchall()
                 now = time.monotonic()
                 for row_id, event_id in found:
                     self.seen.setdefault(event_id, now)
@@ -329,16 +373,22 @@ def spread_ms(seconds: list[float]) -> dict[str, float | int | None]:
     if not seconds:
         return {"n": 0, "p50": None, "p90": None, "p99": None, "max": None}
     ms = [s * 1e3 for s in seconds]
-    return {"n": len(ms), "p50": round(percentile(ms, 50), 1),
-            "p90": round(percentile(ms, 90), 1), "p99": round(percentile(ms, 99), 1),
-            "max": round(max(ms), 1)}
+    return {
+        "n": len(ms),
+        "p50": round(percentile(ms, 50), 1),
+        "p90": round(percentile(ms, 90), 1),
+        "p99": round(percentile(ms, 99), 1),
+        "max": round(max(ms), 1),
+    }
 
 
 def phase_figures(run: Paced, seen: dict[str, float] | None) -> dict[str, Any]:
     accepted = [w for w in run.writes if w.status == 200]
     figures: dict[str, Any] = {
-        "sent": sum(1 for w in run.writes if w.sent), "accepted": len(accepted),
-        "errors": len(run.errors), "first_error": run.errors[0] if run.errors else None,
+        "sent": sum(1 for w in run.writes if w.sent),
+        "accepted": len(accepted),
+        "errors": len(run.errors),
+        "first_error": run.errors[0] if run.errors else None,
         "achieved_per_second": round(len(accepted) / max(1e-9, run.ended - run.began), 1),
         "http_ms": spread_ms([w.answered - w.sent for w in accepted]),
         "late_send_ms": spread_ms([max(0.0, w.sent - w.due) for w in run.writes if w.sent]),
@@ -346,7 +396,8 @@ def phase_figures(run: Paced, seen: dict[str, float] | None) -> dict[str, Any]:
     if seen is not None:
         arrived = [w for w in accepted if w.event_id in seen]
         figures |= {
-            "arrived": len(arrived), "missing": len(accepted) - len(arrived),
+            "arrived": len(arrived),
+            "missing": len(accepted) - len(arrived),
             "end_to_end_ms": spread_ms([seen[w.event_id] - w.answered for w in arrived]),
             "sent_to_inbox_ms": spread_ms([seen[w.event_id] - w.sent for w in arrived]),
         }
@@ -365,12 +416,19 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     load_before = os.getloadavg()
     with ExitStack() as stack:
         redis_url = stack.enter_context(embedded_redis(tmp / "redis"))
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("CARELEDGER_") and k != "REDIS_URL"}
-        env |= {"CARELEDGER_DATA_DIR": str(settings.data_dir),
-                "CARELEDGER_CIPHER_KEY": settings.cipher_key,
-                "CARELEDGER_TOKEN_SECRET": settings.token_secret, "REDIS_URL": redis_url,
-                "CARELEDGER_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("CARELEDGER_") and k != "REDIS_URL"
+        }
+        env |= {
+            "CARELEDGER_DATA_DIR": str(settings.data_dir),
+            "CARELEDGER_CIPHER_KEY": settings.cipher_key,
+            "CARELEDGER_TOKEN_SECRET": settings.token_secret,
+            "REDIS_URL": redis_url,
+            "CARELEDGER_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
         procs = stack.enter_context(stopped_at_exit([]))
         port = free_port()
         api = start("api", ["serve", "--host", HOST, "--port", str(port)], env, logs)
@@ -380,22 +438,29 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         # Warm-up: the first requests import and open what they need.
         warm = paced_visits(port, token, case_ids, 0, 50, 1, args.connections, today)
 
-        baseline = paced_visits(port, token, case_ids, 50, args.rate, args.baseline_seconds,
-                                args.connections, today)
+        baseline = paced_visits(
+            port, token, case_ids, 50, args.rate, args.baseline_seconds, args.connections, today
+        )
 
-        relay = start("relay", ["cases", "relay", "--poll-seconds",
-                                str(args.relay_poll_seconds)], env, logs)
+        relay = start(
+            "relay", ["cases", "relay", "--poll-seconds", str(args.relay_poll_seconds)], env, logs
+        )
         notify = start("notify", ["notify", "run", "--consumer", "bench"], env, logs)
         procs += [relay, notify]
         notify_db = settings.data_dir / "notify.sqlite"
         earlier = accepted_count(warm) + accepted_count(baseline)
-        wait_for(lambda: _inbox_rows(notify_db) >= 2 * earlier, 120,
-                 "notify to catch up with the baseline's visits", notify)
+        wait_for(
+            lambda: _inbox_rows(notify_db) >= 2 * earlier,
+            120,
+            "notify to catch up with the baseline's visits",
+            notify,
+        )
         watcher = Watcher(notify_db)
         watcher.start()
         first = 50 + len(baseline.writes)
-        pipeline = paced_visits(port, token, case_ids, first, args.rate, args.seconds,
-                                args.connections, today)
+        pipeline = paced_visits(
+            port, token, case_ids, first, args.rate, args.seconds, args.connections, today
+        )
         accepted = {w.event_id for w in pipeline.writes if w.status == 200}
         deadline = time.monotonic() + 30
         while not accepted <= set(watcher.seen) and time.monotonic() < deadline:
@@ -406,15 +471,24 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     return {
         "benchmark": "end_to_end",
         "backend": "sqlite",
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_before": [round(x, 2) for x in load_before],
-                    "load_after": [round(x, 2) for x in os.getloadavg()]},
-        "settings": {"rate_per_second": args.rate, "seconds": args.seconds,
-                     "baseline_seconds": args.baseline_seconds, "cases": args.cases,
-                     "connections": args.connections, "api_threads": 8,
-                     "relay_poll_seconds": args.relay_poll_seconds,
-                     "notify_batch": 100, "watcher_poll_ms": 2,
-                     "alert_per_visit": "harm_found (suspected_abuse): 2 inbox rows"},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_before": [round(x, 2) for x in load_before],
+            "load_after": [round(x, 2) for x in os.getloadavg()],
+        },
+        "settings": {
+            "rate_per_second": args.rate,
+            "seconds": args.seconds,
+            "baseline_seconds": args.baseline_seconds,
+            "cases": args.cases,
+            "connections": args.connections,
+            "api_threads": 8,
+            "relay_poll_seconds": args.relay_poll_seconds,
+            "notify_batch": 100,
+            "watcher_poll_ms": 2,
+            "alert_per_visit": "harm_found (suspected_abuse): 2 inbox rows",
+        },
         "baseline_http_only": phase_figures(baseline, None),
         "pipeline": phase_figures(pipeline, watcher.seen),
         "exit_codes": codes,
@@ -438,25 +512,31 @@ def _inbox_rows(path: Path) -> int:
 
 def render(results: dict[str, Any]) -> None:
     s, b, p = results["settings"], results["baseline_http_only"], results["pipeline"]
-    table = Table(title=f"End to end · {s['rate_per_second']}/s paced · "
-                        f"{s['connections']} connections · SQLite, embedded Redis")
+    table = Table(
+        title=f"End to end · {s['rate_per_second']}/s paced · "
+        f"{s['connections']} connections · SQLite, embedded Redis"
+    )
     for column in ("measure", "n", "p50 ms", "p90 ms", "p99 ms", "max ms"):
         table.add_column(column, justify="left" if column == "measure" else "right")
     for label, figures in (
-            (f"HTTP write alone (baseline, {s['baseline_seconds']} s)", b["http_ms"]),
-            (f"HTTP write with the pipeline ({s['seconds']} s)", p["http_ms"]),
-            ("accepted write → inbox row", p["end_to_end_ms"]),
-            ("sent → inbox row", p["sent_to_inbox_ms"])):
-        table.add_row(label, str(figures["n"]), *(str(figures[k]) for k in
-                                                  ("p50", "p90", "p99", "max")))
+        (f"HTTP write alone (baseline, {s['baseline_seconds']} s)", b["http_ms"]),
+        (f"HTTP write with the pipeline ({s['seconds']} s)", p["http_ms"]),
+        ("accepted write → inbox row", p["end_to_end_ms"]),
+        ("sent → inbox row", p["sent_to_inbox_ms"]),
+    ):
+        table.add_row(
+            label, str(figures["n"]), *(str(figures[k]) for k in ("p50", "p90", "p99", "max"))
+        )
     console = Console()
     console.print(table)
-    console.print(f"pipeline: {p['accepted']} writes accepted ({p['achieved_per_second']}/s), "
-                  f"{p['arrived']} reached the inbox, {p['missing']} missing, "
-                  f"{p['errors']} errors; client late p99 {p['late_send_ms']['p99']} ms · "
-                  f"baseline: {b['accepted']} accepted ({b['achieved_per_second']}/s), "
-                  f"{b['errors']} errors · load {results['machine']['load_before']} → "
-                  f"{results['machine']['load_after']}")
+    console.print(
+        f"pipeline: {p['accepted']} writes accepted ({p['achieved_per_second']}/s), "
+        f"{p['arrived']} reached the inbox, {p['missing']} missing, "
+        f"{p['errors']} errors; client late p99 {p['late_send_ms']['p99']} ms · "
+        f"baseline: {b['accepted']} accepted ({b['achieved_per_second']}/s), "
+        f"{b['errors']} errors · load {results['machine']['load_before']} → "
+        f"{results['machine']['load_after']}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -464,19 +544,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10 s per phase")
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--baseline-seconds", type=float, default=None,
-                        help="default: as long as the pipeline phase")
+    parser.add_argument(
+        "--baseline-seconds",
+        type=float,
+        default=None,
+        help="default: as long as the pipeline phase",
+    )
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--relay-poll-seconds", type=float, default=0.1,
-                        help="the relay's idle poll (its default)")
+    parser.add_argument(
+        "--relay-poll-seconds", type=float, default=0.1, help="the relay's idle poll (its default)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds = min(args.seconds, 10.0)
     if args.baseline_seconds is None:
         args.baseline_seconds = args.seconds
-    if not (0 < args.rate <= 2000 and 0 < args.seconds <= 600 and 0 < args.baseline_seconds
-            <= 600 and 1 <= args.connections <= 64 and args.cases >= 10):
+    if not (
+        0 < args.rate <= 2000
+        and 0 < args.seconds <= 600
+        and 0 < args.baseline_seconds <= 600
+        and 1 <= args.connections <= 64
+        and args.cases >= 10
+    ):
         parser.error("rate (0, 2000], seconds (0, 600], connections [1, 64], cases >= 10")
     with tempfile.TemporaryDirectory(prefix="careledger-e2e-bench-") as tmp:
         results = run(args, Path(tmp))

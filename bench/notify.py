@@ -69,29 +69,51 @@ class Entries:
         self.rows: list[dict[str, str]] = []
         self.at = datetime(2026, 3, 1, tzinfo=UTC)
 
-    def add(self, kind: str, aggregate: str, case_id: str, version: int, village: str,
-            payload: dict[str, Any]) -> None:
+    def add(
+        self,
+        kind: str,
+        aggregate: str,
+        case_id: str,
+        version: int,
+        village: str,
+        payload: dict[str, Any],
+    ) -> None:
         position = len(self.rows) + 1
         self.at += timedelta(seconds=7)
-        self.rows.append({
-            "event_id": f"{aggregate}:{version}", "position": str(position),
-            "previous_id": stream_id(position - 1) if position > 1 else "0-0",
-            "type": kind, "schema_version": "1", "aggregate_id": aggregate,
-            "case_id": case_id, "case_version": str(version),
-            "occurred_at": self.at.isoformat(), "jurisdiction": village,
-            "actor": json.dumps({"username": "bench", "role": "civil_affairs",
-                                 "request_id": "bench"}),
-            "payload": json.dumps(payload, ensure_ascii=False)})
+        self.rows.append(
+            {
+                "event_id": f"{aggregate}:{version}",
+                "position": str(position),
+                "previous_id": stream_id(position - 1) if position > 1 else "0-0",
+                "type": kind,
+                "schema_version": "1",
+                "aggregate_id": aggregate,
+                "case_id": case_id,
+                "case_version": str(version),
+                "occurred_at": self.at.isoformat(),
+                "jurisdiction": village,
+                "actor": json.dumps(
+                    {"username": "bench", "role": "civil_affairs", "request_id": "bench"}
+                ),
+                "payload": json.dumps(payload, ensure_ascii=False),
+            }
+        )
 
     def staff(self) -> None:
         people = [(f"dir-{v}", "child_director", v) for v in VILLAGES]
         people += [(f"sup-{t}", "child_supervisor", t) for t in TOWNSHIPS]
-        people += [(f"{r}-{COUNTY}", r, COUNTY) for r in ("civil_affairs", "education",
-                                                          "police", "health")]
+        people += [
+            (f"{r}-{COUNTY}", r, COUNTY) for r in ("civil_affairs", "education", "police", "health")
+        ]
         for username, role, scope in people:
-            self.add("user.registered", str(uuid.uuid4()), "", 1, "",
-                     {"username": username, "role": role, "scope": scope,
-                      "display_name": username})
+            self.add(
+                "user.registered",
+                str(uuid.uuid4()),
+                "",
+                1,
+                "",
+                {"username": username, "role": role, "scope": scope, "display_name": username},
+            )
 
 
 def mixed(total: int, rng: random.Random) -> list[dict[str, str]]:
@@ -101,18 +123,39 @@ def mixed(total: int, rng: random.Random) -> list[dict[str, str]]:
     while len(entries.rows) < total:
         case, village = str(uuid.uuid4()), rng.choice(VILLAGES)
         guardian = "none" if rng.random() < 0.02 else "grandparent"
-        entries.add("case.identified", case, case, 1, village, {
-            "identified_on": "2026-03-01", "source": "survey", "guardian_type": guardian,
-            "school_status": "enrolled", "birth_date": "2015-03-02",
-            "next_visit_due": "2026-03-31"})
+        entries.add(
+            "case.identified",
+            case,
+            case,
+            1,
+            village,
+            {
+                "identified_on": "2026-03-01",
+                "source": "survey",
+                "guardian_type": guardian,
+                "school_status": "enrolled",
+                "birth_date": "2015-03-02",
+                "next_visit_due": "2026-03-31",
+            },
+        )
         for visit in range(VISITS_PER_CASE):
             concerns = ["suspected_abuse"] if rng.random() < 0.01 else []
-            entries.add("case.visited", case, case, visit + 2, village, {
-                "visited_on": f"2026-0{visit + 4}-01", "mode": "home",
-                "risk_level": "high" if rng.random() < 0.03 else "medium",
-                "emotional_state": "lonely",
-                "school_attendance": "dropped_out" if rng.random() < 0.01 else "regular",
-                "safety_concerns": concerns, "next_visit_due": None})
+            entries.add(
+                "case.visited",
+                case,
+                case,
+                visit + 2,
+                village,
+                {
+                    "visited_on": f"2026-0{visit + 4}-01",
+                    "mode": "home",
+                    "risk_level": "high" if rng.random() < 0.03 else "medium",
+                    "emotional_state": "lonely",
+                    "school_attendance": "dropped_out" if rng.random() < 0.01 else "regular",
+                    "safety_concerns": concerns,
+                    "next_visit_due": None,
+                },
+            )
     return entries.rows[:total]
 
 
@@ -122,10 +165,21 @@ def alarms(total: int) -> list[dict[str, str]]:
     entries.staff()
     while len(entries.rows) < total:
         case = str(uuid.uuid4())
-        entries.add("case.identified", case, case, 1, VILLAGES[len(entries.rows) % 20], {
-            "identified_on": "2026-03-01", "source": "survey", "guardian_type": "none",
-            "school_status": "enrolled", "birth_date": "2015-03-02",
-            "next_visit_due": "2099-03-31"})
+        entries.add(
+            "case.identified",
+            case,
+            case,
+            1,
+            VILLAGES[len(entries.rows) % 20],
+            {
+                "identified_on": "2026-03-01",
+                "source": "survey",
+                "guardian_type": "none",
+                "school_status": "enrolled",
+                "birth_date": "2015-03-02",
+                "next_visit_due": "2099-03-31",
+            },
+        )
     return entries.rows[:total]
 
 
@@ -156,10 +210,16 @@ def raw(client: redis.Redis, stream: str, batch: int) -> float:
     return elapsed
 
 
-def consume(service: NotifyService, client: redis.Redis, stream: str, batch: int,
-            expected: int) -> tuple[float, Consumer]:
-    options = ConsumerOptions(group=f"notify-{uuid.uuid4().hex[:8]}", consumer="bench",
-                              batch=batch, block_ms=1, upkeep_seconds=3600)
+def consume(
+    service: NotifyService, client: redis.Redis, stream: str, batch: int, expected: int
+) -> tuple[float, Consumer]:
+    options = ConsumerOptions(
+        group=f"notify-{uuid.uuid4().hex[:8]}",
+        consumer="bench",
+        batch=batch,
+        block_ms=1,
+        upkeep_seconds=3600,
+    )
     consumer = Consumer(service, client, stream, options)
     started = time.perf_counter()
     while consumer.stats.handled + consumer.stats.duplicates < expected:
@@ -175,8 +235,7 @@ def database(tmp: Path, postgres: str | None) -> Iterator[Settings]:
         return
     schema = f"bench_{uuid.uuid4().hex[:10]}"
     try:
-        yield Settings(data_dir=tmp, notify_database_url=postgres,
-                       notify_postgres_schema=schema)
+        yield Settings(data_dir=tmp, notify_database_url=postgres, notify_postgres_schema=schema)
     finally:
         with psycopg.connect(postgres, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -191,8 +250,10 @@ def inbox_rows(service: NotifyService) -> tuple[int, int]:
 
 def run(args: argparse.Namespace, client: redis.Redis, tmp: Path) -> dict[str, Any]:
     rng = random.Random(2026)
-    streams = {"mixed": f"bench:{uuid.uuid4().hex[:8]}:mixed",
-               "alarms": f"bench:{uuid.uuid4().hex[:8]}:alarms"}
+    streams = {
+        "mixed": f"bench:{uuid.uuid4().hex[:8]}:mixed",
+        "alarms": f"bench:{uuid.uuid4().hex[:8]}:alarms",
+    }
     load(client, streams["mixed"], mixed(args.entries, rng))
     load(client, streams["alarms"], alarms(args.entries))
     times: dict[str, list[float]] = {k: [] for k in ("raw", "mixed", "alarms", "replay")}
@@ -201,20 +262,25 @@ def run(args: argparse.Namespace, client: redis.Redis, tmp: Path) -> dict[str, A
         for _ in range(args.rounds):
             times["raw"].append(raw(client, streams["mixed"], args.batch))
             for name in ("mixed", "alarms"):
-                with database(tmp, args.postgres) as settings, \
-                        _service(settings) as service:
+                with database(tmp, args.postgres) as settings, _service(settings) as service:
                     if name == "alarms":
                         with service.db.transaction() as tx:
-                            record_subscription(tx, url="http://127.0.0.1:9/hook", secret="s",
-                                                scope=COUNTY, kinds=[], created_by="bench",
-                                                now=datetime.now(UTC))
-                    elapsed, _ = consume(service, client, streams[name], args.batch,
-                                         args.entries)
+                            record_subscription(
+                                tx,
+                                url="http://127.0.0.1:9/hook",
+                                secret="s",
+                                scope=COUNTY,
+                                kinds=[],
+                                created_by="bench",
+                                now=datetime.now(UTC),
+                            )
+                    elapsed, _ = consume(service, client, streams[name], args.batch, args.entries)
                     times[name].append(elapsed)
                     rows[name] = inbox_rows(service)
                     if name == "mixed":
-                        elapsed, _ = consume(service, client, streams[name], args.batch,
-                                             args.entries)
+                        elapsed, _ = consume(
+                            service, client, streams[name], args.batch, args.entries
+                        )
                         times["replay"].append(elapsed)
     finally:
         client.delete(*streams.values(), *(f"{s}:dead" for s in streams.values()))
@@ -222,9 +288,12 @@ def run(args: argparse.Namespace, client: redis.Redis, tmp: Path) -> dict[str, A
     rates = {k: args.entries / v for k, v in medians.items()}
     return {
         "backend": "postgres" if args.postgres else "sqlite",
-        "entries": args.entries, "rounds": args.rounds, "batch": args.batch,
+        "entries": args.entries,
+        "rounds": args.rounds,
+        "batch": args.batch,
         "redis": client.info("server")["redis_version"],
-        "seconds_median": medians, "entries_per_second": rates,
+        "seconds_median": medians,
+        "entries_per_second": rates,
         "ratio_to_raw": {k: rates[k] / rates["raw"] for k in ("mixed", "alarms", "replay")},
         "rows_written": {k: {"inbox": v[0], "outbox": v[1]} for k, v in rows.items()},
         "all_seconds": times,
@@ -243,16 +312,22 @@ def _service(settings: Settings) -> Iterator[NotifyService]:
 
 
 def report(console: Console, result: dict[str, Any]) -> None:
-    table = Table(title=f"notify consume rate — {result['backend']}, {result['entries']:,} "
-                        f"entries, batch {result['batch']}, median of {result['rounds']}")
+    table = Table(
+        title=f"notify consume rate — {result['backend']}, {result['entries']:,} "
+        f"entries, batch {result['batch']}, median of {result['rounds']}"
+    )
     for column in ("run", "entries/s", "× raw", "inbox rows", "outbox rows"):
         table.add_column(column, justify="right" if column != "run" else "left")
     for name in ("raw", "mixed", "alarms", "replay"):
         written = result["rows_written"].get(name, {})
         ratio = result["ratio_to_raw"].get(name)
-        table.add_row(name, f"{result['entries_per_second'][name]:,.0f}",
-                      "1.00" if ratio is None else f"{ratio:.3f}",
-                      str(written.get("inbox", "")), str(written.get("outbox", "")))
+        table.add_row(
+            name,
+            f"{result['entries_per_second'][name]:,.0f}",
+            "1.00" if ratio is None else f"{ratio:.3f}",
+            str(written.get("inbox", "")),
+            str(written.get("outbox", "")),
+        )
     console.print(table)
 
 

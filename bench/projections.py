@@ -61,12 +61,15 @@ def rebuild_run(service: Any) -> dict[str, float]:
     from services.cases.projections.personal import PersonalData
     from services.cases.projections.rebuild import rebuild
 
-    projection = PageProjection(service.cases.mapper,
-                                PersonalData(service.settings.cipher_key))
-    summary = rebuild(service.cases.recorder, projection, service.read_models.store,
-                      grace_seconds=0)
-    return {"events": summary.events, "seconds": round(summary.seconds, 3),
-            "per_second": round(summary.rate)}
+    projection = PageProjection(service.cases.mapper, PersonalData(service.settings.cipher_key))
+    summary = rebuild(
+        service.cases.recorder, projection, service.read_models.store, grace_seconds=0
+    )
+    return {
+        "events": summary.events,
+        "seconds": round(summary.seconds, 3),
+        "per_second": round(summary.rate),
+    }
 
 
 def catch_up_run(service: Any) -> dict[str, float]:
@@ -87,8 +90,11 @@ def catch_up_run(service: Any) -> dict[str, float]:
     finally:
         projector.feed.close()
     seconds = time.perf_counter() - started
-    return {"events": projector.events, "seconds": round(seconds, 3),
-            "per_second": round(projector.events / seconds)}
+    return {
+        "events": projector.events,
+        "seconds": round(seconds, 3),
+        "per_second": round(projector.events / seconds),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,12 +102,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="2,000 children, 2 rounds")
     parser.add_argument("--children", type=int, help="children to seed (default 10,000)")
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 3)")
-    parser.add_argument("--postgres", metavar="URL",
-                        help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1:5432/test; "
-                             "a fresh schema is created and dropped")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="PostgreSQL URL, e.g. postgresql://postgres@127.0.0.1:5432/test; "
+        "a fresh schema is created and dropped",
+    )
     args = parser.parse_args(argv)
-    if args.postgres and (host := urlparse(args.postgres).hostname) not in ("127.0.0.1",
-                                                                             "localhost"):
+    if args.postgres and (host := urlparse(args.postgres).hostname) not in (
+        "127.0.0.1",
+        "localhost",
+    ):
         parser.error(f"only a PostgreSQL on 127.0.0.1 is benchmarked, not {host}")
     children = args.children or (2000 if args.quick else 10_000)
     rounds = args.rounds or (2 if args.quick else 3)
@@ -118,12 +129,20 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "benchmark": "projections",
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "load_avg_at_start": list(os.getloadavg())},
-        "children": children, "rounds": rounds, "page_size": PAGE,
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_avg_at_start": list(os.getloadavg()),
+        },
+        "children": children,
+        "rounds": rounds,
+        "page_size": PAGE,
     }
-    with tempfile.TemporaryDirectory(prefix="careledger-bench-") as tmpdir, \
-            open_settings(args.postgres, Path(tmpdir)) as settings:
+    with (
+        tempfile.TemporaryDirectory(prefix="careledger-bench-") as tmpdir,
+        open_settings(args.postgres, Path(tmpdir)) as settings,
+    ):
         results["backend"] = "postgres" if settings.uses_postgres else "sqlite"
         service = build_case_service(settings)
         try:
@@ -132,10 +151,14 @@ def main(argv: list[str] | None = None) -> int:
             results["seed_seconds"] = round(seeded.seconds, 1)
             runs: dict[str, list[dict[str, float]]] = {"raw": [], "rebuild": [], "catch_up": []}
             for round_ in range(1, rounds + 1):
-                for name, run in (("raw", raw_read), ("rebuild", rebuild_run),
-                                  ("catch_up", catch_up_run)):
-                    print(f"[{results['backend']}] round {round_}/{rounds}: {name} …",
-                          file=sys.stderr)
+                for name, run in (
+                    ("raw", raw_read),
+                    ("rebuild", rebuild_run),
+                    ("catch_up", catch_up_run),
+                ):
+                    print(
+                        f"[{results['backend']}] round {round_}/{rounds}: {name} …", file=sys.stderr
+                    )
                     runs[name].append(run(service))
         finally:
             service.close()
@@ -146,10 +169,14 @@ def main(argv: list[str] | None = None) -> int:
         "rebuild": round(medians["rebuild"] / medians["raw"], 3),
         "catch_up": round(medians["catch_up"] / medians["raw"], 3),
         # Per round too: the machine drifts, and a round's own ratio is the fairer one.
-        "rebuild_per_round": [round(b["per_second"] / a["per_second"], 3)
-                              for a, b in zip(runs["raw"], runs["rebuild"], strict=True)],
-        "catch_up_per_round": [round(b["per_second"] / a["per_second"], 3)
-                               for a, b in zip(runs["raw"], runs["catch_up"], strict=True)],
+        "rebuild_per_round": [
+            round(b["per_second"] / a["per_second"], 3)
+            for a, b in zip(runs["raw"], runs["rebuild"], strict=True)
+        ],
+        "catch_up_per_round": [
+            round(b["per_second"] / a["per_second"], 3)
+            for a, b in zip(runs["raw"], runs["catch_up"], strict=True)
+        ],
     }
     results["duration_s"] = round(time.perf_counter() - started, 1)
     results["machine"]["load_avg_at_end"] = list(os.getloadavg())
@@ -165,8 +192,10 @@ def render(results: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"projections · {results['backend']} · {results['events_in_log']} "
-                        f"events ({results['children']} children)")
+    table = Table(
+        title=f"projections · {results['backend']} · {results['events_in_log']} "
+        f"events ({results['children']} children)"
+    )
     for column in ("run", "events/s (median)", "per round", "ratio to raw"):
         table.add_column(column, justify="right")
     medians, ratios = results["median_events_per_second"], results["ratios_to_raw"]

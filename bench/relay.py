@@ -60,23 +60,41 @@ VISITS_PER_CASE = 4
 
 def identify_record(village: str) -> dict[str, Any]:
     return {
-        "child": {"name": "测试", "sex": "female", "birth_date": "2015-03-02",
-                  "hukou_registered": True,
-                  "school": {"name": "小学", "grade": "3", "status": "enrolled"}},
+        "child": {
+            "name": "测试",
+            "sex": "female",
+            "birth_date": "2015-03-02",
+            "hukou_registered": True,
+            "school": {"name": "小学", "grade": "3", "status": "enrolled"},
+        },
         "address": {"jurisdiction": village, "detail": "村"},
-        "parents": [{"relation": "father", "status": "working_away"},
-                    {"relation": "mother", "status": "working_away"}],
-        "guardian": {"type": "grandparent", "name": "祖母", "relation": "grandmother",
-                     "capacity": "able"},
-        "source": "survey", "identified_on": "2026-01-05",
+        "parents": [
+            {"relation": "father", "status": "working_away"},
+            {"relation": "mother", "status": "working_away"},
+        ],
+        "guardian": {
+            "type": "grandparent",
+            "name": "祖母",
+            "relation": "grandmother",
+            "capacity": "able",
+        },
+        "source": "survey",
+        "identified_on": "2026-01-05",
     }
 
 
 def visit(month: int) -> dict[str, Any]:
-    return {"visited_on": f"2026-{month + 1:02d}-10", "mode": "home", "guardian_present": True,
-            "living_conditions": "fair", "school_attendance": "regular",
-            "emotional_state": "stable", "safety_concerns": [], "risk_level": "medium",
-            "notes": "一切正常"}
+    return {
+        "visited_on": f"2026-{month + 1:02d}-10",
+        "mode": "home",
+        "guardian_present": True,
+        "living_conditions": "fair",
+        "school_attendance": "regular",
+        "emotional_state": "stable",
+        "safety_concerns": [],
+        "risk_level": "medium",
+        "notes": "一切正常",
+    }
 
 
 def fill(cases: Cases, events: int) -> None:
@@ -84,8 +102,9 @@ def fill(cases: Cases, events: int) -> None:
     per_case = 1 + VISITS_PER_CASE
     pending: list[Case] = []
     for n in range(events // per_case):
-        case = Case.identify(record=identify_record(f"360124105{200 + n % 50:03d}"),
-                             actor=ACTOR, today=TODAY)
+        case = Case.identify(
+            record=identify_record(f"360124105{200 + n % 50:03d}"), actor=ACTOR, today=TODAY
+        )
         for month in range(1, VISITS_PER_CASE + 1):
             case.record_visit(visit=visit(month), actor=ACTOR, today=TODAY)
         pending.append(case)
@@ -102,15 +121,19 @@ def build_entries(log: CasesLog) -> tuple[list[Entry], float]:
     started = time.perf_counter()
     entries: list[Entry] = []
     while batch := log.select(int(entries[-1]["position"]) if entries else 0, 1000):
-        entries.extend(chain([mapper.to_entry(p, e) for p, e in batch],
-                             int(entries[-1]["position"]) if entries else 0))
+        entries.extend(
+            chain(
+                [mapper.to_entry(p, e) for p, e in batch],
+                int(entries[-1]["position"]) if entries else 0,
+            )
+        )
     return entries, time.perf_counter() - started
 
 
 def raw_xadd(client: redis.Redis, stream: str, entries: list[Entry], batch: int) -> None:
     for start in range(0, len(entries), batch):
         pipe = client.pipeline(transaction=False)
-        for entry in entries[start:start + batch]:
+        for entry in entries[start : start + batch]:
             pipe.xadd(stream, entry, id=f"{entry['position']}-0")  # type: ignore[arg-type]
         pipe.execute()
 
@@ -121,8 +144,9 @@ def script_append(client: redis.Redis, stream: str, entries: list[Entry], batch:
     assert lease.hold()
     after = 0
     for start in range(0, len(entries), batch):
-        answer = relay_stream.append(lease.token, after, entries[start:start + batch],
-                                     lease.ttl_ms)
+        answer = relay_stream.append(
+            lease.token, after, entries[start : start + batch], lease.ttl_ms
+        )
         assert answer.outcome == "ok", answer
         after = answer.position
     lease.release()
@@ -130,8 +154,13 @@ def script_append(client: redis.Redis, stream: str, entries: list[Entry], batch:
 
 def full_relay(client: redis.Redis, stream: str, cases: Cases, batch: int) -> None:
     relay_stream = RelayStream(client, stream)
-    relay = Relay(CasesLog(cases), relay_stream, Lease(relay_stream), batch_size=batch,
-                  trim_every_seconds=3600)
+    relay = Relay(
+        CasesLog(cases),
+        relay_stream,
+        Lease(relay_stream),
+        batch_size=batch,
+        trim_every_seconds=3600,
+    )
     head = relay.events.head()
     while relay.position is None or relay.position < head:
         relay.run_once()
@@ -148,8 +177,9 @@ def store(postgres: str | None) -> Iterator[Settings]:
         with psycopg.connect(postgres, autocommit=True) as conn:
             conn.execute(f"CREATE SCHEMA {schema}")
         try:
-            yield Settings(data_dir=Path(folder), database_url=postgres,
-                           postgres_schema=schema).with_generated_secrets()
+            yield Settings(
+                data_dir=Path(folder), database_url=postgres, postgres_schema=schema
+            ).with_generated_secrets()
         finally:
             with psycopg.connect(postgres, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
@@ -171,15 +201,18 @@ def main() -> None:
     with ExitStack() as stack:
         settings = stack.enter_context(store(args.postgres))
         url = args.redis_url or stack.enter_context(
-            embedded_redis(Path(tempfile.mkdtemp(prefix="bench-redis-"))))
+            embedded_redis(Path(tempfile.mkdtemp(prefix="bench-redis-")))
+        )
         client = redis.Redis.from_url(url)
         # Written as the case service writes, read as the relay reads (relay/source.py).
         writer = Cases(settings.eventsourcing_env())
         stack.callback(writer.close)
         fill_started = time.perf_counter()
         fill(writer, events)
-        console.print(f"wrote {writer.recorder.max_notification_id():,} events in "
-                      f"{time.perf_counter() - fill_started:.1f} s")
+        console.print(
+            f"wrote {writer.recorder.max_notification_id():,} events in "
+            f"{time.perf_counter() - fill_started:.1f} s"
+        )
         cases = Cases(settings.eventsourcing_env())
         stack.callback(cases.close)
         console.print(f"the relay decrypts with {cases.mapper.cipher.__class__.__module__}")
@@ -193,7 +226,7 @@ def main() -> None:
         }
         seconds: dict[str, list[float]] = {name: [] for name in runs}
         for round_ in range(rounds):
-            order = list(runs)[round_ % 4:] + list(runs)[:round_ % 4]
+            order = list(runs)[round_ % 4 :] + list(runs)[: round_ % 4]
             for name in order:
                 stream = f"{prefix}:{name}"
                 client.delete(stream, f"{stream}:relay:cursor", f"{stream}:relay:lease")
@@ -208,35 +241,63 @@ def main() -> None:
                 client.delete(stream, f"{stream}:relay:cursor", f"{stream}:relay:lease")
         redis_version = client.info("server")["redis_version"]
         client.close()
-    results = report(console, args, events=len(entries), rounds=rounds, seconds=seconds,
-                     redis_version=redis_version, started_at=started_at)
+    results = report(
+        console,
+        args,
+        events=len(entries),
+        rounds=rounds,
+        seconds=seconds,
+        redis_version=redis_version,
+        started_at=started_at,
+    )
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"relay-{'postgres' if args.postgres else 'sqlite'}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     console.print(f"written to {path}")
 
 
-def report(console: Console, args: argparse.Namespace, *, events: int, rounds: int,
-           seconds: dict[str, list[float]], redis_version: str,
-           started_at: datetime) -> dict[str, Any]:
+def report(
+    console: Console,
+    args: argparse.Namespace,
+    *,
+    events: int,
+    rounds: int,
+    seconds: dict[str, list[float]],
+    redis_version: str,
+    started_at: datetime,
+) -> dict[str, Any]:
     rate = {name: events / statistics.median(times) for name, times in seconds.items()}
-    labels = {"raw": "raw pipelined XADD (baseline)", "script": "relay append script alone",
-              "relay": "relay: store → map → script", "map": "read + decrypt + map, no Redis"}
-    table = Table(title=f"Relay publish rate · {events:,} events · batch {args.batch_size} · "
-                        f"{'PostgreSQL' if args.postgres else 'SQLite'} · Redis "
-                        f"{redis_version} · median of {rounds}")
+    labels = {
+        "raw": "raw pipelined XADD (baseline)",
+        "script": "relay append script alone",
+        "relay": "relay: store → map → script",
+        "map": "read + decrypt + map, no Redis",
+    }
+    table = Table(
+        title=f"Relay publish rate · {events:,} events · batch {args.batch_size} · "
+        f"{'PostgreSQL' if args.postgres else 'SQLite'} · Redis "
+        f"{redis_version} · median of {rounds}"
+    )
     for column in ("", "entries/s", "× raw", "rounds (s)"):
         table.add_column(column, justify="left" if not column else "right")
     for name in ("raw", "script", "relay", "map"):
-        table.add_row(labels[name], f"{rate[name]:,.0f}", f"{rate[name] / rate['raw']:.2f}",
-                      " ".join(f"{t:.2f}" for t in seconds[name]))
+        table.add_row(
+            labels[name],
+            f"{rate[name]:,.0f}",
+            f"{rate[name] / rate['raw']:.2f}",
+            " ".join(f"{t:.2f}" for t in seconds[name]),
+        )
     console.print(table)
     return {
         "benchmark": "relay",
         "mode": "quick" if args.quick else "full",
         "started_at": started_at.isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "load_avg_at_end": list(os.getloadavg())},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_avg_at_end": list(os.getloadavg()),
+        },
         "backend": "postgres" if args.postgres else "sqlite",
         "redis_version": redis_version,
         "events": events,

@@ -17,8 +17,11 @@ def _settings() -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
 
 
 @click.group()
@@ -61,8 +64,13 @@ def _stop(signum: int, frame: object) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--children", default=10_000, show_default=True, type=int,
-              help="How many children the demo city holds.")
+@click.option(
+    "--children",
+    default=10_000,
+    show_default=True,
+    type=int,
+    help="How many children the demo city holds.",
+)
 @click.option("--seed-only", is_flag=True, help="Seed, print the users, and exit.")
 def demo(host: str, port: int, children: int, seed_only: bool) -> None:
     """Seed the demo city (when empty), print the demo users, then run every process."""
@@ -118,8 +126,9 @@ def users() -> None:
 @click.option("--display-name", default="")
 @click.option("--email", default=None, help="Where the notify service e-mails this user.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_add(username: str, role: str, scope: str, display_name: str, email: str | None,
-              password_stdin: bool) -> None:
+def users_add(
+    username: str, role: str, scope: str, display_name: str, email: str | None, password_stdin: bool
+) -> None:
     """Create a user with a role over a jurisdiction prefix."""
     from services.cases.accounts import UserExistsError, is_email
     from services.cases.bootstrap import build_case_service
@@ -134,8 +143,15 @@ def users_add(username: str, role: str, scope: str, display_name: str, email: st
         raise click.UsageError("the password must have at least 10 characters")
     service = build_case_service(_settings())
     try:
-        service.accounts.register(None, username=username, role=Role(role), scope=scope,
-                                  password=password, display_name=display_name, email=email)
+        service.accounts.register(
+            None,
+            username=username,
+            role=Role(role),
+            scope=scope,
+            password=password,
+            display_name=display_name,
+            email=email,
+        )
     except (UserExistsError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     finally:

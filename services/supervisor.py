@@ -37,8 +37,9 @@ class _Child:
 class Supervisor:
     """Starts every process, restarts the ones that exit, stops all on request."""
 
-    def __init__(self, specs: Sequence[ProcessSpec], env: Mapping[str, str],
-                 *, stop_timeout: float = 15.0) -> None:
+    def __init__(
+        self, specs: Sequence[ProcessSpec], env: Mapping[str, str], *, stop_timeout: float = 15.0
+    ) -> None:
         self.children = [_Child(spec) for spec in specs]
         self.env = dict(env)
         self.stop_timeout = stop_timeout
@@ -68,17 +69,20 @@ class Supervisor:
             # Died on its own: restart, backing off when it keeps dying.
             ran_for = now - child.started_at
             child.restarts = 0 if ran_for > 60 else child.restarts + 1
-            delay = min(30.0, 0.5 * 2 ** child.restarts)
-            log.warning("process=%s event=exited code=%s restart_in=%.1fs",
-                        child.spec.name, code, delay)
+            delay = min(30.0, 0.5 * 2**child.restarts)
+            log.warning(
+                "process=%s event=exited code=%s restart_in=%.1fs", child.spec.name, code, delay
+            )
             child.process = None
             child.next_start = now + delay
         if now >= child.next_start:
             child.process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", *child.spec.args], env=self.env,
+                [sys.executable, "-m", "services.cli", *child.spec.args],
+                env=self.env,
                 # Own process group: Ctrl-C reaches the supervisor, which stops children
                 # in order, instead of every process at once.
-                start_new_session=True)
+                start_new_session=True,
+            )
             child.started_at = now
             log.info("process=%s event=started pid=%s", child.spec.name, child.process.pid)
 

@@ -39,8 +39,6 @@ class _Payload(Schema):
         unknown = RAISE
 
 
-
-
 class CaseIdentifiedV1(_Payload):
     identified_on = fields.Date(required=True)
     source = fields.String(required=True)
@@ -211,8 +209,7 @@ class EnvelopeSchema(Schema):
     case_id = fields.String(required=True)
     case_version = fields.Integer(required=True, validate=validate.Range(min=1))
     occurred_at = fields.AwareDateTime(required=True)
-    jurisdiction = fields.String(required=True,
-                                 validate=validate.Regexp(r"^(\d{12})?$"))
+    jurisdiction = fields.String(required=True, validate=validate.Regexp(r"^(\d{12})?$"))
     actor = fields.String(required=True)
     payload = fields.String(required=True)
 
@@ -252,8 +249,10 @@ def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
         raise ContractError(f"unknown event type {data['type']!r}")
     schema = versions.get(data["schema_version"])
     if schema is None:
-        raise ContractError(f"{data['type']} schema version {data['schema_version']} is newer "
-                            f"than this consumer knows ({max(versions)})")
+        raise ContractError(
+            f"{data['type']} schema version {data['schema_version']} is newer "
+            f"than this consumer knows ({max(versions)})"
+        )
     try:
         actor = _schema(_Actor).load(json.loads(data["actor"]))
         payload = _schema(schema).load(json.loads(data["payload"]))
@@ -261,10 +260,20 @@ def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
         raise ContractError(f"malformed actor or payload: {error}") from None
     # Keep dates as ISO strings: consumers store and compare them as the case service does.
     payload = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in payload.items()}
-    return Envelope(data["event_id"], data["position"], data["previous_id"], data["type"],
-                    data["schema_version"], str(data["aggregate_id"]), data["case_id"],
-                    data["case_version"], data["occurred_at"], data["jurisdiction"], actor,
-                    payload)
+    return Envelope(
+        data["event_id"],
+        data["position"],
+        data["previous_id"],
+        data["type"],
+        data["schema_version"],
+        str(data["aggregate_id"]),
+        data["case_id"],
+        data["case_version"],
+        data["occurred_at"],
+        data["jurisdiction"],
+        actor,
+        payload,
+    )
 
 
 @cache

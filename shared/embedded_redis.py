@@ -35,11 +35,28 @@ def embedded_redis(folder: Path) -> Iterator[str]:
     folder.mkdir(parents=True, exist_ok=True)
     socket = folder / "redis.sock"
     process = subprocess.Popen(
-        [redis_server_binary(), "--port", "0", "--unixsocket", str(socket),
-         "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-         "--maxmemory-policy", "noeviction", "--dir", str(folder),
-         "--logfile", str(folder / "redis.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            redis_server_binary(),
+            "--port",
+            "0",
+            "--unixsocket",
+            str(socket),
+            "--unixsocketperm",
+            "700",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--maxmemory-policy",
+            "noeviction",
+            "--dir",
+            str(folder),
+            "--logfile",
+            str(folder / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"unix://{socket}"
     try:
         deadline = time.monotonic() + 10

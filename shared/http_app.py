@@ -25,7 +25,8 @@ def openapi_config(title: str, max_body_bytes: int) -> dict[str, Any]:
 
 # Every call but login carries `Authorization: Bearer <token>`.
 BEARER_SPEC: dict[str, Any] = {
-    "components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    },
     "security": [{"bearer": []}],
 }

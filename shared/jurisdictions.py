@@ -59,6 +59,4 @@ def divisions() -> dict[str, Division]:
 
 def children_of(code: str) -> list[Division]:
     """The divisions one level below `code`, in code order."""
-    return sorted(
-        (d for d in divisions().values() if d.parent_code == code), key=lambda d: d.code
-    )
+    return sorted((d for d in divisions().values() if d.parent_code == code), key=lambda d: d.code)

@@ -38,16 +38,21 @@ class Capability(StrEnum):
 
 
 _C = Capability
-_FIELD_WORK = {_C.READ_CASE, _C.IDENTIFY, _C.VISIT, _C.CHANGE_GUARDIAN, _C.OPEN_INTERVENTION,
-               _C.CORRECT}
+_FIELD_WORK = {
+    _C.READ_CASE,
+    _C.IDENTIFY,
+    _C.VISIT,
+    _C.CHANGE_GUARDIAN,
+    _C.OPEN_INTERVENTION,
+    _C.CORRECT,
+}
 _DEPARTMENT = {_C.READ_CASE, _C.OPEN_INTERVENTION, _C.WORK_INTERVENTION}
 
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CHILD_DIRECTOR: frozenset(_FIELD_WORK),
     Role.CHILD_SUPERVISOR: frozenset(_FIELD_WORK | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER}),
     Role.CIVIL_AFFAIRS: frozenset(
-        _FIELD_WORK
-        | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
+        _FIELD_WORK | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
     ),
     Role.EDUCATION: frozenset(_DEPARTMENT | {_C.VISIT}),
     # Police receive mandatory reports and record their actions on them; they open nothing.

@@ -31,8 +31,9 @@ class Loop(Protocol):
 class Runner:
     """Runs a Loop until stopped, backing off after failures."""
 
-    def __init__(self, loop: Loop, *, idle_seconds: float = 0.5,
-                 max_backoff_seconds: float = 30.0) -> None:
+    def __init__(
+        self, loop: Loop, *, idle_seconds: float = 0.5, max_backoff_seconds: float = 30.0
+    ) -> None:
         self.loop = loop
         self.idle_seconds = idle_seconds
         self.max_backoff_seconds = max_backoff_seconds
@@ -61,8 +62,7 @@ class Runner:
                     # A lost connection or a database restart: wait and try again, never
                     # spin. The error is logged without the data it was handling.
                     backoff = min(self.max_backoff_seconds, max(0.5, backoff * 2))
-                    log.exception("runner=%s event=failed retry_in=%.1fs", self.loop.name,
-                                  backoff)
+                    log.exception("runner=%s event=failed retry_in=%.1fs", self.loop.name, backoff)
                     self.stopping.wait(backoff)
                     continue
                 self.last_beat = time.monotonic()

@@ -64,8 +64,10 @@ class Settings:
             smtp_sender=env.get("CARELEDGER_SMTP_SENDER", "careledger@localhost"),
             log_level=env.get("CARELEDGER_LOG_LEVEL", "INFO").upper(),
         )
-        for name, url in (("CARELEDGER_DATABASE_URL", settings.database_url),
-                          ("CARELEDGER_NOTIFY_DATABASE_URL", settings.notify_database_url)):
+        for name, url in (
+            ("CARELEDGER_DATABASE_URL", settings.database_url),
+            ("CARELEDGER_NOTIFY_DATABASE_URL", settings.notify_database_url),
+        ):
             if url and urlparse(url).scheme not in ("postgresql", "postgres"):
                 raise SettingsError(f"{name} must be a postgresql:// URL")
         return settings
@@ -113,8 +115,10 @@ class Settings:
         if self.cipher_key:
             # AES-GCM through OpenSSL (the cryptography package): the same stored bytes as
             # eventsourcing.cipher's pycryptodome one, several times faster to decrypt.
-            env |= {"CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
-                    "CIPHER_KEY": self.cipher_key}
+            env |= {
+                "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
+                "CIPHER_KEY": self.cipher_key,
+            }
         return env
 
 

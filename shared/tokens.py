@@ -39,25 +39,37 @@ class TokenClaims:
     expires_at: datetime
 
 
-def issue_token(secret: str, username: str, ttl_seconds: int,
-                now: datetime | None = None) -> IssuedToken:
+def issue_token(
+    secret: str, username: str, ttl_seconds: int, now: datetime | None = None
+) -> IssuedToken:
     """Signs a token for `username` valid for `ttl_seconds`."""
     issued_at = now or datetime.now(UTC)
     expires_at = (issued_at + timedelta(seconds=ttl_seconds)).replace(microsecond=0)
     token_id = secrets.token_hex(16)
-    claims = {"sub": username, "jti": token_id, "aud": _AUDIENCE,
-              "iat": int(issued_at.timestamp()), "exp": int(expires_at.timestamp())}
+    claims = {
+        "sub": username,
+        "jti": token_id,
+        "aud": _AUDIENCE,
+        "iat": int(issued_at.timestamp()),
+        "exp": int(expires_at.timestamp()),
+    }
     return IssuedToken(jwt.encode(claims, secret, algorithm=_ALGORITHM), token_id, expires_at)
 
 
 def verify_token(secret: str, token: str) -> TokenClaims:
     """Checks signature and expiry; raises InvalidTokenError with the reason."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], audience=_AUDIENCE,
-                            options={"require": ["sub", "jti", "exp"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[_ALGORITHM],
+            audience=_AUDIENCE,
+            options={"require": ["sub", "jti", "exp"]},
+        )
     except jwt.ExpiredSignatureError:
         raise InvalidTokenError("the token has expired") from None
     except jwt.PyJWTError:
         raise InvalidTokenError("the token is not valid") from None
-    return TokenClaims(str(claims["sub"]), str(claims["jti"]),
-                       datetime.fromtimestamp(int(claims["exp"]), UTC))
+    return TokenClaims(
+        str(claims["sub"]), str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), UTC)
+    )

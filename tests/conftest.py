@@ -81,9 +81,11 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     base = Settings(data_dir=tmp_path / "var")
     if request.param == "postgres":
         schema = request.getfixturevalue("postgres_schema")
-        base = Settings(data_dir=tmp_path / "var",
-                        database_url=request.getfixturevalue("postgres_url"),
-                        postgres_schema=schema)
+        base = Settings(
+            data_dir=tmp_path / "var",
+            database_url=request.getfixturevalue("postgres_url"),
+            postgres_schema=schema,
+        )
     return base.with_generated_secrets()
 
 
@@ -114,8 +116,9 @@ def make_service(settings: Settings) -> CaseService:
     """A case service on `settings`, with today fixed and the test users registered."""
     service = build_case_service(settings, clock=FixedClock(), password_hasher=FAST_HASHER)
     for username, (role, scope) in USERS.items():
-        service.accounts.register(None, username=username, role=role, scope=scope,
-                                  password=PASSWORD)
+        service.accounts.register(
+            None, username=username, role=role, scope=scope, password=PASSWORD
+        )
     return service
 
 

@@ -32,34 +32,65 @@ class FixedClock(Clock):
 
 
 IDENTIFY: dict[str, Any] = {
-    "child": {"name": "王小明", "sex": "female", "birth_date": "2015-03-02",
-              "hukou_registered": True,
-              "school": {"name": "前坊小学", "grade": "3", "status": "enrolled"}},
+    "child": {
+        "name": "王小明",
+        "sex": "female",
+        "birth_date": "2015-03-02",
+        "hukou_registered": True,
+        "school": {"name": "前坊小学", "grade": "3", "status": "enrolled"},
+    },
     "address": {"jurisdiction": VILLAGE, "detail": "前坊村三组12号"},
-    "parents": [{"relation": "father", "status": "working_away",
-                 "work_location": "广东省东莞市", "phone": "13800138000"},
-                {"relation": "mother", "status": "working_away"}],
-    "guardian": {"type": "grandparent", "name": "李秀英", "relation": "grandmother",
-                 "phone": "13900139000", "capacity": "able"},
+    "parents": [
+        {
+            "relation": "father",
+            "status": "working_away",
+            "work_location": "广东省东莞市",
+            "phone": "13800138000",
+        },
+        {"relation": "mother", "status": "working_away"},
+    ],
+    "guardian": {
+        "type": "grandparent",
+        "name": "李秀英",
+        "relation": "grandmother",
+        "phone": "13900139000",
+        "capacity": "able",
+    },
     "source": "survey",
     "identified_on": "2026-03-01",
 }
 
 VISIT: dict[str, Any] = {
-    "visited_on": "2026-04-01", "mode": "home", "guardian_present": True,
-    "living_conditions": "fair", "school_attendance": "regular", "emotional_state": "lonely",
-    "safety_concerns": [], "risk_level": "medium", "notes": "孩子想念父母",
+    "visited_on": "2026-04-01",
+    "mode": "home",
+    "guardian_present": True,
+    "living_conditions": "fair",
+    "school_attendance": "regular",
+    "emotional_state": "lonely",
+    "safety_concerns": [],
+    "risk_level": "medium",
+    "notes": "孩子想念父母",
 }
 
 GUARDIAN_CHANGE: dict[str, Any] = {
-    "guardian": {"type": "other_relative", "name": "王建国", "relation": "uncle",
-                 "capacity": "able"},
-    "reason": "祖母住院", "effective_on": "2026-05-01", "entrustment_signed_on": "2026-05-02",
+    "guardian": {
+        "type": "other_relative",
+        "name": "王建国",
+        "relation": "uncle",
+        "capacity": "able",
+    },
+    "reason": "祖母住院",
+    "effective_on": "2026-05-01",
+    "entrustment_signed_on": "2026-05-02",
 }
 
 INTERVENTION: dict[str, Any] = {
-    "kind": "psychological_support", "department": "civil_affairs", "urgency": "routine",
-    "description": "心理辅导", "opened_on": "2026-05-10", "due_by": "2026-12-31",
+    "kind": "psychological_support",
+    "department": "civil_affairs",
+    "urgency": "routine",
+    "description": "心理辅导",
+    "opened_on": "2026-05-10",
+    "due_by": "2026-12-31",
 }
 
 
@@ -72,8 +103,7 @@ def identify_body(**changes: Any) -> dict[str, Any]:
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD) -> dict[str, str]:
     """Logs in and returns the Authorization header."""
-    response = client.post("/api/v1/auth/token", json={"username": username,
-                                                        "password": password})
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 201, response.json
     return {"Authorization": f"Bearer {response.json['token']}"}  # type: ignore[index]
 

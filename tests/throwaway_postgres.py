@@ -22,8 +22,9 @@ from pathlib import Path
 def postgres_bindir() -> Path:
     """Where pg_ctl and initdb live."""
     if pg_config := shutil.which("pg_config"):
-        bindir = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True,
-                                check=False).stdout.strip()
+        bindir = subprocess.run(
+            [pg_config, "--bindir"], capture_output=True, text=True, check=False
+        ).stdout.strip()
         if bindir and (Path(bindir) / "initdb").exists():
             return Path(bindir)
     candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version)
@@ -63,14 +64,35 @@ def throwaway_postgres() -> Iterator[str]:
         subprocess.run([*run_as, *args], check=True, capture_output=True)
 
     try:
-        pg(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-           "-E", "UTF8", "--no-sync")
-        pg(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w",
-           "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
-        pg(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-           "test")
+        pg(
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        pg(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(folder / "server.log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+        pg(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "test")
         yield f"postgresql://postgres@127.0.0.1:{port}/test"
     finally:
-        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                        "stop"], capture_output=True, check=False)
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+            check=False,
+        )
         shutil.rmtree(folder, ignore_errors=True)

@@ -34,8 +34,7 @@ class Actor:
 
     def as_event_data(self) -> dict[str, Any]:
         """What each stored event keeps of the actor."""
-        return {"username": self.username, "role": str(self.role),
-                "request_id": self.request_id}
+        return {"username": self.username, "role": str(self.role), "request_id": self.request_id}
 
 
 def may_see(actor: Actor, case: Case) -> bool:

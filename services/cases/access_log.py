@@ -32,35 +32,63 @@ class AccessLog:
 
     def create_table(self) -> None:
         """Creates the table and its indexes if they are missing."""
-        key = "BIGSERIAL PRIMARY KEY" if self.tables.is_postgres else \
-            "INTEGER PRIMARY KEY AUTOINCREMENT"
+        key = (
+            "BIGSERIAL PRIMARY KEY"
+            if self.tables.is_postgres
+            else "INTEGER PRIMARY KEY AUTOINCREMENT"
+        )
         self.tables.execute(
             f"CREATE TABLE IF NOT EXISTS {self.name} (id {key}, at TEXT NOT NULL, "
             "username TEXT NOT NULL, role TEXT NOT NULL, case_id TEXT NOT NULL, "
-            "jurisdiction TEXT NOT NULL, purpose TEXT NOT NULL, request_id TEXT NOT NULL)")
+            "jurisdiction TEXT NOT NULL, purpose TEXT NOT NULL, request_id TEXT NOT NULL)"
+        )
         for column in ("case_id", "username", "at"):
             self.tables.execute(
                 f"CREATE INDEX IF NOT EXISTS careledger_access_log_{column} "
-                f"ON {self.name} ({column})")
+                f"ON {self.name} ({column})"
+            )
 
     def record(self, entries: Iterable[AccessEntry]) -> None:
         """Appends entries in one transaction."""
-        rows = [(e.at.isoformat(), e.username, e.role, e.case_id, e.jurisdiction, e.purpose,
-                 e.request_id) for e in entries]
+        rows = [
+            (
+                e.at.isoformat(),
+                e.username,
+                e.role,
+                e.case_id,
+                e.jurisdiction,
+                e.purpose,
+                e.request_id,
+            )
+            for e in entries
+        ]
         if rows:
             self.tables.execute(
                 f"INSERT INTO {self.name} (at, username, role, case_id, jurisdiction, purpose, "
-                "request_id) VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+                "request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
-    def search(self, *, scope: str, case_id: str | None = None, username: str | None = None,
-               since: datetime | None = None, until: datetime | None = None,
-               limit: int = 100, offset: int = 0) -> list[AccessEntry]:
+    def search(
+        self,
+        *,
+        scope: str,
+        case_id: str | None = None,
+        username: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[AccessEntry]:
         """Entries matching every given filter, newest first."""
         where: list[str] = ["jurisdiction LIKE ?"]
         params: list[object] = [f"{scope}%"]
-        for column, op, value in (("case_id", "=", case_id), ("username", "=", username),
-                                  ("at", ">=", since and since.isoformat()),
-                                  ("at", "<", until and until.isoformat())):
+        for column, op, value in (
+            ("case_id", "=", case_id),
+            ("username", "=", username),
+            ("at", ">=", since and since.isoformat()),
+            ("at", "<", until and until.isoformat()),
+        ):
             if value is not None:
                 where.append(f"{column} {op} ?")
                 params.append(value)
@@ -68,7 +96,18 @@ class AccessLog:
         rows = self.tables.query(
             f"SELECT at, username, role, case_id, jurisdiction, purpose, request_id "
             f"FROM {self.name} "
-            f"{clause} ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
-        return [AccessEntry(datetime.fromisoformat(r["at"]), r["username"], r["role"],
-                            r["case_id"], r["jurisdiction"], r["purpose"], r["request_id"])
-                for r in rows]
+            f"{clause} ORDER BY id DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [
+            AccessEntry(
+                datetime.fromisoformat(r["at"]),
+                r["username"],
+                r["role"],
+                r["case_id"],
+                r["jurisdiction"],
+                r["purpose"],
+                r["request_id"],
+            )
+            for r in rows
+        ]

@@ -63,15 +63,29 @@ _EMAIL = Email()
 class Accounts:
     """User administration and authentication over the Cases application's log."""
 
-    def __init__(self, cases: Cases, token_secret: str, token_ttl_seconds: int,
-                 hasher: PasswordHasher | None = None) -> None:
+    def __init__(
+        self,
+        cases: Cases,
+        token_secret: str,
+        token_ttl_seconds: int,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
         self.cases = cases
         self.token_secret = token_secret
         self.token_ttl_seconds = token_ttl_seconds
         self.hasher = hasher or _hasher
 
-    def register(self, actor: Actor | None, *, username: str, role: Role, scope: str,
-                 password: str, display_name: str = "", email: str | None = None) -> User:
+    def register(
+        self,
+        actor: Actor | None,
+        *,
+        username: str,
+        role: Role,
+        scope: str,
+        password: str,
+        display_name: str = "",
+        email: str | None = None,
+    ) -> User:
         """Creates a user; `actor` is the admin, or None from the command line. `email`,
         optional, is where the notify service e-mails their notifications."""
         if actor is not None:
@@ -81,11 +95,20 @@ class Accounts:
             raise ValueError("scope must be a 2, 4, 6, 9 or 12 digit jurisdiction prefix")
         if email is not None and not is_email(email):
             raise ValueError("email must be an e-mail address (name@example.org)")
-        by = actor.as_event_data() if actor else {"username": "system", "role": "admin",
-                                                  "request_id": "cli"}
-        user = User(username=username, role=str(role), scope=scope,
-                    display_name=display_name or username,
-                    password_hash=self.hasher.hash(password), actor=by, email=email)
+        by = (
+            actor.as_event_data()
+            if actor
+            else {"username": "system", "role": "admin", "request_id": "cli"}
+        )
+        user = User(
+            username=username,
+            role=str(role),
+            scope=scope,
+            display_name=display_name or username,
+            password_hash=self.hasher.hash(password),
+            actor=by,
+            email=email,
+        )
         try:
             self.cases.save(user)
         except IntegrityError:
@@ -136,10 +159,14 @@ class Accounts:
             user = self.get(assignee)
         except UnknownUserError:
             raise InvalidAssigneeError(f"no user called {assignee!r}") from None
-        if user.disabled or user.role != Role.CHILD_DIRECTOR or \
-                not in_scope(case.jurisdiction, user.scope):
+        if (
+            user.disabled
+            or user.role != Role.CHILD_DIRECTOR
+            or not in_scope(case.jurisdiction, user.scope)
+        ):
             raise InvalidAssigneeError(
-                f"{assignee!r} is not an active child director of the case's village")
+                f"{assignee!r} is not an active child director of the case's village"
+            )
 
     def require_admin_over(self, actor: Actor, user: User) -> None:
         """Admins manage only the users inside their own scope; to them, the others do
@@ -174,8 +201,9 @@ def list_usernames(cases: Cases) -> list[str]:
     topic = get_topic(User.Registered)  # type: ignore[attr-defined]
     names: list[str] = []
     position = 0
-    while batch := cases.recorder.select_notifications(position, 1000, topics=[topic],
-                                                       inclusive_of_start=False):
+    while batch := cases.recorder.select_notifications(
+        position, 1000, topics=[topic], inclusive_of_start=False
+    ):
         names += [cases.mapper.to_domain_event(n).username for n in batch]  # type: ignore[attr-defined]
         position = batch[-1].id
     return names

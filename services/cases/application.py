@@ -98,8 +98,14 @@ class Cases(Application[UUID]):
 
     # ---- reads --------------------------------------------------------------------------
 
-    def get_case(self, actor: Actor, case_id: UUID, *, version: int | None = None,
-                 as_of: datetime | None = None) -> Case:
+    def get_case(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        version: int | None = None,
+        as_of: datetime | None = None,
+    ) -> Case:
         """The case now, at a version, or as it stood at an instant."""
         require(actor, Capability.READ_CASE)  # before loading: a refusal tells nothing
         case = self._load(case_id)
@@ -127,15 +133,15 @@ class Cases(Application[UUID]):
 
     # ---- writes -------------------------------------------------------------------------
 
-    def identify(self, actor: Actor, record: dict[str, Any],
-                 idempotency: IdempotencyKey | None = None) -> WriteResult:
+    def identify(
+        self, actor: Actor, record: dict[str, Any], idempotency: IdempotencyKey | None = None
+    ) -> WriteResult:
         """Opens a case for a child found to be left behind."""
         require(actor, Capability.IDENTIFY)
         require_in_scope(actor, record["address"]["jurisdiction"], "address.jurisdiction")
         if idempotency and (replay := self._replay(idempotency)):
             return replay
-        case = Case.identify(record=record, actor=actor.as_event_data(),
-                             today=self.clock.today())
+        case = Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
         result = WriteResult(case, 201)
         try:
             return self._save(case, result, idempotency)
@@ -145,128 +151,246 @@ class Cases(Application[UUID]):
                 return replay
             raise
 
-    def record_visit(self, actor: Actor, case_id: UUID, visit: dict[str, Any],
-                     expected_version: int | None = None,
-                     idempotency: IdempotencyKey | None = None) -> WriteResult:
+    def record_visit(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        visit: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
         """Records a visit."""
+
         def act(case: Case, today: date) -> None:
             case.record_visit(visit=visit, actor=actor.as_event_data(), today=today)
-        return self._change(actor, Capability.VISIT, case_id, act, expected_version,
-                            idempotency)
 
-    def change_guardian(self, actor: Actor, case_id: UUID, change: dict[str, Any],
-                        expected_version: int | None = None,
-                        idempotency: IdempotencyKey | None = None) -> WriteResult:
+        return self._change(actor, Capability.VISIT, case_id, act, expected_version, idempotency)
+
+    def change_guardian(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        change: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
         """Records a new guardian."""
+
         def act(case: Case, today: date) -> None:
             case.change_guardian(
-                guardian=change["guardian"], reason=change["reason"],
+                guardian=change["guardian"],
+                reason=change["reason"],
                 effective_on=change["effective_on"],
                 entrustment_signed_on=change.get("entrustment_signed_on"),
-                actor=actor.as_event_data(), today=today)
-        return self._change(actor, Capability.CHANGE_GUARDIAN, case_id, act,
-                            expected_version, idempotency)
+                actor=actor.as_event_data(),
+                today=today,
+            )
 
-    def open_intervention(self, actor: Actor, case_id: UUID, intervention: dict[str, Any],
-                          expected_version: int | None = None,
-                          idempotency: IdempotencyKey | None = None) -> WriteResult:
+        return self._change(
+            actor, Capability.CHANGE_GUARDIAN, case_id, act, expected_version, idempotency
+        )
+
+    def open_intervention(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        intervention: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
         """Opens an intervention; the answer carries its new id."""
         require_department(actor, intervention["department"])
 
         def act(case: Case, today: date) -> str:
             intervention_id = uuid4().hex
-            case.open_intervention(intervention_id=intervention_id, intervention=intervention,
-                                   actor=actor.as_event_data(), today=today)
+            case.open_intervention(
+                intervention_id=intervention_id,
+                intervention=intervention,
+                actor=actor.as_event_data(),
+                today=today,
+            )
             return intervention_id
-        return self._change(actor, Capability.OPEN_INTERVENTION, case_id, act,
-                            expected_version, idempotency, status=201)
 
-    def progress_intervention(self, actor: Actor, case_id: UUID, intervention_id: str,
-                              progress: dict[str, Any], expected_version: int | None = None,
-                              idempotency: IdempotencyKey | None = None) -> WriteResult:
+        return self._change(
+            actor,
+            Capability.OPEN_INTERVENTION,
+            case_id,
+            act,
+            expected_version,
+            idempotency,
+            status=201,
+        )
+
+    def progress_intervention(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        intervention_id: str,
+        progress: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
         """Adds a progress note to an open intervention."""
+
         def act(case: Case, today: date) -> str:
             self._require_department_of(actor, case, intervention_id)
-            case.progress_intervention(intervention_id=intervention_id, note=progress["note"],
-                                       progressed_on=progress["progressed_on"],
-                                       actor=actor.as_event_data(), today=today)
+            case.progress_intervention(
+                intervention_id=intervention_id,
+                note=progress["note"],
+                progressed_on=progress["progressed_on"],
+                actor=actor.as_event_data(),
+                today=today,
+            )
             return intervention_id
-        return self._change(actor, Capability.WORK_INTERVENTION, case_id, act,
-                            expected_version, idempotency)
 
-    def close_intervention(self, actor: Actor, case_id: UUID, intervention_id: str,
-                           closure: dict[str, Any], expected_version: int | None = None,
-                           idempotency: IdempotencyKey | None = None) -> WriteResult:
+        return self._change(
+            actor, Capability.WORK_INTERVENTION, case_id, act, expected_version, idempotency
+        )
+
+    def close_intervention(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        intervention_id: str,
+        closure: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
         """Closes an open intervention with its outcome."""
+
         def act(case: Case, today: date) -> str:
             self._require_department_of(actor, case, intervention_id)
-            case.close_intervention(intervention_id=intervention_id,
-                                    outcome=closure["outcome"], closed_on=closure["closed_on"],
-                                    actor=actor.as_event_data(), today=today)
+            case.close_intervention(
+                intervention_id=intervention_id,
+                outcome=closure["outcome"],
+                closed_on=closure["closed_on"],
+                actor=actor.as_event_data(),
+                today=today,
+            )
             return intervention_id
-        return self._change(actor, Capability.WORK_INTERVENTION, case_id, act,
-                            expected_version, idempotency)
 
-    def assign(self, actor: Actor, case_id: UUID, assignee: str,
-               check_assignee: Callable[[str, Case], None],
-               expected_version: int | None = None,
-               idempotency: IdempotencyKey | None = None) -> WriteResult:
+        return self._change(
+            actor, Capability.WORK_INTERVENTION, case_id, act, expected_version, idempotency
+        )
+
+    def assign(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        assignee: str,
+        check_assignee: Callable[[str, Case], None],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
         """Assigns the case to a child director of its village."""
+
         def act(case: Case, today: date) -> None:
             check_assignee(assignee, case)
             case.assign(assignee=assignee, actor=actor.as_event_data())
-        return self._change(actor, Capability.ASSIGN, case_id, act, expected_version,
-                            idempotency)
 
-    def transfer(self, actor: Actor, case_id: UUID, transfer: dict[str, Any],
-                 expected_version: int | None = None,
-                 idempotency: IdempotencyKey | None = None) -> WriteResult:
+        return self._change(actor, Capability.ASSIGN, case_id, act, expected_version, idempotency)
+
+    def transfer(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        transfer: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
         """Moves the case to another village inside the caller's scope."""
         require_in_scope(actor, transfer["jurisdiction"])
 
         def act(case: Case, today: date) -> None:
-            case.transfer(jurisdiction=transfer["jurisdiction"],
-                          address_detail=transfer.get("address_detail"),
-                          reason=transfer["reason"], transferred_on=transfer["transferred_on"],
-                          actor=actor.as_event_data(), today=today)
-        return self._change(actor, Capability.TRANSFER, case_id, act, expected_version,
-                            idempotency)
+            case.transfer(
+                jurisdiction=transfer["jurisdiction"],
+                address_detail=transfer.get("address_detail"),
+                reason=transfer["reason"],
+                transferred_on=transfer["transferred_on"],
+                actor=actor.as_event_data(),
+                today=today,
+            )
 
-    def close_case(self, actor: Actor, case_id: UUID, closure: dict[str, Any],
-                   expected_version: int | None = None,
-                   idempotency: IdempotencyKey | None = None) -> WriteResult:
+        return self._change(actor, Capability.TRANSFER, case_id, act, expected_version, idempotency)
+
+    def close_case(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        closure: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
         """Closes the case with a reason."""
-        def act(case: Case, today: date) -> None:
-            case.close_case(reason=closure["reason"], closed_on=closure["closed_on"],
-                            note=closure.get("note"), actor=actor.as_event_data(), today=today)
-        return self._change(actor, Capability.CLOSE_CASE, case_id, act, expected_version,
-                            idempotency)
 
-    def reopen(self, actor: Actor, case_id: UUID, reopening: dict[str, Any],
-               expected_version: int | None = None,
-               idempotency: IdempotencyKey | None = None) -> WriteResult:
+        def act(case: Case, today: date) -> None:
+            case.close_case(
+                reason=closure["reason"],
+                closed_on=closure["closed_on"],
+                note=closure.get("note"),
+                actor=actor.as_event_data(),
+                today=today,
+            )
+
+        return self._change(
+            actor, Capability.CLOSE_CASE, case_id, act, expected_version, idempotency
+        )
+
+    def reopen(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        reopening: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
         """Reopens a closed case."""
-        def act(case: Case, today: date) -> None:
-            case.reopen(reason=reopening["reason"], reopened_on=reopening["reopened_on"],
-                        actor=actor.as_event_data(), today=today)
-        return self._change(actor, Capability.REOPEN_CASE, case_id, act, expected_version,
-                            idempotency)
 
-    def correct(self, actor: Actor, case_id: UUID, correction: dict[str, Any],
-                expected_version: int | None = None,
-                idempotency: IdempotencyKey | None = None) -> WriteResult:
-        """Corrects an earlier fact with a new event naming old and new value."""
         def act(case: Case, today: date) -> None:
-            case.correct(field=correction["field"], value=correction["value"],
-                         reason=correction["reason"], actor=actor.as_event_data(), today=today)
-        return self._change(actor, Capability.CORRECT, case_id, act, expected_version,
-                            idempotency)
+            case.reopen(
+                reason=reopening["reason"],
+                reopened_on=reopening["reopened_on"],
+                actor=actor.as_event_data(),
+                today=today,
+            )
+
+        return self._change(
+            actor, Capability.REOPEN_CASE, case_id, act, expected_version, idempotency
+        )
+
+    def correct(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        correction: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Corrects an earlier fact with a new event naming old and new value."""
+
+        def act(case: Case, today: date) -> None:
+            case.correct(
+                field=correction["field"],
+                value=correction["value"],
+                reason=correction["reason"],
+                actor=actor.as_event_data(),
+                today=today,
+            )
+
+        return self._change(actor, Capability.CORRECT, case_id, act, expected_version, idempotency)
 
     # ---- the write path -----------------------------------------------------------------
 
-    def _change(self, actor: Actor, capability: Capability, case_id: UUID, act: Act,
-                expected_version: int | None, idempotency: IdempotencyKey | None,
-                status: int = 200) -> WriteResult:
+    def _change(
+        self,
+        actor: Actor,
+        capability: Capability,
+        case_id: UUID,
+        act: Act,
+        expected_version: int | None,
+        idempotency: IdempotencyKey | None,
+        status: int = 200,
+    ) -> WriteResult:
         # The role first, before the case is even looked up: the refusal is then the
         # same for an unknown case and one the caller may not see.
         require(actor, capability)
@@ -293,12 +417,18 @@ class Cases(Application[UUID]):
                 continue
         raise WriteConflictError("the case changed too often while writing; try again")
 
-    def _save(self, case: Case, result: WriteResult,
-              idempotency: IdempotencyKey | None) -> WriteResult:
+    def _save(
+        self, case: Case, result: WriteResult, idempotency: IdempotencyKey | None
+    ) -> WriteResult:
         record = None
         if idempotency is not None:
-            record = new_record(idempotency, case_id=case.id, case_version=case.version,
-                                status=result.status, intervention_id=result.intervention_id)
+            record = new_record(
+                idempotency,
+                case_id=case.id,
+                case_version=case.version,
+                status=result.status,
+                intervention_id=result.intervention_id,
+            )
         recordings = self.save(case, record)
         return replace(result, position=recordings[-1].notification.id if recordings else None)
 
@@ -309,10 +439,16 @@ class Cases(Application[UUID]):
             return None
         if record.fingerprint != key.fingerprint:
             raise IdempotencyKeyReusedError(
-                "this Idempotency-Key was already used for a different request")
+                "this Idempotency-Key was already used for a different request"
+            )
         case = cast(Case, self.repository.get(UUID(record.case_id), version=record.case_version))
-        return WriteResult(case, record.status, record.intervention_id, replayed=True,
-                           position=self.recorder.max_notification_id())
+        return WriteResult(
+            case,
+            record.status,
+            record.intervention_id,
+            replayed=True,
+            position=self.recorder.max_notification_id(),
+        )
 
     def _load(self, case_id: UUID) -> Case:
         try:

@@ -34,15 +34,15 @@ class CaseService:
         self.cases.close()
 
 
-def build_case_service(settings: Settings, *, clock: Clock | None = None,
-                       password_hasher: PasswordHasher | None = None) -> CaseService:
+def build_case_service(
+    settings: Settings, *, clock: Clock | None = None, password_hasher: PasswordHasher | None = None
+) -> CaseService:
     """Wires the application, accounts, read models and access log to one store."""
     cases = Cases(settings.eventsourcing_env(), clock=clock)
     datastore: Any = cast(Any, cases.recorder).datastore
     access_log = AccessLog(SqlTables(datastore))
     access_log.create_table()
-    accounts = Accounts(cases, settings.token_secret, settings.token_ttl_seconds,
-                        password_hasher)
+    accounts = Accounts(cases, settings.token_secret, settings.token_ttl_seconds, password_hasher)
     # The read models' own file on SQLite; beside the events on PostgreSQL.
     store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)
     store.setup()

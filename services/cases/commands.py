@@ -16,20 +16,44 @@ def cases() -> None:
 
 
 @cases.command()
-@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 10_000),
-              help="Events appended per atomic script.")
-@click.option("--lease-seconds", default=10.0, show_default=True,
-              type=click.FloatRange(0.5, 600),
-              help="How long a killed relay keeps a standby waiting.")
-@click.option("--poll-seconds", default=0.1, show_default=True,
-              type=click.FloatRange(0.01, 60), help="Pause when the stream is up to date.")
-@click.option("--trim-every-seconds", default=5.0, show_default=True,
-              type=click.FloatRange(0.1, 3600))
-@click.option("--max-backlog", default=500_000, show_default=True,
-              type=click.IntRange(1000, None),
-              help="Stop appending while the stream holds this many entries.")
-def relay(batch_size: int, lease_seconds: float, poll_seconds: float,
-          trim_every_seconds: float, max_backlog: int) -> None:
+@click.option(
+    "--batch-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Events appended per atomic script.",
+)
+@click.option(
+    "--lease-seconds",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.5, 600),
+    help="How long a killed relay keeps a standby waiting.",
+)
+@click.option(
+    "--poll-seconds",
+    default=0.1,
+    show_default=True,
+    type=click.FloatRange(0.01, 60),
+    help="Pause when the stream is up to date.",
+)
+@click.option(
+    "--trim-every-seconds", default=5.0, show_default=True, type=click.FloatRange(0.1, 3600)
+)
+@click.option(
+    "--max-backlog",
+    default=500_000,
+    show_default=True,
+    type=click.IntRange(1000, None),
+    help="Stop appending while the stream holds this many entries.",
+)
+def relay(
+    batch_size: int,
+    lease_seconds: float,
+    poll_seconds: float,
+    trim_every_seconds: float,
+    max_backlog: int,
+) -> None:
     """Publish the event log to the Redis Stream, exactly once, in order.
 
     One relay publishes; a second one started beside it waits for the lease."""
@@ -40,14 +64,23 @@ def relay(batch_size: int, lease_seconds: float, poll_seconds: float,
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
     if not settings.redis_url:  # checked before anything is created on disk
-        raise click.UsageError("REDIS_URL is not set: point it at Redis, or use "
-                               "`careledger run`, which starts an embedded one")
+        raise click.UsageError(
+            "REDIS_URL is not set: point it at Redis, or use "
+            "`careledger run`, which starts an embedded one"
+        )
     settings = settings.with_generated_secrets()
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
-    options = RelayOptions(batch_size=batch_size, lease_seconds=lease_seconds,
-                           poll_seconds=poll_seconds, trim_every_seconds=trim_every_seconds,
-                           max_backlog=max_backlog)
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
+    options = RelayOptions(
+        batch_size=batch_size,
+        lease_seconds=lease_seconds,
+        poll_seconds=poll_seconds,
+        trim_every_seconds=trim_every_seconds,
+        max_backlog=max_backlog,
+    )
     run_relay(settings, options)
 
 
@@ -56,34 +89,57 @@ def _settings_or_exit() -> Settings:
         settings = Settings.from_env().with_generated_secrets()
     except SettingsError as error:
         raise click.ClickException(str(error)) from None
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
     return settings
 
 
 @cases.command()
-@click.option("--stall-seconds", default=2.0, show_default=True,
-              type=click.FloatRange(0.1, 3600),
-              help="PostgreSQL: resubscribe when the log stays ahead this long unannounced.")
-@click.option("--page-size", default=1000, show_default=True, type=click.IntRange(1, 10_000),
-              help="Notifications per transaction at the head of the log.")
-@click.option("--max-page-size", type=click.IntRange(1, 200_000),
-              help="Notifications per transaction while catching up  [default: 20 × page size]")
+@click.option(
+    "--stall-seconds",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 3600),
+    help="PostgreSQL: resubscribe when the log stays ahead this long unannounced.",
+)
+@click.option(
+    "--page-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Notifications per transaction at the head of the log.",
+)
+@click.option(
+    "--max-page-size",
+    type=click.IntRange(1, 200_000),
+    help="Notifications per transaction while catching up  [default: 20 × page size]",
+)
 def project(stall_seconds: float, page_size: int, max_page_size: int | None) -> None:
     """Keep the read models (lists, dashboards, worklists) up with the event log.
 
     One projector writes; a second one started beside it waits for the lease."""
     from services.cases.projections.command import run_projector
 
-    summary = run_projector(_settings_or_exit(), stall_seconds=stall_seconds,
-                            page_size=page_size, max_page_size=max_page_size)
+    summary = run_projector(
+        _settings_or_exit(),
+        stall_seconds=stall_seconds,
+        page_size=page_size,
+        max_page_size=max_page_size,
+    )
     click.echo(summary, err=True)
 
 
 @cases.command("rebuild-projections")
-@click.option("--grace-seconds", default=5.0, show_default=True,
-              type=click.FloatRange(0, 600),
-              help="How long the replaced tables stay for readers still on them.")
+@click.option(
+    "--grace-seconds",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0, 600),
+    help="How long the replaced tables stay for readers still on them.",
+)
 def rebuild_projections(grace_seconds: float) -> None:
     """Rebuild every read model from the event log into new tables, then switch to them.
 

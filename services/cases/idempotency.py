@@ -40,8 +40,15 @@ class IdempotencyRecord(Aggregate):
         return UUID(record_id)
 
     @event("Recorded")
-    def __init__(self, record_id: str, fingerprint: str, case_id: str,
-                 case_version: int, status: int, intervention_id: str | None) -> None:
+    def __init__(
+        self,
+        record_id: str,
+        fingerprint: str,
+        case_id: str,
+        case_version: int,
+        status: int,
+        intervention_id: str | None,
+    ) -> None:
         self.fingerprint = fingerprint
         self.case_id = case_id
         self.case_version = case_version
@@ -49,10 +56,20 @@ class IdempotencyRecord(Aggregate):
         self.intervention_id = intervention_id
 
 
-def new_record(key: IdempotencyKey, *, case_id: UUID, case_version: int, status: int,
-               intervention_id: str | None) -> IdempotencyRecord:
+def new_record(
+    key: IdempotencyKey,
+    *,
+    case_id: UUID,
+    case_version: int,
+    status: int,
+    intervention_id: str | None,
+) -> IdempotencyRecord:
     """A record of the answer about to be given to the write made with `key`."""
-    return IdempotencyRecord(record_id=key.record_id.hex, fingerprint=key.fingerprint,
-                             case_id=str(case_id),
-                             case_version=case_version, status=status,
-                             intervention_id=intervention_id)
+    return IdempotencyRecord(
+        record_id=key.record_id.hex,
+        fingerprint=key.fingerprint,
+        case_id=str(case_id),
+        case_version=case_version,
+        status=status,
+        intervention_id=intervention_id,
+    )

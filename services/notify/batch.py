@@ -39,8 +39,9 @@ class _EntryFailedError(Exception):
     """Raised to roll back an optimistic batch when one of its entries failed."""
 
 
-def handle_batch(service: NotifyService, checked: list[tuple[str, Envelope]],
-                 seen_before: Callable[[int], bool]) -> BatchOutcome:
+def handle_batch(
+    service: NotifyService, checked: list[tuple[str, Envelope]], seen_before: Callable[[int], bool]
+) -> BatchOutcome:
     """Handles `checked` (stream id, envelope) pairs; `seen_before(position)` says whether
     this process saw a position in an earlier batch (gap detection)."""
     if not checked:
@@ -51,8 +52,13 @@ def handle_batch(service: NotifyService, checked: list[tuple[str, Envelope]],
         return _attempt(service, checked, seen_before, careful=True)
 
 
-def _attempt(service: NotifyService, checked: list[tuple[str, Envelope]],
-             seen_before: Callable[[int], bool], *, careful: bool) -> BatchOutcome:
+def _attempt(
+    service: NotifyService,
+    checked: list[tuple[str, Envelope]],
+    seen_before: Callable[[int], bool],
+    *,
+    careful: bool,
+) -> BatchOutcome:
     outcome = BatchOutcome()
     now = service.clock.now()
     in_batch: set[int] = set()
@@ -63,8 +69,9 @@ def _attempt(service: NotifyService, checked: list[tuple[str, Envelope]],
                     result = handle(tx, env, now, email=service.email_enabled)
                     if not result.duplicate and _is_gap(tx, env, in_batch, seen_before):
                         outcome.gaps += 1
-                        log.warning("event=gap position=%s previous=%s", env.position,
-                                    env.previous_id)
+                        log.warning(
+                            "event=gap position=%s previous=%s", env.position, env.previous_id
+                        )
             except OPERATIONAL_ERRORS:
                 raise  # the database, not the entry: roll back all, back off, retry
             except Exception as error:
@@ -74,8 +81,12 @@ def _attempt(service: NotifyService, checked: list[tuple[str, Envelope]],
                 # and after too many deliveries becomes a dead letter. Logged by type
                 # only: an error's text might quote the data it choked on.
                 outcome.failed[entry_id] = f"{type(error).__name__}: {error}"[:500]
-                log.warning("event=handle_failed stream_id=%s type=%s error=%s",
-                            entry_id, env.type, type(error).__name__)
+                log.warning(
+                    "event=handle_failed stream_id=%s type=%s error=%s",
+                    entry_id,
+                    env.type,
+                    type(error).__name__,
+                )
                 continue
             in_batch.add(env.position)
             outcome.done.append((entry_id, env))
@@ -85,8 +96,7 @@ def _attempt(service: NotifyService, checked: list[tuple[str, Envelope]],
     return outcome
 
 
-def _is_gap(tx: Tx, env: Envelope, in_batch: set[int],
-            seen_before: Callable[[int], bool]) -> bool:
+def _is_gap(tx: Tx, env: Envelope, in_batch: set[int], seen_before: Callable[[int], bool]) -> bool:
     previous = int(env.previous_id.split("-")[0])
     if previous == 0 or previous in in_batch or seen_before(previous):
         return False

@@ -63,6 +63,11 @@ def redis_client(settings: Settings, *, block_seconds: float = 1.0) -> redis.Red
     if not settings.redis_url:
         raise RedisNotConfiguredError(
             "REDIS_URL is not set (careledger demo and careledger run start an embedded "
-            "Redis and set it for their processes)")
-    return redis.Redis.from_url(settings.redis_url, socket_timeout=block_seconds + 10,
-                                socket_connect_timeout=5, health_check_interval=30)
+            "Redis and set it for their processes)"
+        )
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=block_seconds + 10,
+        socket_connect_timeout=5,
+        health_check_interval=30,
+    )

@@ -81,8 +81,7 @@ def evolve(before: CaseFacts | None, env: Envelope) -> CaseFacts:
         # A new village means a new child director, as in the case service.
         facts = replace(facts, assignee=None, assignee_v=v)
     elif kind in ("case.closed", "case.reopened") and v > facts.status_v:
-        facts = replace(facts, status="closed" if kind == "case.closed" else "active",
-                        status_v=v)
+        facts = replace(facts, status="closed" if kind == "case.closed" else "active", status_v=v)
     return facts
 
 
@@ -90,8 +89,10 @@ def is_latest_visit(before: CaseFacts | None, env: Envelope) -> bool:
     """True when the visit in `env` is now the case's latest (by date, then version)."""
     if before is None or before.last_visit_on is None:
         return True
-    return (env.payload["visited_on"], env.case_version) > (before.last_visit_on,
-                                                            before.last_visit_v)
+    return (env.payload["visited_on"], env.case_version) > (
+        before.last_visit_on,
+        before.last_visit_v,
+    )
 
 
 def _visited(facts: CaseFacts, env: Envelope) -> CaseFacts:
@@ -102,6 +103,11 @@ def _visited(facts: CaseFacts, env: Envelope) -> CaseFacts:
     if due is None:
         visited = date.fromisoformat(p["visited_on"])
         due = (visited + timedelta(days=VISIT_INTERVAL_DAYS.get(p["risk_level"], 30))).isoformat()
-    return replace(facts, risk_level=p["risk_level"], latest_attendance=p["school_attendance"],
-                   last_visit_on=p["visited_on"], last_visit_v=env.case_version,
-                   next_visit_due=due)
+    return replace(
+        facts,
+        risk_level=p["risk_level"],
+        latest_attendance=p["school_attendance"],
+        last_visit_on=p["visited_on"],
+        last_visit_v=env.case_version,
+        next_visit_due=due,
+    )

@@ -25,8 +25,14 @@ from shared.settings import Settings
 
 # Identified, a guardian change (no guardian), a visit (harm found), an intervention
 # opened (a mandatory report); users registered and disabled (who should hear).
-_WATCHED = (("Identified", Case), ("GuardianChanged", Case), ("Visited", Case),
-            ("InterventionOpened", Case), ("Registered", User), ("Disabled", User))
+_WATCHED = (
+    ("Identified", Case),
+    ("GuardianChanged", Case),
+    ("Visited", Case),
+    ("InterventionOpened", Case),
+    ("Registered", User),
+    ("Disabled", User),
+)
 
 
 class CaseStoreMissingError(RuntimeError):
@@ -41,7 +47,8 @@ class CaseLog:
         if not settings.uses_postgres and not sqlite_file.exists():
             raise CaseStoreMissingError(
                 f"no case store at {sqlite_file}: set CARELEDGER_DATA_DIR (or "
-                "CARELEDGER_DATABASE_URL) as the case service has it")
+                "CARELEDGER_DATABASE_URL) as the case service has it"
+            )
         self.cases = Cases(settings.eventsourcing_env())
         # The mapper remembers the names of the registrations it maps (they come first
         # in the log); a lookup in the store is the rare fallback.
@@ -56,13 +63,15 @@ class CaseLog:
         """Every watched event, oldest first."""
         position = 0
         while batch := self.cases.recorder.select_notifications(
-                position, page, topics=self._topics, inclusive_of_start=False):
+            position, page, topics=self._topics, inclusive_of_start=False
+        ):
             for notification in batch:
                 event = self.cases.mapper.to_domain_event(notification)
                 entry = self._mapper.to_entry(notification.id, event)
                 # Handling never looks at the predecessor; the contract wants one.
-                entry["previous_id"] = stream_id(notification.id - 1) \
-                    if notification.id > 1 else "0-0"
+                entry["previous_id"] = (
+                    stream_id(notification.id - 1) if notification.id > 1 else "0-0"
+                )
                 yield parse_entry(entry)
             position = batch[-1].id
 

@@ -10,12 +10,16 @@ from .db import Tx
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM cases WHERE case_id = ?"
 # Inserting nothing new but "updating" the key returns the row, existing or just made,
 # and locks it (PostgreSQL; SQLite's IMMEDIATE transaction holds the whole file).
-_LOCK = (f"INSERT INTO cases ({', '.join(COLUMNS)}) "
-         f"VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT (case_id) DO UPDATE SET "
-         f"case_id = excluded.case_id RETURNING {', '.join(COLUMNS)}")
-_UPSERT = (f"INSERT INTO cases ({', '.join(COLUMNS)}) "
-           f"VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT (case_id) DO UPDATE SET "
-           + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "case_id"))
+_LOCK = (
+    f"INSERT INTO cases ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT (case_id) DO UPDATE SET "
+    f"case_id = excluded.case_id RETURNING {', '.join(COLUMNS)}"
+)
+_UPSERT = (
+    f"INSERT INTO cases ({', '.join(COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in COLUMNS)}) ON CONFLICT (case_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS if c != "case_id")
+)
 
 
 def lock_facts(tx: Tx, case_id: str) -> CaseFacts:
@@ -44,7 +48,8 @@ def save_facts(tx: Tx, before: CaseFacts, after: CaseFacts) -> None:
             "INSERT INTO due_dates (kind, subject_id, case_id, due_on, open) "
             "VALUES ('visit', ?, ?, ?, 1) ON CONFLICT (kind, subject_id) DO UPDATE SET "
             "due_on = excluded.due_on",
-            (after.case_id, after.case_id, after.next_visit_due))
+            (after.case_id, after.case_id, after.next_visit_due),
+        )
 
 
 def apply_intervention(tx: Tx, env: Envelope) -> None:
@@ -57,10 +62,12 @@ def apply_intervention(tx: Tx, env: Envelope) -> None:
             "intervention_kind, open) VALUES ('intervention', ?, ?, ?, ?, ?, 1) "
             "ON CONFLICT (kind, subject_id) DO UPDATE SET due_on = excluded.due_on, "
             "department = excluded.department, intervention_kind = excluded.intervention_kind",
-            (p["intervention_id"], env.case_id, p["due_by"], p["department"], p["kind"]))
+            (p["intervention_id"], env.case_id, p["due_by"], p["department"], p["kind"]),
+        )
     elif env.type == "case.intervention_closed":
         tx.execute(
             "INSERT INTO due_dates (kind, subject_id, case_id, open) "
             "VALUES ('intervention', ?, ?, 0) "
             "ON CONFLICT (kind, subject_id) DO UPDATE SET open = 0",
-            (p["intervention_id"], env.case_id))
+            (p["intervention_id"], env.case_id),
+        )

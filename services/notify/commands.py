@@ -20,8 +20,11 @@ def _settings() -> Settings:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
 
 
 @click.group()
@@ -34,9 +37,13 @@ def notify() -> None:
 @click.option("--consumer", default="", help="Consumer name in the group (default host:pid).")
 @click.option("--group", default="notify", show_default=True)
 @click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--delivery-attempts", default=10, show_default=True,
-              type=click.IntRange(1, 100),
-              help="Attempts of a webhook or e-mail before it is given up as failed.")
+@click.option(
+    "--delivery-attempts",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Attempts of a webhook or e-mail before it is given up as failed.",
+)
 def run(consumer: str, group: str, batch: int, delivery_attempts: int) -> None:
     """Consume the event stream, run the scheduler and send webhooks and e-mails until
     stopped (SIGTERM, Ctrl-C)."""
@@ -52,8 +59,12 @@ def run(consumer: str, group: str, batch: int, delivery_attempts: int) -> None:
         options = ConsumerOptions(group=group, batch=batch, consumer=consumer)
     service = build_notify(settings)
     try:
-        click.echo(run_notify(service, options, delivery_options=DeliveryOptions(
-            max_attempts=delivery_attempts)), err=True)
+        click.echo(
+            run_notify(
+                service, options, delivery_options=DeliveryOptions(max_attempts=delivery_attempts)
+            ),
+            err=True,
+        )
     except RedisNotConfiguredError as error:
         raise click.ClickException(str(error)) from None
     finally:
@@ -77,8 +88,9 @@ def serve(host: str, port: int, threads: int) -> None:
     _configure_logging(settings)
     service = build_notify(settings)
     app = create_app(settings, notify=service)
-    click.echo(f"CareLedger notify API on http://{host}:{port}/api/v1  (docs: /api/v1/docs)",
-               err=True)
+    click.echo(
+        f"CareLedger notify API on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True
+    )
     signal.signal(signal.SIGTERM, _stop)
     try:
         with contextlib.suppress(KeyboardInterrupt):
@@ -109,14 +121,25 @@ def list_command(limit: int, as_json: bool) -> None:
     letters = list_dead_letters(client, settings.stream, count=limit)
     for letter in letters:
         if as_json:
-            click.echo(json.dumps({"id": letter.id, "stream_id": letter.stream_id,
-                                   "type": letter.type, "event_id": letter.fields.get(
-                                       "event_id"), "deliveries": letter.deliveries,
-                                   "at": letter.at, "reason": letter.reason},
-                                  ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "id": letter.id,
+                        "stream_id": letter.stream_id,
+                        "type": letter.type,
+                        "event_id": letter.fields.get("event_id"),
+                        "deliveries": letter.deliveries,
+                        "at": letter.at,
+                        "reason": letter.reason,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
-            click.echo(f"{letter.id}  stream {letter.stream_id}  {letter.type}  "
-                       f"deliveries {letter.deliveries}  {letter.reason}")
+            click.echo(
+                f"{letter.id}  stream {letter.stream_id}  {letter.type}  "
+                f"deliveries {letter.deliveries}  {letter.reason}"
+            )
     total = count_dead_letters(client, settings.stream)
     click.echo(f"{len(letters)} of {total} dead letters shown", err=True)
 
@@ -157,8 +180,9 @@ def retry_command(dead_id: str | None, retry_all: bool) -> None:
                 advance(1)
     finally:
         service.close()
-    click.echo(f"retried {ok + failed} dead letters: {ok} handled, {failed} still failing",
-               err=True)
+    click.echo(
+        f"retried {ok + failed} dead letters: {ok} handled, {failed} still failing", err=True
+    )
     if failed:
         sys.exit(1)
 

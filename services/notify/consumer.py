@@ -73,8 +73,13 @@ class Consumer:
 
     name = "notify-consumer"
 
-    def __init__(self, service: NotifyService, client: redis.Redis, stream: str,
-                 options: ConsumerOptions | None = None) -> None:
+    def __init__(
+        self,
+        service: NotifyService,
+        client: redis.Redis,
+        stream: str,
+        options: ConsumerOptions | None = None,
+    ) -> None:
         self.service = service
         self.redis = client
         self.stream = stream
@@ -126,9 +131,15 @@ class Consumer:
     # ---- reading ---------------------------------------------------------------------
 
     def _read(self, start: str, block: int | None) -> list[Entry]:
-        reply = self._call(lambda: self.redis.xreadgroup(
-            self.options.group, self.options.consumer, {self.stream: start},
-            count=self.options.batch, block=block))
+        reply = self._call(
+            lambda: self.redis.xreadgroup(
+                self.options.group,
+                self.options.consumer,
+                {self.stream: start},
+                count=self.options.batch,
+                block=block,
+            )
+        )
         if not reply:
             return []
         # RESP2 answers a list of [stream, entries]; RESP3 a dict.
@@ -147,9 +158,16 @@ class Consumer:
             else:
                 self._phase, self._cursor = "claim", "0-0"
             return done
-        reply: Any = self._call(lambda: self.redis.xautoclaim(
-            self.stream, self.options.group, self.options.consumer,
-            self.options.min_idle_ms, self._cursor, count=batch))
+        reply: Any = self._call(
+            lambda: self.redis.xautoclaim(
+                self.stream,
+                self.options.group,
+                self.options.consumer,
+                self.options.min_idle_ms,
+                self._cursor,
+                count=batch,
+            )
+        )
         claimed = [(_text(i), _fields(f)) for i, f in reply[1]]
         done = self._process(claimed, self._delivery_counts(claimed))
         self._cursor = _text(reply[0])
@@ -164,8 +182,9 @@ class Consumer:
             return {}
         pipe = self.redis.pipeline(transaction=False)
         for entry_id, _ in entries:
-            pipe.xpending_range(self.stream, self.options.group, entry_id, entry_id, 1,
-                                self.options.consumer)
+            pipe.xpending_range(
+                self.stream, self.options.group, entry_id, entry_id, 1, self.options.consumer
+            )
         counts: dict[str, int] = {}
         for rows in self._call(pipe.execute):
             for row in rows:
@@ -186,9 +205,13 @@ class Consumer:
                 acks.append(entry_id)
             elif deliveries > self.options.max_deliveries:
                 last = self._last_errors.pop(entry_id, "not known to this consumer")
-                self._dead_letter(entry_id, fields, f"delivered {deliveries} times "
-                                  f"(limit {self.options.max_deliveries}); last error: {last}",
-                                  deliveries)
+                self._dead_letter(
+                    entry_id,
+                    fields,
+                    f"delivered {deliveries} times "
+                    f"(limit {self.options.max_deliveries}); last error: {last}",
+                    deliveries,
+                )
             else:
                 try:
                     checked.append((entry_id, parse_entry(fields)))
@@ -224,12 +247,22 @@ class Consumer:
         self._recent.append(position)
         self._recent_set.add(position)
 
-    def _dead_letter(self, entry_id: str, fields: dict[str, str], reason: str,
-                     deliveries: int) -> None:
-        self._call(lambda: send_to_dead_letters(
-            self.redis, self.stream, self.options.group, entry_id, fields, reason=reason,
-            deliveries=deliveries, consumer=self.options.consumer,
-            now=self.service.clock.now()))
+    def _dead_letter(
+        self, entry_id: str, fields: dict[str, str], reason: str, deliveries: int
+    ) -> None:
+        self._call(
+            lambda: send_to_dead_letters(
+                self.redis,
+                self.stream,
+                self.options.group,
+                entry_id,
+                fields,
+                reason=reason,
+                deliveries=deliveries,
+                consumer=self.options.consumer,
+                now=self.service.clock.now(),
+            )
+        )
         self.stats.dead_lettered += 1
         if fields.get("position", "").isdigit():
             self._remember(int(fields["position"]))
@@ -264,11 +297,13 @@ class Consumer:
         return command()
 
     def _forget_gone_consumers(self) -> None:
-        for info in self._call(lambda: self.redis.xinfo_consumers(self.stream,
-                                                                   self.options.group)):
+        for info in self._call(lambda: self.redis.xinfo_consumers(self.stream, self.options.group)):
             name = _text(info["name"])
-            if (name != self.options.consumer and int(info["pending"]) == 0
-                    and int(info["idle"]) > _GONE_CONSUMER_IDLE_MS):
+            if (
+                name != self.options.consumer
+                and int(info["pending"]) == 0
+                and int(info["idle"]) > _GONE_CONSUMER_IDLE_MS
+            ):
                 self.redis.xgroup_delconsumer(self.stream, self.options.group, name)
 
 

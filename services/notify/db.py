@@ -23,8 +23,10 @@ from shared.settings import Settings
 
 Row = dict[str, Any]
 # The database is unreachable or unwell (as opposed to one entry being bad).
-OPERATIONAL_ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError,
-                                                   psycopg.OperationalError)
+OPERATIONAL_ERRORS: tuple[type[Exception], ...] = (
+    sqlite3.OperationalError,
+    psycopg.OperationalError,
+)
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -79,8 +81,14 @@ class Tx:
 class Database:
     """Connections to notify's database, one transaction at a time per thread."""
 
-    def __init__(self, *, sqlite_path: Path | None = None, postgres_url: str = "",
-                 schema: str = "", pool_size: int = 4) -> None:
+    def __init__(
+        self,
+        *,
+        sqlite_path: Path | None = None,
+        postgres_url: str = "",
+        schema: str = "",
+        pool_size: int = 4,
+    ) -> None:
         if bool(sqlite_path) == bool(postgres_url):
             raise ValueError("give either a SQLite path or a PostgreSQL URL")
         self.postgres = bool(postgres_url)
@@ -97,8 +105,9 @@ class Database:
                 with psycopg.connect(postgres_url, autocommit=True) as conn:
                     conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
                 kwargs["options"] = f"-c search_path={schema}"
-            self._pool = ConnectionPool(postgres_url, min_size=1, max_size=pool_size,
-                                        kwargs=kwargs, open=True)
+            self._pool = ConnectionPool(
+                postgres_url, min_size=1, max_size=pool_size, kwargs=kwargs, open=True
+            )
         elif sqlite_path is not None:
             sqlite_path.parent.mkdir(parents=True, exist_ok=True)
 
@@ -107,8 +116,9 @@ class Database:
         """The database `settings` name: PostgreSQL when a URL is set, else the file
         `$CARELEDGER_DATA_DIR/notify.sqlite`."""
         if settings.notify_database_url:
-            return cls(postgres_url=settings.notify_database_url,
-                       schema=settings.notify_postgres_schema)
+            return cls(
+                postgres_url=settings.notify_database_url, schema=settings.notify_postgres_schema
+            )
         return cls(sqlite_path=settings.data_dir / "notify.sqlite")
 
     @contextmanager
@@ -147,8 +157,9 @@ class Database:
         if existing is not None:
             return existing
         assert self._sqlite_path is not None
-        conn = sqlite3.connect(self._sqlite_path, timeout=30, isolation_level=None,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            self._sqlite_path, timeout=30, isolation_level=None, check_same_thread=False
+        )
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         # FULL, not NORMAL: a commit is followed by an XACK, so it must survive a

@@ -51,22 +51,37 @@ class DeadLetter:
         return self.fields.get("type", "?")
 
 
-def send_to_dead_letters(client: redis.Redis, stream: str, group: str, stream_id: str,
-                         fields: dict[str, str], *, reason: str, deliveries: int,
-                         consumer: str, now: datetime) -> None:
+def send_to_dead_letters(
+    client: redis.Redis,
+    stream: str,
+    group: str,
+    stream_id: str,
+    fields: dict[str, str],
+    *,
+    reason: str,
+    deliveries: int,
+    consumer: str,
+    now: datetime,
+) -> None:
     """Adds the entry to the dead letters and acknowledges it, atomically (MULTI), so a
     crash in between neither loses it nor dead-letters it twice."""
-    record = {**fields, f"{PREFIX}reason": reason[:2000], f"{PREFIX}stream_id": stream_id,
-              f"{PREFIX}deliveries": str(deliveries), f"{PREFIX}at": now.isoformat(),
-              f"{PREFIX}consumer": consumer}
+    record = {
+        **fields,
+        f"{PREFIX}reason": reason[:2000],
+        f"{PREFIX}stream_id": stream_id,
+        f"{PREFIX}deliveries": str(deliveries),
+        f"{PREFIX}at": now.isoformat(),
+        f"{PREFIX}consumer": consumer,
+    }
     pipe = client.pipeline(transaction=True)
     pipe.xadd(dead_stream(stream), record)  # type: ignore[arg-type]
     pipe.xack(stream, group, stream_id)
     pipe.execute()
 
 
-def list_dead_letters(client: redis.Redis, stream: str, *, count: int = 100,
-                      after: str = "-") -> list[DeadLetter]:
+def list_dead_letters(
+    client: redis.Redis, stream: str, *, count: int = 100, after: str = "-"
+) -> list[DeadLetter]:
     """The oldest `count` dead letters after id `after`."""
     start = after if after == "-" else f"({after}"
     rows: Any = client.xrange(dead_stream(stream), start, "+", count=count)
@@ -102,8 +117,9 @@ class RetryResult:
     error: str = ""
 
 
-def retry(service: NotifyService, client: redis.Redis, stream: str,
-          letter: DeadLetter) -> RetryResult:
+def retry(
+    service: NotifyService, client: redis.Redis, stream: str, letter: DeadLetter
+) -> RetryResult:
     """Handles the original entry again; deletes the dead letter when that succeeds."""
     try:
         env = parse_entry(letter.fields)
@@ -125,9 +141,14 @@ def _dead_letter(dead_id: bytes | str, raw: dict[Any, Any]) -> DeadLetter:
     meta = {k.removeprefix(PREFIX): v for k, v in fields.items() if k.startswith(PREFIX)}
     original = {k: v for k, v in fields.items() if not k.startswith(PREFIX)}
     deliveries = meta.get("deliveries", "0")
-    return DeadLetter(_text(dead_id), meta.get("stream_id", "?"), meta.get("reason", ""),
-                      int(deliveries) if deliveries.isdigit() else 0, meta.get("at", ""),
-                      original)
+    return DeadLetter(
+        _text(dead_id),
+        meta.get("stream_id", "?"),
+        meta.get("reason", ""),
+        int(deliveries) if deliveries.isdigit() else 0,
+        meta.get("at", ""),
+        original,
+    )
 
 
 def _text(value: bytes | str) -> str:

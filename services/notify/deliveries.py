@@ -49,7 +49,7 @@ class DeliveryOptions:
 def retry_delay(attempt: int, options: DeliveryOptions, rng: random.Random) -> float:
     """Seconds to wait after failed attempt number `attempt` (1, 2, …)."""
     exponent = min(attempt - 1, 32)  # no float overflow however many attempts
-    delay = min(options.backoff_cap_seconds, options.backoff_base_seconds * 2.0 ** exponent)
+    delay = min(options.backoff_cap_seconds, options.backoff_base_seconds * 2.0**exponent)
     return delay * (1 + options.jitter * rng.random())
 
 
@@ -65,10 +65,17 @@ class DeliveryStats:
 class DeliveryWorker:
     """A Loop for shared.runner.Runner: delivers one channel's due outbox rows."""
 
-    def __init__(self, service: NotifyService, channel: str,
-                 send: Callable[[list[Delivery]], list[Outcome]], *, batch: int,
-                 options: DeliveryOptions, close: Callable[[], None] = lambda: None,
-                 rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        service: NotifyService,
+        channel: str,
+        send: Callable[[list[Delivery]], list[Outcome]],
+        *,
+        batch: int,
+        options: DeliveryOptions,
+        close: Callable[[], None] = lambda: None,
+        rng: random.Random | None = None,
+    ) -> None:
         self.name = f"notify-{channel}"
         self.service = service
         self.channel = channel
@@ -81,9 +88,13 @@ class DeliveryWorker:
 
     def run_once(self) -> int:
         """Sends the due rows of one batch; returns how many it tried."""
-        claimed = claim_due(self.service.db, self.channel, self.service.clock.now(),
-                            limit=self.batch,
-                            lease=timedelta(seconds=self.options.lease_seconds))
+        claimed = claim_due(
+            self.service.db,
+            self.channel,
+            self.service.clock.now(),
+            limit=self.batch,
+            lease=timedelta(seconds=self.options.lease_seconds),
+        )
         if not claimed:
             return 0
         outcomes = self.send(claimed)
@@ -97,8 +108,7 @@ class DeliveryWorker:
 
     def _record(self, delivery: Delivery, outcome: Outcome) -> None:
         db, now = self.service.db, self.service.clock.now()
-        where = (f"channel={self.channel} outbox_id={delivery.id} "
-                 f"attempt={delivery.attempt}")
+        where = f"channel={self.channel} outbox_id={delivery.id} attempt={delivery.attempt}"
         if outcome.sent:
             if record_sent(db, delivery, now):
                 self.stats.sent += 1
@@ -111,26 +121,38 @@ class DeliveryWorker:
             delay = retry_delay(delivery.attempt, self.options, self._rng)
             if record_retry(db, delivery, outcome.error, now + timedelta(seconds=delay)):
                 self.stats.retried += 1
-                log.info("event=delivery_retry %s retry_in=%.0fs error=%s", where, delay,
-                         outcome.error[:200])
+                log.info(
+                    "event=delivery_retry %s retry_in=%.0fs error=%s",
+                    where,
+                    delay,
+                    outcome.error[:200],
+                )
 
 
-def webhook_worker(service: NotifyService, options: DeliveryOptions | None = None,
-                   rng: random.Random | None = None) -> DeliveryWorker:
+def webhook_worker(
+    service: NotifyService, options: DeliveryOptions | None = None, rng: random.Random | None = None
+) -> DeliveryWorker:
     """The worker that sends signed webhooks."""
     o = options or DeliveryOptions()
-    sender = WebhookSender(SecretBox.from_settings(service.settings), service.clock,
-                           connect_timeout=o.connect_timeout, read_timeout=o.read_timeout,
-                           concurrency=o.webhook_concurrency)
-    return DeliveryWorker(service, "webhook", sender, batch=o.webhook_batch, options=o,
-                          close=sender.close, rng=rng)
+    sender = WebhookSender(
+        SecretBox.from_settings(service.settings),
+        service.clock,
+        connect_timeout=o.connect_timeout,
+        read_timeout=o.read_timeout,
+        concurrency=o.webhook_concurrency,
+    )
+    return DeliveryWorker(
+        service, "webhook", sender, batch=o.webhook_batch, options=o, close=sender.close, rng=rng
+    )
 
 
-def email_worker(service: NotifyService, options: DeliveryOptions | None = None,
-                 rng: random.Random | None = None) -> DeliveryWorker:
+def email_worker(
+    service: NotifyService, options: DeliveryOptions | None = None, rng: random.Random | None = None
+) -> DeliveryWorker:
     """The worker that sends e-mails through the configured SMTP server."""
     o = options or DeliveryOptions()
     s = service.settings
     sender = MailSender(s.smtp_host, s.smtp_port, s.smtp_sender, timeout=o.smtp_timeout)
-    return DeliveryWorker(service, "email", sender, batch=o.email_batch, options=o,
-                          close=sender.close, rng=rng)
+    return DeliveryWorker(
+        service, "email", sender, batch=o.email_batch, options=o, close=sender.close, rng=rng
+    )

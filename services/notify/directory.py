@@ -36,17 +36,22 @@ def apply_user_event(tx: Tx, env: Envelope) -> None:
             "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (username) DO UPDATE SET "
             "role = excluded.role, scope = excluded.scope, "
             "display_name = excluded.display_name, email = excluded.email",
-            (p["username"], p["role"], p["scope"], p["display_name"], p.get("email")))
+            (p["username"], p["role"], p["scope"], p["display_name"], p.get("email")),
+        )
     elif env.type == "user.disabled":
         # A placeholder without role or scope until the registration arrives: it holds
         # no role anywhere, so it receives nothing and cannot log in.
         tx.execute(
             "INSERT INTO users (username, role, scope, display_name, disabled) "
             "VALUES (?, '', '', '', 1) ON CONFLICT (username) DO UPDATE SET disabled = 1",
-            (p["username"],))
+            (p["username"],),
+        )
     elif env.type == "user.token_revoked":
-        tx.execute("INSERT INTO revoked_tokens (token_id, username) VALUES (?, ?) "
-                   "ON CONFLICT (token_id) DO NOTHING", (p["token_id"], p["username"]))
+        tx.execute(
+            "INSERT INTO revoked_tokens (token_id, username) VALUES (?, ?) "
+            "ON CONFLICT (token_id) DO NOTHING",
+            (p["token_id"], p["username"]),
+        )
 
 
 def holders_over(tx: Tx, village: str) -> list[Holder]:
@@ -55,25 +60,37 @@ def holders_over(tx: Tx, village: str) -> list[Holder]:
     if not prefixes:
         return []
     marks = ", ".join("?" for _ in prefixes)
-    rows = tx.all(f"SELECT username, role, scope FROM users WHERE disabled = 0 "
-                  f"AND scope IN ({marks})", prefixes)
+    rows = tx.all(
+        f"SELECT username, role, scope FROM users WHERE disabled = 0 AND scope IN ({marks})",
+        prefixes,
+    )
     return [Holder(r["username"], r["role"], r["scope"]) for r in rows]
 
 
 def find_user(tx: Tx, username: str) -> DirectoryUser | None:
     """The user called `username`, or None."""
-    row = tx.one("SELECT username, role, scope, display_name, email, disabled FROM users "
-                 "WHERE username = ?", (username,))
+    row = tx.one(
+        "SELECT username, role, scope, display_name, email, disabled FROM users WHERE username = ?",
+        (username,),
+    )
     if row is None:
         return None
-    return DirectoryUser(row["username"], row["role"], row["scope"], row["display_name"],
-                         row["email"], bool(row["disabled"]))
+    return DirectoryUser(
+        row["username"],
+        row["role"],
+        row["scope"],
+        row["display_name"],
+        row["email"],
+        bool(row["disabled"]),
+    )
 
 
 def is_revoked(tx: Tx, token_id: str) -> bool:
     """True when the token was revoked (logout)."""
-    return tx.one("SELECT 1 AS revoked FROM revoked_tokens WHERE token_id = ?",
-                  (token_id,)) is not None
+    return (
+        tx.one("SELECT 1 AS revoked FROM revoked_tokens WHERE token_id = ?", (token_id,))
+        is not None
+    )
 
 
 def emails_of(tx: Tx, usernames: list[str]) -> dict[str, str]:
@@ -81,6 +98,9 @@ def emails_of(tx: Tx, usernames: list[str]) -> dict[str, str]:
     if not usernames:
         return {}
     marks = ", ".join("?" for _ in usernames)
-    rows = tx.all(f"SELECT username, email FROM users WHERE email IS NOT NULL AND email <> '' "
-                  f"AND username IN ({marks})", usernames)
+    rows = tx.all(
+        f"SELECT username, email FROM users WHERE email IS NOT NULL AND email <> '' "
+        f"AND username IN ({marks})",
+        usernames,
+    )
     return {r["username"]: r["email"] for r in rows}

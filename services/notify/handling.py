@@ -30,7 +30,8 @@ def handle(tx: Tx, env: Envelope, now: datetime, *, email: bool) -> Handled:
     inserted = tx.execute(
         "INSERT INTO handled_events (event_id, position, type, handled_at) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (event_id) DO NOTHING",
-        (env.event_id, env.position, env.type, now.isoformat()))
+        (env.event_id, env.position, env.type, now.isoformat()),
+    )
     if inserted == 0:
         return Handled(duplicate=True)
     if env.type.startswith("user."):
@@ -50,5 +51,6 @@ def handle(tx: Tx, env: Envelope, now: datetime, *, email: bool) -> Handled:
 
 def position_seen(tx: Tx, position: int) -> bool:
     """True when the entry at `position` was handled (gap detection)."""
-    return tx.one("SELECT 1 AS seen FROM handled_events WHERE position = ?",
-                  (position,)) is not None
+    return (
+        tx.one("SELECT 1 AS seen FROM handled_events WHERE position = ?", (position,)) is not None
+    )

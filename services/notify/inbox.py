@@ -29,23 +29,36 @@ class Delivered:
 def deliver(tx: Tx, alert: Alert, now: datetime, *, email: bool) -> Delivered:
     """Writes the alert's inbox rows and outbox rows; rows already there stay as they are."""
     holders = holders_over(tx, alert.jurisdiction)
-    recipients = sorted({name for audience in alert.audiences
-                         for name in choose_recipients(holders, audience, alert.jurisdiction)})
+    recipients = sorted(
+        {
+            name
+            for audience in alert.audiences
+            for name in choose_recipients(holders, audience, alert.jurisdiction)
+        }
+    )
     created = now.isoformat()
     payload = _payload(alert, created)
     inbox_ids = _inbox_rows(tx, alert, recipients, created)
     outbox = 0
     for subscription in _subscriptions_for(tx, alert):
-        outbox += _enqueue(tx, None, int(subscription["id"]), "webhook", subscription["url"],
-                           f"{alert.rule}:{alert.dedup_key}:webhook:{subscription['id']}",
-                           payload, created)
+        outbox += _enqueue(
+            tx,
+            None,
+            int(subscription["id"]),
+            "webhook",
+            subscription["url"],
+            f"{alert.rule}:{alert.dedup_key}:webhook:{subscription['id']}",
+            payload,
+            created,
+        )
     if email:
         outbox += _emails(tx, alert, inbox_ids, payload, created)
     return Delivered(len(inbox_ids), outbox)
 
 
-def deliver_to(tx: Tx, alert: Alert, recipients: list[str], now: datetime, *,
-               email: bool) -> Delivered:
+def deliver_to(
+    tx: Tx, alert: Alert, recipients: list[str], now: datetime, *, email: bool
+) -> Delivered:
     """A repair (reconcile): the inbox rows of `recipients` that are missing, and their
     e-mails; no webhooks, which went out when the event was first handled (a subscription
     added since must not receive old alerts)."""
@@ -64,60 +77,114 @@ def _inbox_rows(tx: Tx, alert: Alert, recipients: list[str], created: str) -> di
             "intervention_id, jurisdiction, title, body, event_id, occurred_at, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (rule, dedup_key, recipient) DO NOTHING RETURNING id",
-            (alert.rule, alert.dedup_key, username, alert.kind, alert.level, alert.case_id,
-             alert.intervention_id, alert.jurisdiction, alert.title, alert.body,
-             alert.event_id, alert.occurred_at, created))
+            (
+                alert.rule,
+                alert.dedup_key,
+                username,
+                alert.kind,
+                alert.level,
+                alert.case_id,
+                alert.intervention_id,
+                alert.jurisdiction,
+                alert.title,
+                alert.body,
+                alert.event_id,
+                alert.occurred_at,
+                created,
+            ),
+        )
         if row is not None:
             inbox_ids[username] = int(row["id"])
     return inbox_ids
 
 
-def _emails(tx: Tx, alert: Alert, inbox_ids: dict[str, int], payload: dict[str, Any],
-            created: str) -> int:
+def _emails(
+    tx: Tx, alert: Alert, inbox_ids: dict[str, int], payload: dict[str, Any], created: str
+) -> int:
     """One e-mail per new inbox row whose recipient has an address."""
     outbox = 0
     for username, address in emails_of(tx, sorted(inbox_ids)).items():
         mail = {**payload, "to": address, "subject": alert.title}
-        outbox += _enqueue(tx, inbox_ids[username], None, "email", address,
-                           f"{alert.rule}:{alert.dedup_key}:email:{username}", mail, created)
+        outbox += _enqueue(
+            tx,
+            inbox_ids[username],
+            None,
+            "email",
+            address,
+            f"{alert.rule}:{alert.dedup_key}:email:{username}",
+            mail,
+            created,
+        )
     return outbox
 
 
-def record_subscription(tx: Tx, *, url: str, secret: str, scope: str, kinds: list[str],
-                        created_by: str, now: datetime) -> int:
+def record_subscription(
+    tx: Tx, *, url: str, secret: str, scope: str, kinds: list[str], created_by: str, now: datetime
+) -> int:
     """Adds an active webhook subscription; returns its id. An empty `kinds` means every
     kind."""
-    row = tx.one("INSERT INTO subscriptions (url, secret, scope, kinds, created_by, "
-                 "created_at, active) VALUES (?, ?, ?, ?, ?, ?, 1) RETURNING id",
-                 (url, secret, scope, json.dumps(sorted(kinds)), created_by, now.isoformat()))
+    row = tx.one(
+        "INSERT INTO subscriptions (url, secret, scope, kinds, created_by, "
+        "created_at, active) VALUES (?, ?, ?, ?, ?, ?, 1) RETURNING id",
+        (url, secret, scope, json.dumps(sorted(kinds)), created_by, now.isoformat()),
+    )
     assert row is not None
     return int(row["id"])
 
 
 def _subscriptions_for(tx: Tx, alert: Alert) -> list[dict[str, Any]]:
     # Few subscriptions per city: filtering in Python keeps the SQL portable.
-    rows = tx.all("SELECT id, url, scope, kinds FROM subscriptions WHERE active = 1 "
-                  "ORDER BY id")
-    return [r for r in rows if alert.jurisdiction.startswith(r["scope"])
-            and (not json.loads(r["kinds"]) or alert.kind in json.loads(r["kinds"]))]
+    rows = tx.all("SELECT id, url, scope, kinds FROM subscriptions WHERE active = 1 ORDER BY id")
+    return [
+        r
+        for r in rows
+        if alert.jurisdiction.startswith(r["scope"])
+        and (not json.loads(r["kinds"]) or alert.kind in json.loads(r["kinds"]))
+    ]
 
 
-def _enqueue(tx: Tx, notification_id: int | None, subscription_id: int | None, channel: str,
-             target: str, key: str, payload: dict[str, Any], now: str) -> int:
+def _enqueue(
+    tx: Tx,
+    notification_id: int | None,
+    subscription_id: int | None,
+    channel: str,
+    target: str,
+    key: str,
+    payload: dict[str, Any],
+    now: str,
+) -> int:
     return tx.execute(
         "INSERT INTO outbox (notification_id, subscription_id, channel, target, "
         "idempotency_key, payload, status, attempts, next_attempt_at, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
         "ON CONFLICT (idempotency_key) DO NOTHING",
-        (notification_id, subscription_id, channel, target, key,
-         json.dumps(payload, ensure_ascii=False, sort_keys=True), now, now))
+        (
+            notification_id,
+            subscription_id,
+            channel,
+            target,
+            key,
+            json.dumps(payload, ensure_ascii=False, sort_keys=True),
+            now,
+            now,
+        ),
+    )
 
 
 def _payload(alert: Alert, created_at: str) -> dict[str, Any]:
     """What an external delivery carries: the same words as the inbox, no personal data."""
-    return {"kind": alert.kind, "level": alert.level, "rule": alert.rule,
-            "dedup_key": alert.dedup_key, "case_id": alert.case_id,
-            "intervention_id": alert.intervention_id, "jurisdiction": alert.jurisdiction,
-            "title": alert.title, "body": alert.body, "event_id": alert.event_id,
-            "due_on": alert.due_on, "occurred_at": alert.occurred_at,
-            "created_at": created_at}
+    return {
+        "kind": alert.kind,
+        "level": alert.level,
+        "rule": alert.rule,
+        "dedup_key": alert.dedup_key,
+        "case_id": alert.case_id,
+        "intervention_id": alert.intervention_id,
+        "jurisdiction": alert.jurisdiction,
+        "title": alert.title,
+        "body": alert.body,
+        "event_id": alert.event_id,
+        "due_on": alert.due_on,
+        "occurred_at": alert.occurred_at,
+        "created_at": created_at,
+    }

@@ -14,10 +14,20 @@ from .progress import progress_bar
 
 @click.command("reconcile")
 @click.option("--repair", is_flag=True, help="Write what is missing (safe to repeat).")
-@click.option("--grace-minutes", default=10, show_default=True, type=click.IntRange(0, 10_080),
-              help="Leave events this recent to the consumers (lag is not loss).")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1_000_000),
-              help="List at most this many gaps.")
+@click.option(
+    "--grace-minutes",
+    default=10,
+    show_default=True,
+    type=click.IntRange(0, 10_080),
+    help="Leave events this recent to the consumers (lag is not loss).",
+)
+@click.option(
+    "--limit",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 1_000_000),
+    help="List at most this many gaps.",
+)
 @click.option("--json", "as_json", is_flag=True, help="The report as one JSON object.")
 def reconcile(repair: bool, grace_minutes: int, limit: int, as_json: bool) -> None:
     """Check the must-not-miss alerts (no guardian, harm found, mandatory report) against
@@ -43,8 +53,11 @@ def reconcile(repair: bool, grace_minutes: int, limit: int, as_json: bool) -> No
     except PersistenceError as error:
         raise click.ClickException(f"cannot read the case store: {error}") from None
     if head == 0:
-        click.echo("warning: the case store's event log is empty; is this the case "
-                   "service's CARELEDGER_DATABASE_URL (and schema)?", err=True)
+        click.echo(
+            "warning: the case store's event log is empty; is this the case "
+            "service's CARELEDGER_DATABASE_URL (and schema)?",
+            err=True,
+        )
     service = build_notify(settings)
     try:
         with progress_bar("reading the event log", head) as advance:
@@ -55,8 +68,13 @@ def reconcile(repair: bool, grace_minutes: int, limit: int, as_json: bool) -> No
                 advance(position - reached)
                 reached = position
 
-            report = run_reconcile(log.envelopes(), service, repair=repair,
-                                   grace=timedelta(minutes=grace_minutes), progress=moved)
+            report = run_reconcile(
+                log.envelopes(),
+                service,
+                repair=repair,
+                grace=timedelta(minutes=grace_minutes),
+                progress=moved,
+            )
     finally:
         service.close()
         log.close()
@@ -73,8 +91,12 @@ def deliveries() -> None:
 
 
 @deliveries.command("list")
-@click.option("--status", default="failed", show_default=True,
-              type=click.Choice(["pending", "sent", "failed"]))
+@click.option(
+    "--status",
+    default="failed",
+    show_default=True,
+    type=click.Choice(["pending", "sent", "failed"]),
+)
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
 def list_command(status: str, limit: int) -> None:
     """The oldest deliveries in a status: id, channel, attempts, last error, target."""
@@ -87,8 +109,10 @@ def list_command(status: str, limit: int) -> None:
     finally:
         service.close()
     for r in rows:
-        click.echo(f"{r['id']}  {r['channel']}  {r['status']}  attempts {r['attempts']}  "
-                   f"next {r['next_attempt_at']}  {r['last_error'] or '-'}  {r['target']}")
+        click.echo(
+            f"{r['id']}  {r['channel']}  {r['status']}  attempts {r['attempts']}  "
+            f"next {r['next_attempt_at']}  {r['last_error'] or '-'}  {r['target']}"
+        )
     click.echo(f"{len(rows)} {status} deliveries shown", err=True)
 
 

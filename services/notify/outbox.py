@@ -37,8 +37,9 @@ class Delivery:
     subscription_active: bool = True
 
 
-def claim_due(db: Database, channel: str, now: datetime, *, limit: int,
-              lease: timedelta) -> list[Delivery]:
+def claim_due(
+    db: Database, channel: str, now: datetime, *, limit: int, lease: timedelta
+) -> list[Delivery]:
     """Claims up to `limit` due rows of `channel`, oldest due first."""
     with db.transaction() as tx:
         skip_locked = " FOR UPDATE SKIP LOCKED" if tx.postgres else ""
@@ -50,44 +51,67 @@ def claim_due(db: Database, channel: str, now: datetime, *, limit: int,
             f"ORDER BY next_attempt_at, id LIMIT ?{skip_locked}) "
             f"UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? "
             f"WHERE status = 'pending' AND id IN (SELECT id FROM due) RETURNING {_RETURNING}",
-            (channel, now.isoformat(), limit, (now + lease).isoformat()))
+            (channel, now.isoformat(), limit, (now + lease).isoformat()),
+        )
         secrets = _secrets(tx, rows)
     deliveries = []
     for r in rows:
         sub = None if r["subscription_id"] is None else int(r["subscription_id"])
         # A webhook whose subscription row is gone counts as deleted: it is not sent.
         sealed, active = (None, True) if sub is None else secrets.get(sub, (None, False))
-        deliveries.append(Delivery(int(r["id"]), r["channel"], r["target"],
-                                   r["idempotency_key"], r["payload"], int(r["attempts"]),
-                                   sub, sealed, active))
+        deliveries.append(
+            Delivery(
+                int(r["id"]),
+                r["channel"],
+                r["target"],
+                r["idempotency_key"],
+                r["payload"],
+                int(r["attempts"]),
+                sub,
+                sealed,
+                active,
+            )
+        )
     return sorted(deliveries, key=lambda d: d.id)
 
 
 def record_sent(db: Database, delivery: Delivery, now: datetime) -> bool:
     """Marks the delivery sent; False when the claim was lost meanwhile."""
     with db.transaction() as tx:
-        return tx.execute(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL "
-            "WHERE id = ? AND status = 'pending' AND attempts = ?",
-            (now.isoformat(), delivery.id, delivery.attempt)) == 1
+        return (
+            tx.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, last_error = NULL "
+                "WHERE id = ? AND status = 'pending' AND attempts = ?",
+                (now.isoformat(), delivery.id, delivery.attempt),
+            )
+            == 1
+        )
 
 
 def record_retry(db: Database, delivery: Delivery, error: str, retry_at: datetime) -> bool:
     """Keeps the delivery pending until `retry_at`, with the error it met."""
     with db.transaction() as tx:
-        return tx.execute(
-            "UPDATE outbox SET next_attempt_at = ?, last_error = ? "
-            "WHERE id = ? AND status = 'pending' AND attempts = ?",
-            (retry_at.isoformat(), error, delivery.id, delivery.attempt)) == 1
+        return (
+            tx.execute(
+                "UPDATE outbox SET next_attempt_at = ?, last_error = ? "
+                "WHERE id = ? AND status = 'pending' AND attempts = ?",
+                (retry_at.isoformat(), error, delivery.id, delivery.attempt),
+            )
+            == 1
+        )
 
 
 def record_failed(db: Database, delivery: Delivery, error: str) -> bool:
     """Gives the delivery up: its final state, with the last error."""
     with db.transaction() as tx:
-        return tx.execute(
-            "UPDATE outbox SET status = 'failed', last_error = ? "
-            "WHERE id = ? AND status = 'pending' AND attempts = ?",
-            (error, delivery.id, delivery.attempt)) == 1
+        return (
+            tx.execute(
+                "UPDATE outbox SET status = 'failed', last_error = ? "
+                "WHERE id = ? AND status = 'pending' AND attempts = ?",
+                (error, delivery.id, delivery.attempt),
+            )
+            == 1
+        )
 
 
 def _secrets(tx: Tx, rows: list[Row]) -> dict[int, tuple[str, bool]]:
@@ -127,9 +151,12 @@ class Outcome:
 def list_deliveries(db: Database, status: str, limit: int) -> list[Row]:
     """The outbox rows in `status`, oldest first (for `careledger notify deliveries`)."""
     with db.transaction() as tx:
-        return tx.all("SELECT id, channel, target, status, attempts, next_attempt_at, "
-                      "last_error, created_at, sent_at FROM outbox WHERE status = ? "
-                      "ORDER BY id LIMIT ?", (status, limit))
+        return tx.all(
+            "SELECT id, channel, target, status, attempts, next_attempt_at, "
+            "last_error, created_at, sent_at FROM outbox WHERE status = ? "
+            "ORDER BY id LIMIT ?",
+            (status, limit),
+        )
 
 
 class NotFailedError(LookupError):
@@ -142,15 +169,24 @@ def redeliver(db: Database, now: datetime, ids: list[int] | None) -> int:
     that do not all name failed deliveries change nothing."""
     with db.transaction() as tx:
         if ids is None:
-            return tx.execute("UPDATE outbox SET status = 'pending', attempts = 0, "
-                              "next_attempt_at = ? WHERE status = 'failed'", (now.isoformat(),))
+            return tx.execute(
+                "UPDATE outbox SET status = 'pending', attempts = 0, "
+                "next_attempt_at = ? WHERE status = 'failed'",
+                (now.isoformat(),),
+            )
         wanted = sorted(set(ids))
         marks = ", ".join("?" for _ in wanted)
-        failed = {int(r["id"]) for r in tx.all(
-            f"SELECT id FROM outbox WHERE status = 'failed' AND id IN ({marks})"
-            f"{tx.for_update}", wanted)}
+        failed = {
+            int(r["id"])
+            for r in tx.all(
+                f"SELECT id FROM outbox WHERE status = 'failed' AND id IN ({marks}){tx.for_update}",
+                wanted,
+            )
+        }
         if others := [i for i in wanted if i not in failed]:
             raise NotFailedError(f"not failed deliveries: {', '.join(map(str, others))}")
-        return tx.execute("UPDATE outbox SET status = 'pending', attempts = 0, "
-                          f"next_attempt_at = ? WHERE status = 'failed' AND id IN ({marks})",
-                          (now.isoformat(), *wanted))
+        return tx.execute(
+            "UPDATE outbox SET status = 'pending', attempts = 0, "
+            f"next_attempt_at = ? WHERE status = 'failed' AND id IN ({marks})",
+            (now.isoformat(), *wanted),
+        )

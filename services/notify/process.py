@@ -26,9 +26,14 @@ from .scheduler import Scheduler
 log = logging.getLogger("careledger.notify")
 
 
-def run_notify(service: NotifyService, options: ConsumerOptions, *,
-               scheduler_seconds: float = 60.0, show_progress: bool | None = None,
-               delivery_options: DeliveryOptions | None = None) -> str:
+def run_notify(
+    service: NotifyService,
+    options: ConsumerOptions,
+    *,
+    scheduler_seconds: float = 60.0,
+    show_progress: bool | None = None,
+    delivery_options: DeliveryOptions | None = None,
+) -> str:
     """Runs until SIGTERM/SIGINT; returns the summary line."""
     client = redis_client(service.settings, block_seconds=options.block_ms / 1000)
     consumer = Consumer(service, client, service.settings.stream, options)
@@ -39,9 +44,11 @@ def run_notify(service: NotifyService, options: ConsumerOptions, *,
     # The consumer blocks in XREADGROUP, so it needs no idle sleep of its own; the
     # scheduler looks for what became overdue once a minute; the delivery workers look
     # for due rows every half second (a full batch goes on at once).
-    runners = [Runner(consumer, idle_seconds=0.0),
-               Runner(scheduler, idle_seconds=scheduler_seconds),
-               *(Runner(worker, idle_seconds=0.5) for worker in workers)]
+    runners = [
+        Runner(consumer, idle_seconds=0.0),
+        Runner(scheduler, idle_seconds=scheduler_seconds),
+        *(Runner(worker, idle_seconds=0.5) for worker in workers),
+    ]
     threads = [threading.Thread(target=r.run, name=r.loop.name, daemon=True) for r in runners]
 
     def stop(*_: object) -> None:
@@ -59,19 +66,23 @@ def run_notify(service: NotifyService, options: ConsumerOptions, *,
                 thread.join(timeout=1.0)
             if show:
                 s = consumer.stats
-                update(f"handled {s.handled} · duplicates {s.duplicates} · notifications "
-                       f"{s.notifications + scheduler.stats.notifications} · dead letters "
-                       f"{s.dead_lettered} · pending {consumer.pending()} · delivered "
-                       f"{sum(w.stats.sent for w in workers)}")
+                update(
+                    f"handled {s.handled} · duplicates {s.duplicates} · notifications "
+                    f"{s.notifications + scheduler.stats.notifications} · dead letters "
+                    f"{s.dead_lettered} · pending {consumer.pending()} · delivered "
+                    f"{sum(w.stats.sent for w in workers)}"
+                )
     s = consumer.stats
     dead = count_dead_letters(client, service.settings.stream) if _alive(client) else "?"
-    return (f"notify stopped: {s.handled} events handled, {s.duplicates} duplicates, "
-            f"{s.notifications} notifications from events, {scheduler.stats.notifications} "
-            f"from the scheduler ({scheduler.stats.escalations} due dates), "
-            f"{s.dead_lettered} dead-lettered ({dead} waiting), {s.gaps} gaps seen; "
-            f"deliveries: {sum(w.stats.sent for w in workers)} sent, "
-            f"{sum(w.stats.retried for w in workers)} retries scheduled, "
-            f"{sum(w.stats.failed for w in workers)} failed")
+    return (
+        f"notify stopped: {s.handled} events handled, {s.duplicates} duplicates, "
+        f"{s.notifications} notifications from events, {scheduler.stats.notifications} "
+        f"from the scheduler ({scheduler.stats.escalations} due dates), "
+        f"{s.dead_lettered} dead-lettered ({dead} waiting), {s.gaps} gaps seen; "
+        f"deliveries: {sum(w.stats.sent for w in workers)} sent, "
+        f"{sum(w.stats.retried for w in workers)} retries scheduled, "
+        f"{sum(w.stats.failed for w in workers)} failed"
+    )
 
 
 def _live(show: bool) -> AbstractContextManager[Callable[[str], None]]:
@@ -82,9 +93,13 @@ def _live(show: bool) -> AbstractContextManager[Callable[[str], None]]:
 
 class _ProgressLine:
     def __enter__(self) -> Callable[[str], None]:
-        self.progress = Progress(SpinnerColumn(), TextColumn("notify: {task.description}"),
-                                 TimeElapsedColumn(), console=Console(stderr=True),
-                                 transient=True)
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("notify: {task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
         self.progress.__enter__()
         task = self.progress.add_task("starting", total=None)
         return lambda text: self.progress.update(task, description=text)

@@ -8,8 +8,10 @@ from typing import Any
 
 from .db import Database
 
-_COLUMNS = ("id, kind, level, title, body, case_id, intervention_id, jurisdiction, "
-            "event_id, occurred_at, created_at, read_at")
+_COLUMNS = (
+    "id, kind, level, title, body, case_id, intervention_id, jurisdiction, "
+    "event_id, occurred_at, created_at, read_at"
+)
 
 
 class NotificationNotFoundError(LookupError):
@@ -27,17 +29,21 @@ class InboxPage:
     per_page: int
 
 
-def inbox(db: Database, username: str, *, unread_only: bool, page: int,
-          per_page: int) -> InboxPage:
+def inbox(db: Database, username: str, *, unread_only: bool, page: int, per_page: int) -> InboxPage:
     """The page `page` of `username`'s notifications, newest first."""
     only_unread = " AND read_at IS NULL" if unread_only else ""
     with db.transaction() as tx:
-        counts = tx.one("SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN read_at IS NULL "
-                        "THEN 1 ELSE 0 END), 0) AS unread FROM notifications "
-                        "WHERE recipient = ?", (username,))
-        rows = tx.all(f"SELECT {_COLUMNS} FROM notifications WHERE recipient = ?{only_unread} "
-                      "ORDER BY id DESC LIMIT ? OFFSET ?",
-                      (username, per_page, (page - 1) * per_page))
+        counts = tx.one(
+            "SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN read_at IS NULL "
+            "THEN 1 ELSE 0 END), 0) AS unread FROM notifications "
+            "WHERE recipient = ?",
+            (username,),
+        )
+        rows = tx.all(
+            f"SELECT {_COLUMNS} FROM notifications WHERE recipient = ?{only_unread} "
+            "ORDER BY id DESC LIMIT ? OFFSET ?",
+            (username, per_page, (page - 1) * per_page),
+        )
     assert counts is not None
     unread = int(counts["unread"])
     total = unread if unread_only else int(counts["total"])
@@ -47,15 +53,24 @@ def inbox(db: Database, username: str, *, unread_only: bool, page: int,
 def mark_read(db: Database, username: str, notification_id: int, now: datetime) -> dict[str, Any]:
     """Marks the caller's notification read (the first reading time stays); returns it."""
     with db.transaction() as tx:
-        tx.execute("UPDATE notifications SET read_at = ? WHERE id = ? AND recipient = ? "
-                   "AND read_at IS NULL", (now.isoformat(), notification_id, username))
-        row = tx.one(f"SELECT {_COLUMNS} FROM notifications WHERE id = ? AND recipient = ?",
-                     (notification_id, username))
+        tx.execute(
+            "UPDATE notifications SET read_at = ? WHERE id = ? AND recipient = ? "
+            "AND read_at IS NULL",
+            (now.isoformat(), notification_id, username),
+        )
+        row = tx.one(
+            f"SELECT {_COLUMNS} FROM notifications WHERE id = ? AND recipient = ?",
+            (notification_id, username),
+        )
     if row is None:
         raise NotificationNotFoundError("no such notification in your inbox")
     return _view(row)
 
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:
-    return {**row, "id": int(row["id"]), "read": row["read_at"] is not None,
-            "case_url": f"/api/v1/cases/{row['case_id']}"}
+    return {
+        **row,
+        "id": int(row["id"]),
+        "read": row["read_at"] is not None,
+        "case_url": f"/api/v1/cases/{row['case_id']}",
+    }

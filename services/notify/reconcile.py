@@ -68,7 +68,8 @@ class Report:
     """What a reconciliation found, and what its repair did."""
 
     tallies: dict[str, KindTally] = field(
-        default_factory=lambda: {kind: KindTally() for kind in MUST_NOT_MISS})
+        default_factory=lambda: {kind: KindTally() for kind in MUST_NOT_MISS}
+    )
     gaps: list[Gap] = field(default_factory=list)
     users_unhandled: int = 0
     too_recent: int = 0
@@ -121,15 +122,25 @@ class _Directory:
             self.people[name].disabled = True
 
     def holders_over(self, village: str) -> list[Holder]:
-        names = {n for length in SCOPE_LENGTHS if len(village) >= length
-                 for n in self._by_scope.get(village[:length], ())}
-        return [Holder(n, self.people[n].role, self.people[n].scope) for n in sorted(names)
-                if not self.people[n].disabled]
+        names = {
+            n
+            for length in SCOPE_LENGTHS
+            if len(village) >= length
+            for n in self._by_scope.get(village[:length], ())
+        }
+        return [
+            Holder(n, self.people[n].role, self.people[n].scope)
+            for n in sorted(names)
+            if not self.people[n].disabled
+        ]
 
     def recipients(self, alert: Alert) -> set[str]:
         holders = self.holders_over(alert.jurisdiction)
-        return {n for audience in alert.audiences
-                for n in choose_recipients(holders, audience, alert.jurisdiction)}
+        return {
+            n
+            for audience in alert.audiences
+            for n in choose_recipients(holders, audience, alert.jurisdiction)
+        }
 
 
 @dataclass
@@ -140,9 +151,14 @@ class _Check:
     handled: bool = True
 
 
-def reconcile(log: Iterable[Envelope], notify: NotifyService, *, repair: bool = False,
-              grace: timedelta = GRACE,
-              progress: Callable[[int], None] = lambda _: None) -> Report:
+def reconcile(
+    log: Iterable[Envelope],
+    notify: NotifyService,
+    *,
+    repair: bool = False,
+    grace: timedelta = GRACE,
+    progress: Callable[[int], None] = lambda _: None,
+) -> Report:
     """Compares the watched events of `log` (oldest first) with notify's database;
     with `repair`, writes what is missing. `progress(position)` follows the log."""
     report = Report()
@@ -168,8 +184,17 @@ def reconcile(log: Iterable[Envelope], notify: NotifyService, *, repair: bool = 
     report.users_unhandled = len(users)
     gone = {n for n, p in directory.people.items() if p.disabled}
     found = [c for c in found if c.expected - gone or not c.handled]
-    report.gaps = [Gap(c.alert.kind, c.env.case_id, c.env.event_id, c.env.position,
-                       tuple(sorted(c.expected - gone)), c.handled) for c in found]
+    report.gaps = [
+        Gap(
+            c.alert.kind,
+            c.env.case_id,
+            c.env.event_id,
+            c.env.position,
+            tuple(sorted(c.expected - gone)),
+            c.handled,
+        )
+        for c in found
+    ]
     _tally_missing(report)
     if repair:
         _repair(notify, users, found, report, gone)
@@ -192,8 +217,9 @@ def _compare(notify: NotifyService, checks: list[_Check], report: Report) -> lis
         tally.events += 1
         tally.expected += len(check.expected)
         tally.unaddressed += not check.expected
-        missing = {n for n in check.expected
-                   if (check.alert.rule, check.alert.dedup_key, n) not in rows}
+        missing = {
+            n for n in check.expected if (check.alert.rule, check.alert.dedup_key, n) not in rows
+        }
         if missing or check.env.event_id not in handled:
             check.expected = missing
             check.handled = check.env.event_id in handled
@@ -218,13 +244,22 @@ def _held(tx: Tx, event_ids: list[str]) -> tuple[set[str], set[tuple[str, str, s
     rows: set[tuple[str, str, str]] = set()
     rules = ", ".join("?" for _ in MUST_NOT_MISS)
     for start in range(0, len(ids), _QUERY_CHUNK):  # bounded: databases cap parameters
-        part = ids[start:start + _QUERY_CHUNK]
+        part = ids[start : start + _QUERY_CHUNK]
         marks = ", ".join("?" for _ in part)
-        handled |= {r["event_id"] for r in tx.all(
-            f"SELECT event_id FROM handled_events WHERE event_id IN ({marks})", part)}
-        rows |= {(r["rule"], r["dedup_key"], r["recipient"]) for r in tx.all(
-            f"SELECT rule, dedup_key, recipient FROM notifications WHERE rule IN ({rules}) "
-            f"AND dedup_key IN ({marks})", [*MUST_NOT_MISS, *part])}
+        handled |= {
+            r["event_id"]
+            for r in tx.all(
+                f"SELECT event_id FROM handled_events WHERE event_id IN ({marks})", part
+            )
+        }
+        rows |= {
+            (r["rule"], r["dedup_key"], r["recipient"])
+            for r in tx.all(
+                f"SELECT rule, dedup_key, recipient FROM notifications WHERE rule IN ({rules}) "
+                f"AND dedup_key IN ({marks})",
+                [*MUST_NOT_MISS, *part],
+            )
+        }
     return handled, rows
 
 
@@ -237,14 +272,14 @@ def _unhandled(notify: NotifyService, users: list[Envelope]) -> list[Envelope]:
     return [e for e in users if e.event_id not in handled]
 
 
-def _repair(notify: NotifyService, users: list[Envelope], gaps: list[_Check], report: Report,
-            gone: set[str]) -> None:
+def _repair(
+    notify: NotifyService, users: list[Envelope], gaps: list[_Check], report: Report, gone: set[str]
+) -> None:
     email = notify.email_enabled
     done: set[str] = set()  # events handled by this repair (an event may raise two alerts)
     for env in users:
         with notify.db.transaction() as tx:
-            report.events_handled += not handle(tx, env, notify.clock.now(),
-                                                email=email).duplicate
+            report.events_handled += not handle(tx, env, notify.clock.now(), email=email).duplicate
     for check in gaps:
         with notify.db.transaction() as tx:
             now = notify.clock.now()
@@ -254,8 +289,9 @@ def _repair(notify: NotifyService, users: list[Envelope], gaps: list[_Check], re
                 report.events_handled += not result.duplicate
                 report.notifications_written += result.notifications
             missing = sorted(check.expected - gone)
-            report.notifications_written += deliver_to(tx, check.alert, missing, now,
-                                                       email=email).inbox_rows
+            report.notifications_written += deliver_to(
+                tx, check.alert, missing, now, email=email
+            ).inbox_rows
     report.repaired = True
     report.remaining = _remaining(notify, gaps, gone)
 
@@ -266,8 +302,12 @@ def _remaining(notify: NotifyService, gaps: list[_Check], gone: set[str]) -> int
         return 0
     with notify.db.transaction() as tx:
         handled, rows = _held(tx, [c.env.event_id for c in gaps])
-    return sum(1 for c in gaps if c.env.event_id not in handled or any(
-        (c.alert.rule, c.alert.dedup_key, n) not in rows for n in c.expected - gone))
+    return sum(
+        1
+        for c in gaps
+        if c.env.event_id not in handled
+        or any((c.alert.rule, c.alert.dedup_key, n) not in rows for n in c.expected - gone)
+    )
 
 
 def _chunks(items: Iterator[Envelope], size: int) -> Iterator[list[Envelope]]:

@@ -36,8 +36,15 @@ from . import wording
 from .casefacts import CONCERNS_OF_HARM, CaseFacts, is_latest_visit
 
 # Every kind of notification, as subscriptions name them.
-KINDS = ("no_guardian", "harm_found", "mandatory_report", "school_dropout", "risk_high",
-         "visit_overdue", "intervention_overdue")
+KINDS = (
+    "no_guardian",
+    "harm_found",
+    "mandatory_report",
+    "school_dropout",
+    "risk_high",
+    "visit_overdue",
+    "intervention_overdue",
+)
 # The alerts that must never be missed: `careledger notify reconcile` checks them against
 # the event log itself.
 MUST_NOT_MISS = ("no_guardian", "harm_found", "mandatory_report")
@@ -45,10 +52,14 @@ TOWNSHIP, COUNTY, VILLAGE = 9, 6, 12
 ESCALATE_AFTER_DAYS = 7
 # Who answers for an intervention of each department. Courts have no role here: civil
 # affairs, who go to court for guardianship, hear about theirs.
-ROLE_OF_DEPARTMENT = {"civil_affairs": Role.CIVIL_AFFAIRS, "education": Role.EDUCATION,
-                      "police": Role.POLICE, "health": Role.HEALTH,
-                      "womens_federation": Role.WOMENS_FEDERATION,
-                      "court": Role.CIVIL_AFFAIRS}
+ROLE_OF_DEPARTMENT = {
+    "civil_affairs": Role.CIVIL_AFFAIRS,
+    "education": Role.EDUCATION,
+    "police": Role.POLICE,
+    "health": Role.HEALTH,
+    "womens_federation": Role.WOMENS_FEDERATION,
+    "court": Role.CIVIL_AFFAIRS,
+}
 
 
 @dataclass(frozen=True)
@@ -105,27 +116,59 @@ def alerts_for(env: Envelope, before: CaseFacts | None, after: CaseFacts) -> lis
     p = env.payload
     found: list[tuple[str, tuple[str, str], tuple[Audience, ...]]] = []
     if env.type == "case.identified" and p["guardian_type"] == "none":
-        found.append(("no_guardian", wording.no_guardian(village, env.case_id, "认定时"),
-                      (SUPERVISOR, CIVIL_AFFAIRS)))
+        found.append(
+            (
+                "no_guardian",
+                wording.no_guardian(village, env.case_id, "认定时"),
+                (SUPERVISOR, CIVIL_AFFAIRS),
+            )
+        )
     if env.type == "case.guardian_changed" and p["guardian_type"] == "none":
-        found.append(("no_guardian", wording.no_guardian(village, env.case_id, "监护变更后"),
-                      (SUPERVISOR, CIVIL_AFFAIRS)))
+        found.append(
+            (
+                "no_guardian",
+                wording.no_guardian(village, env.case_id, "监护变更后"),
+                (SUPERVISOR, CIVIL_AFFAIRS),
+            )
+        )
     if env.type == "case.visited":
         harms = [c for c in p["safety_concerns"] if c in CONCERNS_OF_HARM]
         if harms:
-            found.append(("harm_found", wording.harm_found(village, env.case_id, harms),
-                          (POLICE, CIVIL_AFFAIRS)))
+            found.append(
+                (
+                    "harm_found",
+                    wording.harm_found(village, env.case_id, harms),
+                    (POLICE, CIVIL_AFFAIRS),
+                )
+            )
         if _risk_raised_to_high(env, before):
             found.append(("risk_high", wording.risk_high(village, env.case_id), (SUPERVISOR,)))
     if env.type == "case.intervention_opened" and p["kind"] == "mandatory_report":
-        found.append(("mandatory_report", wording.mandatory_report(village, env.case_id),
-                      (POLICE, CIVIL_AFFAIRS)))
+        found.append(
+            (
+                "mandatory_report",
+                wording.mandatory_report(village, env.case_id),
+                (POLICE, CIVIL_AFFAIRS),
+            )
+        )
     if _dropped_out(env, before, after):
-        found.append(("school_dropout", wording.school_dropout(village, env.case_id),
-                      (EDUCATION,)))
-    return [Alert(kind, env.event_id, 1, env.case_id, village, title, body, audiences,
-                  env.occurred_at.isoformat(), env.event_id, p.get("intervention_id"))
-            for kind, (title, body), audiences in found]
+        found.append(("school_dropout", wording.school_dropout(village, env.case_id), (EDUCATION,)))
+    return [
+        Alert(
+            kind,
+            env.event_id,
+            1,
+            env.case_id,
+            village,
+            title,
+            body,
+            audiences,
+            env.occurred_at.isoformat(),
+            env.event_id,
+            p.get("intervention_id"),
+        )
+        for kind, (title, body), audiences in found
+    ]
 
 
 def _risk_raised_to_high(env: Envelope, before: CaseFacts | None) -> bool:
@@ -144,8 +187,9 @@ def _dropped_out(env: Envelope, before: CaseFacts | None, after: CaseFacts) -> b
     if env.type != "case.visited":
         return False  # nothing else on the stream changes the school status
     if env.schema_version >= 2:
-        return bool(p["school_status_before"] != "dropped_out"
-                    and p["school_status_after"] == "dropped_out")
+        return bool(
+            p["school_status_before"] != "dropped_out" and p["school_status_after"] == "dropped_out"
+        )
     return after.dropped_out and not (before is not None and before.dropped_out)
 
 
@@ -162,18 +206,32 @@ def visit_overdue(case: CaseFacts, due_on: str, today: date) -> list[Alert]:
     return alerts
 
 
-def intervention_overdue(case: CaseFacts, intervention_id: str, kind: str, department: str,
-                         due_on: str, today: date) -> list[Alert]:
+def intervention_overdue(
+    case: CaseFacts, intervention_id: str, kind: str, department: str, due_on: str, today: date
+) -> list[Alert]:
     """Once `today` is past an open intervention's due date: its department over the
     county of the child."""
     if case.status != "active" or today <= date.fromisoformat(due_on):
         return []
     role = ROLE_OF_DEPARTMENT.get(department, Role.CIVIL_AFFAIRS)
-    title, body = wording.intervention_overdue(case.jurisdiction, case.case_id, kind,
-                                               department, due_on)
-    return [Alert("intervention_overdue", f"{intervention_id}:{due_on}:1", 1, case.case_id,
-                  case.jurisdiction, title, body, (Audience(role, COUNTY),), due_on,
-                  intervention_id=intervention_id, due_on=due_on)]
+    title, body = wording.intervention_overdue(
+        case.jurisdiction, case.case_id, kind, department, due_on
+    )
+    return [
+        Alert(
+            "intervention_overdue",
+            f"{intervention_id}:{due_on}:1",
+            1,
+            case.case_id,
+            case.jurisdiction,
+            title,
+            body,
+            (Audience(role, COUNTY),),
+            due_on,
+            intervention_id=intervention_id,
+            due_on=due_on,
+        )
+    ]
 
 
 def choose_recipients(holders: Iterable[Holder], audience: Audience, village: str) -> list[str]:
@@ -190,8 +248,9 @@ def choose_recipients(holders: Iterable[Holder], audience: Audience, village: st
         named = [h for h in holders if h.username == audience.username]
         if named and village.startswith(named[0].scope):
             return [audience.username]
-    matching = [h for h in holders
-                if h.role == audience.role and h.scope and village.startswith(h.scope)]
+    matching = [
+        h for h in holders if h.role == audience.role and h.scope and village.startswith(h.scope)
+    ]
     near = [h.username for h in matching if len(h.scope) >= audience.level]
     if near:
         return sorted(near)
@@ -201,8 +260,19 @@ def choose_recipients(holders: Iterable[Holder], audience: Audience, village: st
     return sorted(h.username for h in matching if len(h.scope) == nearest)
 
 
-def _overdue_visit(case: CaseFacts, due_on: str, level: int,
-                   audiences: tuple[Audience, ...]) -> Alert:
+def _overdue_visit(
+    case: CaseFacts, due_on: str, level: int, audiences: tuple[Audience, ...]
+) -> Alert:
     title, body = wording.visit_overdue(case.jurisdiction, case.case_id, due_on, level)
-    return Alert("visit_overdue", f"{case.case_id}:{due_on}:{level}", level, case.case_id,
-                 case.jurisdiction, title, body, audiences, due_on, due_on=due_on)
+    return Alert(
+        "visit_overdue",
+        f"{case.case_id}:{due_on}:{level}",
+        level,
+        case.case_id,
+        case.jurisdiction,
+        title,
+        body,
+        audiences,
+        due_on,
+        due_on=due_on,
+    )

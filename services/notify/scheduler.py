@@ -51,14 +51,18 @@ class Scheduler:
             for alert in self._due_alerts(tx, today):
                 subject = alert.intervention_id or alert.case_id
                 # The escalation row is the once-only guard: it exists, nothing is sent.
-                if tx.execute(
+                if (
+                    tx.execute(
                         "INSERT INTO escalations (rule, subject_id, due_on, level, sent_at) "
                         "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        (alert.kind, subject, alert.due_on, alert.level,
-                         now.isoformat())) == 0:
+                        (alert.kind, subject, alert.due_on, alert.level, now.isoformat()),
+                    )
+                    == 0
+                ):
                     continue
-                notifications += deliver(tx, alert, now,
-                                         email=self.service.email_enabled).inbox_rows
+                notifications += deliver(
+                    tx, alert, now, email=self.service.email_enabled
+                ).inbox_rows
                 done += 1
         self.stats.escalations += done
         self.stats.notifications += notifications
@@ -71,32 +75,37 @@ class Scheduler:
 
     def _due_alerts(self, tx: Tx, today: date) -> list[rules.Alert]:
         alerts: list[rules.Alert] = []
-        for level, overdue_before in ((1, today),
-                                      (2, today - timedelta(days=rules.ESCALATE_AFTER_DAYS))):
+        for level, overdue_before in (
+            (1, today),
+            (2, today - timedelta(days=rules.ESCALATE_AFTER_DAYS)),
+        ):
             for row in tx.all(
-                    f"SELECT {_FACTS}, d.due_on AS due_on FROM due_dates d "
-                    "JOIN cases c ON c.case_id = d.case_id "
-                    "WHERE d.kind = 'visit' AND d.open = 1 AND d.due_on < ? "
-                    "AND c.status = 'active' AND c.jurisdiction <> '' AND NOT EXISTS ("
-                    "SELECT 1 FROM escalations e WHERE e.rule = 'visit_overdue' "
-                    "AND e.subject_id = d.subject_id AND e.due_on = d.due_on AND e.level = ?) "
-                    "ORDER BY d.due_on LIMIT ?",
-                    (overdue_before.isoformat(), level, self.batch)):
+                f"SELECT {_FACTS}, d.due_on AS due_on FROM due_dates d "
+                "JOIN cases c ON c.case_id = d.case_id "
+                "WHERE d.kind = 'visit' AND d.open = 1 AND d.due_on < ? "
+                "AND c.status = 'active' AND c.jurisdiction <> '' AND NOT EXISTS ("
+                "SELECT 1 FROM escalations e WHERE e.rule = 'visit_overdue' "
+                "AND e.subject_id = d.subject_id AND e.due_on = d.due_on AND e.level = ?) "
+                "ORDER BY d.due_on LIMIT ?",
+                (overdue_before.isoformat(), level, self.batch),
+            ):
                 due_on = row.pop("due_on")
                 found = rules.visit_overdue(CaseFacts(**row), due_on, today)
                 alerts += [a for a in found if a.level == level]
         for row in tx.all(
-                f"SELECT {_FACTS}, d.subject_id AS intervention_id, d.due_on AS due_on, "
-                "d.department AS department, d.intervention_kind AS intervention_kind "
-                "FROM due_dates d JOIN cases c ON c.case_id = d.case_id "
-                "WHERE d.kind = 'intervention' AND d.open = 1 AND d.due_on < ? "
-                "AND c.status = 'active' AND c.jurisdiction <> '' AND NOT EXISTS ("
-                "SELECT 1 FROM escalations e WHERE e.rule = 'intervention_overdue' "
-                "AND e.subject_id = d.subject_id AND e.due_on = d.due_on AND e.level = 1) "
-                "ORDER BY d.due_on LIMIT ?",
-                (today.isoformat(), self.batch)):
+            f"SELECT {_FACTS}, d.subject_id AS intervention_id, d.due_on AS due_on, "
+            "d.department AS department, d.intervention_kind AS intervention_kind "
+            "FROM due_dates d JOIN cases c ON c.case_id = d.case_id "
+            "WHERE d.kind = 'intervention' AND d.open = 1 AND d.due_on < ? "
+            "AND c.status = 'active' AND c.jurisdiction <> '' AND NOT EXISTS ("
+            "SELECT 1 FROM escalations e WHERE e.rule = 'intervention_overdue' "
+            "AND e.subject_id = d.subject_id AND e.due_on = d.due_on AND e.level = 1) "
+            "ORDER BY d.due_on LIMIT ?",
+            (today.isoformat(), self.batch),
+        ):
             iid, due_on = row.pop("intervention_id"), row.pop("due_on")
             department, kind = row.pop("department"), row.pop("intervention_kind")
-            alerts += rules.intervention_overdue(CaseFacts(**row), iid, kind or "",
-                                                 department or "", due_on, today)
+            alerts += rules.intervention_overdue(
+                CaseFacts(**row), iid, kind or "", department or "", due_on, today
+            )
         return alerts

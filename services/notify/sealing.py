@@ -51,7 +51,8 @@ class SecretBox:
         if not sealed.startswith(_PREFIX):
             raise SecretUnreadableError("the stored secret is not sealed")
         try:
-            return self._cipher.decrypt(b64decode(sealed[len(_PREFIX):])).decode()
+            return self._cipher.decrypt(b64decode(sealed[len(_PREFIX) :])).decode()
         except (ValueError, Base64Error, UnicodeDecodeError):
-            raise SecretUnreadableError("the stored secret cannot be opened with this "
-                                        "deployment's key") from None
+            raise SecretUnreadableError(
+                "the stored secret cannot be opened with this deployment's key"
+            ) from None

@@ -43,14 +43,31 @@ class Subscription:
     created_at: str
 
 
-def add_subscription(db: Database, box: SecretBox, *, admin: str, admin_scope: str, url: str,
-                     secret: str, scope: str, kinds: list[str], now: datetime) -> Subscription:
+def add_subscription(
+    db: Database,
+    box: SecretBox,
+    *,
+    admin: str,
+    admin_scope: str,
+    url: str,
+    secret: str,
+    scope: str,
+    kinds: list[str],
+    now: datetime,
+) -> Subscription:
     """Adds an active subscription over `scope`, which must lie inside the admin's."""
     if not in_scope(scope, admin_scope):
         raise OutsideScopeError(f"the scope {scope} is outside your scope {admin_scope}")
     with db.transaction() as tx:
-        new_id = record_subscription(tx, url=url, secret=box.seal(secret), scope=scope,
-                                     kinds=kinds, created_by=admin, now=now)
+        new_id = record_subscription(
+            tx,
+            url=url,
+            secret=box.seal(secret),
+            scope=scope,
+            kinds=kinds,
+            created_by=admin,
+            now=now,
+        )
         row = tx.one(f"SELECT {_COLUMNS} FROM subscriptions WHERE id = ?", (new_id,))
     assert row is not None
     return _subscription(row)
@@ -63,20 +80,31 @@ def list_subscriptions(db: Database, admin_scope: str) -> list[Subscription]:
     return [_subscription(r) for r in rows if in_scope(r["scope"], admin_scope)]
 
 
-def delete_subscription(db: Database, subscription_id: int, admin_scope: str,
-                        now: datetime) -> None:
+def delete_subscription(
+    db: Database, subscription_id: int, admin_scope: str, now: datetime
+) -> None:
     """Deactivates the subscription; its deliveries still waiting end as failed."""
     with db.transaction() as tx:
-        row = tx.one(f"SELECT scope FROM subscriptions WHERE id = ? AND active = 1{tx.for_update}",
-                     (subscription_id,))
+        row = tx.one(
+            f"SELECT scope FROM subscriptions WHERE id = ? AND active = 1{tx.for_update}",
+            (subscription_id,),
+        )
         if row is None or not in_scope(row["scope"], admin_scope):
             raise SubscriptionNotFoundError(f"no subscription {subscription_id}")
         tx.execute("UPDATE subscriptions SET active = 0 WHERE id = ?", (subscription_id,))
-        tx.execute("UPDATE outbox SET status = 'failed', last_error = ? "
-                   "WHERE subscription_id = ? AND status = 'pending'",
-                   (f"subscription deleted at {now.isoformat()}", subscription_id))
+        tx.execute(
+            "UPDATE outbox SET status = 'failed', last_error = ? "
+            "WHERE subscription_id = ? AND status = 'pending'",
+            (f"subscription deleted at {now.isoformat()}", subscription_id),
+        )
 
 
 def _subscription(row: dict[str, Any]) -> Subscription:
-    return Subscription(int(row["id"]), row["url"], row["scope"], json.loads(row["kinds"]),
-                        row["created_by"], row["created_at"])
+    return Subscription(
+        int(row["id"]),
+        row["url"],
+        row["scope"],
+        json.loads(row["kinds"]),
+        row["created_by"],
+        row["created_at"],
+    )

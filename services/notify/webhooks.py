@@ -33,12 +33,14 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def post(url: str, body: bytes, headers: dict[str, str], *, connect_timeout: float,
-         read_timeout: float) -> Outcome:
+def post(
+    url: str, body: bytes, headers: dict[str, str], *, connect_timeout: float, read_timeout: float
+) -> Outcome:
     """POSTs `body` to `url`, connecting and reading within the timeouts."""
     parts = urlsplit(url)
-    connection_class = (http.client.HTTPSConnection if parts.scheme == "https"
-                        else http.client.HTTPConnection)
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
     connection = connection_class(parts.hostname or "", parts.port, timeout=connect_timeout)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
@@ -61,8 +63,15 @@ class WebhookSender:
     """Sends a batch of webhook deliveries a few at a time, so one slow receiver holds up
     only its own delivery (each bounded by the timeouts)."""
 
-    def __init__(self, box: SecretBox, clock: Clock, *, connect_timeout: float,
-                 read_timeout: float, concurrency: int) -> None:
+    def __init__(
+        self,
+        box: SecretBox,
+        clock: Clock,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        concurrency: int,
+    ) -> None:
         self.box = box
         self.clock = clock
         self.connect_timeout = connect_timeout
@@ -93,5 +102,10 @@ class WebhookSender:
             "Idempotency-Key": delivery.idempotency_key,
             "X-CareLedger-Attempt": str(delivery.attempt),
         }
-        return post(delivery.target, body, headers, connect_timeout=self.connect_timeout,
-                    read_timeout=self.read_timeout)
+        return post(
+            delivery.target,
+            body,
+            headers,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+        )

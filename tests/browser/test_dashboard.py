@@ -23,9 +23,15 @@ from tests.support import FixedClock
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 # Flags for a machine with no network beyond loopback and no GPU.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +41,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     service = build_case_service(settings, clock=FixedClock())
     seed_demo(service, children=150, show_progress=False)
     catch_up(settings, service.cases, service.read_models.store)
-    server = create_server(create_app(settings, case_service=service), host="127.0.0.1",
-                           port=0, threads=4)
+    server = create_server(
+        create_app(settings, case_service=service), host="127.0.0.1", port=0, threads=4
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
@@ -99,7 +106,8 @@ def test_a_city_official_logs_in_and_drills_down_to_a_village(page: Page, base_u
 
 
 def test_a_worklist_opens_a_case_timeline_and_its_state_at_a_version(
-        page: Page, base_url: str) -> None:
+    page: Page, base_url: str
+) -> None:
     log_in(page, base_url, "civil-city", "demo-civil-2026")
     page.click("#worklist-tabs button[data-worklist=overdue-visits]")
     page.locator("#worklist tbody tr").first.click()

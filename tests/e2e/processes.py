@@ -24,23 +24,27 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def process_env(settings: Settings, redis_url: str) -> dict[str, str]:
     """The environment of every process: the same stores, secrets, Redis and stream."""
-    return {**os.environ, "CARELEDGER_DATA_DIR": str(settings.data_dir),
-            "CARELEDGER_CIPHER_KEY": settings.cipher_key,
-            "CARELEDGER_TOKEN_SECRET": settings.token_secret,
-            "CARELEDGER_DATABASE_URL": settings.database_url,
-            "CARELEDGER_POSTGRES_SCHEMA": settings.postgres_schema,
-            "CARELEDGER_NOTIFY_DATABASE_URL": settings.notify_database_url,
-            "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": settings.notify_postgres_schema,
-            "CARELEDGER_STREAM": settings.stream, "REDIS_URL": redis_url,
-            "CARELEDGER_SMTP_HOST": "", "CARELEDGER_LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1"}
+    return {
+        **os.environ,
+        "CARELEDGER_DATA_DIR": str(settings.data_dir),
+        "CARELEDGER_CIPHER_KEY": settings.cipher_key,
+        "CARELEDGER_TOKEN_SECRET": settings.token_secret,
+        "CARELEDGER_DATABASE_URL": settings.database_url,
+        "CARELEDGER_POSTGRES_SCHEMA": settings.postgres_schema,
+        "CARELEDGER_NOTIFY_DATABASE_URL": settings.notify_database_url,
+        "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": settings.notify_postgres_schema,
+        "CARELEDGER_STREAM": settings.stream,
+        "REDIS_URL": redis_url,
+        "CARELEDGER_SMTP_HOST": "",
+        "CARELEDGER_LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
 
 
 class Process:
     """One CareLedger process, started again after each kill; output in a file per run."""
 
-    def __init__(self, name: str, args: tuple[str, ...], env: dict[str, str],
-                 folder: Path) -> None:
+    def __init__(self, name: str, args: tuple[str, ...], env: dict[str, str], folder: Path) -> None:
         self.name, self.args, self.env, self.folder = name, args, env, folder
         folder.mkdir(parents=True, exist_ok=True)
         self.runs = 0
@@ -50,8 +54,12 @@ class Process:
         self.runs += 1
         with (self.folder / f"{self.name}-{self.runs}.log").open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", *self.args], env=self.env,
-                stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+                [sys.executable, "-m", "services.cli", *self.args],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
 
     @property
     def running(self) -> bool:
@@ -83,8 +91,10 @@ class Process:
 
     def output(self) -> str:
         """Everything every run of it wrote."""
-        return "\n".join((self.folder / f"{self.name}-{run}.log").read_text(errors="replace")
-                         for run in range(1, self.runs + 1))
+        return "\n".join(
+            (self.folder / f"{self.name}-{run}.log").read_text(errors="replace")
+            for run in range(1, self.runs + 1)
+        )
 
     def last_lines(self, lines: int = 15) -> str:
         return "\n".join(self.output().splitlines()[-lines:])
@@ -120,12 +130,16 @@ class NotifyLook:
             return 0
 
     def handled_positions(self) -> list[int]:
-        return [int(r["position"]) for r in self.rows(
-            "SELECT position FROM handled_events ORDER BY position")]
+        return [
+            int(r["position"])
+            for r in self.rows("SELECT position FROM handled_events ORDER BY position")
+        ]
 
     def notifications(self) -> list[dict[str, Any]]:
-        return self.rows("SELECT kind, level, case_id, event_id, recipient, rule, dedup_key "
-                         "FROM notifications ORDER BY id")
+        return self.rows(
+            "SELECT kind, level, case_id, event_id, recipient, rule, dedup_key "
+            "FROM notifications ORDER BY id"
+        )
 
     def close(self) -> None:
         self.db.close()
@@ -145,22 +159,29 @@ def cursor(client: redis.Redis, stream: str) -> int:
     return int(value) if value else 0
 
 
-def group_pending(client: redis.Redis, stream: str, group: str = "notify",
-                  consumer: str | None = None) -> int:
+def group_pending(
+    client: redis.Redis, stream: str, group: str = "notify", consumer: str | None = None
+) -> int:
     """Entries delivered to the group (or one consumer of it) and not acknowledged."""
     summary: Any = client.xpending(stream, group)
     if consumer is None:
         return int(summary["pending"])
-    return sum(int(c["pending"]) for c in summary.get("consumers") or []
-               if (c["name"].decode() if isinstance(c["name"], bytes) else c["name"]) == consumer)
+    return sum(
+        int(c["pending"])
+        for c in summary.get("consumers") or []
+        if (c["name"].decode() if isinstance(c["name"], bytes) else c["name"]) == consumer
+    )
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str,
-               explain: Callable[[], str] = lambda: "") -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str,
+    explain: Callable[[], str] = lambda: "",
+) -> None:
     """Polls `condition`; fails the test with `what` (and `explain()`) after `timeout`."""
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}. "
-                                 f"{explain()}")
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}. {explain()}")
         time.sleep(0.1)

@@ -47,8 +47,18 @@ CHUNK = 250  # events written at a time, paced to about CHUNK per CHUNK_SECONDS
 CHUNK_SECONDS = 1.0
 RESTART_REDIS_AFTER_CHUNKS = (6, 13)  # of 20: Redis loses everything twice mid-flow
 MIN_KILLS = 3  # of each of the three processes
-RELAY = ("cases", "relay", "--lease-seconds", "1", "--poll-seconds", "0.05",
-         "--batch-size", "200", "--trim-every-seconds", "1")
+RELAY = (
+    "cases",
+    "relay",
+    "--lease-seconds",
+    "1",
+    "--poll-seconds",
+    "0.05",
+    "--batch-size",
+    "200",
+    "--trim-every-seconds",
+    "1",
+)
 
 
 def consumer_args(name: str) -> tuple[str, ...]:
@@ -70,9 +80,13 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]
         for schema in schemas:
             conn.execute(f"CREATE SCHEMA {schema}")
     try:
-        yield replace(settings, database_url=url, postgres_schema=schemas[0],
-                      notify_database_url=url,
-                      notify_postgres_schema=schemas[1]).with_generated_secrets()
+        yield replace(
+            settings,
+            database_url=url,
+            postgres_schema=schemas[0],
+            notify_database_url=url,
+            notify_postgres_schema=schemas[1],
+        ).with_generated_secrets()
     finally:
         with psycopg.connect(url, autocommit=True) as conn:
             for schema in schemas:
@@ -130,8 +144,9 @@ class Chaos(threading.Thread):
     def run(self) -> None:
         deadline = time.monotonic() + 180
         try:
-            while not (self.done.is_set()
-                       and all(self.killed(n) >= MIN_KILLS for n in self.processes)):
+            while not (
+                self.done.is_set() and all(self.killed(n) >= MIN_KILLS for n in self.processes)
+            ):
                 if time.monotonic() > deadline:
                     raise AssertionError(f"chaos did not finish: {self.kills}")
                 time.sleep(self.random.uniform(0.2, 1.0))
@@ -161,8 +176,10 @@ class Chaos(threading.Thread):
 
 
 def actual_keys(rows: list[dict[str, Any]]) -> list[Key]:
-    return [(r["kind"], r["case_id"], "" if r["kind"] in TRANSITIONS else r["event_id"],
-             r["recipient"]) for r in rows]
+    return [
+        (r["kind"], r["case_id"], "" if r["kind"] in TRANSITIONS else r["event_id"], r["recipient"])
+        for r in rows
+    ]
 
 
 def assert_notified_exactly(rows: list[dict[str, Any]], expected: Expected) -> None:
@@ -181,23 +198,29 @@ def assert_notified_exactly(rows: list[dict[str, Any]], expected: Expected) -> N
 
 
 def test_kill_9_and_redis_losing_everything_leave_each_notification_exactly_once(
-        stores: Settings, cases: CaseService, look: NotifyLook, server: RedisServer,
-        tmp_path: Path) -> None:
+    stores: Settings, cases: CaseService, look: NotifyLook, server: RedisServer, tmp_path: Path
+) -> None:
     # given the relay and two notify consumers, as real processes, and the staff known
     flow = Flow(cases, Clock().today(), seed=20261129)
     flow.register_staff()
     env = process_env(stores, server.url)
     logs = tmp_path / "logs"
-    processes = {"relay": Process("relay", RELAY, env, logs),
-                 "c1": Process("c1", consumer_args("c1"), env, logs),
-                 "c2": Process("c2", consumer_args("c2"), env, logs)}
+    processes = {
+        "relay": Process("relay", RELAY, env, logs),
+        "c1": Process("c1", consumer_args("c1"), env, logs),
+        "c2": Process("c2", consumer_args("c2"), env, logs),
+    }
     client = server.client()
     chaos = Chaos(processes, client, seed=4)
     restarts = 0
     with running(list(processes.values())):
         # Routing reads notify's directory as it stands: the staff first, as in real life.
-        wait_until(lambda: look.handled() >= len(STAFF), 60, "the staff to reach notify",
-                   lambda: processes["c1"].last_lines())
+        wait_until(
+            lambda: look.handled() >= len(STAFF),
+            60,
+            "the staff to reach notify",
+            lambda: processes["c1"].last_lines(),
+        )
         # when 5,000 events flow while processes are killed and Redis loses everything
         chaos.start()
         try:
@@ -217,27 +240,41 @@ def test_kill_9_and_redis_losing_everything_leave_each_notification_exactly_once
         positions = log_positions(cases)
 
         def drained() -> bool:
-            return (quietly(lambda: cursor(client, STREAM)) == positions[-1]
-                    and look.handled() == len(positions)
-                    and quietly(lambda: group_pending(client, STREAM)) == 0)
+            return (
+                quietly(lambda: cursor(client, STREAM)) == positions[-1]
+                and look.handled() == len(positions)
+                and quietly(lambda: group_pending(client, STREAM)) == 0
+            )
 
-        wait_until(drained, 90, "the relay to publish everything and notify to drain",
-                   lambda: (f"cursor {quietly(lambda: cursor(client, STREAM))} of "
-                            f"{positions[-1]}, handled {look.handled()} of {len(positions)}; "
-                            + "\n".join(p.last_lines(5) for p in processes.values())))
-        wait_until(lambda: all(p.started() for p in processes.values()), 30,
-                   "the last restarts to be up before the warm stop")
+        wait_until(
+            drained,
+            90,
+            "the relay to publish everything and notify to drain",
+            lambda: (
+                f"cursor {quietly(lambda: cursor(client, STREAM))} of "
+                f"{positions[-1]}, handled {look.handled()} of {len(positions)}; "
+                + "\n".join(p.last_lines(5) for p in processes.values())
+            ),
+        )
+        wait_until(
+            lambda: all(p.started() for p in processes.values()),
+            30,
+            "the last restarts to be up before the warm stop",
+        )
         codes = {name: p.stop() for name, p in processes.items()}
     client.close()
 
     # then each process stops warmly, nothing was dead-lettered, every event handled once
-    assert codes == {"relay": 0, "c1": 0, "c2": 0}, {n: p.last_lines() for n, p in
-                                                     processes.items()}
+    assert codes == {"relay": 0, "c1": 0, "c2": 0}, {
+        n: p.last_lines() for n, p in processes.items()
+    }
     # and each time Redis lost everything, the relay refilled and notify made its group anew
     assert restarts == 2
     assert processes["relay"].output().count("event=refill from=0") >= 1 + restarts
-    assert sum(processes[n].output().count("event=group_created") for n in ("c1", "c2")) \
+    assert (
+        sum(processes[n].output().count("event=group_created") for n in ("c1", "c2"))
         >= 1 + restarts
+    )
     assert look.handled_positions() == positions
     for name in ("c1", "c2"):
         assert "event=dead_lettered" not in processes[name].output()
@@ -275,43 +312,65 @@ def inject(client: redis.Redis, fields: dict[str, str]) -> str:
 
 def unknown_type_entry(case_id: str) -> dict[str, str]:
     """A well-formed entry of a type no consumer knows."""
-    return {"event_id": f"{case_id}:99", "position": "999999", "previous_id": "0-0",
-            "type": "case.teleported", "schema_version": "1", "aggregate_id": case_id,
-            "case_id": case_id, "case_version": "99",
-            "occurred_at": "2026-11-29T04:00:00+00:00", "jurisdiction": "360124105203",
-            "actor": json.dumps({"username": "x", "role": "child_director",
-                                 "request_id": "r"}), "payload": "{}"}
+    return {
+        "event_id": f"{case_id}:99",
+        "position": "999999",
+        "previous_id": "0-0",
+        "type": "case.teleported",
+        "schema_version": "1",
+        "aggregate_id": case_id,
+        "case_id": case_id,
+        "case_version": "99",
+        "occurred_at": "2026-11-29T04:00:00+00:00",
+        "jurisdiction": "360124105203",
+        "actor": json.dumps({"username": "x", "role": "child_director", "request_id": "r"}),
+        "payload": "{}",
+    }
 
 
 @pytest.mark.parametrize("stores", ["sqlite"], indirect=True)
 def test_a_malformed_entry_and_an_unknown_type_in_the_live_stream_are_dead_lettered_and_the_flow_goes_on(  # noqa: E501
-        stores: Settings, cases: CaseService, look: NotifyLook, server: RedisServer,
-        tmp_path: Path) -> None:
+    stores: Settings, cases: CaseService, look: NotifyLook, server: RedisServer, tmp_path: Path
+) -> None:
     # given the relay and a consumer running while events flow
     flow = Flow(cases, Clock().today(), seed=7)
     flow.register_staff()
     env = process_env(stores, server.url)
-    processes = [Process("relay", RELAY, env, tmp_path / "logs"),
-                 Process("c1", consumer_args("c1"), env, tmp_path / "logs")]
+    processes = [
+        Process("relay", RELAY, env, tmp_path / "logs"),
+        Process("c1", consumer_args("c1"), env, tmp_path / "logs"),
+    ]
     client = server.client()
     with running(processes):
-        wait_until(lambda: look.handled() >= len(STAFF), 60, "the staff to reach notify",
-                   lambda: processes[1].last_lines())
+        wait_until(
+            lambda: look.handled() >= len(STAFF),
+            60,
+            "the staff to reach notify",
+            lambda: processes[1].last_lines(),
+        )
         flow.write(300)
-        wait_until(lambda: quietly(lambda: cursor(client, STREAM)) > len(STAFF), 30,
-                   "the relay to publish")
+        wait_until(
+            lambda: quietly(lambda: cursor(client, STREAM)) > len(STAFF), 30, "the relay to publish"
+        )
         # when a malformed entry and one of an unknown type land among the relay's
-        malformed = inject(client, {"event_id": "broken", "type": "case.visited",
-                                    "payload": "{not json"})
+        malformed = inject(
+            client, {"event_id": "broken", "type": "case.visited", "payload": "{not json"}
+        )
         unknown_case = str(uuid.uuid4())
         unknown = inject(client, unknown_type_entry(unknown_case))
         for _ in range(3):
             flow.write(100)
             time.sleep(0.2)
         positions = log_positions(cases)
-        wait_until(lambda: look.handled() == len(positions)
-                   and quietly(lambda: group_pending(client, STREAM)) == 0, 60,
-                   "notify to handle every event", lambda: processes[1].last_lines())
+        wait_until(
+            lambda: (
+                look.handled() == len(positions)
+                and quietly(lambda: group_pending(client, STREAM)) == 0
+            ),
+            60,
+            "notify to handle every event",
+            lambda: processes[1].last_lines(),
+        )
         letters = list_dead_letters(client, STREAM)
         wait_until(lambda: all(p.started() for p in processes), 30, "the loops to start")
         codes = [p.stop() for p in processes]
@@ -322,8 +381,7 @@ def test_a_malformed_entry_and_an_unknown_type_in_the_live_stream_are_dead_lette
     reasons = {letter.stream_id: letter.reason for letter in letters}
     assert reasons[malformed].startswith("malformed entry"), reasons
     assert reasons[unknown] == "unknown event type 'case.teleported'", reasons
-    assert {letter.fields.get("event_id") for letter in letters} == {
-        "broken", f"{unknown_case}:99"}
+    assert {letter.fields.get("event_id") for letter in letters} == {"broken", f"{unknown_case}:99"}
     # and the flow went on: every real event handled, every notification there, once
     assert codes == [0, 0]
     assert look.handled_positions() == positions

@@ -36,8 +36,16 @@ from services.cases.domain import Case
 from shared.roles import Role
 
 PASSWORD = "e2e-faults-password"
-VILLAGES = ("360124105203", "360124105204", "360124105205", "360124100201", "360124100202",
-            "360121100201", "360121100202", "360121102201")
+VILLAGES = (
+    "360124105203",
+    "360124105204",
+    "360124105205",
+    "360124100201",
+    "360124100202",
+    "360121100201",
+    "360121100202",
+    "360121102201",
+)
 EMPTY_TOWNSHIP = "360124199"
 
 STAFF: dict[str, tuple[Role, str]] = {
@@ -85,9 +93,12 @@ Key = tuple[str, str, str, str]  # kind, case id, event id ("" for transitions),
 def recipients(kind: str, village: str) -> list[str]:
     """Who product.md says hears `kind` about a child in `village`: the holders of each
     role at exactly the township or county of the child."""
-    return sorted(name for name, (role, scope) in STAFF.items()
-                  for wanted, level in ROUTES[kind]
-                  if role is wanted and scope == village[:level])
+    return sorted(
+        name
+        for name, (role, scope) in STAFF.items()
+        for wanted, level in ROUTES[kind]
+        if role is wanted and scope == village[:level]
+    )
 
 
 @dataclass
@@ -124,8 +135,9 @@ class Expected:
 class Flow:
     """Writes the flow through `service`'s use cases and keeps what it must notify."""
 
-    def __init__(self, service: CaseService, today: date, seed: int, *,
-                 open_cases: int = 60) -> None:
+    def __init__(
+        self, service: CaseService, today: date, seed: int, *, open_cases: int = 60
+    ) -> None:
         self.service = service
         self.cases = service.cases
         self.today = today
@@ -141,8 +153,14 @@ class Flow:
     def register_staff(self) -> int:
         """Registers every user of STAFF (one user.registered event each)."""
         for username, (role, scope) in STAFF.items():
-            self.service.accounts.register(None, username=username, role=role, scope=scope,
-                                           password=PASSWORD, display_name=f"{username} 同志")
+            self.service.accounts.register(
+                None,
+                username=username,
+                role=role,
+                scope=scope,
+                password=PASSWORD,
+                display_name=f"{username} 同志",
+            )
         return len(STAFF)
 
     # ---- writing ---------------------------------------------------------------------
@@ -191,8 +209,9 @@ class Flow:
             result = self.cases.open_intervention(civil, life.case_id, body)
             life.interventions.append(result.intervention_id)
             if body["kind"] == "mandatory_report":
-                self.expected.per_event("mandatory_report", case_id, _event_id(result.case),
-                                        village)
+                self.expected.per_event(
+                    "mandatory_report", case_id, _event_id(result.case), village
+                )
         elif kind in ("progress", "closure"):
             # The intervention opened just before (steps keep their order within a case).
             iid = life.interventions[-1]
@@ -257,12 +276,25 @@ class Flow:
         if r.random() < 0.2:
             others.append([("assign", {})])
         if r.random() < 0.03:
-            others.append([("correct", {"field": "child.school.grade", "value": "4",
-                                        "reason": "年级登记有误"})])
+            others.append(
+                [
+                    (
+                        "correct",
+                        {"field": "child.school.grade", "value": "4", "reason": "年级登记有误"},
+                    )
+                ]
+            )
         steps: list[tuple[str, dict[str, Any]]] = [
-            ("visit", self._visit_body(r, high=rises_at is not None and i >= rises_at,
-                                       dropped=drops_at is not None and i >= drops_at))
-            for i in range(visits)]
+            (
+                "visit",
+                self._visit_body(
+                    r,
+                    high=rises_at is not None and i >= rises_at,
+                    dropped=drops_at is not None and i >= drops_at,
+                ),
+            )
+            for i in range(visits)
+        ]
         for group in others:  # each group keeps its order, somewhere among the visits
             at = r.randint(0, len(steps))
             steps[at:at] = group
@@ -271,8 +303,7 @@ class Flow:
         days = sorted(r.randint(0, span) for _ in steps)
         for (kind, body), offset in zip(steps, days, strict=True):
             day = (life.identified_on + timedelta(days=offset)).isoformat()
-            for name in ("visited_on", "effective_on", "opened_on", "progressed_on",
-                         "closed_on"):
+            for name in ("visited_on", "effective_on", "opened_on", "progressed_on", "closed_on"):
                 if name in body:
                     body[name] = day
             if kind == "guardian" and body["entrustment_signed_on"]:
@@ -289,36 +320,64 @@ class Flow:
         due = None
         if r.random() < 0.3:  # the visitor names the next visit's date
             due = (self.today + timedelta(days=r.randint(10, 40))).isoformat()
-        return {"visited_on": "", "mode": r.choice(("home", "home", "phone", "video", "school")),
-                "guardian_present": r.random() < 0.8,
-                "living_conditions": r.choice(("good", "fair", "fair", "poor")),
-                "school_attendance": "dropped_out" if dropped else r.choice(
-                    ("regular", "regular", "regular", "irregular")),
-                "emotional_state": r.choice(("stable", "lonely", "lonely", "distressed")),
-                "safety_concerns": concerns,
-                "risk_level": "high" if high else r.choice(("low", "medium", "medium")),
-                "notes": None, "next_visit_due": due}
+        return {
+            "visited_on": "",
+            "mode": r.choice(("home", "home", "phone", "video", "school")),
+            "guardian_present": r.random() < 0.8,
+            "living_conditions": r.choice(("good", "fair", "fair", "poor")),
+            "school_attendance": "dropped_out"
+            if dropped
+            else r.choice(("regular", "regular", "regular", "irregular")),
+            "emotional_state": r.choice(("stable", "lonely", "lonely", "distressed")),
+            "safety_concerns": concerns,
+            "risk_level": "high" if high else r.choice(("low", "medium", "medium")),
+            "notes": None,
+            "next_visit_due": due,
+        }
 
     @staticmethod
     def _guardian_change(to_nobody: bool) -> dict[str, Any]:
         if to_nobody:
-            guardian = {"type": "none", "name": None, "relation": None, "phone": None,
-                        "capacity": None}
-            return {"guardian": guardian, "reason": "祖母病故", "effective_on": "",
-                    "entrustment_signed_on": None}
-        guardian = {"type": "other_relative", "name": "王建国", "relation": "uncle",
-                    "phone": None, "capacity": "able"}
-        return {"guardian": guardian, "reason": "祖母住院", "effective_on": "",
-                "entrustment_signed_on": "sign"}
+            guardian = {
+                "type": "none",
+                "name": None,
+                "relation": None,
+                "phone": None,
+                "capacity": None,
+            }
+            return {
+                "guardian": guardian,
+                "reason": "祖母病故",
+                "effective_on": "",
+                "entrustment_signed_on": None,
+            }
+        guardian = {
+            "type": "other_relative",
+            "name": "王建国",
+            "relation": "uncle",
+            "phone": None,
+            "capacity": "able",
+        }
+        return {
+            "guardian": guardian,
+            "reason": "祖母住院",
+            "effective_on": "",
+            "entrustment_signed_on": "sign",
+        }
 
     def _director(self, life: Life) -> Actor:
-        return Actor(f"dir-{life.village}", Role.CHILD_DIRECTOR, life.village,
-                     f"e2e-{uuid.uuid4().hex[:12]}")
+        return Actor(
+            f"dir-{life.village}", Role.CHILD_DIRECTOR, life.village, f"e2e-{uuid.uuid4().hex[:12]}"
+        )
 
     def _civil(self, life: Life) -> Actor:
         county = life.village[:6]
-        return Actor(f"civil-{county}-a" if county == "360124" else f"civil-{county}",
-                     Role.CIVIL_AFFAIRS, county, f"e2e-{uuid.uuid4().hex[:12]}")
+        return Actor(
+            f"civil-{county}-a" if county == "360124" else f"civil-{county}",
+            Role.CIVIL_AFFAIRS,
+            county,
+            f"e2e-{uuid.uuid4().hex[:12]}",
+        )
 
 
 def _event_id(case: Case) -> str:
@@ -328,27 +387,53 @@ def _event_id(case: Case) -> str:
 def _identify_body(village: str, identified_on: date, r: random.Random) -> dict[str, Any]:
     age = r.randint(3, 14)
     birth = identified_on - timedelta(days=365 * age + r.randint(1, 300))
-    status = "not_in_school" if age < 6 else r.choices(
-        ("enrolled", "dropped_out"), weights=(96, 4))[0]
+    status = (
+        "not_in_school" if age < 6 else r.choices(("enrolled", "dropped_out"), weights=(96, 4))[0]
+    )
     school = {"name": "前坊小学", "grade": "3", "status": status}
-    guardian: dict[str, Any] = {"type": "none", "name": None, "relation": None, "phone": None,
-                                "capacity": None}
+    guardian: dict[str, Any] = {
+        "type": "none",
+        "name": None,
+        "relation": None,
+        "phone": None,
+        "capacity": None,
+    }
     if r.random() >= 0.06:  # about 6% have no guardian at all
-        guardian = {"type": r.choice(("grandparent", "grandparent", "grandparent",
-                                      "other_relative", "entrusted_adult")),
-                    "name": "李秀英", "relation": "grandmother", "phone": None,
-                    "capacity": r.choice(("able", "able", "limited"))}
+        guardian = {
+            "type": r.choice(
+                ("grandparent", "grandparent", "grandparent", "other_relative", "entrusted_adult")
+            ),
+            "name": "李秀英",
+            "relation": "grandmother",
+            "phone": None,
+            "capacity": r.choice(("able", "able", "limited")),
+        }
     return {
-        "child": {"name": r.choice(SURNAMES) + "".join(r.sample(GIVEN, 2)),
-                  "sex": r.choice(("female", "male")), "birth_date": birth.isoformat(),
-                  "id_number": None, "hukou_registered": True, "school": school,
-                  "health": None, "disability": None},
+        "child": {
+            "name": r.choice(SURNAMES) + "".join(r.sample(GIVEN, 2)),
+            "sex": r.choice(("female", "male")),
+            "birth_date": birth.isoformat(),
+            "id_number": None,
+            "hukou_registered": True,
+            "school": school,
+            "health": None,
+            "disability": None,
+        },
         "address": {"jurisdiction": village, "detail": "三组12号"},
-        "parents": [{"relation": "father", "status": "working_away",
-                     "work_location": "广东省东莞市", "phone": None},
-                    {"relation": "mother", "status": r.choice(("working_away", "working_away",
-                                                               "deceased", "unknown")),
-                     "work_location": None, "phone": None}],
+        "parents": [
+            {
+                "relation": "father",
+                "status": "working_away",
+                "work_location": "广东省东莞市",
+                "phone": None,
+            },
+            {
+                "relation": "mother",
+                "status": r.choice(("working_away", "working_away", "deceased", "unknown")),
+                "work_location": None,
+                "phone": None,
+            },
+        ],
         "guardian": guardian,
         "source": r.choice(("survey", "survey", "school", "police", "hotline")),
         "identified_on": identified_on.isoformat(),
@@ -356,12 +441,25 @@ def _identify_body(village: str, identified_on: date, r: random.Random) -> dict[
 
 
 def _intervention_body(r: random.Random, today: date, report: bool) -> dict[str, Any]:
-    kind, department = ("mandatory_report", "police") if report else r.choice((
-        ("psychological_support", "civil_affairs"), ("material_assistance", "civil_affairs"),
-        ("dropout_prevention", "education"), ("family_education", "womens_federation"),
-        ("health_protection", "health")))
+    kind, department = (
+        ("mandatory_report", "police")
+        if report
+        else r.choice(
+            (
+                ("psychological_support", "civil_affairs"),
+                ("material_assistance", "civil_affairs"),
+                ("dropout_prevention", "education"),
+                ("family_education", "womens_federation"),
+                ("health_protection", "health"),
+            )
+        )
+    )
     due = (today + timedelta(days=r.randint(20, 60))).isoformat() if r.random() < 0.7 else None
-    return {"kind": kind, "department": department,
-            "urgency": "immediate" if report else r.choice(("routine", "urgent")),
-            "description": "跟进处置", "opened_on": "", "due_by": due}
-
+    return {
+        "kind": kind,
+        "department": department,
+        "urgency": "immediate" if report else r.choice(("routine", "urgent")),
+        "description": "跟进处置",
+        "opened_on": "",
+        "due_by": due,
+    }

@@ -20,8 +20,12 @@ CASES = "/api/v1/cases"
 PROGRESS: dict[str, Any] = {"note": "第一次辅导", "progressed_on": "2026-06-01"}
 INTERVENTION_CLOSURE: dict[str, Any] = {"outcome": "情绪好转", "closed_on": "2026-07-01"}
 ASSIGNMENT: dict[str, Any] = {"assignee": "director"}
-TRANSFER: dict[str, Any] = {"jurisdiction": OTHER_VILLAGE, "address_detail": "后坊村一组3号",
-                            "reason": "随祖母搬家", "transferred_on": "2026-06-01"}
+TRANSFER: dict[str, Any] = {
+    "jurisdiction": OTHER_VILLAGE,
+    "address_detail": "后坊村一组3号",
+    "reason": "随祖母搬家",
+    "transferred_on": "2026-06-01",
+}
 CLOSURE: dict[str, Any] = {"reason": "parents_returned", "closed_on": "2026-08-01"}
 REOPENING: dict[str, Any] = {"reason": "父母再次外出务工", "reopened_on": "2026-09-01"}
 CORRECTION: dict[str, Any] = {"field": "child.name", "value": "王小红", "reason": "登记时写错"}
@@ -42,9 +46,17 @@ WRITES: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 # Dates that are not strictly YYYY-MM-DD (or not a date at all).
-LOOSE_DATES: tuple[Any, ...] = ("2026-3-1", "2026-02-30", "01/03/2026", "2026/03/01",
-                                "20260301", "2026-03-01T00:00:00", "2026-03-01T08:00:00+08:00",
-                                "", 20260301)
+LOOSE_DATES: tuple[Any, ...] = (
+    "2026-3-1",
+    "2026-02-30",
+    "01/03/2026",
+    "2026/03/01",
+    "20260301",
+    "2026-03-01T00:00:00",
+    "2026-03-01T08:00:00+08:00",
+    "",
+    20260301,
+)
 
 DROP = object()  # in `edit`: remove the key
 
@@ -69,8 +81,9 @@ def edit(body: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
 def assert_problem(response: TestResponse, status: int) -> dict[str, Any]:
     """Checks the answer is a problem+json error with this status; returns its body."""
     text = response.get_data(as_text=True)
-    assert response.status_code == status, \
+    assert response.status_code == status, (
         f"expected {status}, got {response.status_code}: {text[:300]}"
+    )
     assert response.mimetype == "application/problem+json", response.mimetype
     body = response.get_json()
     assert isinstance(body, dict), text
@@ -85,8 +98,9 @@ def assert_invalid(response: TestResponse, field: str, *words: str) -> dict[str,
     mentions each of `words`)."""
     body = assert_problem(response, 422)
     errors = body.get("errors")
-    assert isinstance(errors, dict) and list(errors) == [field], \
+    assert isinstance(errors, dict) and list(errors) == [field], (
         f"expected errors on {field!r} alone, got {errors!r}"
+    )
     reasons = errors[field]
     assert isinstance(reasons, list) and reasons, errors
     assert all(isinstance(r, str) and r.strip() for r in reasons), errors

@@ -57,8 +57,14 @@ class Receiver:
     """A webhook receiver on 127.0.0.1. `answers` is consumed one status per request
     (then `default`); `delay` seconds pass before each answer."""
 
-    def __init__(self, *, answers: list[int] | None = None, default: int = 200,
-                 delay: float = 0.0, port: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        answers: list[int] | None = None,
+        default: int = 200,
+        delay: float = 0.0,
+        port: int | None = None,
+    ) -> None:
         self.answers = list(answers or [])
         self.default = default
         self.delay = delay
@@ -78,8 +84,9 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 time.sleep(receiver.delay)
-                status = receiver._record(Received(self.path, dict(self.headers.items()),
-                                                   body, time.monotonic()))
+                status = receiver._record(
+                    Received(self.path, dict(self.headers.items()), body, time.monotonic())
+                )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -119,16 +126,18 @@ class SmtpServer:
     """A real SMTP server (aiosmtpd) on 127.0.0.1 that waits `delay` seconds before
     accepting each message."""
 
-    def __init__(self, *, delay: float = 0.0, port: int | None = None,
-                 refuse: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, *, delay: float = 0.0, port: int | None = None, refuse: frozenset[str] = frozenset()
+    ) -> None:
         self.delay = delay
         self.port = port or free_port()
         self.refuse = refuse  # addresses answered 550: no such mailbox
         self.mails: list[Mail] = []
         self._controller: Controller | None = None
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
         if address in self.refuse:
             return "550 5.1.1 No such mailbox"
         envelope.rcpt_tos.append(address)
@@ -136,8 +145,14 @@ class SmtpServer:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         await asyncio.sleep(self.delay)
-        self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos),
-                               bytes(envelope.content), time.monotonic()))
+        self.mails.append(
+            Mail(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                bytes(envelope.content),
+                time.monotonic(),
+            )
+        )
         return "250 Message accepted"
 
     def start(self) -> SmtpServer:

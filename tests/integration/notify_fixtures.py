@@ -55,17 +55,23 @@ def redis_client(redis_url: str, stream: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def notify_settings(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str,
-                    stream: str) -> Settings:
+def notify_settings(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_url: str, stream: str
+) -> Settings:
     """Settings for one test: notify's database on SQLite, then on PostgreSQL."""
     database = ""
     schema = ""
     if request.param == "postgres":
         database = request.getfixturevalue("postgres_url")
         schema = request.getfixturevalue("postgres_schema")
-    return Settings(data_dir=tmp_path / "var", redis_url=redis_url, stream=stream,
-                    notify_database_url=database, notify_postgres_schema=schema,
-                    token_secret=TOKEN_SECRET)
+    return Settings(
+        data_dir=tmp_path / "var",
+        redis_url=redis_url,
+        stream=stream,
+        notify_database_url=database,
+        notify_postgres_schema=schema,
+        token_secret=TOKEN_SECRET,
+    )
 
 
 @pytest.fixture

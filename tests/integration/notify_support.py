@@ -77,13 +77,22 @@ class Publisher:
 
     # ---- users -------------------------------------------------------------------------
 
-    def user(self, username: str, role: str, scope: str,
-             email: str | None = None) -> dict[str, str]:
+    def user(
+        self, username: str, role: str, scope: str, email: str | None = None
+    ) -> dict[str, str]:
         if email is not None:  # an address came with user.registered v2
-            return self._user("user.registered", username, schema_version=2, role=role,
-                              scope=scope, display_name=f"{username} 同志", email=email)
-        return self._user("user.registered", username, role=role, scope=scope,
-                          display_name=f"{username} 同志")
+            return self._user(
+                "user.registered",
+                username,
+                schema_version=2,
+                role=role,
+                scope=scope,
+                display_name=f"{username} 同志",
+                email=email,
+            )
+        return self._user(
+            "user.registered", username, role=role, scope=scope, display_name=f"{username} 同志"
+        )
 
     def staff(self, names: dict[str, tuple[str, str]] | None = None) -> None:
         for username, (role, scope) in (names or STAFF).items():
@@ -97,32 +106,65 @@ class Publisher:
 
     # ---- cases -------------------------------------------------------------------------
 
-    def identify(self, case_id: str, village: str = VILLAGE, *, guardian_type: str = "grandparent",
-                 school_status: str = "enrolled", next_visit_due: str = "2026-03-31",
-                 identified_on: str = "2026-03-01") -> dict[str, str]:
+    def identify(
+        self,
+        case_id: str,
+        village: str = VILLAGE,
+        *,
+        guardian_type: str = "grandparent",
+        school_status: str = "enrolled",
+        next_visit_due: str = "2026-03-31",
+        identified_on: str = "2026-03-01",
+    ) -> dict[str, str]:
         record = identify_body(
-            identified_on=identified_on, address={"jurisdiction": village, "detail": "-"},
+            identified_on=identified_on,
+            address={"jurisdiction": village, "detail": "-"},
             guardian={"type": guardian_type, "name": "-", "capacity": "able"},
-            child={**identify_body()["child"],
-                   "school": {"name": "-", "grade": "3", "status": school_status}})
+            child={
+                **identify_body()["child"],
+                "school": {"name": "-", "grade": "3", "status": school_status},
+            },
+        )
         self.cases[case_id] = Case.identify(record=record, actor=_ACTOR, today=TODAY)
-        return self.case(case_id, "case.identified", village, identified_on=identified_on,
-                         source="survey", guardian_type=guardian_type,
-                         school_status=school_status, birth_date="2015-03-02",
-                         next_visit_due=next_visit_due)
+        return self.case(
+            case_id,
+            "case.identified",
+            village,
+            identified_on=identified_on,
+            source="survey",
+            guardian_type=guardian_type,
+            school_status=school_status,
+            birth_date="2015-03-02",
+            next_visit_due=next_visit_due,
+        )
 
-    def visit(self, case_id: str, village: str = VILLAGE, *, visited_on: str = "2026-04-01",
-              risk_level: str = "medium", school_attendance: str = "regular",
-              safety_concerns: list[str] | None = None,
-              next_visit_due: str | None = None, schema_version: int = 2) -> dict[str, str]:
+    def visit(
+        self,
+        case_id: str,
+        village: str = VILLAGE,
+        *,
+        visited_on: str = "2026-04-01",
+        risk_level: str = "medium",
+        school_attendance: str = "regular",
+        safety_concerns: list[str] | None = None,
+        next_visit_due: str | None = None,
+        schema_version: int = 2,
+    ) -> dict[str, str]:
         """A visit to a case identified here, published as the relay would (v2); as v1,
         the payload of a visit stored before the case service recorded its transition."""
         case = self.cases[case_id]
-        case.record_visit(visit={**VISIT, "visited_on": visited_on, "risk_level": risk_level,
-                                 "school_attendance": school_attendance,
-                                 "safety_concerns": safety_concerns or [],
-                                 "next_visit_due": next_visit_due},
-                          actor=_ACTOR, today=TODAY)
+        case.record_visit(
+            visit={
+                **VISIT,
+                "visited_on": visited_on,
+                "risk_level": risk_level,
+                "school_attendance": school_attendance,
+                "safety_concerns": safety_concerns or [],
+                "next_visit_due": next_visit_due,
+            },
+            actor=_ACTOR,
+            today=TODAY,
+        )
         event = case.collect_events()[-1]
         mapped = EntryMapper(lambda _: "").to_entry(self.position + 1, event)
         payload = json.loads(mapped["payload"])
@@ -131,51 +173,91 @@ class Publisher:
         return self.case(case_id, "case.visited", village, schema_version, **payload)
 
     def guardian(self, case_id: str, guardian_type: str, village: str = VILLAGE) -> dict[str, str]:
-        return self.case(case_id, "case.guardian_changed", village, guardian_type=guardian_type,
-                         effective_on="2026-05-01", entrustment_signed_on=None)
+        return self.case(
+            case_id,
+            "case.guardian_changed",
+            village,
+            guardian_type=guardian_type,
+            effective_on="2026-05-01",
+            entrustment_signed_on=None,
+        )
 
-    def intervention(self, case_id: str, intervention_id: str, *, kind: str = "admonition_talk",
-                     department: str = "civil_affairs", due_by: str | None = "2026-06-30",
-                     village: str = VILLAGE) -> dict[str, str]:
-        return self.case(case_id, "case.intervention_opened", village,
-                         intervention_id=intervention_id, kind=kind, department=department,
-                         urgency="urgent", opened_on="2026-05-10", due_by=due_by)
+    def intervention(
+        self,
+        case_id: str,
+        intervention_id: str,
+        *,
+        kind: str = "admonition_talk",
+        department: str = "civil_affairs",
+        due_by: str | None = "2026-06-30",
+        village: str = VILLAGE,
+    ) -> dict[str, str]:
+        return self.case(
+            case_id,
+            "case.intervention_opened",
+            village,
+            intervention_id=intervention_id,
+            kind=kind,
+            department=department,
+            urgency="urgent",
+            opened_on="2026-05-10",
+            due_by=due_by,
+        )
 
-    def close_intervention(self, case_id: str, intervention_id: str,
-                           village: str = VILLAGE) -> dict[str, str]:
-        return self.case(case_id, "case.intervention_closed", village,
-                         intervention_id=intervention_id, closed_on="2026-06-01")
+    def close_intervention(
+        self, case_id: str, intervention_id: str, village: str = VILLAGE
+    ) -> dict[str, str]:
+        return self.case(
+            case_id,
+            "case.intervention_closed",
+            village,
+            intervention_id=intervention_id,
+            closed_on="2026-06-01",
+        )
 
     def assign(self, case_id: str, assignee: str, village: str = VILLAGE) -> dict[str, str]:
         return self.case(case_id, "case.assigned", village, assignee=assignee)
 
     def close_case(self, case_id: str, village: str = VILLAGE) -> dict[str, str]:
-        return self.case(case_id, "case.closed", village, reason="parents_returned",
-                         closed_on="2026-06-01")
+        return self.case(
+            case_id, "case.closed", village, reason="parents_returned", closed_on="2026-06-01"
+        )
 
     def reopen(self, case_id: str, village: str = VILLAGE) -> dict[str, str]:
         return self.case(case_id, "case.reopened", village, reopened_on="2026-06-02")
 
-    def case(self, case_id: str, event_type: str, village: str, schema_version: int = 1,
-             **payload: Any) -> dict[str, str]:
+    def case(
+        self, case_id: str, event_type: str, village: str, schema_version: int = 1, **payload: Any
+    ) -> dict[str, str]:
         version = self.versions.get(case_id, 0) + 1
         self.versions[case_id] = version
-        return self.entry(event_type, case_id, case_id, version, village, payload,
-                          schema_version)
+        return self.entry(event_type, case_id, case_id, version, village, payload, schema_version)
 
     # ---- entries -----------------------------------------------------------------------
 
-    def entry(self, kind: str, aggregate_id: str, case_id: str, version: int,
-              jurisdiction: str, payload: dict[str, Any],
-              schema_version: int = 1) -> dict[str, str]:
+    def entry(
+        self,
+        kind: str,
+        aggregate_id: str,
+        case_id: str,
+        version: int,
+        jurisdiction: str,
+        payload: dict[str, Any],
+        schema_version: int = 1,
+    ) -> dict[str, str]:
         """Builds the next contract-valid entry, checks it, and appends it."""
         self.day += timedelta(minutes=1)
         fields = {
-            "event_id": f"{aggregate_id}:{version}", "position": str(self.position + 1),
+            "event_id": f"{aggregate_id}:{version}",
+            "position": str(self.position + 1),
             "previous_id": stream_id(self.position) if self.position else "0-0",
-            "type": kind, "schema_version": str(schema_version), "aggregate_id": aggregate_id,
-            "case_id": case_id, "case_version": str(version),
-            "occurred_at": self.day.isoformat(), "jurisdiction": jurisdiction,
+            "type": kind,
+            "schema_version": str(schema_version),
+            "aggregate_id": aggregate_id,
+            "case_id": case_id,
+            "case_version": str(version),
+            "occurred_at": self.day.isoformat(),
+            "jurisdiction": jurisdiction,
             "actor": json.dumps({**_ACTOR, "request_id": uuid.uuid4().hex}),
             "payload": json.dumps(payload, ensure_ascii=False),
         }
@@ -188,21 +270,22 @@ class Publisher:
         self.redis.xadd(self.stream, fields, id=stream_id(self.position))  # type: ignore[arg-type]
         return fields
 
-    def _user(self, kind: str, username: str, schema_version: int = 1,
-              **payload: Any) -> dict[str, str]:
+    def _user(
+        self, kind: str, username: str, schema_version: int = 1, **payload: Any
+    ) -> dict[str, str]:
         aggregate = self.user_ids.setdefault(username, str(uuid.uuid4()))
         version = self.versions.get(aggregate, 0) + 1
         self.versions[aggregate] = version
-        return self.entry(kind, aggregate, "", version, "", {"username": username, **payload},
-                          schema_version)
+        return self.entry(
+            kind, aggregate, "", version, "", {"username": username, **payload}, schema_version
+        )
 
 
 def new_case_id() -> str:
     return str(uuid.uuid4())
 
 
-def consumer(service: NotifyService, client: redis.Redis, stream: str,
-             **options: Any) -> Consumer:
+def consumer(service: NotifyService, client: redis.Redis, stream: str, **options: Any) -> Consumer:
     """A consumer that blocks briefly and does its upkeep on every run (tests are quick)."""
     defaults: dict[str, Any] = {"consumer": "test-consumer", "block_ms": 10, "upkeep_seconds": 0.0}
     return Consumer(service, client, stream, ConsumerOptions(**(defaults | options)))
@@ -228,8 +311,9 @@ def inbox(service: NotifyService) -> list[dict[str, Any]]:
 
 def recipients(service: NotifyService, kind: str, level: int = 1) -> set[str]:
     with service.db.transaction() as tx:
-        rows = tx.all("SELECT recipient FROM notifications WHERE kind = ? AND level = ?",
-                      (kind, level))
+        rows = tx.all(
+            "SELECT recipient FROM notifications WHERE kind = ? AND level = ?", (kind, level)
+        )
     return {r["recipient"] for r in rows}
 
 
@@ -242,8 +326,7 @@ def pending_count(client: redis.Redis, stream: str, group: str = "notify") -> in
     return int(client.xpending(stream, group)["pending"])
 
 
-def crash_loop(client: redis.Redis, stream: str, *, times: int = 10,
-               name: str = "crashy") -> None:
+def crash_loop(client: redis.Redis, stream: str, *, times: int = 10, name: str = "crashy") -> None:
     """What a process that reads the pending entries and dies, again and again, leaves:
     entries delivered `times` times; the next delivery, the 11th, is dead-lettered."""
     with contextlib.suppress(redis.ResponseError):  # the group may exist already
@@ -262,5 +345,8 @@ def entries(client: redis.Redis, stream: str) -> list[tuple[str, dict[str, str]]
 def read_as(client: redis.Redis, stream: str, name: str) -> list[tuple[str, dict[str, str]]]:
     """XREADGROUP as consumer `name` (what a consumer that then dies has taken), decoded."""
     reply: Any = client.xreadgroup("notify", name, {stream: ">"}, count=1000)
-    return [(i.decode(), {k.decode(): v.decode() for k, v in f.items()})
-            for _, rows in reply for i, f in rows]
+    return [
+        (i.decode(), {k.decode(): v.decode() for k, v in f.items()})
+        for _, rows in reply
+        for i, f in rows
+    ]

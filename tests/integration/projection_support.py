@@ -14,14 +14,20 @@ from services.cases.projections.store import ReadModelStore
 from services.cases.projections.tx import Tx
 from shared.settings import Settings
 
-_ORDER = {"cases": "case_id", "interventions": "case_id, intervention_id",
-          "search": "case_id, token", "counts": "scope, metric", "dues": "scope, kind, due",
-          "monthly": "scope, month"}
+_ORDER = {
+    "cases": "case_id",
+    "interventions": "case_id, intervention_id",
+    "search": "case_id, token",
+    "counts": "scope, metric",
+    "dues": "scope, kind, due",
+    "monthly": "scope, month",
+}
 
 
 def all_rows(store: ReadModelStore, personal: PersonalData) -> dict[str, Any]:
     """Every row of the active generation; the encrypted names decrypted (their ciphertext
     differs on every write), and the position."""
+
     def read(tx: Tx) -> dict[str, Any]:
         rows: dict[str, Any] = {"position": tx.position}
         for table, order in _ORDER.items():
@@ -30,6 +36,7 @@ def all_rows(store: ReadModelStore, personal: PersonalData) -> dict[str, Any]:
                 found = [r | {"personal": personal.open(bytes(r["personal"]))} for r in found]
             rows[table] = found
         return rows
+
     return store.read(read)
 
 
@@ -43,17 +50,23 @@ def projection_of(service: CaseService) -> PageProjection:
 
 def rebuilt_rows(service: CaseService) -> dict[str, Any]:
     """The rows of a fresh rebuild from the log (which becomes the active generation)."""
-    rebuild(service.cases.recorder, projection_of(service), service.read_models.store,
-            grace_seconds=0)
+    rebuild(
+        service.cases.recorder, projection_of(service), service.read_models.store, grace_seconds=0
+    )
     return all_rows(service.read_models.store, personal_of(service))
 
 
 def command_env(settings: Settings) -> dict[str, str]:
     """The environment a `careledger` process needs to reach the same store."""
-    env = {**os.environ, "CARELEDGER_DATA_DIR": str(settings.data_dir),
-           "CARELEDGER_CIPHER_KEY": settings.cipher_key,
-           "CARELEDGER_TOKEN_SECRET": settings.token_secret}
+    env = {
+        **os.environ,
+        "CARELEDGER_DATA_DIR": str(settings.data_dir),
+        "CARELEDGER_CIPHER_KEY": settings.cipher_key,
+        "CARELEDGER_TOKEN_SECRET": settings.token_secret,
+    }
     if settings.uses_postgres:
-        env |= {"CARELEDGER_DATABASE_URL": settings.database_url,
-                "CARELEDGER_POSTGRES_SCHEMA": settings.postgres_schema}
+        env |= {
+            "CARELEDGER_DATABASE_URL": settings.database_url,
+            "CARELEDGER_POSTGRES_SCHEMA": settings.postgres_schema,
+        }
     return env

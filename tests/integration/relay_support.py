@@ -54,10 +54,26 @@ class RedisServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction",
-             "--dir", str(self.folder), "--logfile", str(self.folder / "redis.log")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                redis_server_binary(),
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--maxmemory-policy",
+                "noeviction",
+                "--dir",
+                str(self.folder),
+                "--logfile",
+                str(self.folder / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -147,13 +163,16 @@ class LossyProxy:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
             mute = threading.Event()  # set: Redis's answers on this connection are lost
-            threading.Thread(target=self._upward, args=(client, upstream, mute),
-                             daemon=True).start()
-            threading.Thread(target=self._downward, args=(upstream, client, mute),
-                             daemon=True).start()
+            threading.Thread(
+                target=self._upward, args=(client, upstream, mute), daemon=True
+            ).start()
+            threading.Thread(
+                target=self._downward, args=(upstream, client, mute), daemon=True
+            ).start()
 
-    def _upward(self, client: socket.socket, upstream: socket.socket,
-                mute: threading.Event) -> None:
+    def _upward(
+        self, client: socket.socket, upstream: socket.socket, mute: threading.Event
+    ) -> None:
         try:
             while data := client.recv(65536):
                 losing = self.armed.is_set() and self.needle in data
@@ -170,8 +189,7 @@ class LossyProxy:
         _close(client, upstream)
 
     @staticmethod
-    def _downward(upstream: socket.socket, client: socket.socket,
-                  mute: threading.Event) -> None:
+    def _downward(upstream: socket.socket, client: socket.socket, mute: threading.Event) -> None:
         try:
             while data := upstream.recv(65536):
                 if not mute.is_set():
@@ -204,7 +222,8 @@ def log_positions(service: CaseService) -> list[int]:
     recorder: Any = service.cases.recorder
     positions: list[int] = []
     while batch := recorder.select_notifications(
-            positions[-1] if positions else 0, 5000, inclusive_of_start=False):
+        positions[-1] if positions else 0, 5000, inclusive_of_start=False
+    ):
         positions.extend(n.id for n in batch)
     return positions
 
@@ -212,8 +231,9 @@ def log_positions(service: CaseService) -> list[int]:
 def read_stream(client: redis.Redis, name: str) -> list[tuple[str, dict[str, str]]]:
     """Every entry of the stream, ids and fields as text."""
     entries: Any = client.xrange(name)  # redis-py types answers loosely
-    return [(i.decode(), {k.decode(): v.decode() for k, v in fields.items()})
-            for i, fields in entries]
+    return [
+        (i.decode(), {k.decode(): v.decode() for k, v in fields.items()}) for i, fields in entries
+    ]
 
 
 def assert_exactly(entries: list[tuple[str, dict[str, str]]], positions: list[int]) -> None:
@@ -227,22 +247,37 @@ def assert_exactly(entries: list[tuple[str, dict[str, str]]], positions: list[in
     assert len({f["event_id"] for _, f in entries}) == len(entries)
 
 
-def make_relay(service: CaseService, client: redis.Redis, stream: str = "careledger:events",
-               *, lease_ms: int = 60_000, batch_size: int = 1000, **options: Any) -> Relay:
+def make_relay(
+    service: CaseService,
+    client: redis.Redis,
+    stream: str = "careledger:events",
+    *,
+    lease_ms: int = 60_000,
+    batch_size: int = 1000,
+    **options: Any,
+) -> Relay:
     """A relay over `service`'s log, publishing to `stream`."""
     relay_stream = RelayStream(client, stream)
     # Tests look at the stream on every idle round, not once a second.
     options.setdefault("check_every_seconds", 0.0)
-    return Relay(CasesLog(service.cases), relay_stream, Lease(relay_stream, ttl_ms=lease_ms),
-                 batch_size=batch_size, **options)
+    return Relay(
+        CasesLog(service.cases),
+        relay_stream,
+        Lease(relay_stream, ttl_ms=lease_ms),
+        batch_size=batch_size,
+        **options,
+    )
 
 
 def publish_all(relay: Relay, *, rounds: int = 10_000) -> int:
     """Runs the relay until the stream holds the whole log; answers how many rounds."""
     for round_ in range(1, rounds + 1):
         # Done once a round found nothing to do with the whole log on the stream.
-        if (relay.run_once() == 0 and relay.position is not None
-                and relay.position >= relay.events.head()):
+        if (
+            relay.run_once() == 0
+            and relay.position is not None
+            and relay.position >= relay.events.head()
+        ):
             return round_
     raise AssertionError(f"the relay did not catch up in {rounds} rounds")
 
@@ -251,18 +286,26 @@ class RelayProcess:
     """`careledger cases relay` as a real process (`python -m services.cli`), with its
     output in a file."""
 
-    def __init__(self, settings: Settings, redis_url: str, folder: Path,
-                 *args: str) -> None:
-        env = {**os.environ, "CARELEDGER_DATA_DIR": str(settings.data_dir),
-               "CARELEDGER_CIPHER_KEY": settings.cipher_key, "REDIS_URL": redis_url,
-               "CARELEDGER_LOG_LEVEL": "INFO", "CARELEDGER_DATABASE_URL": settings.database_url,
-               "CARELEDGER_POSTGRES_SCHEMA": settings.postgres_schema}
+    def __init__(self, settings: Settings, redis_url: str, folder: Path, *args: str) -> None:
+        env = {
+            **os.environ,
+            "CARELEDGER_DATA_DIR": str(settings.data_dir),
+            "CARELEDGER_CIPHER_KEY": settings.cipher_key,
+            "REDIS_URL": redis_url,
+            "CARELEDGER_LOG_LEVEL": "INFO",
+            "CARELEDGER_DATABASE_URL": settings.database_url,
+            "CARELEDGER_POSTGRES_SCHEMA": settings.postgres_schema,
+        }
         folder.mkdir(parents=True, exist_ok=True)
         self.output = folder / f"relay-{uuid.uuid4().hex[:8]}.log"
         with self.output.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", "cases", "relay", *args], env=env,
-                stdout=out, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[2])
+                [sys.executable, "-m", "services.cli", "cases", "relay", *args],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=Path(__file__).parents[2],
+            )
         self.pid = self.process.pid
 
     def text(self) -> str:

@@ -34,8 +34,14 @@ class SmallCity:
 
 
 def _child(name: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "sex": "female", "birth_date": "2015-03-02", "hukou_registered": True,
-            "school": {"name": "前坊小学", "grade": "3", "status": "enrolled"}, **extra}
+    return {
+        "name": name,
+        "sex": "female",
+        "birth_date": "2015-03-02",
+        "hukou_registered": True,
+        "school": {"name": "前坊小学", "grade": "3", "status": "enrolled"},
+        **extra,
+    }
 
 
 def _guardian(kind: str) -> dict[str, Any]:
@@ -57,19 +63,29 @@ def build_small_city(client: FlaskClient) -> SmallCity:
         return dict(answer.json)  # type: ignore[arg-type]
 
     def identify(name: str, village: str, guardian: str, on: str, **child: Any) -> str:
-        body = identify_body(child=_child(name, **child), guardian=_guardian(guardian),
-                             address={"jurisdiction": village, "detail": "一组"},
-                             identified_on=on)
+        body = identify_body(
+            child=_child(name, **child),
+            guardian=_guardian(guardian),
+            address={"jurisdiction": village, "detail": "一组"},
+            identified_on=on,
+        )
         return str(post("/api/v1/cases", body)["id"])
 
     def visit(case: str, on: str, risk: str, **extra: Any) -> None:
-        post(f"/api/v1/cases/{case}/visits",
-             VISIT | {"visited_on": on, "risk_level": risk} | extra)
+        post(f"/api/v1/cases/{case}/visits", VISIT | {"visited_on": on, "risk_level": risk} | extra)
 
     def intervene(case: str, kind: str, department: str, opened: str, due: str) -> None:
-        post(f"/api/v1/cases/{case}/interventions", {
-            "kind": kind, "department": department, "urgency": "urgent",
-            "description": "处置", "opened_on": opened, "due_by": due})
+        post(
+            f"/api/v1/cases/{case}/interventions",
+            {
+                "kind": kind,
+                "department": department,
+                "urgency": "urgent",
+                "description": "处置",
+                "opened_on": opened,
+                "due_by": due,
+            },
+        )
 
     a = identify("王小明", V1, "grandparent", "2026-03-01", id_number=ID_NUMBER)
     post(f"/api/v1/cases/{a}/guardian-changes", GUARDIAN_CHANGE)
@@ -85,6 +101,8 @@ def build_small_city(client: FlaskClient) -> SmallCity:
     post(f"/api/v1/cases/{d}/closure", {"reason": "parents_returned", "closed_on": "2026-11-01"})
     e = identify("赵小燕", V1, "grandparent", "2026-02-01")
     visit(e, "2026-11-25", "medium")
-    post(f"/api/v1/cases/{e}/transfer", {"jurisdiction": V2, "reason": "举家搬迁",
-                                         "transferred_on": "2026-11-26"})
+    post(
+        f"/api/v1/cases/{e}/transfer",
+        {"jurisdiction": V2, "reason": "举家搬迁", "transferred_on": "2026-11-26"},
+    )
     return SmallCity({"A": a, "B": b, "C": c, "D": d, "E": e}, position)

@@ -52,8 +52,15 @@ IN, OUT, UNREPORTED = "in_scope", "out_of_scope", "unreported"
 # civil_affairs, edu: education, pol: police, hea: health, wom: womens_federation, aud:
 # auditor, adm: admin).
 ROLES: tuple[Role, ...] = (
-    Role.CHILD_DIRECTOR, Role.CHILD_SUPERVISOR, Role.CIVIL_AFFAIRS, Role.EDUCATION,
-    Role.POLICE, Role.HEALTH, Role.WOMENS_FEDERATION, Role.AUDITOR, Role.ADMIN,
+    Role.CHILD_DIRECTOR,
+    Role.CHILD_SUPERVISOR,
+    Role.CIVIL_AFFAIRS,
+    Role.EDUCATION,
+    Role.POLICE,
+    Role.HEALTH,
+    Role.WOMENS_FEDERATION,
+    Role.AUDITOR,
+    Role.ADMIN,
 )
 
 # ---- the expected statuses ----------------------------------------------------------------
@@ -134,10 +141,12 @@ POLICE_WITHOUT_REPORT: dict[str, int] = {
 EXPECTED: dict[str, dict[tuple[Role, str], int]] = {
     endpoint: {
         **{(role, IN): status for role, status in zip(ROLES, IN_SCOPE[endpoint], strict=True)},
-        **{(role, OUT): status
-           for role, status in zip(ROLES, OUT_OF_SCOPE[endpoint], strict=True)},
-        **({(Role.POLICE, UNREPORTED): POLICE_WITHOUT_REPORT[endpoint]}
-           if endpoint in POLICE_WITHOUT_REPORT else {}),
+        **{(role, OUT): status for role, status in zip(ROLES, OUT_OF_SCOPE[endpoint], strict=True)},
+        **(
+            {(Role.POLICE, UNREPORTED): POLICE_WITHOUT_REPORT[endpoint]}
+            if endpoint in POLICE_WITHOUT_REPORT
+            else {}
+        ),
     }
     for endpoint in IN_SCOPE
 }
@@ -184,29 +193,53 @@ USER_OF: dict[tuple[Role, str], str] = {
 # ---- request bodies -----------------------------------------------------------------------
 
 MANDATORY_REPORT: dict[str, Any] = {
-    "kind": "mandatory_report", "department": "police", "urgency": "immediate",
-    "description": "疑似遭受侵害，强制报告", "opened_on": "2026-05-10", "due_by": "2026-12-31",
+    "kind": "mandatory_report",
+    "department": "police",
+    "urgency": "immediate",
+    "description": "疑似遭受侵害，强制报告",
+    "opened_on": "2026-05-10",
+    "due_by": "2026-12-31",
 }
 # Police work that is not a mandatory report: it does not make the case visible to them.
-POLICE_TALK: dict[str, Any] = {**MANDATORY_REPORT, "kind": "admonition_talk",
-                               "urgency": "routine", "description": "训诫谈话"}
+POLICE_TALK: dict[str, Any] = {
+    **MANDATORY_REPORT,
+    "kind": "admonition_talk",
+    "urgency": "routine",
+    "description": "训诫谈话",
+}
 # Each department's own kind of work; everyone else works on civil affairs' (INTERVENTION).
 OWN_WORK: dict[Role, dict[str, Any]] = {
-    Role.EDUCATION: {**INTERVENTION, "kind": "dropout_prevention", "department": "education",
-                     "description": "控辍保学"},
+    Role.EDUCATION: {
+        **INTERVENTION,
+        "kind": "dropout_prevention",
+        "department": "education",
+        "description": "控辍保学",
+    },
     Role.POLICE: MANDATORY_REPORT,
-    Role.HEALTH: {**INTERVENTION, "kind": "health_protection", "department": "health",
-                  "description": "健康体检"},
-    Role.WOMENS_FEDERATION: {**INTERVENTION, "kind": "family_education",
-                             "department": "womens_federation", "description": "家庭教育指导"},
+    Role.HEALTH: {
+        **INTERVENTION,
+        "kind": "health_protection",
+        "department": "health",
+        "description": "健康体检",
+    },
+    Role.WOMENS_FEDERATION: {
+        **INTERVENTION,
+        "kind": "family_education",
+        "department": "womens_federation",
+        "description": "家庭教育指导",
+    },
 }
 PROGRESS = {"note": "已与监护人面谈", "progressed_on": "2026-06-01"}
 INTERVENTION_CLOSURE = {"outcome": "情况好转", "closed_on": "2026-07-01"}
 CASE_CLOSURE = {"reason": "parents_returned", "closed_on": "2026-09-01"}
 REOPENING = {"reason": "父母再次外出务工", "reopened_on": "2026-10-01"}
 CORRECTION = {"field": "child.name", "value": "王小红", "reason": "登记时写错"}
-NEW_USER = {"username": "newcomer", "password": "a long enough secret",
-            "role": "child_director", "scope": VILLAGE}
+NEW_USER = {
+    "username": "newcomer",
+    "password": "a long enough secret",
+    "role": "child_director",
+    "scope": VILLAGE,
+}
 
 
 def own_work(role: Role) -> dict[str, Any]:
@@ -217,11 +250,13 @@ def own_work(role: Role) -> dict[str, Any]:
 def transfer_target(username: str) -> str:
     """Another village inside the caller's scope where there is one (OTHER_VILLAGE else)."""
     scope = ALL_USERS[username][1]
-    return next((v for v in (OTHER_VILLAGE, OTHER_COUNTY_VILLAGE) if v.startswith(scope)),
-                OTHER_VILLAGE)
+    return next(
+        (v for v in (OTHER_VILLAGE, OTHER_COUNTY_VILLAGE) if v.startswith(scope)), OTHER_VILLAGE
+    )
 
 
 # ---- scenarios ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Scene:
@@ -254,12 +289,19 @@ def call_for(endpoint: str, scene: Scene, role: Role, username: str) -> Call:
         "guardian_change": Call("POST", f"{url}/guardian-changes", GUARDIAN_CHANGE),
         "open_intervention": Call("POST", f"{url}/interventions", own_work(role)),
         "progress_intervention": Call("POST", f"{url}/interventions/{iid}/progress", PROGRESS),
-        "close_intervention": Call("POST", f"{url}/interventions/{iid}/closure",
-                                   INTERVENTION_CLOSURE),
+        "close_intervention": Call(
+            "POST", f"{url}/interventions/{iid}/closure", INTERVENTION_CLOSURE
+        ),
         "assign": Call("POST", f"{url}/assignment", {"assignee": "director"}),
-        "transfer": Call("POST", f"{url}/transfer", {
-            "jurisdiction": transfer_target(username), "reason": "举家搬迁",
-            "transferred_on": "2026-08-01"}),
+        "transfer": Call(
+            "POST",
+            f"{url}/transfer",
+            {
+                "jurisdiction": transfer_target(username),
+                "reason": "举家搬迁",
+                "transferred_on": "2026-08-01",
+            },
+        ),
         "close_case": Call("POST", f"{url}/closure", CASE_CLOSURE),
         "reopen_case": Call("POST", f"{url}/reopening", REOPENING),
         "correct": Call("POST", f"{url}/corrections", CORRECTION),
@@ -275,8 +317,9 @@ def call_for(endpoint: str, scene: Scene, role: Role, username: str) -> Call:
 CASE_READS = {"list", "read", "history"}
 
 
-def _open(client: FlaskClient, url: str, headers: dict[str, str],
-          intervention: dict[str, Any]) -> str:
+def _open(
+    client: FlaskClient, url: str, headers: dict[str, str], intervention: dict[str, Any]
+) -> str:
     response = client.post(f"{url}/interventions", json=intervention, headers=headers)
     assert response.status_code == 201, response.json
     return str(response.json["intervention_id"])  # type: ignore[index]
@@ -319,21 +362,26 @@ class Footprint:
 
 
 def footprint(service: CaseService) -> Footprint:
-    return Footprint(service.cases.recorder.max_notification_id() or 0,
-                     len(service.access_log.search(scope="", limit=1_000_000)))
+    return Footprint(
+        service.cases.recorder.max_notification_id() or 0,
+        len(service.access_log.search(scope="", limit=1_000_000)),
+    )
 
 
 def access_entries(client: FlaskClient, case_id: str, username: str) -> list[dict[str, Any]]:
     """What an auditor over the whole city sees of `username`'s reads of the case."""
-    response = client.get("/api/v1/audit/access-log",
-                          query_string={"case_id": case_id, "username": username},
-                          headers=login(client, "auditor"))
+    response = client.get(
+        "/api/v1/audit/access-log",
+        query_string={"case_id": case_id, "username": username},
+        headers=login(client, "auditor"),
+    )
     assert response.status_code == 200, response.json
     return list(response.json)  # type: ignore[arg-type]
 
 
-def check_scenario(client: FlaskClient, service: CaseService, endpoint: str, role: Role,
-                   scope: str) -> None:
+def check_scenario(
+    client: FlaskClient, service: CaseService, endpoint: str, role: Role, scope: str
+) -> None:
     """Runs one cell of the matrix and checks its status and what it left behind."""
     expected = EXPECTED[endpoint][role, scope]
     scene = set_scene(client, endpoint, role, scope)
@@ -348,7 +396,8 @@ def check_scenario(client: FlaskClient, service: CaseService, endpoint: str, rol
 
     assert response.status_code == expected, (
         f"{call.method} {call.path} as {username}: expected {expected}, "
-        f"got {response.status_code} {response.get_json(silent=True)}")
+        f"got {response.status_code} {response.get_json(silent=True)}"
+    )
     after = footprint(service)
     if expected >= 400:
         assert after == before, "a refused call must write nothing"
@@ -365,8 +414,9 @@ def check_scenario(client: FlaskClient, service: CaseService, endpoint: str, rol
     if endpoint in CASE_READS and scope == IN:
         assert after.reads > before.reads, "an allowed read must be logged"
         entries = access_entries(client, scene.case_id, username)
-        assert entries and all(e["username"] == username and e["case_id"] == scene.case_id
-                               for e in entries)
+        assert entries and all(
+            e["username"] == username and e["case_id"] == scene.case_id for e in entries
+        )
     if endpoint == "access_log":
         seen = {e["case_id"] for e in body}
         assert (scene.case_id in seen) == (scope == IN)
@@ -385,8 +435,7 @@ def _sample() -> Iterator[Any]:
     """Per endpoint: a role allowed in scope, a refused one, and the allowed one elsewhere."""
     for endpoint, row in IN_SCOPE.items():
         allowed = next(r for r, status in zip(ROLES, row, strict=True) if status < 400)
-        refused = next((r for r, status in zip(ROLES, row, strict=True) if status == 403),
-                       None)
+        refused = next((r for r, status in zip(ROLES, row, strict=True) if status == 403), None)
         for role, scope in ((allowed, IN), (refused, IN), (allowed, OUT)):
             if role is not None:
                 yield pytest.param(endpoint, role, scope, id=f"{endpoint}-{role}-{scope}")
@@ -394,10 +443,12 @@ def _sample() -> Iterator[Any]:
 
 # ---- fixtures -----------------------------------------------------------------------------
 
+
 def register_extra_users(service: CaseService) -> None:
     for username, (role, scope) in EXTRA_USERS.items():
-        service.accounts.register(None, username=username, role=role, scope=scope,
-                                  password=PASSWORD)
+        service.accounts.register(
+            None, username=username, role=role, scope=scope, password=PASSWORD
+        )
 
 
 @pytest.fixture
@@ -423,25 +474,26 @@ def everyone(service: CaseService) -> CaseService:
 
 # ---- the tests ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("endpoint", "role", "scope"), list(_matrix()))
 def test_every_endpoint_answers_every_role_in_and_out_of_scope_as_the_product_says(
-        sqlite_client: FlaskClient, sqlite_service: CaseService, endpoint: str, role: Role,
-        scope: str) -> None:
+    sqlite_client: FlaskClient, sqlite_service: CaseService, endpoint: str, role: Role, scope: str
+) -> None:
     check_scenario(sqlite_client, sqlite_service, endpoint, role, scope)
 
 
 @pytest.mark.parametrize(("endpoint", "role", "scope"), list(_sample()))
 def test_a_sample_of_the_matrix_holds_on_both_databases(
-        client: FlaskClient, everyone: CaseService, endpoint: str, role: Role,
-        scope: str) -> None:
+    client: FlaskClient, everyone: CaseService, endpoint: str, role: Role, scope: str
+) -> None:
     check_scenario(client, everyone, endpoint, role, scope)
 
 
 @pytest.mark.parametrize("token", ["no_token", "revoked_token"])
 @pytest.mark.parametrize("endpoint", list(IN_SCOPE))
 def test_every_endpoint_refuses_a_caller_without_a_valid_token(
-        sqlite_client: FlaskClient, sqlite_service: CaseService, endpoint: str,
-        token: str) -> None:
+    sqlite_client: FlaskClient, sqlite_service: CaseService, endpoint: str, token: str
+) -> None:
     client = sqlite_client
     scene = set_scene(client, endpoint, Role.CIVIL_AFFAIRS, IN)
     headers: dict[str, str] = {}
@@ -458,12 +510,13 @@ def test_every_endpoint_refuses_a_caller_without_a_valid_token(
     assert footprint(sqlite_service) == before
 
 
-@pytest.mark.parametrize("action", ["open_intervention", "progress_intervention",
-                                    "close_intervention"])
+@pytest.mark.parametrize(
+    "action", ["open_intervention", "progress_intervention", "close_intervention"]
+)
 @pytest.mark.parametrize("role", list(OWN_WORK))
 def test_a_department_may_not_touch_another_departments_intervention(
-        sqlite_client: FlaskClient, sqlite_service: CaseService, role: Role,
-        action: str) -> None:
+    sqlite_client: FlaskClient, sqlite_service: CaseService, role: Role, action: str
+) -> None:
     client = sqlite_client
     civil = login(client, "civil")
     case_id = new_case(client, civil)
@@ -473,10 +526,12 @@ def test_a_department_may_not_touch_another_departments_intervention(
     civil_work = _open(client, url, civil, INTERVENTION)  # civil affairs' psychological support
     call = {
         "open_intervention": Call("POST", f"{url}/interventions", INTERVENTION),
-        "progress_intervention": Call("POST", f"{url}/interventions/{civil_work}/progress",
-                                      PROGRESS),
-        "close_intervention": Call("POST", f"{url}/interventions/{civil_work}/closure",
-                                   INTERVENTION_CLOSURE),
+        "progress_intervention": Call(
+            "POST", f"{url}/interventions/{civil_work}/progress", PROGRESS
+        ),
+        "close_intervention": Call(
+            "POST", f"{url}/interventions/{civil_work}/closure", INTERVENTION_CLOSURE
+        ),
     }[action]
     headers = login(client, USER_OF[role, IN])
     before = footprint(sqlite_service)
@@ -488,7 +543,8 @@ def test_a_department_may_not_touch_another_departments_intervention(
 
 
 def test_the_police_see_a_case_only_once_it_carries_a_mandatory_report_and_then_work_on_it(
-        client: FlaskClient, service: CaseService) -> None:
+    client: FlaskClient, service: CaseService
+) -> None:
     civil, police = login(client, "civil"), login(client, "police")
     case_id = new_case(client, civil)
     url = f"/api/v1/cases/{case_id}"
@@ -498,8 +554,12 @@ def test_the_police_see_a_case_only_once_it_carries_a_mandatory_report_and_then_
     caught_up(service)
     listed: Any = client.get("/api/v1/cases", headers=police).json
     assert listed["total"] == 0
-    assert client.post(f"{url}/interventions/{talk}/progress", json=PROGRESS,
-                       headers=police).status_code == 404
+    assert (
+        client.post(
+            f"{url}/interventions/{talk}/progress", json=PROGRESS, headers=police
+        ).status_code
+        == 404
+    )
 
     report = _open(client, url, civil, MANDATORY_REPORT)
     civil_work = _open(client, url, civil, INTERVENTION)
@@ -508,12 +568,26 @@ def test_the_police_see_a_case_only_once_it_carries_a_mandatory_report_and_then_
     caught_up(service)
     listed = client.get("/api/v1/cases", headers=police).json
     assert [item["id"] for item in listed["items"]] == [case_id]
-    assert client.post(f"{url}/interventions/{report}/progress", json=PROGRESS,
-                       headers=police).status_code == 200
-    assert client.post(f"{url}/interventions/{report}/closure", json=INTERVENTION_CLOSURE,
-                       headers=police).status_code == 200
-    assert client.post(f"{url}/interventions/{civil_work}/progress", json=PROGRESS,
-                       headers=police).status_code == 403
-    assert client.post(f"{url}/interventions", json=MANDATORY_REPORT,
-                       headers=police).status_code == 403
+    assert (
+        client.post(
+            f"{url}/interventions/{report}/progress", json=PROGRESS, headers=police
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"{url}/interventions/{report}/closure", json=INTERVENTION_CLOSURE, headers=police
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"{url}/interventions/{civil_work}/progress", json=PROGRESS, headers=police
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(f"{url}/interventions", json=MANDATORY_REPORT, headers=police).status_code
+        == 403
+    )
     assert access_entries(client, case_id, "police")

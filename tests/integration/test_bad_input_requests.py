@@ -40,32 +40,53 @@ def reads_logged(world: World) -> int:
 # ---- 422: query parameters ----------------------------------------------------------
 
 QUERY_REFUSALS = [
-    pytest.param("{url}", [
-        ({"version": "0"}, "version"), ({"version": "-1"}, "version"),
-        ({"version": "abc"}, "version"), ({"version": "1.5"}, "version"),
-        ({"as_of": "not-a-date"}, "as_of"), ({"as_of": "2026-03-01T00:00:00"}, "as_of"),
-        ({"version": "1", "as_of": "2026-03-01T12:00:00+08:00"}, "as_of"),
-        ({"purpose": "x" * 101}, "purpose"), ({"verison": "1"}, "verison"),
-    ], id="reading-a-case"),
-    pytest.param("{url}/history", [
-        ({"version": "1"}, "version"), ({"page": "2"}, "page"),
-    ], id="reading-its-history"),
-    pytest.param(CASES, [
-        ({"per_page": "1000"}, "per_page"), ({"per_page": "0"}, "per_page"),
-        ({"page": "0"}, "page"), ({"page": "abc"}, "page"),
-        ({"status": "open"}, "status"), ({"risk_level": "extreme"}, "risk_level"),
-        ({"guardian_type": "neighbour"}, "guardian_type"),
-        ({"jurisdiction": "3601241"}, "jurisdiction"),
-        ({"jurisdiction": "36012A"}, "jurisdiction"),
-        ({"overdue": "maybe"}, "overdue"), ({"q": "王" * 51}, "q"),
-        ({"sort": "name"}, "sort"),
-    ], id="listing-cases"),
+    pytest.param(
+        "{url}",
+        [
+            ({"version": "0"}, "version"),
+            ({"version": "-1"}, "version"),
+            ({"version": "abc"}, "version"),
+            ({"version": "1.5"}, "version"),
+            ({"as_of": "not-a-date"}, "as_of"),
+            ({"as_of": "2026-03-01T00:00:00"}, "as_of"),
+            ({"version": "1", "as_of": "2026-03-01T12:00:00+08:00"}, "as_of"),
+            ({"purpose": "x" * 101}, "purpose"),
+            ({"verison": "1"}, "verison"),
+        ],
+        id="reading-a-case",
+    ),
+    pytest.param(
+        "{url}/history",
+        [
+            ({"version": "1"}, "version"),
+            ({"page": "2"}, "page"),
+        ],
+        id="reading-its-history",
+    ),
+    pytest.param(
+        CASES,
+        [
+            ({"per_page": "1000"}, "per_page"),
+            ({"per_page": "0"}, "per_page"),
+            ({"page": "0"}, "page"),
+            ({"page": "abc"}, "page"),
+            ({"status": "open"}, "status"),
+            ({"risk_level": "extreme"}, "risk_level"),
+            ({"guardian_type": "neighbour"}, "guardian_type"),
+            ({"jurisdiction": "3601241"}, "jurisdiction"),
+            ({"jurisdiction": "36012A"}, "jurisdiction"),
+            ({"overdue": "maybe"}, "overdue"),
+            ({"q": "王" * 51}, "q"),
+            ({"sort": "name"}, "sort"),
+        ],
+        id="listing-cases",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("path", "variants"), QUERY_REFUSALS)
 def test_a_bad_query_parameter_is_refused_naming_it_and_nothing_is_read_or_written(
-        world: World, subtests: Any, path: str, variants: list[tuple[dict[str, str], str]]
+    world: World, subtests: Any, path: str, variants: list[tuple[dict[str, str], str]]
 ) -> None:
     url = world.open_case()
     for query, field in variants:
@@ -78,8 +99,10 @@ def test_a_bad_query_parameter_is_refused_naming_it_and_nothing_is_read_or_writt
 
 # ---- 422: Idempotency-Key -----------------------------------------------------------
 
+
 def test_a_malformed_idempotency_key_is_refused_naming_the_header_and_writes_nothing(
-        world: World, subtests: Any) -> None:
+    world: World, subtests: Any
+) -> None:
     url = world.open_case()
     at_first = world.written(url)
     for key in ("", "two words", "k" * 101, "clé"):
@@ -93,7 +116,8 @@ def test_a_malformed_idempotency_key_is_refused_naming_the_header_and_writes_not
 
 
 def test_an_idempotency_key_reused_for_a_different_request_is_refused_and_writes_nothing(
-        world: World, subtests: Any) -> None:
+    world: World, subtests: Any
+) -> None:
     url, other = world.open_case(), world.open_case()
     assert world.post("civil", f"{url}/visits", VISIT, Idempotency_Key="v-1").status_code == 200
     assert world.post("civil", CASES, identify_body(), Idempotency_Key="c-1").status_code == 201
@@ -120,8 +144,13 @@ def test_an_idempotency_key_reused_for_a_different_request_is_refused_and_writes
 
 # ---- 400 and 413: unreadable bodies and headers ---------------------------------------
 
-MALFORMED_JSON = ('{"visited_on": ', "{'visited_on': '2026-04-01'}",
-                  '{"visited_on": "2026-04-01",}', "visited_on=2026-04-01", b"\xff\xfe{\x00}")
+MALFORMED_JSON = (
+    '{"visited_on": ',
+    "{'visited_on': '2026-04-01'}",
+    '{"visited_on": "2026-04-01",}',
+    "visited_on=2026-04-01",
+    b"\xff\xfe{\x00}",
+)
 
 
 def test_malformed_json_is_refused_400_and_writes_nothing(world: World, subtests: Any) -> None:
@@ -131,24 +160,31 @@ def test_malformed_json_is_refused_400_and_writes_nothing(world: World, subtests
         for path in (CASES, f"{url}/visits", f"{url}/corrections"):
             with subtests.test(msg=f"{path} {data!r}"):
                 before = world.position()
-                response = world.client.post(path, data=data, content_type="application/json",
-                                             headers=world.headers("civil"))
+                response = world.client.post(
+                    path, data=data, content_type="application/json", headers=world.headers("civil")
+                )
                 assert_problem(response, 400)
                 assert world.position() == before
     assert world.written(url) == at_first
 
 
 def test_deeply_nested_json_is_refused_as_bad_input_not_a_server_error(
-        world: World, subtests: Any) -> None:
+    world: World, subtests: Any
+) -> None:
     url = world.open_case()
     at_first = world.written(url)
-    for name, data in (("arrays", "[" * 20_000 + "]" * 20_000),
-                       ("objects", '{"a":' * 5_000 + "1" + "}" * 5_000)):
+    for name, data in (
+        ("arrays", "[" * 20_000 + "]" * 20_000),
+        ("objects", '{"a":' * 5_000 + "1" + "}" * 5_000),
+    ):
         with subtests.test(msg=f"{name} nested 20,000 deep"):
             before = world.position()
-            response = world.client.post(f"{url}/visits", data=data,
-                                         content_type="application/json",
-                                         headers=world.headers("civil"))
+            response = world.client.post(
+                f"{url}/visits",
+                data=data,
+                content_type="application/json",
+                headers=world.headers("civil"),
+            )
             assert response.status_code in (400, 422), response.get_data(as_text=True)[:200]
             assert_problem(response, response.status_code)
             assert world.position() == before
@@ -158,18 +194,24 @@ def test_deeply_nested_json_is_refused_as_bad_input_not_a_server_error(
 def test_an_unknown_route_or_method_answers_problem_json(world: World, subtests: Any) -> None:
     url = world.open_case()
     before = world.written(url)
-    for method, path, status in (("POST", f"{url}/adoption", 404), ("GET", f"{url}/visits", 405),
-                                 ("PUT", url, 405), ("DELETE", url, 405),
-                                 ("PATCH", f"{url}/closure", 405)):
+    for method, path, status in (
+        ("POST", f"{url}/adoption", 404),
+        ("GET", f"{url}/visits", 405),
+        ("PUT", url, 405),
+        ("DELETE", url, 405),
+        ("PATCH", f"{url}/closure", 405),
+    ):
         with subtests.test(msg=f"{method} {path}"):
-            response = world.client.open(path, method=method, json={},
-                                         headers=world.headers("civil"))
+            response = world.client.open(
+                path, method=method, json={}, headers=world.headers("civil")
+            )
             assert_problem(response, status)
     assert world.written(url) == before
 
 
 def test_a_json_body_that_is_not_an_object_is_refused_422_and_writes_nothing(
-        world: World, subtests: Any) -> None:
+    world: World, subtests: Any
+) -> None:
     url = world.open_case()
     at_first = world.written(url)
     for body in ([], [VISIT], "visit", 42, None):
@@ -183,7 +225,8 @@ def test_a_json_body_that_is_not_an_object_is_refused_422_and_writes_nothing(
 
 
 def test_a_malformed_if_match_is_refused_400_naming_the_header_and_writes_nothing(
-        world: World, subtests: Any) -> None:
+    world: World, subtests: Any
+) -> None:
     url = world.open_case()
     at_first = world.written(url)
     for etag in ("abc", "v1", '"1.0"', '"-1"', '"1234567890"', '"1", "2"', '""', "W/"):
@@ -197,12 +240,15 @@ def test_a_malformed_if_match_is_refused_400_naming_the_header_and_writes_nothin
 
 
 def test_a_body_over_the_size_limit_is_refused_413_and_writes_nothing(
-        world: World, service: CaseService, subtests: Any) -> None:
+    world: World, service: CaseService, subtests: Any
+) -> None:
     url = world.open_case()
     limit = service.settings.max_body_bytes
     at_first = world.written(url)
-    for path, body, field in ((CASES, identify_body(), "source"),
-                              (f"{url}/visits", VISIT, "notes")):
+    for path, body, field in (
+        (CASES, identify_body(), "source"),
+        (f"{url}/visits", VISIT, "notes"),
+    ):
         with subtests.test(msg=f"{path} over {limit} bytes"):
             before = world.position()
             response = world.post("civil", path, {**body, field: "x" * limit})
@@ -217,27 +263,40 @@ def test_a_body_over_the_size_limit_is_refused_413_and_writes_nothing(
 # ---- 404: no such case, a case the caller may not know of, no such intervention -------
 
 # Each read and write, and the capability it takes.
-CAPABILITY_OF = {"read": Capability.READ_CASE, "history": Capability.READ_CASE,
-                 "read version 1": Capability.READ_CASE, "visit": Capability.VISIT,
-                 "guardian change": Capability.CHANGE_GUARDIAN,
-                 "intervention": Capability.OPEN_INTERVENTION,
-                 "progress note": Capability.WORK_INTERVENTION,
-                 "intervention closure": Capability.WORK_INTERVENTION,
-                 "assignment": Capability.ASSIGN, "transfer": Capability.TRANSFER,
-                 "closure": Capability.CLOSE_CASE, "reopening": Capability.REOPEN_CASE,
-                 "correction": Capability.CORRECT}
+CAPABILITY_OF = {
+    "read": Capability.READ_CASE,
+    "history": Capability.READ_CASE,
+    "read version 1": Capability.READ_CASE,
+    "visit": Capability.VISIT,
+    "guardian change": Capability.CHANGE_GUARDIAN,
+    "intervention": Capability.OPEN_INTERVENTION,
+    "progress note": Capability.WORK_INTERVENTION,
+    "intervention closure": Capability.WORK_INTERVENTION,
+    "assignment": Capability.ASSIGN,
+    "transfer": Capability.TRANSFER,
+    "closure": Capability.CLOSE_CASE,
+    "reopening": Capability.REOPEN_CASE,
+    "correction": Capability.CORRECT,
+}
 
 
-def paths_and_bodies(url: str, iid: str, *, village: str, department: str
-                     ) -> list[tuple[str, str, Any]]:
+def paths_and_bodies(
+    url: str, iid: str, *, village: str, department: str
+) -> list[tuple[str, str, Any]]:
     """Every read and write of the case at `url`, with bodies the caller could send
     (a transfer into their own scope, an intervention of their own department)."""
-    bodies = {"transfer": {**TRANSFER, "jurisdiction": village},
-              "intervention": {**INTERVENTION, "department": department}}
-    return [("read", url, None), ("history", f"{url}/history", None),
-            ("read version 1", f"{url}?version=1", None)] + [
+    bodies = {
+        "transfer": {**TRANSFER, "jurisdiction": village},
+        "intervention": {**INTERVENTION, "department": department},
+    }
+    return [
+        ("read", url, None),
+        ("history", f"{url}/history", None),
+        ("read version 1", f"{url}?version=1", None),
+    ] + [
         (name, url + path.format(iid=iid), bodies.get(name, body))
-        for name, (path, body) in WRITES.items()]
+        for name, (path, body) in WRITES.items()
+    ]
 
 
 def request(world: World, username: str, path: str, body: Any) -> Any:
@@ -245,12 +304,16 @@ def request(world: World, username: str, path: str, body: Any) -> Any:
 
 
 def test_an_unknown_case_is_404_on_every_endpoint_and_writes_nothing(
-        world: World, subtests: Any) -> None:
+    world: World, subtests: Any
+) -> None:
     unknown = f"{CASES}/{uuid.uuid4()}"
-    targets = paths_and_bodies(unknown, uuid.uuid4().hex, village="360124105204",
-                               department="civil_affairs")
-    targets += [("a case id that is not a UUID", f"{CASES}/123", None),
-                ("a visit on a case id that is not a UUID", f"{CASES}/123/visits", VISIT)]
+    targets = paths_and_bodies(
+        unknown, uuid.uuid4().hex, village="360124105204", department="civil_affairs"
+    )
+    targets += [
+        ("a case id that is not a UUID", f"{CASES}/123", None),
+        ("a visit on a case id that is not a UUID", f"{CASES}/123/visits", VISIT),
+    ]
     for name, path, body in targets:
         with subtests.test(msg=name):
             before = world.position(), reads_logged(world)
@@ -258,16 +321,24 @@ def test_an_unknown_case_is_404_on_every_endpoint_and_writes_nothing(
             assert (world.position(), reads_logged(world)) == before
 
 
-@pytest.mark.parametrize(("username", "village", "department"), [
-    pytest.param("director_elsewhere", "360124105204", "civil_affairs",
-                 id="a-director-of-another-village"),
-    pytest.param("civil_elsewhere", "360121100202", "civil_affairs",
-                 id="civil-affairs-of-another-county"),
-    pytest.param("police", "360124105204", "police", id="police-without-a-mandatory-report"),
-])
+@pytest.mark.parametrize(
+    ("username", "village", "department"),
+    [
+        pytest.param(
+            "director_elsewhere",
+            "360124105204",
+            "civil_affairs",
+            id="a-director-of-another-village",
+        ),
+        pytest.param(
+            "civil_elsewhere", "360121100202", "civil_affairs", id="civil-affairs-of-another-county"
+        ),
+        pytest.param("police", "360124105204", "police", id="police-without-a-mandatory-report"),
+    ],
+)
 def test_a_case_outside_the_callers_scope_is_answered_exactly_like_an_unknown_one(
-        world: World, service: CaseService, subtests: Any, username: str, village: str,
-        department: str) -> None:
+    world: World, service: CaseService, subtests: Any, username: str, village: str, department: str
+) -> None:
     # 404: its existence is private. A role that may never do the thing may be told so
     # (403), but then for an unknown id too: no answer may tell the two apart.
     role = service.accounts.get(username).role
@@ -276,17 +347,21 @@ def test_a_case_outside_the_callers_scope_is_answered_exactly_like_an_unknown_on
     unknown = f"{CASES}/{uuid.uuid4()}"
     at_first = world.written(url)
     for (name, path, body), (_, unknown_path, _) in zip(
-            paths_and_bodies(url, iid, village=village, department=department),
-            paths_and_bodies(unknown, iid, village=village, department=department),
-            strict=True):
+        paths_and_bodies(url, iid, village=village, department=department),
+        paths_and_bodies(unknown, iid, village=village, department=department),
+        strict=True,
+    ):
         with subtests.test(msg=f"{username}: {name}"):
             before = world.position(), reads_logged(world)
             absent = request(world, username, unknown_path, body)
             private = request(world, username, path, body)
-            assert (private.status_code, private.get_json()) == \
-                (absent.status_code, absent.get_json()), \
-                f"existence shows through: {private.status_code} for the case, " \
+            assert (private.status_code, private.get_json()) == (
+                absent.status_code,
+                absent.get_json(),
+            ), (
+                f"existence shows through: {private.status_code} for the case, "
                 f"{absent.status_code} for an unknown id"
+            )
             allowed = can(Role(role), CAPABILITY_OF[name])
             assert_problem(private, 404 if allowed else private.status_code)
             assert private.status_code in (403, 404)
@@ -318,8 +393,10 @@ def test_a_version_the_case_has_not_reached_is_404(world: World) -> None:
 
 # ---- 409: closed cases and interventions --------------------------------------------
 
+
 def test_work_on_a_closed_case_is_refused_409_and_writes_nothing(
-        world: World, subtests: Any) -> None:
+    world: World, subtests: Any
+) -> None:
     url = world.open_case()
     iid = world.open_intervention(url)
     world.close_case(url)
@@ -342,12 +419,16 @@ def test_reopening_an_open_case_is_refused_409_and_writes_nothing(world: World) 
     assert world.written(url) == before
 
 
-@pytest.mark.parametrize(("action", "body"), [
-    pytest.param("progress", PROGRESS, id="progressing"),
-    pytest.param("closure", INTERVENTION_CLOSURE, id="closing"),
-])
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        pytest.param("progress", PROGRESS, id="progressing"),
+        pytest.param("closure", INTERVENTION_CLOSURE, id="closing"),
+    ],
+)
 def test_progressing_or_closing_a_closed_intervention_is_refused_409_and_writes_nothing(
-        world: World, action: str, body: dict[str, Any]) -> None:
+    world: World, action: str, body: dict[str, Any]
+) -> None:
     url = world.open_case()
     iid = world.open_intervention(url)
     closed = world.post("civil", f"{url}/interventions/{iid}/closure", INTERVENTION_CLOSURE)
@@ -360,8 +441,10 @@ def test_progressing_or_closing_a_closed_intervention_is_refused_409_and_writes_
 
 # ---- 412: a stale If-Match ------------------------------------------------------------
 
+
 def test_a_write_with_a_stale_if_match_is_refused_412_with_the_current_version(
-        world: World, subtests: Any) -> None:
+    world: World, subtests: Any
+) -> None:
     url = world.open_case()
     iid = world.open_intervention(url)
     assert world.post("civil", f"{url}/visits", VISIT).status_code == 200  # now version 3

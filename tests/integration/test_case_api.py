@@ -32,14 +32,24 @@ def test_a_year_of_work_shows_in_state_and_history(client: FlaskClient) -> None:
     changed = client.post(f"{url}/guardian-changes", json=GUARDIAN_CHANGE, headers=headers)
     opened = client.post(f"{url}/interventions", json=INTERVENTION, headers=headers)
     iid = opened.json["intervention_id"]
-    progressed = client.post(f"{url}/interventions/{iid}/progress",
-                             json={"note": "第一次辅导", "progressed_on": "2026-06-01"},
-                             headers=headers)
-    closed = client.post(f"{url}/interventions/{iid}/closure",
-                         json={"outcome": "情绪好转", "closed_on": "2026-07-01"}, headers=headers)
+    progressed = client.post(
+        f"{url}/interventions/{iid}/progress",
+        json={"note": "第一次辅导", "progressed_on": "2026-06-01"},
+        headers=headers,
+    )
+    closed = client.post(
+        f"{url}/interventions/{iid}/closure",
+        json={"outcome": "情绪好转", "closed_on": "2026-07-01"},
+        headers=headers,
+    )
 
-    assert [r.status_code for r in (visit, changed, opened, progressed, closed)] == \
-        [200, 200, 201, 200, 200]
+    assert [r.status_code for r in (visit, changed, opened, progressed, closed)] == [
+        200,
+        200,
+        201,
+        200,
+        200,
+    ]
     state = client.get(url, headers=headers).json
     assert state["version"] == 6
     assert state["risk_level"] == "medium"
@@ -49,10 +59,19 @@ def test_a_year_of_work_shows_in_state_and_history(client: FlaskClient) -> None:
     assert state["open_interventions"] == 0
     history = client.get(f"{url}/history", headers=headers).json["events"]
     assert [e["type"] for e in history] == [
-        "identified", "visited", "guardian_changed", "intervention_opened",
-        "intervention_progressed", "intervention_closed"]
-    assert all(e["actor"]["username"] == "civil" and e["actor"]["role"] == "civil_affairs"
-               and e["actor"]["request_id"] for e in history)
+        "identified",
+        "visited",
+        "guardian_changed",
+        "intervention_opened",
+        "intervention_progressed",
+        "intervention_closed",
+    ]
+    assert all(
+        e["actor"]["username"] == "civil"
+        and e["actor"]["role"] == "civil_affairs"
+        and e["actor"]["request_id"]
+        for e in history
+    )
 
 
 def test_a_case_can_be_read_as_it_stood_at_an_earlier_version(client: FlaskClient) -> None:
@@ -76,8 +95,9 @@ def test_a_case_can_be_read_as_it_stood_at_an_instant(client: FlaskClient) -> No
     client.post(f"{url}/visits", json=VISIT, headers=headers)
 
     at_identification = client.get(url, query_string={"as_of": first}, headers=headers)
-    before_anything = client.get(url, query_string={"as_of": "2020-01-01T00:00:00+08:00"},
-                                 headers=headers)
+    before_anything = client.get(
+        url, query_string={"as_of": "2020-01-01T00:00:00+08:00"}, headers=headers
+    )
 
     assert at_identification.json["version"] == 1
     assert before_anything.status_code == 404
@@ -88,12 +108,19 @@ def test_a_correction_keeps_old_and_new_value_in_the_history(client: FlaskClient
     case = client.post("/api/v1/cases", json=identify_body(), headers=headers).json
     url = f"/api/v1/cases/{case['id']}"
 
-    response = client.post(f"{url}/corrections", json={
-        "field": "child.name", "value": "王小红", "reason": "登记时写错"}, headers=headers)
+    response = client.post(
+        f"{url}/corrections",
+        json={"field": "child.name", "value": "王小红", "reason": "登记时写错"},
+        headers=headers,
+    )
 
     assert response.status_code == 200
     assert response.json["child"]["name"] == "王小红"
     last = client.get(f"{url}/history", headers=headers).json["events"][-1]
     assert last["type"] == "corrected"
-    assert last["data"] == {"field": "child.name", "old_value": "王小明",
-                            "new_value": "王小红", "reason": "登记时写错"}
+    assert last["data"] == {
+        "field": "child.name",
+        "old_value": "王小明",
+        "new_value": "王小红",
+        "reason": "登记时写错",
+    }

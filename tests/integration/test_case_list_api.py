@@ -28,8 +28,9 @@ def city(client: FlaskClient, service: CaseService) -> SmallCity:
     return built
 
 
-def listed(client: FlaskClient, city: SmallCity, user: str = "civil_city",
-           **query: Any) -> list[str]:
+def listed(
+    client: FlaskClient, city: SmallCity, user: str = "civil_city", **query: Any
+) -> list[str]:
     """The letters (A…E) of the cases listed, in order."""
     answer = client.get(CASES, query_string=query, headers=login(client, user))
     assert answer.status_code == 200, answer.json
@@ -70,30 +71,43 @@ def test_each_filter_of_the_list(client: FlaskClient, city: SmallCity, subtests:
 
 def test_pages_keep_a_stable_order_and_the_total(client: FlaskClient, city: SmallCity) -> None:
     headers = login(client, "civil_city")
-    pages = [client.get(CASES, query_string={"per_page": 2, "page": n}, headers=headers).json
-             for n in (1, 2, 3, 4)]
+    pages = [
+        client.get(CASES, query_string={"per_page": 2, "page": n}, headers=headers).json
+        for n in (1, 2, 3, 4)
+    ]
 
     assert [p["total"] for p in pages] == [5, 5, 5, 5]  # type: ignore[index]
     assert ["".join(listed(client, city, per_page=2, page=n)) for n in (1, 2, 3, 4)] == [
-        "ED", "CB", "A", ""]
+        "ED",
+        "CB",
+        "A",
+        "",
+    ]
 
 
-def test_the_list_shows_what_a_list_needs_and_never_more(client: FlaskClient,
-                                                         city: SmallCity) -> None:
-    answer: Any = client.get(CASES, query_string={"q": "王小明"},
-                             headers=login(client, "civil_city")).json
+def test_the_list_shows_what_a_list_needs_and_never_more(
+    client: FlaskClient, city: SmallCity
+) -> None:
+    answer: Any = client.get(
+        CASES, query_string={"q": "王小明"}, headers=login(client, "civil_city")
+    ).json
     item = answer["items"][0]
 
     assert item["child"] == {"name": "王小明", "sex": "female", "birth_date": "2015-03-02"}
-    assert (item["guardian_type"], item["risk_level"], item["entrustment_signed"],
-            item["assigned_to"], item["last_visit_on"], item["next_visit_due"],
-            item["visit_overdue"], item["jurisdiction"]) == (
-        "other_relative", "low", True, "director", "2026-11-20", "2027-02-18", False, V1)
+    assert (
+        item["guardian_type"],
+        item["risk_level"],
+        item["entrustment_signed"],
+        item["assigned_to"],
+        item["last_visit_on"],
+        item["next_visit_due"],
+        item["visit_overdue"],
+        item["jurisdiction"],
+    ) == ("other_relative", "low", True, "director", "2026-11-20", "2027-02-18", False, V1)
     assert "id_number" not in item["child"] and "parents" not in item
 
 
-def test_search_finds_only_inside_the_callers_scope(client: FlaskClient,
-                                                    city: SmallCity) -> None:
+def test_search_finds_only_inside_the_callers_scope(client: FlaskClient, city: SmallCity) -> None:
     assert listed(client, city, "director", q="王") == ["B", "A"]
     assert listed(client, city, "director_elsewhere", q="王") == []  # village V2
     assert listed(client, city, "director_elsewhere") == ["E", "C"]
@@ -102,16 +116,19 @@ def test_search_finds_only_inside_the_callers_scope(client: FlaskClient,
     assert listed(client, city, "director", jurisdiction=V2) == []
 
 
-def test_the_police_list_only_cases_with_a_mandatory_report(client: FlaskClient,
-                                                           city: SmallCity) -> None:
+def test_the_police_list_only_cases_with_a_mandatory_report(
+    client: FlaskClient, city: SmallCity
+) -> None:
     assert listed(client, city, "police") == ["C"]
     assert listed(client, city, "police", q="王") == []
 
 
 def test_names_are_stored_encrypted_and_searched_by_keyed_hashes(
-        client: FlaskClient, city: SmallCity, service: CaseService) -> None:
-    stored = service.read_models.store.read(lambda tx: (
-        tx.rows("SELECT * FROM {cases}"), tx.rows("SELECT * FROM {search}")))
+    client: FlaskClient, city: SmallCity, service: CaseService
+) -> None:
+    stored = service.read_models.store.read(
+        lambda tx: (tx.rows("SELECT * FROM {cases}"), tx.rows("SELECT * FROM {search}"))
+    )
     everything = repr(stored)
 
     for secret in ("王小明", "李小红", ID_NUMBER, "2015-03-02"):
@@ -119,80 +136,105 @@ def test_names_are_stored_encrypted_and_searched_by_keyed_hashes(
         assert secret.encode() not in b"".join(bytes(r["personal"]) for r in stored[0])
 
 
-def test_listing_logs_each_case_read(client: FlaskClient, city: SmallCity,
-                                     service: CaseService) -> None:
-    client.get(CASES, query_string={"jurisdiction": V2, "purpose": "home_visit_preparation"},
-               headers=login(client, "civil_city"))
+def test_listing_logs_each_case_read(
+    client: FlaskClient, city: SmallCity, service: CaseService
+) -> None:
+    client.get(
+        CASES,
+        query_string={"jurisdiction": V2, "purpose": "home_visit_preparation"},
+        headers=login(client, "civil_city"),
+    )
     entries = service.access_log.search(scope="", username="civil_city")
 
     assert {(e.case_id, e.jurisdiction, e.purpose) for e in entries} == {
-        (city.ids["E"], V2, "home_visit_preparation"), (city.ids["C"], V2,
-                                                        "home_visit_preparation")}
+        (city.ids["E"], V2, "home_visit_preparation"),
+        (city.ids["C"], V2, "home_visit_preparation"),
+    }
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ({"min_position": "-1"}, "min_position"), ({"min_position": "x"}, "min_position"),
-    ({"per_page": "101"}, "per_page"), ({"q": ""}, "q")])
-def test_a_bad_list_parameter_is_refused(client: FlaskClient, query: dict[str, str],
-                                         field: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"min_position": "-1"}, "min_position"),
+        ({"min_position": "x"}, "min_position"),
+        ({"per_page": "101"}, "per_page"),
+        ({"q": ""}, "q"),
+    ],
+)
+def test_a_bad_list_parameter_is_refused(
+    client: FlaskClient, query: dict[str, str], field: str
+) -> None:
     answer = client.get(CASES, query_string=query, headers=login(client, "civil_city"))
     assert answer.status_code == 422 and field in answer.json["errors"]  # type: ignore[index]
 
 
 # ---- worklists ------------------------------------------------------------------------------
 
-def worklist(client: FlaskClient, city: SmallCity, name: str, user: str = "civil_city",
-             **query: Any) -> list[tuple[str, Any, Any]]:
-    answer = client.get(f"/api/v1/worklists/{name}", query_string=query,
-                        headers=login(client, user))
+
+def worklist(
+    client: FlaskClient, city: SmallCity, name: str, user: str = "civil_city", **query: Any
+) -> list[tuple[str, Any, Any]]:
+    answer = client.get(
+        f"/api/v1/worklists/{name}", query_string=query, headers=login(client, user)
+    )
     assert answer.status_code == 200, answer.json
     letter = {case_id: name for name, case_id in city.ids.items()}
-    return [(letter[i["case"]["id"]], (i["intervention"] or {}).get("kind"), i["days_overdue"])
-            for i in answer.json["items"]]  # type: ignore[index]
+    return [
+        (letter[i["case"]["id"]], (i["intervention"] or {}).get("kind"), i["days_overdue"])
+        for i in answer.json["items"]
+    ]  # type: ignore[index]
 
 
 def test_the_worklists_most_urgent_first(client: FlaskClient, city: SmallCity) -> None:
     assert worklist(client, city, "overdue-visits") == [("C", None, 82), ("B", None, 12)]
     assert worklist(client, city, "overdue-visits", as_of="2027-01-05") == [
-        ("C", None, 119), ("B", None, 49), ("E", None, 11)]
+        ("C", None, 119),
+        ("B", None, 49),
+        ("E", None, 11),
+    ]
     assert worklist(client, city, "overdue-visits", assignee="director") == []
     assert worklist(client, city, "no-guardian") == [("B", None, None)]
     assert worklist(client, city, "mandatory-reports") == [("C", "mandatory_report", None)]
-    assert worklist(client, city, "overdue-interventions") == [
-        ("B", "temporary_guardianship", 9)]
+    assert worklist(client, city, "overdue-interventions") == [("B", "temporary_guardianship", 9)]
     assert worklist(client, city, "overdue-interventions", as_of="2027-01-01") == [
-        ("B", "temporary_guardianship", 42), ("C", "mandatory_report", 1)]
+        ("B", "temporary_guardianship", 42),
+        ("C", "mandatory_report", 1),
+    ]
 
 
-def test_worklists_keep_to_scope_role_and_department(client: FlaskClient,
-                                                     city: SmallCity) -> None:
+def test_worklists_keep_to_scope_role_and_department(client: FlaskClient, city: SmallCity) -> None:
     assert worklist(client, city, "overdue-visits", "director") == [("B", None, 12)]
     assert worklist(client, city, "overdue-visits", "director_elsewhere") == [("C", None, 82)]
     assert worklist(client, city, "overdue-interventions", "education") == []  # not theirs
     assert worklist(client, city, "mandatory-reports", "police") == [
-        ("C", "mandatory_report", None)]
+        ("C", "mandatory_report", None)
+    ]
     police = login(client, "police")
     for name in ("overdue-visits", "no-guardian", "overdue-interventions"):
         assert client.get(f"/api/v1/worklists/{name}", headers=police).status_code == 403
-    assert client.get("/api/v1/worklists/everything",
-                      headers=login(client, "civil")).status_code == 404
+    assert (
+        client.get("/api/v1/worklists/everything", headers=login(client, "civil")).status_code
+        == 404
+    )
 
 
-def test_worklist_reads_are_logged(client: FlaskClient, city: SmallCity,
-                                   service: CaseService) -> None:
+def test_worklist_reads_are_logged(
+    client: FlaskClient, city: SmallCity, service: CaseService
+) -> None:
     worklist(client, city, "no-guardian", "supervisor")
     entries = service.access_log.search(scope="", username="supervisor")
-    assert [(e.case_id, e.purpose) for e in entries] == [
-        (city.ids["B"], "worklist:no-guardian")]
+    assert [(e.case_id, e.purpose) for e in entries] == [(city.ids["B"], "worklist:no-guardian")]
 
 
 # ---- read your writes --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def projector(service: CaseService) -> Iterator[None]:
     """The projector following the log in a thread, as `careledger cases project` does."""
-    loop = build_projector(service.settings, service.cases, service.read_models.store,
-                           subscribe=False, lease=False)
+    loop = build_projector(
+        service.settings, service.cases, service.read_models.store, subscribe=False, lease=False
+    )
     runner = Runner(loop, idle_seconds=0.05)
     thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()
@@ -201,8 +243,9 @@ def projector(service: CaseService) -> Iterator[None]:
     thread.join(timeout=10)
 
 
-def test_a_read_with_the_writes_position_sees_the_write(client: FlaskClient,
-                                                        projector: None) -> None:
+def test_a_read_with_the_writes_position_sees_the_write(
+    client: FlaskClient, projector: None
+) -> None:
     civil = login(client, "civil")
     written = client.post(CASES, json=identify_body(), headers=civil)
     position = int(written.headers["X-Log-Position"])
@@ -210,7 +253,8 @@ def test_a_read_with_the_writes_position_sees_the_write(client: FlaskClient,
     answer = client.get(CASES, query_string={"min_position": position}, headers=civil)
 
     assert [item["id"] for item in answer.json["items"]] == [  # type: ignore[index]
-        written.json["id"]]  # type: ignore[index]
+        written.json["id"]
+    ]  # type: ignore[index]
     assert int(answer.headers["X-Read-Model-Position"]) >= position
     assert answer.headers["X-Read-Model-Behind"] == "false"
     for path in ("/api/v1/dashboard/summary", "/api/v1/worklists/overdue-visits"):
@@ -219,7 +263,8 @@ def test_a_read_with_the_writes_position_sees_the_write(client: FlaskClient,
 
 
 def test_a_read_says_so_when_the_projector_has_not_caught_up_in_time(
-        client: FlaskClient, service: CaseService) -> None:
+    client: FlaskClient, service: CaseService
+) -> None:
     service.read_models.wait_seconds = 0.3
     civil = login(client, "civil")
     written = client.post(CASES, json=identify_body(), headers=civil)
@@ -239,20 +284,29 @@ def test_a_read_says_so_when_the_projector_has_not_caught_up_in_time(
     assert plain.headers["X-Read-Model-Behind"] == "false"
 
 
-def test_every_write_answers_with_its_log_position(client: FlaskClient,
-                                                   service: CaseService) -> None:
+def test_every_write_answers_with_its_log_position(
+    client: FlaskClient, service: CaseService
+) -> None:
     civil = login(client, "civil")
     first = client.post(CASES, json=identify_body(), headers=civil)
-    second = client.post(f"{CASES}/{first.json['id']}/visits",  # type: ignore[index]
-                         json={"visited_on": "2026-04-01", "mode": "home",
-                               "guardian_present": True, "living_conditions": "fair",
-                               "school_attendance": "regular", "emotional_state": "stable",
-                               "safety_concerns": [], "risk_level": "low"}, headers=civil)
+    second = client.post(
+        f"{CASES}/{first.json['id']}/visits",  # type: ignore[index]
+        json={
+            "visited_on": "2026-04-01",
+            "mode": "home",
+            "guardian_present": True,
+            "living_conditions": "fair",
+            "school_attendance": "regular",
+            "emotional_state": "stable",
+            "safety_concerns": [],
+            "risk_level": "low",
+        },
+        headers=civil,
+    )
 
     assert int(first.headers["X-Log-Position"]) < int(second.headers["X-Log-Position"])
     assert int(second.headers["X-Log-Position"]) == service.cases.recorder.max_notification_id()
     replay_key = {"Idempotency-Key": "visit-1"}
-    again = [client.post(CASES, json=identify_body(), headers=civil | replay_key)
-             for _ in range(2)]
+    again = [client.post(CASES, json=identify_body(), headers=civil | replay_key) for _ in range(2)]
     assert again[1].headers["Idempotent-Replayed"] == "true"
     assert int(again[1].headers["X-Log-Position"]) >= int(again[0].headers["X-Log-Position"])

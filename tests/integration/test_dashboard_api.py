@@ -33,15 +33,30 @@ def test_the_summary_of_a_township_gives_every_figure_of_the_product(city: Flask
 
     assert (s["code"], s["level"], s["as_of"]) == (TOWNSHIP, "township", "2026-11-29")
     assert s["cases"] == {"active": 4, "closed": 0, "total": 4}
-    assert s["guardian_types"] == {"parent": 0, "grandparent": 2, "other_relative": 1,
-                                   "entrusted_adult": 0, "institution": 0, "none": 1}
+    assert s["guardian_types"] == {
+        "parent": 0,
+        "grandparent": 2,
+        "other_relative": 1,
+        "entrusted_adult": 0,
+        "institution": 0,
+        "none": 1,
+    }
     assert s["no_guardian"] == 1
     assert s["risk_levels"] == {"low": 1, "medium": 1, "high": 1, "not_yet_visited": 1}
-    assert s["this_month"] == {"month": "2026-11", "identified": 1, "children_visited": 2,
-                               "visits": 2, "interventions_opened": 1,
-                               "mandatory_reports_opened": 0, "closed": 0, "reopened": 0}
-    assert s["visit_coverage"] == {"last_30_days": {"visited": 2, "share": 0.5},
-                                   "last_90_days": {"visited": 3, "share": 0.75}}
+    assert s["this_month"] == {
+        "month": "2026-11",
+        "identified": 1,
+        "children_visited": 2,
+        "visits": 2,
+        "interventions_opened": 1,
+        "mandatory_reports_opened": 0,
+        "closed": 0,
+        "reopened": 0,
+    }
+    assert s["visit_coverage"] == {
+        "last_30_days": {"visited": 2, "share": 0.5},
+        "last_90_days": {"visited": 3, "share": 0.75},
+    }
     assert s["overdue_visits"] == 2  # B (due 11-17) and C (due 09-08)
     assert s["entrustment"] == {"signed": 1, "entrustable": 3, "share": 0.3333}
     assert s["school"] == {"enrolled": 3, "dropped_out": 1, "not_in_school": 0}
@@ -49,15 +64,25 @@ def test_the_summary_of_a_township_gives_every_figure_of_the_product(city: Flask
     interventions = s["interventions"]
     assert (interventions["open"], interventions["overdue"]) == (2, 1)
     assert {k: n for k, n in interventions["by_kind"].items() if n} == {
-        "temporary_guardianship": 1, "mandatory_report": 1}
+        "temporary_guardianship": 1,
+        "mandatory_report": 1,
+    }
     assert {k: n for k, n in interventions["by_department"].items() if n} == {
-        "civil_affairs": 1, "police": 1}
+        "civil_affairs": 1,
+        "police": 1,
+    }
     assert {k: n for k, n in interventions["overdue_by_department"].items() if n} == {
-        "civil_affairs": 1}
+        "civil_affairs": 1
+    }
     assert s["mandatory_reports"] == {"open": 1, "overdue": 0, "cases": 1}
-    assert s["workload"] == {"directors": 1, "assigned": 1, "unassigned": 3,
-                             "average_per_director": 1.0, "most_per_director": 1,
-                             "by_director": [{"username": "director", "active_cases": 1}]}
+    assert s["workload"] == {
+        "directors": 1,
+        "assigned": 1,
+        "unassigned": 3,
+        "average_per_director": 1.0,
+        "most_per_director": 1,
+        "by_director": [{"username": "director", "active_cases": 1}],
+    }
 
 
 def test_the_city_adds_the_closed_case_of_the_other_county(city: FlaskClient) -> None:
@@ -88,22 +113,53 @@ def test_the_breakdown_has_one_row_per_village_with_its_name(city: FlaskClient) 
 
     assert V1 in rows and V2 in rows and all(len(code) == 12 for code in rows)
     assert all(r["name"] and r["level"] == "village" for r in rows.values())
-    assert {k: rows[V1][k] for k in ("active", "no_guardian", "overdue_visits",
-                                     "visited_last_30_days", "identified_this_month",
-                                     "open_interventions", "overdue_interventions")} == {
-        "active": 2, "no_guardian": 1, "overdue_visits": 1, "visited_last_30_days": 1,
-        "identified_this_month": 1, "open_interventions": 1, "overdue_interventions": 1}
-    assert {k: rows[V2][k] for k in ("active", "high_risk", "overdue_visits",
-                                     "visited_last_30_days", "school_dropouts",
-                                     "mandatory_reports_open", "entrustment_signed_share")} == {
-        "active": 2, "high_risk": 1, "overdue_visits": 1, "visited_last_30_days": 1,
-        "school_dropouts": 1, "mandatory_reports_open": 1, "entrustment_signed_share": 0.0}
+    assert {
+        k: rows[V1][k]
+        for k in (
+            "active",
+            "no_guardian",
+            "overdue_visits",
+            "visited_last_30_days",
+            "identified_this_month",
+            "open_interventions",
+            "overdue_interventions",
+        )
+    } == {
+        "active": 2,
+        "no_guardian": 1,
+        "overdue_visits": 1,
+        "visited_last_30_days": 1,
+        "identified_this_month": 1,
+        "open_interventions": 1,
+        "overdue_interventions": 1,
+    }
+    assert {
+        k: rows[V2][k]
+        for k in (
+            "active",
+            "high_risk",
+            "overdue_visits",
+            "visited_last_30_days",
+            "school_dropouts",
+            "mandatory_reports_open",
+            "entrustment_signed_share",
+        )
+    } == {
+        "active": 2,
+        "high_risk": 1,
+        "overdue_visits": 1,
+        "visited_last_30_days": 1,
+        "school_dropouts": 1,
+        "mandatory_reports_open": 1,
+        "entrustment_signed_share": 0.0,
+    }
     quiet = [r for code, r in rows.items() if code not in (V1, V2)]
     assert quiet and all(r["active"] == 0 for r in quiet)
 
 
 def test_the_breakdown_of_a_city_lists_its_counties_by_their_official_names(
-        city: FlaskClient) -> None:
+    city: FlaskClient,
+) -> None:
     rows = {r["code"]: r for r in get(city, "/api/v1/dashboard/breakdown")["rows"]}
 
     assert rows[COUNTY]["name"] == "进贤县" and rows[V3[:6]]["name"] == "南昌县"
@@ -114,16 +170,22 @@ def test_the_trend_gives_each_month_and_the_active_count_at_its_end(city: FlaskC
     months = get(city, "/api/v1/dashboard/trend", scope=TOWNSHIP, months=3)["months"]
 
     assert [m["month"] for m in months] == ["2026-09", "2026-10", "2026-11"]
-    assert [(m["visits"], m["children_visited"], m["interventions_opened"],
-             m["mandatory_reports_opened"], m["identified"]) for m in months] == [
-        (1, 1, 1, 1, 0), (0, 0, 0, 0, 0), (2, 2, 1, 0, 1)]
+    assert [
+        (
+            m["visits"],
+            m["children_visited"],
+            m["interventions_opened"],
+            m["mandatory_reports_opened"],
+            m["identified"],
+        )
+        for m in months
+    ] == [(1, 1, 1, 1, 0), (0, 0, 0, 0, 0), (2, 2, 1, 0, 1)]
     assert [m["active_at_month_end"] for m in months] == [3, 3, 4]
     city_months = get(city, "/api/v1/dashboard/trend", months=2)["months"]
     assert [(m["closed"], m["active_at_month_end"]) for m in city_months] == [(0, 4), (1, 4)]
 
 
-def test_the_ranking_scores_townships_and_counties_for_the_assessment(
-        city: FlaskClient) -> None:
+def test_the_ranking_scores_townships_and_counties_for_the_assessment(city: FlaskClient) -> None:
     townships = get(city, "/api/v1/dashboard/ranking", level="township")
 
     assert townships["ranked_level"] == "township"
@@ -133,26 +195,35 @@ def test_the_ranking_scores_townships_and_counties_for_the_assessment(
     assert (last["code"], last["rank"], last["score"]) == (V3[:9], 2, None)
     counties = get(city, "/api/v1/dashboard/ranking")["rows"]
     assert [(r["code"], r["name"], r["score"]) for r in counties] == [
-        (COUNTY, "进贤县", 45.8), (V3[:6], "南昌县", None)]
+        (COUNTY, "进贤县", 45.8),
+        (V3[:6], "南昌县", None),
+    ]
 
 
 # ---- scope and role ---------------------------------------------------------------------------
 
-DASHBOARD = ["/api/v1/dashboard/summary", "/api/v1/dashboard/breakdown",
-             "/api/v1/dashboard/trend", "/api/v1/dashboard/ranking",
-             "/api/v1/worklists/overdue-visits"]
+DASHBOARD = [
+    "/api/v1/dashboard/summary",
+    "/api/v1/dashboard/breakdown",
+    "/api/v1/dashboard/trend",
+    "/api/v1/dashboard/ranking",
+    "/api/v1/worklists/overdue-visits",
+]
 
 
-OUTSIDE = [("civil", V3[:6]),  # another county
-           ("director", TOWNSHIP),  # above a village director's own scope
-           ("supervisor", CITY),
-           ("auditor", "36"),  # the whole province, from a city auditor
-           ("admin", CITY)]  # no case data at all
+OUTSIDE = [
+    ("civil", V3[:6]),  # another county
+    ("director", TOWNSHIP),  # above a village director's own scope
+    ("supervisor", CITY),
+    ("auditor", "36"),  # the whole province, from a city auditor
+    ("admin", CITY),
+]  # no case data at all
 
 
 @pytest.mark.parametrize("path", DASHBOARD)
 def test_a_scope_outside_the_callers_own_or_an_admin_is_refused(
-        city: FlaskClient, path: str) -> None:
+    city: FlaskClient, path: str
+) -> None:
     for user, scope in OUTSIDE:
         answer = city.get(path, query_string={"scope": scope}, headers=login(city, user))
         assert answer.status_code == 403, (user, scope, answer.json)
@@ -161,7 +232,8 @@ def test_a_scope_outside_the_callers_own_or_an_admin_is_refused(
 
 @pytest.mark.parametrize("path", DASHBOARD)
 def test_every_dashboard_call_answers_for_the_callers_own_scope_by_default(
-        city: FlaskClient, path: str) -> None:
+    city: FlaskClient, path: str
+) -> None:
     for user in ("director", "supervisor", "education", "auditor"):
         if user == "director" and path.endswith("ranking"):
             continue  # a village has nothing below it to rank (422, see below)
@@ -171,11 +243,25 @@ def test_every_dashboard_call_answers_for_the_callers_own_scope_by_default(
 
 def test_the_police_get_only_mandatory_report_figures(city: FlaskClient) -> None:
     assert get(city, SUMMARY, "police") == {
-        "code": COUNTY, "level": "county", "name": "进贤县", "as_of": "2026-11-29",
-        "mandatory_reports": {"open": 1, "overdue": 0, "cases": 1}}
+        "code": COUNTY,
+        "level": "county",
+        "name": "进贤县",
+        "as_of": "2026-11-29",
+        "mandatory_reports": {"open": 1, "overdue": 0, "cases": 1},
+    }
     rows = get(city, "/api/v1/dashboard/breakdown", "police")["rows"]
-    assert all(set(r) == {"code", "level", "name", "mandatory_reports_open",
-                          "mandatory_reports_overdue", "reported_cases"} for r in rows)
+    assert all(
+        set(r)
+        == {
+            "code",
+            "level",
+            "name",
+            "mandatory_reports_open",
+            "mandatory_reports_overdue",
+            "reported_cases",
+        }
+        for r in rows
+    )
     assert sum(r["mandatory_reports_open"] for r in rows) == 1
     months = get(city, "/api/v1/dashboard/trend", "police", months=3)["months"]
     assert [m["mandatory_reports_opened"] for m in months] == [1, 0, 0]
@@ -186,27 +272,32 @@ def test_the_police_get_only_mandatory_report_figures(city: FlaskClient) -> None
 
 # ---- bad input ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("path", "query", "field"), [
-    (SUMMARY, {"scope": "3601X"}, "scope"),
-    (SUMMARY, {"scope": "360"}, "scope"),
-    (SUMMARY, {"as_of": "2026-13-01"}, "as_of"),
-    (SUMMARY, {"as_of": "yesterday"}, "as_of"),
-    (SUMMARY, {"min_position": "-1"}, "min_position"),
-    (SUMMARY, {"min_position": "soon"}, "min_position"),
-    (SUMMARY, {"colour": "red"}, "colour"),
-    ("/api/v1/dashboard/breakdown", {"months": "3"}, "months"),
-    ("/api/v1/dashboard/trend", {"months": "0"}, "months"),
-    ("/api/v1/dashboard/trend", {"months": "37"}, "months"),
-    ("/api/v1/dashboard/ranking", {"level": "planet"}, "level"),
-    ("/api/v1/dashboard/ranking", {"level": "city"}, "level"),
-    ("/api/v1/dashboard/ranking", {"scope": V1}, "scope"),
-    ("/api/v1/worklists/overdue-visits", {"per_page": "0"}, "per_page"),
-    ("/api/v1/worklists/no-guardian", {"as_of": "29/11/2026"}, "as_of"),
-    ("/api/v1/worklists/mandatory-reports", {"assignee": ""}, "assignee"),
-    ("/api/v1/worklists/overdue-interventions", {"page": "0"}, "page"),
-])
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        (SUMMARY, {"scope": "3601X"}, "scope"),
+        (SUMMARY, {"scope": "360"}, "scope"),
+        (SUMMARY, {"as_of": "2026-13-01"}, "as_of"),
+        (SUMMARY, {"as_of": "yesterday"}, "as_of"),
+        (SUMMARY, {"min_position": "-1"}, "min_position"),
+        (SUMMARY, {"min_position": "soon"}, "min_position"),
+        (SUMMARY, {"colour": "red"}, "colour"),
+        ("/api/v1/dashboard/breakdown", {"months": "3"}, "months"),
+        ("/api/v1/dashboard/trend", {"months": "0"}, "months"),
+        ("/api/v1/dashboard/trend", {"months": "37"}, "months"),
+        ("/api/v1/dashboard/ranking", {"level": "planet"}, "level"),
+        ("/api/v1/dashboard/ranking", {"level": "city"}, "level"),
+        ("/api/v1/dashboard/ranking", {"scope": V1}, "scope"),
+        ("/api/v1/worklists/overdue-visits", {"per_page": "0"}, "per_page"),
+        ("/api/v1/worklists/no-guardian", {"as_of": "29/11/2026"}, "as_of"),
+        ("/api/v1/worklists/mandatory-reports", {"assignee": ""}, "assignee"),
+        ("/api/v1/worklists/overdue-interventions", {"page": "0"}, "page"),
+    ],
+)
 def test_a_bad_dashboard_parameter_is_refused_naming_it(
-        client: FlaskClient, path: str, query: dict[str, str], field: str) -> None:
+    client: FlaskClient, path: str, query: dict[str, str], field: str
+) -> None:
     answer = client.get(path, query_string=query, headers=login(client, "civil_city"))
     assert answer.status_code == 422, answer.json
     assert field in answer.json["errors"]  # type: ignore[index]

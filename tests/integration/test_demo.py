@@ -34,18 +34,31 @@ DIRECTOR_PASSWORD = "demo-director-2026"
 
 # What each event kind needs of the role that recorded it.
 CAPABILITY_OF_EVENT = {
-    "Identified": Capability.IDENTIFY, "Visited": Capability.VISIT,
+    "Identified": Capability.IDENTIFY,
+    "Visited": Capability.VISIT,
     "GuardianChanged": Capability.CHANGE_GUARDIAN,
     "InterventionOpened": Capability.OPEN_INTERVENTION,
     "InterventionProgressed": Capability.WORK_INTERVENTION,
-    "InterventionClosed": Capability.WORK_INTERVENTION, "Assigned": Capability.ASSIGN,
-    "Transferred": Capability.TRANSFER, "Closed": Capability.CLOSE_CASE,
-    "Reopened": Capability.REOPEN_CASE, "Corrected": Capability.CORRECT,
+    "InterventionClosed": Capability.WORK_INTERVENTION,
+    "Assigned": Capability.ASSIGN,
+    "Transferred": Capability.TRANSFER,
+    "Closed": Capability.CLOSE_CASE,
+    "Reopened": Capability.REOPEN_CASE,
+    "Corrected": Capability.CORRECT,
 }
 # Dates that say when something happened (due dates may lie ahead).
-FACT_DATES = ("identified_on", "birth_date", "visited_on", "effective_on",
-              "entrustment_signed_on", "opened_on", "progressed_on", "closed_on",
-              "transferred_on", "reopened_on")
+FACT_DATES = (
+    "identified_on",
+    "birth_date",
+    "visited_on",
+    "effective_on",
+    "entrustment_signed_on",
+    "opened_on",
+    "progressed_on",
+    "closed_on",
+    "transferred_on",
+    "reopened_on",
+)
 
 
 def new_service(settings: Settings) -> CaseService:
@@ -54,14 +67,14 @@ def new_service(settings: Settings) -> CaseService:
 
 def case_ids(service: CaseService) -> list[UUID]:
     topic = get_topic(Case.Identified)  # type: ignore[attr-defined]
-    found = service.cases.recorder.select_notifications(0, 100_000, topics=[topic],
-                                                        inclusive_of_start=False)
+    found = service.cases.recorder.select_notifications(
+        0, 100_000, topics=[topic], inclusive_of_start=False
+    )
     return [service.cases.mapper.to_domain_event(n).originator_id for n in found]
 
 
 def login(client: FlaskClient, username: str, password: str) -> dict[str, str]:
-    response = client.post("/api/v1/auth/token",
-                           json={"username": username, "password": password})
+    response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 201, (username, response.json)
     return {"Authorization": f"Bearer {response.json['token']}"}  # type: ignore[index]
 
@@ -83,8 +96,10 @@ def cases(seeded: CaseService) -> list[Case]:
 
 # ---- seeding ----------------------------------------------------------------------------
 
+
 def test_a_small_city_is_seeded_and_every_case_is_readable_by_its_village_director(
-        settings: Settings) -> None:
+    settings: Settings,
+) -> None:
     # given
     service = new_service(settings)
     client = create_app(settings, case_service=service).test_client()
@@ -93,8 +108,10 @@ def test_a_small_city_is_seeded_and_every_case_is_readable_by_its_village_direct
     # then
     ids = case_ids(service)
     assert summary.seeded and summary.children == CHILDREN == len(ids)
-    villages_of = {case_id: service.cases.find_case(case_id).jurisdiction  # type: ignore[union-attr]
-                   for case_id in ids}
+    villages_of = {
+        case_id: service.cases.find_case(case_id).jurisdiction  # type: ignore[union-attr]
+        for case_id in ids
+    }
     assert len({village[:6] for village in villages_of.values()}) >= 2
     headers: dict[str, dict[str, str]] = {}
     for case_id, village in villages_of.items():
@@ -131,7 +148,8 @@ def test_the_same_seed_builds_the_same_city(tmp_path: Path) -> None:
 
 
 def test_seeding_is_quiet_off_a_terminal_and_ends_with_a_summary_line(
-        sqlite_settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    sqlite_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
     service = new_service(sqlite_settings)
     seed_demo(service, children=20)
     captured = capsys.readouterr()
@@ -145,16 +163,19 @@ def test_seeding_is_quiet_off_a_terminal_and_ends_with_a_summary_line(
 
 # ---- the demo users -----------------------------------------------------------------------
 
-def test_the_printed_demo_users_can_log_in(seeded: CaseService,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+
+def test_the_printed_demo_users_can_log_in(
+    seeded: CaseService, capsys: pytest.CaptureFixture[str]
+) -> None:
     client = create_app(seeded.settings, case_service=seeded).test_client()
     print_demo_users()
     printed = capsys.readouterr().out
     for user in login_users():
         assert user.username in printed and user.password in printed
         assert len(user.password) >= 10
-        answer = client.post("/api/v1/auth/token",
-                             json={"username": user.username, "password": user.password})
+        answer = client.post(
+            "/api/v1/auth/token", json={"username": user.username, "password": user.password}
+        )
         assert answer.status_code == 201, user.username
         assert answer.json["user"]["role"] == user.role  # type: ignore[index]
         assert answer.json["user"]["scope"] == user.scope  # type: ignore[index]
@@ -167,11 +188,15 @@ def test_the_demo_director_sees_cases_of_a_real_village(seeded: CaseService) -> 
     listed = client.get("/api/v1/cases", headers=login(client, "director", DIRECTOR_PASSWORD))
     assert listed.status_code == 200
     assert listed.json["total"] > 0  # type: ignore[index]
-    assert all(c["jurisdiction"] == director.scope and c["assigned_to"] == "director"
-               for c in listed.json["items"] if c["status"] == "active")  # type: ignore[index]
+    assert all(
+        c["jurisdiction"] == director.scope and c["assigned_to"] == "director"
+        for c in listed.json["items"]
+        if c["status"] == "active"
+    )  # type: ignore[index]
 
 
 # ---- the data ---------------------------------------------------------------------------------
+
 
 def test_no_seeded_case_has_a_date_after_today(seeded: CaseService, cases: list[Case]) -> None:
     for case in cases:
@@ -182,8 +207,9 @@ def test_no_seeded_case_has_a_date_after_today(seeded: CaseService, cases: list[
         assert all(v["visited_on"] >= identified for v in _visits(seeded, case))
 
 
-def test_every_seeded_event_was_recorded_by_someone_allowed_to(seeded: CaseService,
-                                                               cases: list[Case]) -> None:
+def test_every_seeded_event_was_recorded_by_someone_allowed_to(
+    seeded: CaseService, cases: list[Case]
+) -> None:
     users = {u.username: u for u in map(seeded.accounts.get, _actors(seeded, cases))}
     for case in cases:
         village = ""
@@ -203,15 +229,17 @@ def test_every_seeded_event_was_recorded_by_someone_allowed_to(seeded: CaseServi
 
 
 def test_the_stored_history_keeps_what_each_correction_and_transfer_replaced(
-        seeded: CaseService, cases: list[Case]) -> None:
+    seeded: CaseService, cases: list[Case]
+) -> None:
     changed = 0
     for case in cases:
         for event in seeded.cases.events.get(case.id):
             data, kind = vars(event), type(event).__name__
             if kind not in ("Corrected", "Transferred"):
                 continue
-            before: Case = seeded.cases.repository.get(case.id,
-                                                      version=event.originator_version - 1)
+            before: Case = seeded.cases.repository.get(
+                case.id, version=event.originator_version - 1
+            )
             if kind == "Transferred":
                 assert before.jurisdiction != data["jurisdiction"]
             elif data["field"].startswith("guardian."):
@@ -222,15 +250,18 @@ def test_the_stored_history_keeps_what_each_correction_and_transfer_replaced(
     assert changed > 0
 
 
-def test_seeded_records_are_what_the_api_would_accept(seeded: CaseService,
-                                                      cases: list[Case]) -> None:
+def test_seeded_records_are_what_the_api_would_accept(
+    seeded: CaseService, cases: list[Case]
+) -> None:
     for case in cases:
         assert s.IdentifySchema().load(_identify_body(case)) == _identify_body(case)
         for visit in _visits(seeded, case):
             assert s.VisitSchema().load(visit) == visit
         for intervention in case.interventions.values():
-            body = {k: intervention[k] for k in ("kind", "department", "urgency",
-                                                  "description", "opened_on", "due_by")}
+            body = {
+                k: intervention[k]
+                for k in ("kind", "department", "urgency", "description", "opened_on", "due_by")
+            }
             assert s.InterventionSchema().load(body) == body
         number = case.child["id_number"]
         assert number is None or is_valid_id_number(number)
@@ -250,13 +281,16 @@ def test_the_city_has_about_three_hundred_named_villages_in_thirty_townships() -
 
 def _identify_body(case: Case) -> dict[str, Any]:
     # Corrections change the record; the guardian at identification is in `record`.
-    return {k: case.record[k] for k in ("child", "address", "parents", "guardian", "source",
-                                        "identified_on")}
+    return {
+        k: case.record[k]
+        for k in ("child", "address", "parents", "guardian", "source", "identified_on")
+    }
 
 
 def _visits(service: CaseService, case: Case) -> list[dict[str, Any]]:
-    return [vars(e)["visit"] for e in service.cases.events.get(case.id)
-            if type(e).__name__ == "Visited"]
+    return [
+        vars(e)["visit"] for e in service.cases.events.get(case.id) if type(e).__name__ == "Visited"
+    ]
 
 
 def _fact_dates(data: Any) -> Iterator[str]:

@@ -11,7 +11,8 @@ from shared.embedded_redis import embedded_redis
 
 
 def test_the_embedded_redis_starts_under_a_relative_data_folder(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # given the default data folder, `var`, relative to where careledger runs
     monkeypatch.chdir(tmp_path)
     # when the embedded Redis starts there

@@ -30,7 +30,8 @@ def _killed_holding(client: redis.Redis, stream: str, name: str, count: int) -> 
 
 
 def test_risk_raised_to_high_is_notified_when_a_later_lower_visit_is_handled_first(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given the staff known, and a child identified
     publisher.staff()
     case = new_case_id()
@@ -49,7 +50,8 @@ def test_risk_raised_to_high_is_notified_when_a_later_lower_visit_is_handled_fir
 
 
 def test_a_dropout_is_notified_when_a_later_visit_back_at_school_is_handled_first(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case)

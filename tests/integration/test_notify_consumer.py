@@ -36,7 +36,8 @@ def _alarm(publisher: Publisher) -> str:
 
 
 def test_the_group_is_created_at_the_start_of_the_stream_so_history_is_not_skipped(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     _alarm(publisher)  # published before the consumer ever ran
     drain(consumer(notify, redis_client, publisher.stream))
     assert len(inbox(notify)) == 2
@@ -44,7 +45,8 @@ def test_the_group_is_created_at_the_start_of_the_stream_so_history_is_not_skipp
 
 
 def test_the_same_event_at_another_stream_id_notifies_once(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given: the relay refilled the stream after Redis lost data: the same event again
     _alarm(publisher)
     identified = entries(redis_client, publisher.stream)[-1][1]
@@ -60,7 +62,8 @@ def test_the_same_event_at_another_stream_id_notifies_once(
 
 
 def test_an_entry_delivered_again_after_a_crash_between_commit_and_ack_notifies_once(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given: a consumer read the entries and committed what they meant, then died
     # before XACK (the state kill -9 at that instant leaves behind)
     _alarm(publisher)
@@ -80,7 +83,8 @@ def test_an_entry_delivered_again_after_a_crash_between_commit_and_ack_notifies_
 
 
 def test_an_entry_whose_handling_fails_is_not_acked(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given: the database refuses one event (a trigger), the rest go through
     case = _alarm(publisher)
     _poison(notify, f"{case}:1")
@@ -95,7 +99,8 @@ def test_an_entry_whose_handling_fails_is_not_acked(
 
 
 def test_a_poisoned_entry_is_dead_lettered_after_ten_deliveries_and_blocks_nothing(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given
     poisoned = _alarm(publisher)
     _poison(notify, f"{poisoned}:1")
@@ -119,7 +124,8 @@ def test_a_poisoned_entry_is_dead_lettered_after_ten_deliveries_and_blocks_nothi
 
 
 def test_a_crash_loop_raises_the_delivery_count_and_ends_in_the_dead_letters(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given: a process that reads an entry and dies, again and again
     publisher.staff()
     drain(consumer(notify, redis_client, publisher.stream, consumer="crashy"))
@@ -141,7 +147,8 @@ def test_a_crash_loop_raises_the_delivery_count_and_ends_in_the_dead_letters(
 
 
 def test_malformed_entries_unknown_types_and_newer_versions_are_dead_lettered_with_the_reason(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given
     case = _alarm(publisher)
     good = entries(redis_client, publisher.stream)[-1][1]
@@ -168,7 +175,8 @@ def test_malformed_entries_unknown_types_and_newer_versions_are_dead_lettered_wi
 
 
 def test_a_deleted_stream_and_group_are_recreated_and_the_replay_notifies_nobody_twice(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given: handled, then Redis lost everything (here: the stream and its group)
     _alarm(publisher)
     c = consumer(notify, redis_client, publisher.stream)
@@ -185,14 +193,17 @@ def test_a_deleted_stream_and_group_are_recreated_and_the_replay_notifies_nobody
     assert c.stats.groups_created == 2
     assert c.stats.duplicates == len(published)
     assert sorted((r["case_id"], r["recipient"]) for r in inbox(notify)) == sorted(
-        (case, who) for case in {r["case_id"] for r in inbox(notify)}
-        for who in ("civil", "supervisor"))
+        (case, who)
+        for case in {r["case_id"] for r in inbox(notify)}
+        for who in ("civil", "supervisor")
+    )
     assert len(inbox(notify)) == 4
     assert pending_count(redis_client, publisher.stream) == 0
 
 
 def test_a_destroyed_group_mid_run_is_recreated_at_the_start(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     _alarm(publisher)
     c = consumer(notify, redis_client, publisher.stream)
     drain(c)
@@ -205,13 +216,13 @@ def test_a_destroyed_group_mid_run_is_recreated_at_the_start(
 
 
 def test_entries_stuck_with_a_dead_consumer_are_reclaimed(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given: a consumer took entries and died
     _alarm(publisher)
     redis_client.xgroup_create(publisher.stream, "notify", id="0")
     redis_client.xreadgroup("notify", "dead-one", {publisher.stream: ">"})
-    alive = consumer(notify, redis_client, publisher.stream, consumer="alive",
-                     min_idle_ms=200)
+    alive = consumer(notify, redis_client, publisher.stream, consumer="alive", min_idle_ms=200)
     # when: not idle long enough yet
     drain(alive)
     assert inbox(notify) == []
@@ -219,14 +230,16 @@ def test_entries_stuck_with_a_dead_consumer_are_reclaimed(
     drain(alive)
     # then
     assert len(inbox(notify)) == 2
-    consumers = {c["name"]: c["pending"] for c in
-                 redis_client.xinfo_consumers(publisher.stream, "notify")}
+    consumers = {
+        c["name"]: c["pending"] for c in redis_client.xinfo_consumers(publisher.stream, "notify")
+    }
     assert consumers[b"dead-one"] == 0
     assert pending_count(redis_client, publisher.stream) == 0
 
 
 def test_a_gap_in_the_positions_is_counted_and_does_not_stop_the_consumer(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     publisher.position += 5  # five entries that never reached the stream
     publisher.identify(new_case_id(), guardian_type="none")
@@ -237,7 +250,8 @@ def test_a_gap_in_the_positions_is_counted_and_does_not_stop_the_consumer(
 
 
 def test_dead_letters_keep_the_original_fields_and_say_where_they_came_from(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.append({"type": "case.visited", "payload": json.dumps({"x": 1})})
     drain(consumer(notify, redis_client, publisher.stream))
     [(_, decoded)] = entries(redis_client, dead_stream(publisher.stream))
@@ -249,12 +263,18 @@ def _poison(notify: NotifyService, event_id: str) -> None:
     """Makes the database refuse to record `event_id`, as a bug or bad data would."""
     with notify.db.transaction() as tx:
         if tx.postgres:
-            tx.execute("CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN "
-                       f"IF NEW.event_id = '{event_id}' THEN RAISE EXCEPTION 'poisoned'; "
-                       "END IF; RETURN NEW; END $$ LANGUAGE plpgsql")
-            tx.execute("CREATE TRIGGER poison BEFORE INSERT ON handled_events "
-                       "FOR EACH ROW EXECUTE FUNCTION poison()")
+            tx.execute(
+                "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.event_id = '{event_id}' THEN RAISE EXCEPTION 'poisoned'; "
+                "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            tx.execute(
+                "CREATE TRIGGER poison BEFORE INSERT ON handled_events "
+                "FOR EACH ROW EXECUTE FUNCTION poison()"
+            )
         else:
-            tx.execute("CREATE TRIGGER poison BEFORE INSERT ON handled_events "
-                       f"WHEN NEW.event_id = '{event_id}' "
-                       "BEGIN SELECT RAISE(ABORT, 'poisoned'); END")
+            tx.execute(
+                "CREATE TRIGGER poison BEFORE INSERT ON handled_events "
+                f"WHEN NEW.event_id = '{event_id}' "
+                "BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+            )

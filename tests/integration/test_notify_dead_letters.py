@@ -25,10 +25,14 @@ from tests.integration.notify_support import (
 
 def _cli(notify: NotifyService, *args: str) -> Result:
     s = notify.settings
-    env = {"CARELEDGER_DATA_DIR": str(s.data_dir), "REDIS_URL": s.redis_url,
-           "CARELEDGER_STREAM": s.stream, "CARELEDGER_TOKEN_SECRET": s.token_secret,
-           "CARELEDGER_NOTIFY_DATABASE_URL": s.notify_database_url,
-           "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": s.notify_postgres_schema}
+    env = {
+        "CARELEDGER_DATA_DIR": str(s.data_dir),
+        "REDIS_URL": s.redis_url,
+        "CARELEDGER_STREAM": s.stream,
+        "CARELEDGER_TOKEN_SECRET": s.token_secret,
+        "CARELEDGER_NOTIFY_DATABASE_URL": s.notify_database_url,
+        "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": s.notify_postgres_schema,
+    }
     return CliRunner().invoke(main, ["notify", "dead-letters", *args], env=env)
 
 
@@ -47,8 +51,7 @@ def parked(notify: NotifyService, redis_client: redis.Redis, publisher: Publishe
     return case
 
 
-def test_list_shows_each_dead_letter_with_its_reason(notify: NotifyService,
-                                                     parked: str) -> None:
+def test_list_shows_each_dead_letter_with_its_reason(notify: NotifyService, parked: str) -> None:
     result = _cli(notify, "list")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -62,12 +65,13 @@ def test_list_as_json_gives_one_object_per_line(notify: NotifyService, parked: s
     result = _cli(notify, "list", "--json", "--limit", "1")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(r["type"], r["event_id"], r["deliveries"]) for r in rows] == [
-        ("case.identified", f"{parked}:1", 11)]
+        ("case.identified", f"{parked}:1", 11)
+    ]
 
 
 def test_retrying_one_handles_the_original_entry_and_deletes_the_dead_letter(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        parked: str) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, parked: str
+) -> None:
     # given
     letter = list_dead_letters(redis_client, publisher.stream)[0]
     assert inbox(notify) == []
@@ -86,8 +90,8 @@ def test_retrying_one_handles_the_original_entry_and_deletes_the_dead_letter(
 
 
 def test_retrying_all_keeps_what_still_fails_and_says_why(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        parked: str) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, parked: str
+) -> None:
     result = _cli(notify, "retry", "--all")
     assert result.exit_code == 1
     assert "still failing: malformed entry" in result.stderr
@@ -98,17 +102,26 @@ def test_retrying_all_keeps_what_still_fails_and_says_why(
 
 
 def test_retry_needs_one_id_or_all_and_an_unknown_id_is_an_error(
-        notify: NotifyService, parked: str) -> None:
+    notify: NotifyService, parked: str
+) -> None:
     assert _cli(notify, "retry").exit_code == 2
     assert _cli(notify, "retry", "1-0", "--all").exit_code == 2
     unknown = _cli(notify, "retry", "1-0")
     assert unknown.exit_code == 1 and "no dead letter 1-0" in unknown.output
-    assert len(list_dead_letters(redis.Redis.from_url(notify.settings.redis_url),
-                                 notify.settings.stream)) == 2
+    assert (
+        len(
+            list_dead_letters(
+                redis.Redis.from_url(notify.settings.redis_url), notify.settings.stream
+            )
+        )
+        == 2
+    )
 
 
 def test_without_redis_configured_the_commands_say_so(notify: NotifyService) -> None:
-    result = CliRunner().invoke(main, ["notify", "dead-letters", "list"],
-                                env={"REDIS_URL": "",
-                                     "CARELEDGER_DATA_DIR": str(notify.settings.data_dir)})
+    result = CliRunner().invoke(
+        main,
+        ["notify", "dead-letters", "list"],
+        env={"REDIS_URL": "", "CARELEDGER_DATA_DIR": str(notify.settings.data_dir)},
+    )
     assert result.exit_code == 1 and "REDIS_URL is not set" in result.output

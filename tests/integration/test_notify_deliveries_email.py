@@ -44,8 +44,11 @@ from tests.integration.notify_support import (
     outbox,
 )
 
-ADDRESSES = {"civil": "civil@jxx.example.gov.cn", "supervisor": "sup@zgz.example.gov.cn",
-             "police": "police@jxx.example.gov.cn"}
+ADDRESSES = {
+    "civil": "civil@jxx.example.gov.cn",
+    "supervisor": "sup@zgz.example.gov.cn",
+    "police": "police@jxx.example.gov.cn",
+}
 
 
 @pytest.fixture  # type: ignore[no-redef]
@@ -61,8 +64,12 @@ def smtp() -> Iterator[SmtpServer]:
 
 
 def _with_smtp(notify: NotifyService, port: int) -> None:
-    notify.settings = replace(notify.settings, smtp_host="127.0.0.1", smtp_port=port,
-                              smtp_sender="careledger@city.example.gov.cn")
+    notify.settings = replace(
+        notify.settings,
+        smtp_host="127.0.0.1",
+        smtp_port=port,
+        smtp_sender="careledger@city.example.gov.cn",
+    )
 
 
 def _staff_with_addresses(publisher: Publisher) -> None:
@@ -70,8 +77,9 @@ def _staff_with_addresses(publisher: Publisher) -> None:
         publisher.user(username, role, scope, email=ADDRESSES.get(username))
 
 
-def _alarm(notify: NotifyService, client: redis.Redis, publisher: Publisher,
-           kind: str = "mandatory_report") -> str:
+def _alarm(
+    notify: NotifyService, client: redis.Redis, publisher: Publisher, kind: str = "mandatory_report"
+) -> str:
     case = new_case_id()
     if kind == "mandatory_report":  # county police and civil affairs
         publisher.intervention(case, "i-1", kind="mandatory_report")
@@ -82,8 +90,11 @@ def _alarm(notify: NotifyService, client: redis.Redis, publisher: Publisher,
 
 
 def _worker(notify: NotifyService, **options: float) -> DeliveryWorker:
-    return email_worker(notify, DeliveryOptions(**options),  # type: ignore[arg-type]
-                        rng=random.Random(3))
+    return email_worker(
+        notify,
+        DeliveryOptions(**options),  # type: ignore[arg-type]
+        rng=random.Random(3),
+    )
 
 
 def _parsed(content: bytes) -> EmailMessage:
@@ -95,8 +106,8 @@ def _mails(notify: NotifyService) -> list[dict[str, object]]:
 
 
 def test_each_recipient_with_an_address_gets_an_email_with_the_inbox_words_and_nothing_personal(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        smtp: SmtpServer) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, smtp: SmtpServer
+) -> None:
     # given: addresses came with the users' registrations (user.registered v2)
     _with_smtp(notify, smtp.port)
     _staff_with_addresses(publisher)
@@ -109,7 +120,8 @@ def test_each_recipient_with_an_address_gets_an_email_with_the_inbox_words_and_n
         worker.close()
     # then
     assert sorted(m.recipients[0] for m in smtp.mails) == sorted(
-        [ADDRESSES["civil"], ADDRESSES["police"]])
+        [ADDRESSES["civil"], ADDRESSES["police"]]
+    )
     for mail in smtp.mails:
         message = _parsed(mail.content)
         assert message["Subject"] == "强制报告"
@@ -125,21 +137,32 @@ def test_each_recipient_with_an_address_gets_an_email_with_the_inbox_words_and_n
 
 
 def test_a_slow_smtp_server_holds_up_no_webhook_and_its_emails_still_arrive(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given: an SMTP server taking a second per message, and a webhook receiver
     smtp = SmtpServer(delay=1.0).start()
     receiver = Receiver().start()
     _with_smtp(notify, smtp.port)
-    add_subscription(notify.db, SecretBox.from_settings(notify.settings), admin="admin",
-                     admin_scope="3601", url=receiver.url, secret="s" * 20, scope="3601",
-                     kinds=[], now=notify.clock.now())
+    add_subscription(
+        notify.db,
+        SecretBox.from_settings(notify.settings),
+        admin="admin",
+        admin_scope="3601",
+        url=receiver.url,
+        secret="s" * 20,
+        scope="3601",
+        kinds=[],
+        now=notify.clock.now(),
+    )
     _staff_with_addresses(publisher)
     _alarm(notify, redis_client, publisher)
     _alarm(notify, redis_client, publisher, kind="no_guardian")
     assert (len(_mails(notify)), len(outbox(notify)) - len(_mails(notify))) == (4, 2)
     # when: both workers run as `careledger notify run` runs them, side by side
-    runners = [Runner(_worker(notify), idle_seconds=0.05),
-               Runner(webhook_worker(notify), idle_seconds=0.05)]
+    runners = [
+        Runner(_worker(notify), idle_seconds=0.05),
+        Runner(webhook_worker(notify), idle_seconds=0.05),
+    ]
     threads = [threading.Thread(target=r.run) for r in runners]
     try:
         for thread in threads:
@@ -158,13 +181,13 @@ def test_a_slow_smtp_server_holds_up_no_webhook_and_its_emails_still_arrive(
     assert max(r.at for r in receiver.requests) < min(m.at for m in smtp.mails)
     assert {r["status"] for r in outbox(notify)} == {"sent"}
     assert sorted(m.recipients[0] for m in smtp.mails) == sorted(
-        [ADDRESSES["civil"], ADDRESSES["police"], ADDRESSES["civil"],
-         ADDRESSES["supervisor"]])
+        [ADDRESSES["civil"], ADDRESSES["police"], ADDRESSES["civil"], ADDRESSES["supervisor"]]
+    )
 
 
 def test_an_smtp_server_that_is_down_is_retried_and_each_email_sent_once(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        clock: MovingClock) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: MovingClock
+) -> None:
     # given: nothing listens where the SMTP server should be
     port = free_port()
     _with_smtp(notify, port)
@@ -175,8 +198,7 @@ def test_an_smtp_server_that_is_down_is_retried_and_each_email_sent_once(
     try:
         assert worker.run_once() == 2
         assert {(r["status"], r["attempts"]) for r in _mails(notify)} == {("pending", 1)}
-        assert all("SMTP ConnectionRefusedError" in str(r["last_error"])
-                   for r in _mails(notify))
+        assert all("SMTP ConnectionRefusedError" in str(r["last_error"]) for r in _mails(notify))
         # when: it comes back, and time passes
         smtp.start()
         clock.advance(13)
@@ -192,7 +214,8 @@ def test_an_smtp_server_that_is_down_is_retried_and_each_email_sent_once(
 
 
 def test_an_address_the_server_refuses_for_good_ends_failed_and_the_others_go(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     smtp = SmtpServer(refuse=frozenset({ADDRESSES["police"]})).start()
     _with_smtp(notify, smtp.port)
     _staff_with_addresses(publisher)
@@ -212,7 +235,8 @@ def test_an_address_the_server_refuses_for_good_ends_failed_and_the_others_go(
 
 
 def test_no_email_is_queued_without_an_smtp_server_configured(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     _staff_with_addresses(publisher)
     _alarm(notify, redis_client, publisher)
     assert _mails(notify) == []

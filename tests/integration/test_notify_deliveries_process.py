@@ -25,28 +25,47 @@ SECRET = "process-test-secret-0123456789"
 
 def _start(notify: NotifyService, smtp_port: int) -> subprocess.Popen[str]:
     s = notify.settings
-    env = {**os.environ, "CARELEDGER_DATA_DIR": str(s.data_dir), "REDIS_URL": s.redis_url,
-           "CARELEDGER_STREAM": s.stream, "CARELEDGER_TOKEN_SECRET": s.token_secret,
-           "CARELEDGER_NOTIFY_DATABASE_URL": s.notify_database_url,
-           "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": s.notify_postgres_schema,
-           "CARELEDGER_SMTP_HOST": "127.0.0.1", "CARELEDGER_SMTP_PORT": str(smtp_port),
-           "CARELEDGER_SMTP_SENDER": "careledger@city.example.gov.cn",
-           "CARELEDGER_LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, "-m", "services.cli", "notify", "run",
-                             "--consumer", "notify-deliveries"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "CARELEDGER_DATA_DIR": str(s.data_dir),
+        "REDIS_URL": s.redis_url,
+        "CARELEDGER_STREAM": s.stream,
+        "CARELEDGER_TOKEN_SECRET": s.token_secret,
+        "CARELEDGER_NOTIFY_DATABASE_URL": s.notify_database_url,
+        "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": s.notify_postgres_schema,
+        "CARELEDGER_SMTP_HOST": "127.0.0.1",
+        "CARELEDGER_SMTP_PORT": str(smtp_port),
+        "CARELEDGER_SMTP_SENDER": "careledger@city.example.gov.cn",
+        "CARELEDGER_LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "notify", "run", "--consumer", "notify-deliveries"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_notify_run_delivers_webhooks_ahead_of_a_slow_smtp_server_and_every_email_arrives(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given: a receiver, an SMTP server taking a second per message, and staff with
     # addresses; the subscription sealed with the key the process will read
     receiver = Receiver().start()
     smtp = SmtpServer(delay=1.0).start()
     box = SecretBox.from_settings(notify.settings.with_generated_secrets())
-    add_subscription(notify.db, box, admin="admin", admin_scope="3601", url=receiver.url,
-                     secret=SECRET, scope="3601", kinds=["mandatory_report"],
-                     now=notify.clock.now())
+    add_subscription(
+        notify.db,
+        box,
+        admin="admin",
+        admin_scope="3601",
+        url=receiver.url,
+        secret=SECRET,
+        scope="3601",
+        kinds=["mandatory_report"],
+        now=notify.clock.now(),
+    )
     for username, (role, scope) in STAFF.items():
         publisher.user(username, role, scope, email=f"{username}@example.gov.cn")
     process = _start(notify, smtp.port)
@@ -65,10 +84,10 @@ def test_notify_run_delivers_webhooks_ahead_of_a_slow_smtp_server_and_every_emai
         smtp.stop()
     assert process.returncode == 0, stderr
     for request in receiver.requests:
-        expected = "sha256=" + hmac.new(SECRET.encode(), request.body,
-                                        hashlib.sha256).hexdigest()
+        expected = "sha256=" + hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
         assert request.headers["X-CareLedger-Signature"] == expected
     assert sorted(m.recipients[0] for m in smtp.mails) == sorted(
-        ["police@example.gov.cn", "civil@example.gov.cn"] * 2)
+        ["police@example.gov.cn", "civil@example.gov.cn"] * 2
+    )
     last = stderr.strip().splitlines()[-1]
     assert last.endswith("deliveries: 6 sent, 0 retries scheduled, 0 failed"), last

@@ -49,13 +49,22 @@ def receiver() -> Iterator[Receiver]:
 
 
 def _subscribe(notify: NotifyService, url: str, secret: str = SECRET) -> int:
-    return add_subscription(notify.db, SecretBox.from_settings(notify.settings), admin="admin",
-                            admin_scope="3601", url=url, secret=secret, scope=VILLAGE[:6],
-                            kinds=[], now=notify.clock.now()).id
+    return add_subscription(
+        notify.db,
+        SecretBox.from_settings(notify.settings),
+        admin="admin",
+        admin_scope="3601",
+        url=url,
+        secret=secret,
+        scope=VILLAGE[:6],
+        kinds=[],
+        now=notify.clock.now(),
+    ).id
 
 
-def _alarms(notify: NotifyService, client: redis.Redis, publisher: Publisher,
-            count: int = 1) -> list[str]:
+def _alarms(
+    notify: NotifyService, client: redis.Redis, publisher: Publisher, count: int = 1
+) -> list[str]:
     """`count` children found with no guardian, handled by the consumer."""
     publisher.staff()
     cases = [new_case_id() for _ in range(count)]
@@ -66,8 +75,11 @@ def _alarms(notify: NotifyService, client: redis.Redis, publisher: Publisher,
 
 
 def _worker(notify: NotifyService, **options: float) -> DeliveryWorker:
-    return webhook_worker(notify, DeliveryOptions(**options),  # type: ignore[arg-type]
-                          rng=random.Random(7))
+    return webhook_worker(
+        notify,
+        DeliveryOptions(**options),  # type: ignore[arg-type]
+        rng=random.Random(7),
+    )
 
 
 def _row(notify: NotifyService) -> dict[str, object]:
@@ -81,8 +93,12 @@ def _due_in(notify: NotifyService, clock: MovingClock) -> float:
 
 
 def test_a_webhook_carries_a_signature_the_receiver_can_verify_with_the_subscription_secret(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        receiver: Receiver, clock: MovingClock) -> None:
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    receiver: Receiver,
+    clock: MovingClock,
+) -> None:
     # given
     subscription = _subscribe(notify, receiver.url)
     [case] = _alarms(notify, redis_client, publisher)
@@ -96,19 +112,31 @@ def test_a_webhook_carries_a_signature_the_receiver_can_verify_with_the_subscrip
     [request] = receiver.requests
     expected = "sha256=" + hmac.new(SECRET.encode(), request.body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(request.headers["X-CareLedger-Signature"], expected)
-    forged = "sha256=" + hmac.new(b"another-secret-altogether", request.body,
-                                  hashlib.sha256).hexdigest()
+    forged = (
+        "sha256=" + hmac.new(b"another-secret-altogether", request.body, hashlib.sha256).hexdigest()
+    )
     assert request.headers["X-CareLedger-Signature"] != forged
     assert request.headers["X-CareLedger-Timestamp"] == str(int(clock.now().timestamp()))
     assert request.headers["Idempotency-Key"] == f"no_guardian:{case}:1:webhook:{subscription}"
     assert request.headers["Content-Type"] == "application/json; charset=utf-8"
     body = json.loads(request.body)
-    assert (body["kind"], body["case_id"], body["jurisdiction"]) == ("no_guardian", case,
-                                                                    VILLAGE)
+    assert (body["kind"], body["case_id"], body["jurisdiction"]) == ("no_guardian", case, VILLAGE)
     # only what the stream contract allows: no child's name, phone, ID number or address
-    assert set(body) == {"kind", "level", "rule", "dedup_key", "case_id", "intervention_id",
-                         "jurisdiction", "title", "body", "event_id", "due_on",
-                         "occurred_at", "created_at"}
+    assert set(body) == {
+        "kind",
+        "level",
+        "rule",
+        "dedup_key",
+        "case_id",
+        "intervention_id",
+        "jurisdiction",
+        "title",
+        "body",
+        "event_id",
+        "due_on",
+        "occurred_at",
+        "created_at",
+    }
     row = _row(notify)
     assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 1, None)
     assert row["sent_at"] == clock.now().isoformat()
@@ -118,8 +146,8 @@ def test_a_webhook_carries_a_signature_the_receiver_can_verify_with_the_subscrip
 
 
 def test_the_idempotency_key_body_and_signature_stay_the_same_across_retries(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        clock: MovingClock) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: MovingClock
+) -> None:
     receiver = Receiver(answers=[500, 503]).start()
     try:
         _subscribe(notify, receiver.url)
@@ -142,8 +170,8 @@ def test_the_idempotency_key_body_and_signature_stay_the_same_across_retries(
 
 
 def test_a_receiver_down_for_a_while_gets_the_webhook_once_after_backing_off(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        clock: MovingClock) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: MovingClock
+) -> None:
     # given: the receiver is down when the alarm comes
     receiver = Receiver()
     _subscribe(notify, receiver.url)
@@ -179,8 +207,12 @@ def test_a_receiver_down_for_a_while_gets_the_webhook_once_after_backing_off(
 
 
 def test_a_receiver_answering_500_forever_ends_failed_after_the_last_attempt_and_can_be_retried(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        receiver: Receiver, clock: MovingClock) -> None:
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    receiver: Receiver,
+    clock: MovingClock,
+) -> None:
     # given
     receiver.default = 500
     _subscribe(notify, receiver.url)
@@ -218,8 +250,12 @@ def test_backoff_grows_exponentially_with_jitter_up_to_the_cap() -> None:
 
 
 def test_a_slow_receiver_costs_only_its_own_timeout(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        receiver: Receiver, clock: MovingClock) -> None:
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    receiver: Receiver,
+    clock: MovingClock,
+) -> None:
     slow = Receiver(delay=3.0).start()
     try:
         _subscribe(notify, slow.url)
@@ -243,8 +279,8 @@ def test_a_slow_receiver_costs_only_its_own_timeout(
 
 
 def test_a_deleted_subscription_sends_nothing_more(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        receiver: Receiver) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, receiver: Receiver
+) -> None:
     subscription = _subscribe(notify, receiver.url)
     _alarms(notify, redis_client, publisher)
     delete_subscription(notify.db, subscription, "3601", notify.clock.now())
@@ -259,8 +295,12 @@ def test_a_deleted_subscription_sends_nothing_more(
 
 
 def test_two_workers_never_send_one_delivery_twice(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        receiver: Receiver, clock: MovingClock) -> None:
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    receiver: Receiver,
+    clock: MovingClock,
+) -> None:
     # given: 40 deliveries due, a receiver taking a moment over each, and a second notify
     # process's worker on the same database
     receiver.delay = 0.02
@@ -296,15 +336,18 @@ def test_two_workers_never_send_one_delivery_twice(
 
 
 def test_a_worker_killed_mid_send_leaves_the_delivery_to_be_claimed_again_after_its_lease(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        receiver: Receiver, clock: MovingClock) -> None:
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    receiver: Receiver,
+    clock: MovingClock,
+) -> None:
     from services.notify.outbox import claim_due
 
     _subscribe(notify, receiver.url)
     _alarms(notify, redis_client, publisher)
     # a worker claims it and dies before recording anything
-    [claimed] = claim_due(notify.db, "webhook", clock.now(), limit=10,
-                          lease=timedelta(seconds=300))
+    [claimed] = claim_due(notify.db, "webhook", clock.now(), limit=10, lease=timedelta(seconds=300))
     worker = _worker(notify)
     try:
         assert worker.run_once() == 0  # leased: nobody else sends it meanwhile
@@ -319,33 +362,50 @@ def test_a_worker_killed_mid_send_leaves_the_delivery_to_be_claimed_again_after_
 
 
 def test_a_claim_takes_no_more_than_its_batch_and_only_what_is_due(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        receiver: Receiver, clock: MovingClock) -> None:
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    receiver: Receiver,
+    clock: MovingClock,
+) -> None:
     from services.notify.outbox import claim_due
 
     _subscribe(notify, receiver.url)
     _alarms(notify, redis_client, publisher, count=10)
     lease = timedelta(seconds=300)
-    assert [d.id for d in claim_due(notify.db, "webhook", clock.now(), limit=3,
-                                    lease=lease)] == [1, 2, 3]
-    assert [d.id for d in claim_due(notify.db, "webhook", clock.now(), limit=3,
-                                    lease=lease)] == [4, 5, 6]
+    assert [d.id for d in claim_due(notify.db, "webhook", clock.now(), limit=3, lease=lease)] == [
+        1,
+        2,
+        3,
+    ]
+    assert [d.id for d in claim_due(notify.db, "webhook", clock.now(), limit=3, lease=lease)] == [
+        4,
+        5,
+        6,
+    ]
     assert claim_due(notify.db, "email", clock.now(), limit=3, lease=lease) == []
     earlier = clock.now() - timedelta(seconds=1)  # nothing was due before it was written
     assert claim_due(notify.db, "webhook", earlier, limit=10, lease=lease) == []
 
 
 def test_operators_list_failed_deliveries_and_send_them_again_by_id(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        receiver: Receiver, clock: MovingClock) -> None:
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    receiver: Receiver,
+    clock: MovingClock,
+) -> None:
     from click.testing import CliRunner
 
     from services.cli import main
 
     s = notify.settings
-    env = {"CARELEDGER_DATA_DIR": str(s.data_dir), "CARELEDGER_TOKEN_SECRET": s.token_secret,
-           "CARELEDGER_NOTIFY_DATABASE_URL": s.notify_database_url,
-           "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": s.notify_postgres_schema}
+    env = {
+        "CARELEDGER_DATA_DIR": str(s.data_dir),
+        "CARELEDGER_TOKEN_SECRET": s.token_secret,
+        "CARELEDGER_NOTIFY_DATABASE_URL": s.notify_database_url,
+        "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": s.notify_postgres_schema,
+    }
     receiver.default = 410
     _subscribe(notify, receiver.url)
     _alarms(notify, redis_client, publisher)

@@ -19,8 +19,9 @@ from tests.integration.notify_support import Publisher, consumer, drain, new_cas
 
 
 @pytest.fixture
-def client(notify: NotifyService, redis_client: redis.Redis,
-           publisher: Publisher) -> Iterator[FlaskClient]:
+def client(
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> Iterator[FlaskClient]:
     """The inbox API over a directory of staff and three alarms: supervisor and civil get
     three notifications each, police one (the mandatory report)."""
     publisher.staff()
@@ -46,8 +47,12 @@ def test_the_inbox_lists_the_callers_notifications_newest_first(client: FlaskCli
     assert response.status_code == 200
     body = response.json
     assert body is not None
-    assert [n["kind"] for n in body["items"]] == ["no_guardian", "mandatory_report",
-                                                  "no_guardian", "no_guardian"]
+    assert [n["kind"] for n in body["items"]] == [
+        "no_guardian",
+        "mandatory_report",
+        "no_guardian",
+        "no_guardian",
+    ]
     ids = [n["id"] for n in body["items"]]
     assert ids == sorted(ids, reverse=True)
     assert (body["total"], body["unread"], body["page"], body["per_page"]) == (4, 4, 1, 20)
@@ -65,7 +70,8 @@ def test_nobody_sees_anothers_notifications(client: FlaskClient) -> None:
 
 
 def test_marking_read_changes_the_unread_filter_and_keeps_the_first_reading_time(
-        client: FlaskClient, clock: object) -> None:
+    client: FlaskClient, clock: object
+) -> None:
     headers = _auth("supervisor")
     items = client.get("/api/v1/notifications", headers=headers).json["items"]  # type: ignore[index]
     marked = client.post(f"/api/v1/notifications/{items[1]['id']}/read", headers=headers)
@@ -82,17 +88,18 @@ def test_marking_read_changes_the_unread_filter_and_keeps_the_first_reading_time
 
 
 def test_marking_someone_elses_notification_is_not_found_and_changes_nothing(
-        client: FlaskClient) -> None:
+    client: FlaskClient,
+) -> None:
     theirs = client.get("/api/v1/notifications", headers=_auth("police")).json["items"][0]  # type: ignore[index]
-    response = client.post(f"/api/v1/notifications/{theirs['id']}/read",
-                           headers=_auth("civil"))
+    response = client.post(f"/api/v1/notifications/{theirs['id']}/read", headers=_auth("civil"))
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
     assert response.json["status"] == 404  # type: ignore[index]
     still = client.get("/api/v1/notifications?unread=true", headers=_auth("police")).json
     assert still is not None and still["total"] == 1
-    assert client.post("/api/v1/notifications/999999/read",
-                       headers=_auth("police")).status_code == 404
+    assert (
+        client.post("/api/v1/notifications/999999/read", headers=_auth("police")).status_code == 404
+    )
 
 
 def test_pages_hold_per_page_notifications(client: FlaskClient) -> None:
@@ -101,10 +108,18 @@ def test_pages_hold_per_page_notifications(client: FlaskClient) -> None:
     assert len(page2["items"]) == 1 and page2["total"] == 4
 
 
-@pytest.mark.parametrize("query, field", [("per_page=0", "per_page"), ("page=x", "page"),
-                                          ("unread=maybe", "unread"), ("color=red", "color")])
-def test_bad_query_parameters_are_refused_with_the_field(client: FlaskClient, query: str,
-                                                         field: str) -> None:
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("per_page=0", "per_page"),
+        ("page=x", "page"),
+        ("unread=maybe", "unread"),
+        ("color=red", "color"),
+    ],
+)
+def test_bad_query_parameters_are_refused_with_the_field(
+    client: FlaskClient, query: str, field: str
+) -> None:
     response = client.get(f"/api/v1/notifications?{query}", headers=_auth("civil"))
     assert response.status_code == 422
     assert field in response.json["errors"]  # type: ignore[index]
@@ -121,8 +136,11 @@ def test_without_a_token_the_answer_is_401(client: FlaskClient) -> None:
 def test_a_forged_or_expired_token_is_401(client: FlaskClient) -> None:
     forged = issue_token("another-secret-entirely-0123456789", "civil", 3600).token
     expired = _auth("civil", now=datetime.now(UTC) - timedelta(hours=2))
-    for headers in ({"Authorization": f"Bearer {forged}"}, expired,
-                    {"Authorization": "Bearer not.a.jwt"}):
+    for headers in (
+        {"Authorization": f"Bearer {forged}"},
+        expired,
+        {"Authorization": "Bearer not.a.jwt"},
+    ):
         assert client.get("/api/v1/notifications", headers=headers).status_code == 401
 
 
@@ -131,8 +149,8 @@ def test_a_user_unknown_to_notify_is_401(client: FlaskClient) -> None:
 
 
 def test_a_revoked_token_is_401_and_the_users_other_tokens_still_work(
-        client: FlaskClient, notify: NotifyService, redis_client: redis.Redis,
-        publisher: Publisher) -> None:
+    client: FlaskClient, notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     issued = issue_token(TOKEN_SECRET, "civil", 3600)
     revoked = {"Authorization": f"Bearer {issued.token}"}
     assert client.get("/api/v1/notifications", headers=revoked).status_code == 200
@@ -142,8 +160,9 @@ def test_a_revoked_token_is_401_and_the_users_other_tokens_still_work(
     assert client.get("/api/v1/notifications", headers=_auth("civil")).status_code == 200
 
 
-def test_a_disabled_user_is_401(client: FlaskClient, notify: NotifyService,
-                                redis_client: redis.Redis, publisher: Publisher) -> None:
+def test_a_disabled_user_is_401(
+    client: FlaskClient, notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     headers = _auth("police")
     publisher.disable("police")
     _sync(notify, redis_client, publisher)
@@ -156,7 +175,8 @@ def test_the_openapi_spec_and_health_need_no_token(client: FlaskClient) -> None:
     spec = client.get("/api/v1/openapi.json").json
     assert spec is not None
     assert {"/api/v1/notifications", "/api/v1/notifications/{notification_id}/read"} <= set(
-        spec["paths"])
+        spec["paths"]
+    )
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
     assert client.get("/api/v1/docs").status_code == 200

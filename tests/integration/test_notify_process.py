@@ -20,16 +20,35 @@ from tests.integration.notify_support import Publisher, inbox, new_case_id, pend
 
 def _start(notify: NotifyService) -> subprocess.Popen[str]:
     s = notify.settings
-    env = {**os.environ, "CARELEDGER_DATA_DIR": str(s.data_dir), "REDIS_URL": s.redis_url,
-           "CARELEDGER_STREAM": s.stream, "CARELEDGER_TOKEN_SECRET": s.token_secret,
-           "CARELEDGER_NOTIFY_DATABASE_URL": s.notify_database_url,
-           "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": s.notify_postgres_schema,
-           "CARELEDGER_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "CARELEDGER_DATA_DIR": str(s.data_dir),
+        "REDIS_URL": s.redis_url,
+        "CARELEDGER_STREAM": s.stream,
+        "CARELEDGER_TOKEN_SECRET": s.token_secret,
+        "CARELEDGER_NOTIFY_DATABASE_URL": s.notify_database_url,
+        "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": s.notify_postgres_schema,
+        "CARELEDGER_LOG_LEVEL": "WARNING",
+    }
     # A stable consumer name: a restarted process takes its own pending entries back at
     # once instead of waiting for XAUTOCLAIM's idle time.
-    return subprocess.Popen([sys.executable, "-m", "services.cli", "notify", "run",
-                             "--consumer", "notify-1", "--batch", "50"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "notify",
+            "run",
+            "--consumer",
+            "notify-1",
+            "--batch",
+            "50",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _handled(notify: NotifyService) -> int:
@@ -46,7 +65,8 @@ def _wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
 
 
 def test_notify_run_handles_the_stream_and_stops_warmly_on_sigterm_with_a_summary(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     process = _start(notify)
     try:
         publisher.staff()
@@ -63,7 +83,8 @@ def test_notify_run_handles_the_stream_and_stops_warmly_on_sigterm_with_a_summar
 
 
 def test_kill_9_at_random_moments_loses_no_notification_and_doubles_none(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     rng = random.Random(4)
     publisher.staff()
     cases: list[str] = []
@@ -90,5 +111,6 @@ def test_kill_9_at_random_moments_loses_no_notification_and_doubles_none(
     assert mid_stream_kills >= 2  # the kills really hit it while it worked
     rows = [r for r in inbox(notify) if r["kind"] == "no_guardian"]
     assert sorted((r["case_id"], r["recipient"]) for r in rows) == sorted(
-        (case, who) for case in cases for who in ("civil", "supervisor"))
+        (case, who) for case in cases for who in ("civil", "supervisor")
+    )
     assert redis_client.xlen(f"{publisher.stream}:dead") == 0

@@ -42,21 +42,26 @@ NOW = timedelta(0)  # events were written a moment ago: no grace in these tests
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def stores(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str,
-           stream: str) -> Iterator[Settings]:
+def stores(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_url: str, stream: str
+) -> Iterator[Settings]:
     """One deployment's settings: the case store and notify's database, both on SQLite
     files, or both on PostgreSQL (a schema each)."""
-    settings = Settings(data_dir=tmp_path / "var", redis_url=redis_url, stream=stream,
-                        token_secret=TOKEN_SECRET)
+    settings = Settings(
+        data_dir=tmp_path / "var", redis_url=redis_url, stream=stream, token_secret=TOKEN_SECRET
+    )
     if request.param == "sqlite":
         yield settings.with_generated_secrets()
         return
     url = request.getfixturevalue("postgres_url")
     notify_schema = f"n_{uuid.uuid4().hex[:12]}"
-    yield replace(settings, database_url=url,
-                  postgres_schema=request.getfixturevalue("postgres_schema"),
-                  notify_database_url=url,
-                  notify_postgres_schema=notify_schema).with_generated_secrets()
+    yield replace(
+        settings,
+        database_url=url,
+        postgres_schema=request.getfixturevalue("postgres_schema"),
+        notify_database_url=url,
+        notify_postgres_schema=notify_schema,
+    ).with_generated_secrets()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {notify_schema} CASCADE")
 
@@ -96,20 +101,22 @@ class World:
             log.close()
 
     def no_guardian(self) -> str:
-        return str(self.cases.cases.identify(
-            CIVIL, identify_body(guardian={"type": "none"})).case.id)
+        return str(
+            self.cases.cases.identify(CIVIL, identify_body(guardian={"type": "none"})).case.id
+        )
 
     def harm_found(self) -> str:
         case = self.cases.cases.identify(CIVIL, identify_body()).case.id
-        self.cases.cases.record_visit(CIVIL, case, {**VISIT,
-                                                    "safety_concerns": ["suspected_abuse"]})
+        self.cases.cases.record_visit(
+            CIVIL, case, {**VISIT, "safety_concerns": ["suspected_abuse"]}
+        )
         return str(case)
 
     def mandatory_report(self) -> str:
         case = self.cases.cases.identify(CIVIL, identify_body()).case.id
-        self.cases.cases.open_intervention(CIVIL, case, {**INTERVENTION,
-                                                         "kind": "mandatory_report",
-                                                         "department": "police"})
+        self.cases.cases.open_intervention(
+            CIVIL, case, {**INTERVENTION, "kind": "mandatory_report", "department": "police"}
+        )
         return str(case)
 
 
@@ -117,16 +124,18 @@ class World:
 def world(stores: Settings, redis_client: redis.Redis) -> Iterator[World]:
     cases = make_service(stores)
     notify = build_notify(stores)  # the real clock: the events are "now" too
-    yield World(cases, notify, make_relay(cases, redis_client, stores.stream), redis_client,
-                stores.stream)
+    yield World(
+        cases, notify, make_relay(cases, redis_client, stores.stream), redis_client, stores.stream
+    )
     notify.close()
     cases.close()
     redis_client.delete(f"{stores.stream}:relay:cursor", f"{stores.stream}:relay:lease")
 
 
 def _rows(world: World, case_id: str) -> list[tuple[str, str]]:
-    return sorted((r["kind"], r["recipient"]) for r in inbox(world.notify)
-                  if r["case_id"] == case_id)
+    return sorted(
+        (r["kind"], r["recipient"]) for r in inbox(world.notify) if r["case_id"] == case_id
+    )
 
 
 def test_a_clean_state_reports_nothing(world: World) -> None:
@@ -141,9 +150,13 @@ def test_a_clean_state_reports_nothing(world: World) -> None:
     assert report.gaps == [] and report.clean
     assert report.checked == 3
     assert {k: (t.events, t.expected, t.missing) for k, t in report.tallies.items()} == {
-        "no_guardian": (1, 2, 0), "harm_found": (1, 2, 0), "mandatory_report": (1, 2, 0)}
-    assert summary(report) == ("reconcile: 3 must-not-miss events checked, "
-                               "6 notifications expected: no gaps")
+        "no_guardian": (1, 2, 0),
+        "harm_found": (1, 2, 0),
+        "mandatory_report": (1, 2, 0),
+    }
+    assert summary(report) == (
+        "reconcile: 3 must-not-miss events checked, 6 notifications expected: no gaps"
+    )
 
 
 def test_a_deleted_inbox_row_is_reported_and_repaired_once(world: World) -> None:
@@ -151,14 +164,17 @@ def test_a_deleted_inbox_row_is_reported_and_repaired_once(world: World) -> None
     case = world.no_guardian()
     world.sync()
     with world.notify.db.transaction() as tx:
-        tx.execute("DELETE FROM notifications WHERE case_id = ? AND recipient = 'civil'",
-                   (case,))
+        tx.execute("DELETE FROM notifications WHERE case_id = ? AND recipient = 'civil'", (case,))
     # when
     found = world.reconcile()
     # then
     [gap] = found.gaps
-    assert (gap.kind, gap.case_id, gap.missing, gap.handled) == ("no_guardian", case,
-                                                                 ("civil",), True)
+    assert (gap.kind, gap.case_id, gap.missing, gap.handled) == (
+        "no_guardian",
+        case,
+        ("civil",),
+        True,
+    )
     assert gap.event_id == f"{case}:1"
     assert not found.clean and _rows(world, case) == [("no_guardian", "supervisor")]
     assert "1 notifications missing in 1 cases" in summary(found)
@@ -172,11 +188,20 @@ def test_a_deleted_inbox_row_is_reported_and_repaired_once(world: World) -> None
 
 
 def test_an_entry_lost_on_the_way_to_notify_is_reported_and_handled_through_the_same_path(
-        world: World) -> None:
+    world: World,
+) -> None:
     # given: a webhook subscription, and a visit finding harm whose entry is lost
-    add_subscription(world.notify.db, SecretBox.from_settings(world.notify.settings),
-                     admin="admin", admin_scope="3601", url="http://127.0.0.1:9/hook",
-                     secret="s" * 20, scope="360124", kinds=[], now=world.notify.clock.now())
+    add_subscription(
+        world.notify.db,
+        SecretBox.from_settings(world.notify.settings),
+        admin="admin",
+        admin_scope="3601",
+        url="http://127.0.0.1:9/hook",
+        secret="s" * 20,
+        scope="360124",
+        kinds=[],
+        now=world.notify.clock.now(),
+    )
     case = world.harm_found()
     world.publish()
     lost = world.head()
@@ -194,11 +219,12 @@ def test_an_entry_lost_on_the_way_to_notify_is_reported_and_handled_through_the_
     repaired = world.reconcile(repair=True)
     assert (repaired.events_handled, repaired.remaining) == (1, 0)
     assert _rows(world, case) == [("harm_found", "civil"), ("harm_found", "police")]
-    assert [(r["channel"], r["status"]) for r in outbox(world.notify)] == [
-        ("webhook", "pending")]
+    assert [(r["channel"], r["status"]) for r in outbox(world.notify)] == [("webhook", "pending")]
     with world.notify.db.transaction() as tx:
-        assert tx.one("SELECT 1 AS ok FROM handled_events WHERE event_id = ?",
-                      (f"{case}:2",)) is not None
+        assert (
+            tx.one("SELECT 1 AS ok FROM handled_events WHERE event_id = ?", (f"{case}:2",))
+            is not None
+        )
     # and the entry turning up after all changes nothing
     world.redis.delete(world.stream)  # Redis lost it all: the relay refills the stream
     world.sync()
@@ -207,17 +233,16 @@ def test_an_entry_lost_on_the_way_to_notify_is_reported_and_handled_through_the_
     assert len(inbox(world.notify)) == 2 and len(outbox(world.notify)) == 1
 
 
-def test_a_lost_registration_is_repaired_first_so_its_user_gets_the_alert(
-        world: World) -> None:
+def test_a_lost_registration_is_repaired_first_so_its_user_gets_the_alert(world: World) -> None:
     # given: a second county police officer whose registration never reached notify
-    world.cases.accounts.register(None, username="police2", role=Role.POLICE,
-                                  scope="360124", password=PASSWORD)
+    world.cases.accounts.register(
+        None, username="police2", role=Role.POLICE, scope="360124", password=PASSWORD
+    )
     world.publish()
     world.lose(world.head())
     case = world.mandatory_report()
     world.sync()
-    assert _rows(world, case) == [("mandatory_report", "civil"), ("mandatory_report",
-                                                                  "police")]
+    assert _rows(world, case) == [("mandatory_report", "civil"), ("mandatory_report", "police")]
     # when
     found = world.reconcile()
     repaired = world.reconcile(repair=True)
@@ -227,17 +252,18 @@ def test_a_lost_registration_is_repaired_first_so_its_user_gets_the_alert(
     assert repaired.events_handled == 1 and repaired.clean
     assert ("mandatory_report", "police2") in _rows(world, case)
     with world.notify.db.transaction() as tx:
-        assert tx.one("SELECT role FROM users WHERE username = 'police2'") == {
-            "role": "police"}
+        assert tx.one("SELECT role FROM users WHERE username = 'police2'") == {"role": "police"}
 
 
 def test_staff_registered_later_are_not_owed_old_alerts_and_disabled_staff_are_left_out(
-        world: World) -> None:
+    world: World,
+) -> None:
     # given: an alarm; then a new civil affairs officer, and the old one disabled after
     # their row was lost
     case = world.no_guardian()
-    world.cases.accounts.register(None, username="civil2", role=Role.CIVIL_AFFAIRS,
-                                  scope="360124", password=PASSWORD)
+    world.cases.accounts.register(
+        None, username="civil2", role=Role.CIVIL_AFFAIRS, scope="360124", password=PASSWORD
+    )
     civil = world.cases.accounts.get("civil")
     civil.disable(CIVIL.as_event_data())
     world.cases.cases.save(civil)
@@ -251,8 +277,7 @@ def test_staff_registered_later_are_not_owed_old_alerts_and_disabled_staff_are_l
     assert _rows(world, case) == [("no_guardian", "supervisor")]
 
 
-def test_events_younger_than_the_grace_period_are_left_to_the_consumers(
-        world: World) -> None:
+def test_events_younger_than_the_grace_period_are_left_to_the_consumers(world: World) -> None:
     world.no_guardian()
     world.publish()  # published, not yet consumed: lag, not loss
     report = world.reconcile(grace=timedelta(minutes=10))
@@ -261,19 +286,21 @@ def test_events_younger_than_the_grace_period_are_left_to_the_consumers(
 
 def _cli(settings: Settings, *args: str) -> Any:
     env: dict[str, str | None] = {
-        "CARELEDGER_DATA_DIR": str(settings.data_dir), "REDIS_URL": None,
+        "CARELEDGER_DATA_DIR": str(settings.data_dir),
+        "REDIS_URL": None,
         "CARELEDGER_CIPHER_KEY": settings.cipher_key,
         "CARELEDGER_TOKEN_SECRET": settings.token_secret,
         "CARELEDGER_DATABASE_URL": settings.database_url,
         "CARELEDGER_POSTGRES_SCHEMA": settings.postgres_schema,
         "CARELEDGER_NOTIFY_DATABASE_URL": settings.notify_database_url,
-        "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": settings.notify_postgres_schema}
-    return CliRunner().invoke(main, ["notify", "reconcile", "--grace-minutes", "0", *args],
-                              env=env)
+        "CARELEDGER_NOTIFY_POSTGRES_SCHEMA": settings.notify_postgres_schema,
+    }
+    return CliRunner().invoke(main, ["notify", "reconcile", "--grace-minutes", "0", *args], env=env)
 
 
 def test_the_command_reports_gaps_with_exit_status_1_and_repairs_without_redis(
-        world: World, stores: Settings) -> None:
+    world: World, stores: Settings
+) -> None:
     # given
     case = world.mandatory_report()
     world.sync()
@@ -282,23 +309,21 @@ def test_the_command_reports_gaps_with_exit_status_1_and_repairs_without_redis(
     # when, then: no REDIS_URL anywhere
     found = _cli(stores)
     assert found.exit_code == 1, found.output
-    assert (f"gap kind=mandatory_report case_id={case} event_id={case}:2 position="
-            in found.output)
+    assert f"gap kind=mandatory_report case_id={case} event_id={case}:2 position=" in found.output
     assert "handled=true missing=police" in found.output
     assert found.output.strip().splitlines()[-1] == (
         "reconcile: 1 must-not-miss events checked, 2 notifications expected: "
         "1 notifications missing in 1 cases, 0 events never handled, 0 user events never "
-        "handled; run with --repair to write them")
+        "handled; run with --repair to write them"
+    )
     repaired = _cli(stores, "--repair")
     assert repaired.exit_code == 0, repaired.output
-    assert "repaired: 0 events handled, 1 notifications written, 0 gaps remain" in (
-        repaired.output)
+    assert "repaired: 0 events handled, 1 notifications written, 0 gaps remain" in (repaired.output)
     clean = _cli(stores, "--json")
     assert clean.exit_code == 0 and '"gaps": []' in clean.output
 
 
-def test_the_command_says_where_it_looked_when_there_is_no_case_store(
-        tmp_path: Path) -> None:
+def test_the_command_says_where_it_looked_when_there_is_no_case_store(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "empty", token_secret=TOKEN_SECRET)
     result = _cli(settings)
     assert result.exit_code == 1 and "no case store at" in result.output

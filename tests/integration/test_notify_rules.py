@@ -32,7 +32,8 @@ def _consume(notify: NotifyService, client: redis.Redis, publisher: Publisher) -
 
 
 def test_a_child_identified_with_no_guardian_alerts_the_township_supervisor_and_county_civil(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given
     publisher.staff()
     publisher.identify(new_case_id(), guardian_type="none")
@@ -44,7 +45,8 @@ def test_a_child_identified_with_no_guardian_alerts_the_township_supervisor_and_
 
 
 def test_a_guardian_change_to_nobody_alerts_them_too_but_a_change_to_a_relative_does_not(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case)
@@ -57,7 +59,8 @@ def test_a_guardian_change_to_nobody_alerts_them_too_but_a_change_to_a_relative_
 
 
 def test_harm_found_on_a_visit_alerts_county_police_and_civil_affairs(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case)
@@ -70,7 +73,8 @@ def test_harm_found_on_a_visit_alerts_county_police_and_civil_affairs(
 
 
 def test_a_mandatory_report_alerts_county_police_and_civil_affairs(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case)
@@ -82,7 +86,8 @@ def test_a_mandatory_report_alerts_county_police_and_civil_affairs(
 
 
 def test_a_school_dropout_alerts_the_county_education_bureau_once_until_the_child_returns(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case)
@@ -93,11 +98,14 @@ def test_a_school_dropout_alerts_the_county_education_bureau_once_until_the_chil
     _consume(notify, redis_client, publisher)
     rows = [r for r in inbox(notify) if r["kind"] == "school_dropout"]
     assert [(r["recipient"], r["event_id"]) for r in rows] == [
-        ("education", f"{case}:2"), ("education", f"{case}:5")]
+        ("education", f"{case}:2"),
+        ("education", f"{case}:5"),
+    ]
 
 
 def test_a_child_identified_as_dropped_out_alerts_education(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     publisher.identify(new_case_id(), school_status="dropped_out")
     _consume(notify, redis_client, publisher)
@@ -105,7 +113,8 @@ def test_a_child_identified_as_dropped_out_alerts_education(
 
 
 def test_risk_raised_to_high_alerts_the_township_supervisor_only_when_it_was_not_high(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case)
@@ -119,27 +128,39 @@ def test_risk_raised_to_high_alerts_the_township_supervisor_only_when_it_was_not
 
 
 def test_v1_visits_published_before_they_stated_their_transition_are_still_alerted(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given visits published as case.visited v1 (no risk or school status before/after)
     publisher.staff()
     case = new_case_id()
     publisher.identify(case)
     publisher.visit(case, visited_on="2026-04-01", risk_level="medium", schema_version=1)
     publisher.visit(case, visited_on="2026-05-01", risk_level="high", schema_version=1)
-    publisher.visit(case, visited_on="2026-06-01", risk_level="high",
-                    school_attendance="dropped_out", schema_version=1)
+    publisher.visit(
+        case,
+        visited_on="2026-06-01",
+        risk_level="high",
+        school_attendance="dropped_out",
+        schema_version=1,
+    )
     publisher.visit(case, visited_on="2026-03-15", risk_level="high", schema_version=1)
     # when notify handles them in order
     _consume(notify, redis_client, publisher)
     # then it judges them by its own view of the case, as before v2
-    alerts = [(r["kind"], r["recipient"], r["event_id"]) for r in inbox(notify)
-              if r["kind"] in ("risk_high", "school_dropout")]
-    assert sorted(alerts) == [("risk_high", "supervisor", f"{case}:3"),
-                              ("school_dropout", "education", f"{case}:4")]
+    alerts = [
+        (r["kind"], r["recipient"], r["event_id"])
+        for r in inbox(notify)
+        if r["kind"] in ("risk_high", "school_dropout")
+    ]
+    assert sorted(alerts) == [
+        ("risk_high", "supervisor", f"{case}:3"),
+        ("school_dropout", "education", f"{case}:4"),
+    ]
 
 
 def test_a_child_in_another_county_alerts_that_countys_staff_and_not_ours(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     publisher.identify(new_case_id(), OTHER_COUNTY_VILLAGE, guardian_type="none")
     _consume(notify, redis_client, publisher)
@@ -148,7 +169,8 @@ def test_a_child_in_another_county_alerts_that_countys_staff_and_not_ours(
 
 
 def test_without_county_staff_the_city_level_hears_instead(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.user("civil_city", "civil_affairs", VILLAGE[:4])
     publisher.user("civil_province", "civil_affairs", VILLAGE[:2])
     publisher.identify(new_case_id(), guardian_type="none")
@@ -157,7 +179,8 @@ def test_without_county_staff_the_city_level_hears_instead(
 
 
 def test_a_disabled_user_is_not_notified(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     publisher.disable("police")
     publisher.intervention(new_case_id(), "i-1", kind="mandatory_report")
@@ -166,7 +189,8 @@ def test_a_disabled_user_is_not_notified(
 
 
 def test_ordinary_events_notify_nobody(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case)
@@ -181,7 +205,8 @@ def test_ordinary_events_notify_nobody(
 
 
 def test_notifications_say_where_and_link_the_case_but_hold_no_personal_data(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case, guardian_type="none")
@@ -194,18 +219,37 @@ def test_notifications_say_where_and_link_the_case_but_hold_no_personal_data(
 
 
 def test_a_matching_webhook_subscription_gets_one_outbox_row_per_alert(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given: subscriptions for the county (matching), another county, another kind
     with notify.db.transaction() as tx:
-        wanted = record_subscription(tx, url="http://127.0.0.1:9/hook", secret="s1",
-                                     scope=VILLAGE[:6], kinds=["no_guardian"],
-                                     created_by="admin", now=notify.clock.now())
-        record_subscription(tx, url="http://127.0.0.1:9/other-county", secret="s2",
-                            scope=OTHER_COUNTY_VILLAGE[:6], kinds=[], created_by="admin",
-                            now=notify.clock.now())
-        record_subscription(tx, url="http://127.0.0.1:9/other-kind", secret="s3",
-                            scope=VILLAGE[:4], kinds=["school_dropout"], created_by="admin",
-                            now=notify.clock.now())
+        wanted = record_subscription(
+            tx,
+            url="http://127.0.0.1:9/hook",
+            secret="s1",
+            scope=VILLAGE[:6],
+            kinds=["no_guardian"],
+            created_by="admin",
+            now=notify.clock.now(),
+        )
+        record_subscription(
+            tx,
+            url="http://127.0.0.1:9/other-county",
+            secret="s2",
+            scope=OTHER_COUNTY_VILLAGE[:6],
+            kinds=[],
+            created_by="admin",
+            now=notify.clock.now(),
+        )
+        record_subscription(
+            tx,
+            url="http://127.0.0.1:9/other-kind",
+            secret="s3",
+            scope=VILLAGE[:4],
+            kinds=["school_dropout"],
+            created_by="admin",
+            now=notify.clock.now(),
+        )
     publisher.staff()
     case = new_case_id()
     publisher.identify(case, guardian_type="none")
@@ -214,7 +258,8 @@ def test_a_matching_webhook_subscription_gets_one_outbox_row_per_alert(
     # then
     rows = outbox(notify)
     assert [(r["channel"], r["subscription_id"], r["status"]) for r in rows] == [
-        ("webhook", wanted, "pending")]
+        ("webhook", wanted, "pending")
+    ]
     payload = json.loads(rows[0]["payload"])
     assert payload["kind"] == "no_guardian" and payload["case_id"] == case
     assert rows[0]["idempotency_key"] == f"no_guardian:{case}:1:webhook:{wanted}"
@@ -222,8 +267,8 @@ def test_a_matching_webhook_subscription_gets_one_outbox_row_per_alert(
 
 @pytest.mark.parametrize("smtp_host", ["", "127.0.0.1"])
 def test_email_is_queued_for_recipients_with_an_address_only_when_smtp_is_configured(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        smtp_host: str) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, smtp_host: str
+) -> None:
     publisher.staff()
     _consume(notify, redis_client, publisher)
     with notify.db.transaction() as tx:  # the stream contract carries no e-mail yet
@@ -237,16 +282,20 @@ def test_email_is_queued_for_recipients_with_an_address_only_when_smtp_is_config
 
 # ---- choosing recipients, without a database --------------------------------------------
 
-HOLDERS = [Holder("sup", "child_supervisor", "360124105"),
-           Holder("civil", "civil_affairs", "360124"),
-           Holder("civil-town", "civil_affairs", "360124105"),
-           Holder("civil-city", "civil_affairs", "3601"),
-           Holder("dir", "child_director", VILLAGE)]
+HOLDERS = [
+    Holder("sup", "child_supervisor", "360124105"),
+    Holder("civil", "civil_affairs", "360124"),
+    Holder("civil-town", "civil_affairs", "360124105"),
+    Holder("civil-city", "civil_affairs", "3601"),
+    Holder("dir", "child_director", VILLAGE),
+]
 
 
 def test_recipients_are_at_the_expected_level_or_closer_to_the_child() -> None:
     assert choose_recipients(HOLDERS, Audience(Role.CIVIL_AFFAIRS, 6), VILLAGE) == [
-        "civil", "civil-town"]
+        "civil",
+        "civil-town",
+    ]
 
 
 def test_a_named_user_is_chosen_when_enabled_and_over_the_village_else_the_role_decides() -> None:

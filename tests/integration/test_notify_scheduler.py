@@ -31,8 +31,8 @@ def _known(notify: NotifyService, redis_client: redis.Redis, publisher: Publishe
 
 
 def test_a_visit_overdue_alerts_the_assigned_child_director_once_the_day_after_it_was_due(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        clock: FixedClock) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: FixedClock
+) -> None:
     # given: a case due for a visit on 2026-03-31, assigned to one of two directors
     publisher.staff()
     publisher.user("director_2", "child_director", "360124105203")
@@ -49,12 +49,13 @@ def test_a_visit_overdue_alerts_the_assigned_child_director_once_the_day_after_i
     assert _run(notify) == 1
     assert _run(notify) == 0
     assert [(r["recipient"], r["kind"], r["level"]) for r in inbox(notify)] == [
-        ("director_2", "visit_overdue", 1)]
+        ("director_2", "visit_overdue", 1)
+    ]
 
 
 def test_an_assignee_no_longer_over_the_village_is_replaced_by_its_directors(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        clock: FixedClock) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: FixedClock
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case, next_visit_due="2026-03-31")
@@ -66,8 +67,8 @@ def test_an_assignee_no_longer_over_the_village_is_replaced_by_its_directors(
 
 
 def test_level_one_goes_to_the_assignee_and_level_two_to_the_supervisor_seven_days_later(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        clock: FixedClock) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: FixedClock
+) -> None:
     publisher.staff()
     publisher.user("director_2", "child_director", "360124105203")
     case = new_case_id()
@@ -91,8 +92,8 @@ def test_level_one_goes_to_the_assignee_and_level_two_to_the_supervisor_seven_da
 
 
 def test_an_unassigned_case_alerts_the_villages_child_director(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        clock: FixedClock) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: FixedClock
+) -> None:
     publisher.staff()
     publisher.identify(new_case_id(), next_visit_due="2026-03-31")
     _known(notify, redis_client, publisher)
@@ -103,8 +104,8 @@ def test_an_unassigned_case_alerts_the_villages_child_director(
 
 
 def test_a_new_visit_moves_the_due_date_and_opens_a_new_cycle(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        clock: FixedClock) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: FixedClock
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case, next_visit_due="2026-03-31")
@@ -123,8 +124,8 @@ def test_a_new_visit_moves_the_due_date_and_opens_a_new_cycle(
 
 
 def test_a_closed_case_is_not_chased_and_a_reopened_one_is(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        clock: FixedClock) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: FixedClock
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case, next_visit_due="2026-03-31")
@@ -138,25 +139,29 @@ def test_a_closed_case_is_not_chased_and_a_reopened_one_is(
 
 
 def test_an_overdue_intervention_alerts_its_department_over_the_county(
-        notify: NotifyService, redis_client: redis.Redis, publisher: Publisher,
-        clock: FixedClock) -> None:
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: FixedClock
+) -> None:
     publisher.staff()
     case = new_case_id()
     publisher.identify(case, next_visit_due="2026-12-31")
-    publisher.intervention(case, "i-edu", kind="dropout_prevention", department="education",
-                           due_by="2026-06-30")
-    publisher.intervention(case, "i-court", kind="temporary_guardianship", department="court",
-                           due_by="2026-06-30")
-    publisher.intervention(case, "i-done", kind="health_protection", department="health",
-                           due_by="2026-06-30")
-    publisher.intervention(case, "i-open-ended", kind="legal_aid", department="police",
-                           due_by=None)
+    publisher.intervention(
+        case, "i-edu", kind="dropout_prevention", department="education", due_by="2026-06-30"
+    )
+    publisher.intervention(
+        case, "i-court", kind="temporary_guardianship", department="court", due_by="2026-06-30"
+    )
+    publisher.intervention(
+        case, "i-done", kind="health_protection", department="health", due_by="2026-06-30"
+    )
+    publisher.intervention(case, "i-open-ended", kind="legal_aid", department="police", due_by=None)
     publisher.close_intervention(case, "i-done")
     _known(notify, redis_client, publisher)
     clock.day = date(2026, 7, 1)
     assert _run(notify) == 2
     rows = inbox(notify)
     assert sorted((r["intervention_id"], r["recipient"]) for r in rows) == [
-        ("i-court", "civil"), ("i-edu", "education")]
+        ("i-court", "civil"),
+        ("i-edu", "education"),
+    ]
     assert all(r["kind"] == "intervention_overdue" for r in rows)
     assert "控辍保学（教育负责）应于 2026-06-30 前完成" in rows[0]["body"] + rows[1]["body"]

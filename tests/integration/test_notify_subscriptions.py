@@ -29,13 +29,18 @@ from tests.integration.notify_support import (
 )
 
 SECRET = "0123456789abcdef-secret"
-GOOD = {"url": "https://county.example.org/hook", "secret": SECRET, "scope": VILLAGE[:6],
-        "kinds": ["no_guardian", "harm_found"]}
+GOOD = {
+    "url": "https://county.example.org/hook",
+    "secret": SECRET,
+    "scope": VILLAGE[:6],
+    "kinds": ["no_guardian", "harm_found"],
+}
 
 
 @pytest.fixture
-def client(notify: NotifyService, redis_client: redis.Redis,
-           publisher: Publisher) -> Iterator[FlaskClient]:
+def client(
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> Iterator[FlaskClient]:
     """Notify's API over a directory of staff, with an admin for the city (3601) and one
     for another city (3602)."""
     publisher.staff()
@@ -58,7 +63,8 @@ def _stored(notify: NotifyService) -> list[dict[str, Any]]:
 
 
 def test_an_admin_adds_lists_and_deletes_a_subscription_and_never_sees_its_secret(
-        client: FlaskClient, notify: NotifyService) -> None:
+    client: FlaskClient, notify: NotifyService
+) -> None:
     # when
     added = _add(client, GOOD)
     # then
@@ -67,8 +73,11 @@ def test_an_admin_adds_lists_and_deletes_a_subscription_and_never_sees_its_secre
     assert body is not None
     assert added.headers["Location"] == f"/api/v1/subscriptions/{body['id']}"
     assert {k: body[k] for k in ("url", "scope", "kinds", "created_by")} == {
-        "url": GOOD["url"], "scope": "360124", "kinds": ["harm_found", "no_guardian"],
-        "created_by": "admin"}
+        "url": GOOD["url"],
+        "scope": "360124",
+        "kinds": ["harm_found", "no_guardian"],
+        "created_by": "admin",
+    }
     assert "secret" not in body
     listed = client.get("/api/v1/subscriptions", headers=_auth("admin"))
     assert listed.status_code == 200 and listed.json == [body]
@@ -86,8 +95,9 @@ def test_absent_kinds_mean_every_kind(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize("username", ["civil", "supervisor", "auditor", "police"])
-def test_only_admins_manage_subscriptions(client: FlaskClient, notify: NotifyService,
-                                          username: str) -> None:
+def test_only_admins_manage_subscriptions(
+    client: FlaskClient, notify: NotifyService, username: str
+) -> None:
     assert _add(client, GOOD, username).status_code == 403
     assert client.get("/api/v1/subscriptions", headers=_auth(username)).status_code == 403
     _add(client, GOOD)
@@ -103,7 +113,8 @@ def test_without_a_token_the_answer_is_401(client: FlaskClient) -> None:
 
 
 def test_a_scope_outside_the_admins_own_is_403_and_stores_nothing(
-        client: FlaskClient, notify: NotifyService) -> None:
+    client: FlaskClient, notify: NotifyService
+) -> None:
     response = _add(client, {**GOOD, "scope": OTHER_COUNTY_VILLAGE.replace("3601", "3602")[:6]})
     assert response.status_code == 403
     assert "outside your scope" in response.json["detail"]
@@ -112,36 +123,40 @@ def test_a_scope_outside_the_admins_own_is_403_and_stores_nothing(
 
 
 def test_admins_see_and_delete_only_the_subscriptions_inside_their_scope(
-        client: FlaskClient, notify: NotifyService) -> None:
+    client: FlaskClient, notify: NotifyService
+) -> None:
     ours = _add(client, GOOD).json
     theirs = _add(client, {**GOOD, "scope": "360201"}, "admin_elsewhere").json
     assert ours is not None and theirs is not None
     assert client.get("/api/v1/subscriptions", headers=_auth("admin")).json == [ours]
-    assert client.get("/api/v1/subscriptions",
-                      headers=_auth("admin_elsewhere")).json == [theirs]
+    assert client.get("/api/v1/subscriptions", headers=_auth("admin_elsewhere")).json == [theirs]
     # to an admin, another city's subscription does not exist
     response = client.delete(f"/api/v1/subscriptions/{theirs['id']}", headers=_auth("admin"))
     assert response.status_code == 404
     assert [s["active"] for s in _stored(notify)] == [1, 1]
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"url": "ftp://county.example.org/hook"}, "url"),
-    ({"url": "not a url"}, "url"),
-    ({"url": "https://user:pw@county.example.org/hook"}, "url"),
-    ({"url": "http://:80/hook"}, "url"),
-    ({"url": "http://county.example.org:99999/hook"}, "url"),
-    ({"url": "https://" + "a" * 2000 + ".org/"}, "url"),
-    ({"secret": "too-short"}, "secret"),
-    ({"secret": "x" * 257}, "secret"),
-    ({"scope": "3601245"}, "scope"),
-    ({"scope": "abcdef"}, "scope"),
-    ({"kinds": ["no_guardian", "weather"]}, "kinds"),
-    ({"kinds": "no_guardian"}, "kinds"),
-    ({"colour": "red"}, "colour"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"url": "ftp://county.example.org/hook"}, "url"),
+        ({"url": "not a url"}, "url"),
+        ({"url": "https://user:pw@county.example.org/hook"}, "url"),
+        ({"url": "http://:80/hook"}, "url"),
+        ({"url": "http://county.example.org:99999/hook"}, "url"),
+        ({"url": "https://" + "a" * 2000 + ".org/"}, "url"),
+        ({"secret": "too-short"}, "secret"),
+        ({"secret": "x" * 257}, "secret"),
+        ({"scope": "3601245"}, "scope"),
+        ({"scope": "abcdef"}, "scope"),
+        ({"kinds": ["no_guardian", "weather"]}, "kinds"),
+        ({"kinds": "no_guardian"}, "kinds"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
 def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(
-        client: FlaskClient, notify: NotifyService, change: dict[str, Any], field: str) -> None:
+    client: FlaskClient, notify: NotifyService, change: dict[str, Any], field: str
+) -> None:
     response = _add(client, {**GOOD, **change})
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
@@ -151,8 +166,9 @@ def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(
 
 
 @pytest.mark.parametrize("missing", ["url", "secret", "scope"])
-def test_a_missing_field_is_a_422_naming_it(client: FlaskClient, notify: NotifyService,
-                                            missing: str) -> None:
+def test_a_missing_field_is_a_422_naming_it(
+    client: FlaskClient, notify: NotifyService, missing: str
+) -> None:
     response = _add(client, {k: v for k, v in GOOD.items() if k != missing})
     assert response.status_code == 422
     assert missing in response.json["errors"]
@@ -160,8 +176,8 @@ def test_a_missing_field_is_a_422_naming_it(client: FlaskClient, notify: NotifyS
 
 
 def test_a_subscription_gets_outbox_rows_for_the_alerts_it_matches_until_deleted(
-        client: FlaskClient, notify: NotifyService, redis_client: redis.Redis,
-        publisher: Publisher) -> None:
+    client: FlaskClient, notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
     # given: a subscription for harm found in the county
     subscription = _add(client, {**GOOD, "kinds": ["harm_found"]}).json
     assert subscription is not None
@@ -175,7 +191,10 @@ def test_a_subscription_gets_outbox_rows_for_the_alerts_it_matches_until_deleted
     # then
     [row] = outbox(notify)
     assert (row["channel"], row["subscription_id"], row["target"]) == (
-        "webhook", subscription["id"], GOOD["url"])
+        "webhook",
+        subscription["id"],
+        GOOD["url"],
+    )
     assert json.loads(row["payload"])["case_id"] == harmed
     # and once deleted, new alerts are not queued for it
     client.delete(f"/api/v1/subscriptions/{subscription['id']}", headers=_auth("admin"))
@@ -188,7 +207,8 @@ def test_the_openapi_spec_documents_the_subscriptions(client: FlaskClient) -> No
     spec = client.get("/api/v1/openapi.json").json
     assert spec is not None
     assert {"/api/v1/subscriptions", "/api/v1/subscriptions/{subscription_id}"} <= set(
-        spec["paths"])
+        spec["paths"]
+    )
     new = spec["components"]["schemas"]["NewSubscription"]
     assert new["properties"]["secret"]["writeOnly"] is True
     assert "secret" not in spec["components"]["schemas"]["Subscription"]["properties"]

@@ -17,12 +17,25 @@ from tests.support import IDENTIFY, identify_body, login
 def test_users_add_creates_a_user_who_can_log_in(tmp_path: Path) -> None:
     runner = CliRunner(env={"CARELEDGER_DATA_DIR": str(tmp_path)})
 
-    added = runner.invoke(main, ["users", "add", "zhang.wei", "--role", "child_director",
-                                 "--scope", "360124105203", "--password-stdin"],
-                          input="a long enough password\n")
-    again = runner.invoke(main, ["users", "add", "zhang.wei", "--role", "police",
-                                 "--scope", "360124", "--password-stdin"],
-                          input="another password 123\n")
+    added = runner.invoke(
+        main,
+        [
+            "users",
+            "add",
+            "zhang.wei",
+            "--role",
+            "child_director",
+            "--scope",
+            "360124105203",
+            "--password-stdin",
+        ],
+        input="a long enough password\n",
+    )
+    again = runner.invoke(
+        main,
+        ["users", "add", "zhang.wei", "--role", "police", "--scope", "360124", "--password-stdin"],
+        input="another password 123\n",
+    )
 
     assert added.exit_code == 0, added.output
     assert again.exit_code != 0 and "taken" in again.output
@@ -34,30 +47,44 @@ def test_users_add_creates_a_user_who_can_log_in(tmp_path: Path) -> None:
     assert login(client, "zhang.wei", "a long enough password")
 
 
-@pytest.mark.parametrize(("args", "complaint"), [
-    (["--role", "child_director", "--scope", "3601241052"], "scope"),
-    (["--role", "sheriff", "--scope", "3601"], "role"),
-])
-def test_users_add_refuses_a_bad_role_or_scope(tmp_path: Path, args: list[str],
-                                               complaint: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--role", "child_director", "--scope", "3601241052"], "scope"),
+        (["--role", "sheriff", "--scope", "3601"], "role"),
+    ],
+)
+def test_users_add_refuses_a_bad_role_or_scope(
+    tmp_path: Path, args: list[str], complaint: str
+) -> None:
     runner = CliRunner(env={"CARELEDGER_DATA_DIR": str(tmp_path)})
-    result = runner.invoke(main, ["users", "add", "li.na", *args, "--password-stdin"],
-                           input="a long enough password\n")
+    result = runner.invoke(
+        main, ["users", "add", "li.na", *args, "--password-stdin"], input="a long enough password\n"
+    )
     assert result.exit_code != 0 and complaint in result.output.lower()
 
 
 def test_the_openapi_spec_documents_every_case_endpoint(client: FlaskClient) -> None:
     spec = client.get("/api/v1/openapi.json").json
     paths = set(spec["paths"])
-    assert {"/api/v1/cases", "/api/v1/cases/{case_id}", "/api/v1/cases/{case_id}/history",
-            "/api/v1/cases/{case_id}/visits", "/api/v1/cases/{case_id}/guardian-changes",
-            "/api/v1/cases/{case_id}/interventions",
-            "/api/v1/cases/{case_id}/interventions/{intervention_id}/progress",
-            "/api/v1/cases/{case_id}/interventions/{intervention_id}/closure",
-            "/api/v1/cases/{case_id}/assignment", "/api/v1/cases/{case_id}/transfer",
-            "/api/v1/cases/{case_id}/closure", "/api/v1/cases/{case_id}/reopening",
-            "/api/v1/cases/{case_id}/corrections", "/api/v1/auth/token",
-            "/api/v1/admin/users", "/api/v1/audit/access-log"} <= paths
+    assert {
+        "/api/v1/cases",
+        "/api/v1/cases/{case_id}",
+        "/api/v1/cases/{case_id}/history",
+        "/api/v1/cases/{case_id}/visits",
+        "/api/v1/cases/{case_id}/guardian-changes",
+        "/api/v1/cases/{case_id}/interventions",
+        "/api/v1/cases/{case_id}/interventions/{intervention_id}/progress",
+        "/api/v1/cases/{case_id}/interventions/{intervention_id}/closure",
+        "/api/v1/cases/{case_id}/assignment",
+        "/api/v1/cases/{case_id}/transfer",
+        "/api/v1/cases/{case_id}/closure",
+        "/api/v1/cases/{case_id}/reopening",
+        "/api/v1/cases/{case_id}/corrections",
+        "/api/v1/auth/token",
+        "/api/v1/admin/users",
+        "/api/v1/audit/access-log",
+    } <= paths
     summary = spec["paths"]["/api/v1/cases"]["post"]["summary"]
     assert summary.startswith("Identify a left-behind child")
 
@@ -72,12 +99,12 @@ def test_the_docs_page_loads_every_asset_from_the_service_itself(client: FlaskCl
 
 
 def test_request_logs_never_carry_a_child_s_personal_data(
-        client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
     headers = login(client, "director")
     child = {**IDENTIFY["child"], "id_number": "36012420150302002X"}
     with caplog.at_level(logging.DEBUG):
-        created = client.post("/api/v1/cases", json=identify_body(child=child),
-                              headers=headers)
+        created = client.post("/api/v1/cases", json=identify_body(child=child), headers=headers)
         client.get(f"/api/v1/cases/{created.json['id']}", headers=headers)
 
     assert created.status_code == 201, created.json

@@ -55,6 +55,7 @@ def aggregates(service: CaseService) -> list[Case]:
 
 # ---- exactly once ----------------------------------------------------------------------------
 
+
 def test_a_page_delivered_twice_changes_nothing_the_second_time(seeded: CaseService) -> None:
     store, projection = seeded.read_models.store, projection_of(seeded)
     page = page_of(seeded, 0, 700)
@@ -96,8 +97,14 @@ def test_rows_and_position_are_written_together_or_not_at_all(seeded: CaseServic
 
 
 def test_the_projector_catches_up_in_pages_one_transaction_each(seeded: CaseService) -> None:
-    projector = build_projector(seeded.settings, seeded.cases, seeded.read_models.store,
-                                subscribe=False, lease=False, page_size=20)
+    projector = build_projector(
+        seeded.settings,
+        seeded.cases,
+        seeded.read_models.store,
+        subscribe=False,
+        lease=False,
+        page_size=20,
+    )
     positions, sizes = [], []
     while handled := projector.run_once():
         sizes.append(handled)
@@ -110,7 +117,8 @@ def test_the_projector_catches_up_in_pages_one_transaction_each(seeded: CaseServ
 
 
 def test_pages_of_any_size_delivered_any_number_of_times_equal_a_fresh_rebuild(
-        seeded: CaseService) -> None:
+    seeded: CaseService,
+) -> None:
     store, projection = seeded.read_models.store, projection_of(seeded)
     rng = random.Random(3)
     position = 0
@@ -128,6 +136,7 @@ def test_pages_of_any_size_delivered_any_number_of_times_equal_a_fresh_rebuild(
 
 # ---- the rows say what the aggregates say ----------------------------------------------------
 
+
 def test_every_case_row_agrees_with_its_aggregate(seeded: CaseService) -> None:
     caught_up(seeded)
     by_id = {r["case_id"]: r for r in rows(seeded)["cases"]}
@@ -136,27 +145,48 @@ def test_every_case_row_agrees_with_its_aggregate(seeded: CaseService) -> None:
     for case in aggregates(seeded):
         row = by_id[str(case.id)]
         assert {k: row[k] for k in _ROW_FACTS} == {
-            "version": case.version, "jurisdiction": case.jurisdiction, "status": case.status,
-            "guardian_type": case.guardian_type, "guardian_since": case.guardian_since,
+            "version": case.version,
+            "jurisdiction": case.jurisdiction,
+            "status": case.status,
+            "guardian_type": case.guardian_type,
+            "guardian_since": case.guardian_since,
             "entrustment_signed": int(case.entrustment_signed),
-            "identified_on": case.record["identified_on"], "risk_level": case.risk_level,
-            "last_visit_on": case.last_visit_on, "next_visit_due": case.next_visit_due,
-            "school_status": case.school_status, "assigned_to": case.assigned_to,
+            "identified_on": case.record["identified_on"],
+            "risk_level": case.risk_level,
+            "last_visit_on": case.last_visit_on,
+            "next_visit_due": case.next_visit_due,
+            "school_status": case.school_status,
+            "assigned_to": case.assigned_to,
             "has_mandatory_report": int(case.has_mandatory_report),
             "open_interventions": len(case.open_interventions),
-            "visit_count": case.visit_count}, str(case.id)
+            "visit_count": case.visit_count,
+        }, str(case.id)
         assert row["personal"]["name"] == case.child["name"]
 
 
-_ROW_FACTS = ("version", "jurisdiction", "status", "guardian_type", "guardian_since",
-              "entrustment_signed", "identified_on", "risk_level", "last_visit_on",
-              "next_visit_due", "school_status", "assigned_to", "has_mandatory_report",
-              "open_interventions", "visit_count")
+_ROW_FACTS = (
+    "version",
+    "jurisdiction",
+    "status",
+    "guardian_type",
+    "guardian_since",
+    "entrustment_signed",
+    "identified_on",
+    "risk_level",
+    "last_visit_on",
+    "next_visit_due",
+    "school_status",
+    "assigned_to",
+    "has_mandatory_report",
+    "open_interventions",
+    "visit_count",
+)
 
 
 @pytest.mark.parametrize("scope", ["36", "3601", "360124", "360124105"])
 def test_the_counters_of_every_level_equal_a_count_over_the_aggregates(
-        seeded: CaseService, scope: str) -> None:
+    seeded: CaseService, scope: str
+) -> None:
     caught_up(seeded)
     cases = [c for c in aggregates(seeded) if c.jurisdiction.startswith(scope)]
     active = [c for c in cases if c.status == "active"]
@@ -166,28 +196,36 @@ def test_the_counters_of_every_level_equal_a_count_over_the_aggregates(
 
     assert counts.get("cases", 0) == len(cases)
     assert counts.get("active", 0) == len(active)
-    assert Counter({k.removeprefix("guardian:"): n for k, n in counts.items()
-                    if k.startswith("guardian:")}) == Counter(c.guardian_type for c in active)
+    assert Counter(
+        {k.removeprefix("guardian:"): n for k, n in counts.items() if k.startswith("guardian:")}
+    ) == Counter(c.guardian_type for c in active)
     assert summary["risk_levels"]["high"] == sum(c.risk_level == "high" for c in active)
     assert summary["school_dropouts"] == sum(c.school_status == "dropped_out" for c in active)
-    assert summary["overdue_visits"] == sum(date.fromisoformat(c.next_visit_due) < as_of
-                                            for c in active)
+    assert summary["overdue_visits"] == sum(
+        date.fromisoformat(c.next_visit_due) < as_of for c in active
+    )
     assert summary["visit_coverage"]["last_30_days"]["visited"] == sum(
         c.last_visit_on is not None
         and as_of - timedelta(days=30) < date.fromisoformat(c.last_visit_on) <= as_of
-        for c in active)
+        for c in active
+    )
     open_ones = [i for c in active for i in c.open_interventions]
     assert {k: n for k, n in summary["interventions"]["by_kind"].items() if n} == dict(
-        Counter(i["kind"] for i in open_ones))
+        Counter(i["kind"] for i in open_ones)
+    )
     assert summary["interventions"]["overdue"] == sum(
-        1 for i in open_ones if i.get("due_by") and date.fromisoformat(i["due_by"]) < as_of)
+        1 for i in open_ones if i.get("due_by") and date.fromisoformat(i["due_by"]) < as_of
+    )
     assert summary["workload"]["assigned"] == sum(c.assigned_to is not None for c in active)
 
 
 def _counts(service: CaseService, scope: str) -> dict[str, int]:
-    return service.read_models.store.read(lambda tx: {
-        r["metric"]: r["n"] for r in tx.rows("SELECT metric, n FROM {counts} WHERE scope = ?",
-                                             (scope,))})
+    return service.read_models.store.read(
+        lambda tx: {
+            r["metric"]: r["n"]
+            for r in tx.rows("SELECT metric, n FROM {counts} WHERE scope = ?", (scope,))
+        }
+    )
 
 
 def _summary(service: CaseService, scope: str, as_of: date) -> dict[str, Any]:

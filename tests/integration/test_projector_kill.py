@@ -35,10 +35,24 @@ KILLS = 4
 def start_projector(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         # Small pages that do not grow: many transactions, so kills land inside them.
-        [sys.executable, "-m", "services.cli", "cases", "project", "--page-size", "20",
-         "--max-page-size", "20", "--stall-seconds", "1"],
-        cwd=ROOT, env=command_env(settings), stdout=subprocess.DEVNULL,
-        stderr=log.open("ab"))
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "cases",
+            "project",
+            "--page-size",
+            "20",
+            "--max-page-size",
+            "20",
+            "--stall-seconds",
+            "1",
+        ],
+        cwd=ROOT,
+        env=command_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
+    )
 
 
 class Writer(threading.Thread):
@@ -84,7 +98,8 @@ def wait_for(condition: object, timeout: float, what: str) -> None:
 
 
 def test_a_projector_killed_at_random_moments_resumes_to_the_views_a_rebuild_makes(
-        service: CaseService, settings: Settings, writer: Writer, tmp_path: Path) -> None:
+    service: CaseService, settings: Settings, writer: Writer, tmp_path: Path
+) -> None:
     # given a store of a few thousand events, and more being written all along
     seed_demo(service, children=250, show_progress=False)
     writer.start()
@@ -96,8 +111,11 @@ def test_a_projector_killed_at_random_moments_resumes_to_the_views_a_rebuild_mak
         start = service.read_models.position()
         process = start_projector(settings, log)
         try:
-            wait_for(lambda: service.read_models.position() > start, 60,  # noqa: B023
-                     f"the projector to make progress\n{log.read_text()}")
+            wait_for(
+                lambda: service.read_models.position() > start,  # noqa: B023
+                60,
+                f"the projector to make progress\n{log.read_text()}",
+            )
             time.sleep(rng.uniform(0.0, 0.3))
         finally:
             process.send_signal(signal.SIGKILL)

@@ -46,8 +46,9 @@ class Following:
         return self.service.cases.recorder.max_notification_id() or 0
 
     def projected_cases(self) -> int:
-        return int(self.service.read_models.store.read(
-            lambda tx: tx.value("SELECT COUNT(*) FROM {cases}")))
+        return int(
+            self.service.read_models.store.read(lambda tx: tx.value("SELECT COUNT(*) FROM {cases}"))
+        )
 
 
 @pytest.fixture
@@ -63,19 +64,22 @@ def own_database(postgres_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def following(own_database: str, tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> Iterator[Following]:
+def following(
+    own_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Following]:
     # Every connection of this test carries its own name, so the test can find its own
     # LISTEN connection among whatever else the server is serving.
     app_name = f"careledger-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("PGAPPNAME", app_name)
-    settings = Settings(data_dir=tmp_path / "var", database_url=own_database,
-                        postgres_schema="careledger").with_generated_secrets()
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=own_database, postgres_schema="careledger"
+    ).with_generated_secrets()
     with psycopg.connect(own_database, autocommit=True) as admin:
         admin.execute("CREATE SCHEMA careledger")
     service = make_service(settings)
-    projector = build_projector(settings, service.cases, service.read_models.store,
-                                lease=False, stall_seconds=1.0)
+    projector = build_projector(
+        settings, service.cases, service.read_models.store, lease=False, stall_seconds=1.0
+    )
     assert isinstance(projector.feed, SubscribedFeed)
     projector.feed.wait_seconds = 0.2
     runner = Runner(projector, idle_seconds=0.02, max_backoff_seconds=0.5)
@@ -103,7 +107,8 @@ def test_the_projector_follows_new_events_as_they_are_notified(following: Follow
 
 
 def test_the_projector_resubscribes_when_its_listen_connection_is_terminated(
-        following: Following) -> None:
+    following: Following,
+) -> None:
     following.identify()
     assert eventually(lambda: following.projected_cases() == 1, 10)
 
@@ -111,7 +116,8 @@ def test_the_projector_resubscribes_when_its_listen_connection_is_terminated(
         terminated = admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE application_name = %s AND query LIKE 'LISTEN%%' AND pid <> pg_backend_pid()",
-            (following.app_name,)).fetchall()
+            (following.app_name,),
+        ).fetchall()
     assert terminated, "the subscription's LISTEN connection was found and terminated"
     # The new subscription pulls before it LISTENs: a NOTIFY in between is lost, and only
     # the stall check (1 s here) notices. Both ways must end with the event projected.
@@ -123,7 +129,8 @@ def test_the_projector_resubscribes_when_its_listen_connection_is_terminated(
 
 
 def test_the_projector_notices_a_stalled_subscription_and_resubscribes(
-        following: Following) -> None:
+    following: Following,
+) -> None:
     following.identify()
     assert eventually(lambda: following.projected_cases() == 1, 10)
 
@@ -134,9 +141,11 @@ def test_the_projector_notices_a_stalled_subscription_and_resubscribes(
         writer.execute(
             f"INSERT INTO {events} (originator_id, originator_version, topic, state) "
             f"SELECT gen_random_uuid(), 1, topic, state FROM {events} "
-            "WHERE topic LIKE '%%Case.Identified' LIMIT 1")
-    assert not eventually(lambda: following.projected_cases() == 2, 1.5), \
+            "WHERE topic LIKE '%%Case.Identified' LIMIT 1"
+        )
+    assert not eventually(lambda: following.projected_cases() == 2, 1.5), (
         "without the stall check the subscription would wait for ever"
+    )
 
     following.feed.stall_seconds = 0.3
 

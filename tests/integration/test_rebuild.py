@@ -60,8 +60,9 @@ class Reader(threading.Thread):
             try:
                 summary = rm.summary(AUDITOR, "3601", TODAY)
                 listed = rm.list_cases(AUDITOR, CaseFilter(), page=1, per_page=5, today=TODAY)
-                self.seen.append((summary.position, summary.value["cases"]["total"],
-                                  listed.value.total))
+                self.seen.append(
+                    (summary.position, summary.value["cases"]["total"], listed.value.total)
+                )
             except BaseException as error:
                 self.errors.append(error)
 
@@ -80,8 +81,7 @@ def readers(seeded: CaseService) -> Iterator[list[Reader]]:
 def tables(service: CaseService) -> set[str]:
     store = service.read_models.store
     if store.is_postgres:
-        query = ("SELECT table_name AS name FROM information_schema.tables "
-                 "WHERE table_schema = ?")
+        query = "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ?"
         params: tuple[Any, ...] = (store.schema,)
     else:
         query, params = "SELECT name FROM sqlite_master WHERE type = 'table'", ()
@@ -89,19 +89,20 @@ def tables(service: CaseService) -> set[str]:
 
 
 def test_a_rebuild_switches_while_reads_keep_answering_and_never_see_it_half_built(
-        seeded: CaseService, readers: list[Reader]) -> None:
+    seeded: CaseService, readers: list[Reader]
+) -> None:
     store = seeded.read_models.store
     before = all_rows(store, personal_of(seeded))
     old_generation, _ = store.active()
     # the live projector runs beside the rebuild, as `careledger run` would have it
-    projector = build_projector(seeded.settings, seeded.cases, store, subscribe=False,
-                                lease=False)
+    projector = build_projector(seeded.settings, seeded.cases, store, subscribe=False, lease=False)
     runner = Runner(projector, idle_seconds=0.02)
     live = threading.Thread(target=runner.run, daemon=True)
     live.start()
     try:
-        summary = rebuild(seeded.cases.recorder, projection_of(seeded), store,
-                          page_size=100, grace_seconds=0.3)
+        summary = rebuild(
+            seeded.cases.recorder, projection_of(seeded), store, page_size=100, grace_seconds=0.3
+        )
         for reader in readers:  # reads during the switch and after it
             count = len(reader.seen)
             while len(reader.seen) < count + 3 and not reader.errors:
@@ -127,11 +128,13 @@ def test_a_rebuild_switches_while_reads_keep_answering_and_never_see_it_half_bui
     after = all_rows(store, personal_of(seeded))
     assert len(after["cases"]) == CHILDREN + 1
     assert {k: v for k, v in after.items() if k != "position"} != {
-        k: v for k, v in before.items() if k != "position"}
+        k: v for k, v in before.items() if k != "position"
+    }
 
 
 def test_an_interrupted_rebuild_leaves_the_active_models_alone_and_the_next_one_clears_it(
-        seeded: CaseService) -> None:
+    seeded: CaseService,
+) -> None:
     store = seeded.read_models.store
     before = all_rows(store, personal_of(seeded))
     abandoned = store.begin_generation()
@@ -150,8 +153,11 @@ def test_an_interrupted_rebuild_leaves_the_active_models_alone_and_the_next_one_
 def test_the_rebuild_command_reports_what_it_did_in_one_line(seeded: CaseService) -> None:
     old_generation, position = seeded.read_models.store.active()
 
-    result = CliRunner().invoke(main, ["cases", "rebuild-projections", "--grace-seconds", "0"],
-                                env=command_env(seeded.settings))
+    result = CliRunner().invoke(
+        main,
+        ["cases", "rebuild-projections", "--grace-seconds", "0"],
+        env=command_env(seeded.settings),
+    )
 
     assert result.exit_code == 0, result.output
     line = result.output.strip().splitlines()[-1]
@@ -163,6 +169,5 @@ def test_the_rebuild_command_reports_what_it_did_in_one_line(seeded: CaseService
 
 def test_summaries_are_the_same_after_a_rebuild(seeded: CaseService) -> None:
     before = seeded.read_models.summary(AUDITOR, "3601", date(2026, 11, 1)).value
-    rebuild(seeded.cases.recorder, projection_of(seeded), seeded.read_models.store,
-            grace_seconds=0)
+    rebuild(seeded.cases.recorder, projection_of(seeded), seeded.read_models.store, grace_seconds=0)
     assert seeded.read_models.summary(AUDITOR, "3601", date(2026, 11, 1)).value == before

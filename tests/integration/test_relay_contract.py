@@ -33,12 +33,34 @@ from tests.integration.relay_support import (
 from tests.support import GUARDIAN_CHANGE, IDENTIFY, INTERVENTION, OTHER_VILLAGE, TODAY, VISIT
 
 # Personal data the case service holds, which must never reach the stream.
-PERSONAL = ["王小明", "前坊小学", "前坊村三组12号", "广东省东莞市", "13800138000", "李秀英",
-            "13900139000", "王建国", "孩子想念父母", "祖母住院", "心理辅导", "每周谈心",
-            "情况好转", "一家搬到邻村", "父母返乡", "登记有误", "$argon2", "新地址一号",
-            "王晓明", "又外出"]
-_TRANSITION = ("risk_level_before", "risk_level_after", "school_status_before",
-               "school_status_after")
+PERSONAL = [
+    "王小明",
+    "前坊小学",
+    "前坊村三组12号",
+    "广东省东莞市",
+    "13800138000",
+    "李秀英",
+    "13900139000",
+    "王建国",
+    "孩子想念父母",
+    "祖母住院",
+    "心理辅导",
+    "每周谈心",
+    "情况好转",
+    "一家搬到邻村",
+    "父母返乡",
+    "登记有误",
+    "$argon2",
+    "新地址一号",
+    "王晓明",
+    "又外出",
+]
+_TRANSITION = (
+    "risk_level_before",
+    "risk_level_after",
+    "school_status_before",
+    "school_status_after",
+)
 
 
 @pytest.fixture(scope="module")
@@ -62,29 +84,42 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
     cases = service.cases
     civil = Actor("civil", Role.CIVIL_AFFAIRS, "360124", "req-1")
     case_id = cases.identify(civil, IDENTIFY).case.id
-    cases.record_visit(civil, case_id, VISIT,
-                       idempotency=IdempotencyKey("civil", "visit-1", "fingerprint"))
+    cases.record_visit(
+        civil, case_id, VISIT, idempotency=IdempotencyKey("civil", "visit-1", "fingerprint")
+    )
     cases.change_guardian(civil, case_id, GUARDIAN_CHANGE)
     iid = cases.open_intervention(civil, case_id, INTERVENTION).intervention_id
     assert iid is not None
-    cases.progress_intervention(civil, case_id, iid, {"note": "每周谈心",
-                                                      "progressed_on": "2026-06-01"})
-    cases.close_intervention(civil, case_id, iid, {"outcome": "情况好转",
-                                                   "closed_on": "2026-07-01"})
+    cases.progress_intervention(
+        civil, case_id, iid, {"note": "每周谈心", "progressed_on": "2026-06-01"}
+    )
+    cases.close_intervention(
+        civil, case_id, iid, {"outcome": "情况好转", "closed_on": "2026-07-01"}
+    )
     cases.assign(civil, case_id, "director", service.accounts.check_assignee)
-    cases.transfer(civil, case_id, {"jurisdiction": OTHER_VILLAGE, "reason": "一家搬到邻村",
-                                    "transferred_on": "2026-08-01",
-                                    "address_detail": "新地址一号"})
-    cases.correct(civil, case_id, {"field": "child.name", "value": "王晓明",
-                                   "reason": "登记有误"})
-    cases.close_case(civil, case_id, {"reason": "parents_returned",
-                                      "closed_on": "2026-09-01", "note": "父母返乡"})
+    cases.transfer(
+        civil,
+        case_id,
+        {
+            "jurisdiction": OTHER_VILLAGE,
+            "reason": "一家搬到邻村",
+            "transferred_on": "2026-08-01",
+            "address_detail": "新地址一号",
+        },
+    )
+    cases.correct(civil, case_id, {"field": "child.name", "value": "王晓明", "reason": "登记有误"})
+    cases.close_case(
+        civil,
+        case_id,
+        {"reason": "parents_returned", "closed_on": "2026-09-01", "note": "父母返乡"},
+    )
     cases.reopen(civil, case_id, {"reason": "父母返乡又外出", "reopened_on": "2026-10-01"})
     user = service.accounts.get("education")
     user.revoke_token("token-1", actor=CIVIL.as_event_data())
-    user.rehash_password("$argon2id$v=19$m=1,t=1,p=1$c2FsdHNhbHQ$aGFzaA",
-                         actor={"username": "education", "role": "education",
-                                "request_id": "login"})
+    user.rehash_password(
+        "$argon2id$v=19$m=1,t=1,p=1$c2FsdHNhbHQ$aGFzaA",
+        actor={"username": "education", "role": "education", "request_id": "login"},
+    )
     user.disable(actor=CIVIL.as_event_data())
     cases.save(user)
     yield service
@@ -92,7 +127,8 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
 
 
 def test_every_event_type_the_relay_publishes_validates_against_the_contract(
-        every_event: CaseService, client: redis.Redis) -> None:
+    every_event: CaseService, client: redis.Redis
+) -> None:
     # when the relay publishes a log of every kind of event
     publish_all(make_relay(every_event, client))
     entries = read_stream(client, "careledger:events")
@@ -103,11 +139,13 @@ def test_every_event_type_the_relay_publishes_validates_against_the_contract(
     assert visited.payload["next_visit_due"] == "2026-05-01"  # medium risk: 30 days
     assert visited.schema_version == 2
     assert {k: visited.payload[k] for k in _TRANSITION} == {
-        "risk_level_before": None, "risk_level_after": "medium",
-        "school_status_before": "enrolled", "school_status_after": "enrolled"}
+        "risk_level_before": None,
+        "risk_level_after": "medium",
+        "school_status_before": "enrolled",
+        "school_status_after": "enrolled",
+    }
     assert visited.jurisdiction == IDENTIFY["address"]["jurisdiction"]
-    assert visited.actor == {"username": "civil", "role": "civil_affairs",
-                             "request_id": "req-1"}
+    assert visited.actor == {"username": "civil", "role": "civil_affairs", "request_id": "req-1"}
     transferred = next(e for e in parsed if e.type == "case.transferred")
     assert transferred.jurisdiction == OTHER_VILLAGE
     assert transferred.payload["from_jurisdiction"] == IDENTIFY["address"]["jurisdiction"]
@@ -119,26 +157,31 @@ def test_every_event_type_the_relay_publishes_validates_against_the_contract(
 
 
 def test_no_entry_carries_names_phones_addresses_notes_reasons_or_password_hashes(
-        every_event: CaseService, client: redis.Redis) -> None:
+    every_event: CaseService, client: redis.Redis
+) -> None:
     publish_all(make_relay(every_event, client))
     raw = json.dumps(read_stream(client, "careledger:events"), ensure_ascii=False)
     assert [word for word in PERSONAL if word in raw] == []
 
 
 def test_every_event_class_of_the_case_service_has_a_stream_mapping() -> None:
-    defined = {cls for aggregate in (Case, User, IdempotencyRecord)
-               for name, cls in vars(aggregate).items()
-               # "Created" is the library's default; these aggregates name their own.
-               if isinstance(cls, type) and issubclass(cls, aggregate.Event)
-               and cls is not aggregate.Event and name != "Created"}
+    defined = {
+        cls
+        for aggregate in (Case, User, IdempotencyRecord)
+        for name, cls in vars(aggregate).items()
+        # "Created" is the library's default; these aggregates name their own.
+        if isinstance(cls, type)
+        and issubclass(cls, aggregate.Event)
+        and cls is not aggregate.Event
+        and name != "Created"
+    }
     assert defined == MAPPED_EVENT_CLASSES
     assert len(defined) == 16
 
 
 def test_a_visit_stored_before_visits_recorded_their_transition_is_published_as_v1() -> None:
     # given a Visited event as stored before it carried the risk and school status around it
-    case = Case.identify(record=copy.deepcopy(IDENTIFY), actor=CIVIL.as_event_data(),
-                         today=TODAY)
+    case = Case.identify(record=copy.deepcopy(IDENTIFY), actor=CIVIL.as_event_data(), today=TODAY)
     case.record_visit(visit=VISIT, actor=CIVIL.as_event_data(), today=TODAY)
     old = copy.copy(case.collect_events()[-1])
     for name in _TRANSITION:
@@ -163,24 +206,34 @@ def test_an_event_without_a_mapping_is_refused_with_its_name() -> None:
         EntryMapper(lambda _: "nobody").to_entry(7, happened)
 
 
-@pytest.mark.parametrize(("guardian", "school"), [
-    ("grandparent", {"name": "前坊小学", "grade": "3", "status": "enrolled"}),
-    ("none", None),
-])
+@pytest.mark.parametrize(
+    ("guardian", "school"),
+    [
+        ("grandparent", {"name": "前坊小学", "grade": "3", "status": "enrolled"}),
+        ("none", None),
+    ],
+)
 def test_the_facts_an_identification_entry_derives_are_the_cases_own(
-        sqlite_settings: Settings, guardian: str, school: dict[str, str] | None) -> None:
+    sqlite_settings: Settings, guardian: str, school: dict[str, str] | None
+) -> None:
     # the relay computes them without replaying the event; the aggregate is the reference
     service = make_service(sqlite_settings)
     try:
-        record = {**IDENTIFY, "guardian": {**IDENTIFY["guardian"], "type": guardian},
-                  "child": {**IDENTIFY["child"], "school": school}}
+        record = {
+            **IDENTIFY,
+            "guardian": {**IDENTIFY["guardian"], "type": guardian},
+            "child": {**IDENTIFY["child"], "school": school},
+        }
         case = service.cases.identify(CIVIL, record).case
         stored = service.cases.recorder.select_notifications(None, 1000)[-1]
         entry = EntryMapper(lambda _: "nobody").to_entry(
-            stored.id, service.cases.mapper.to_domain_event(stored))
+            stored.id, service.cases.mapper.to_domain_event(stored)
+        )
         payload = parse_entry({**entry, "previous_id": "0-0"}).payload
-        assert (payload["next_visit_due"], payload["school_status"],
-                payload["guardian_type"]) == (case.next_visit_due, case.school_status,
-                                              case.guardian_type)
+        assert (payload["next_visit_due"], payload["school_status"], payload["guardian_type"]) == (
+            case.next_visit_due,
+            case.school_status,
+            case.guardian_type,
+        )
     finally:
         service.close()

@@ -66,8 +66,9 @@ def _cursor(client: redis.Redis) -> int:
 class Killer(threading.Thread):
     """Starts a relay process, kills it with -9 at a random moment, starts another…"""
 
-    def __init__(self, settings: Settings, server: RedisServer, client: redis.Redis,
-                 folder: Path, seed: int) -> None:
+    def __init__(
+        self, settings: Settings, server: RedisServer, client: redis.Redis, folder: Path, seed: int
+    ) -> None:
         super().__init__(daemon=True)
         self.settings, self.server, self.client, self.folder = settings, server, client, folder
         self.random = random.Random(seed)
@@ -83,9 +84,17 @@ class Killer(threading.Thread):
     def start_relay(self) -> RelayProcess:
         # Small batches and a short lease: many scripts to land between, a short wait
         # for the lease a killed relay leaves behind.
-        return RelayProcess(self.settings, self.server.url, self.folder, "--batch-size",
-                            str(self.random.choice((7, 25, 100))), "--lease-seconds", "0.5",
-                            "--poll-seconds", "0.02")
+        return RelayProcess(
+            self.settings,
+            self.server.url,
+            self.folder,
+            "--batch-size",
+            str(self.random.choice((7, 25, 100))),
+            "--lease-seconds",
+            "0.5",
+            "--poll-seconds",
+            "0.02",
+        )
 
     def run(self) -> None:
         try:
@@ -110,8 +119,13 @@ class Killer(threading.Thread):
 
 @pytest.mark.parametrize("seed", [20261129])
 def test_a_relay_killed_with_minus_9_at_random_moments_publishes_every_event_exactly_once(
-        cases: CaseService, settings: Settings, server: RedisServer, client: redis.Redis,
-        tmp_path: Path, seed: int) -> None:
+    cases: CaseService,
+    settings: Settings,
+    server: RedisServer,
+    client: redis.Redis,
+    tmp_path: Path,
+    seed: int,
+) -> None:
     # given relay processes killed at random moments while 2,000 events are written,
     # and Redis restarted with nothing saved half way
     killer = Killer(settings, server, client, tmp_path / "relays", seed)
@@ -132,9 +146,11 @@ def test_a_relay_killed_with_minus_9_at_random_moments_publishes_every_event_exa
         positions = log_positions(cases)
         assert len(positions) >= 2000
         last = killer.start_relay()
-        wait_for(lambda: "event=lease_acquired" in last.text()
-                 and _cursor(client) == positions[-1], timeout=60,
-                 what="the last relay to take over and catch up")
+        wait_for(
+            lambda: "event=lease_acquired" in last.text() and _cursor(client) == positions[-1],
+            timeout=60,
+            what="the last relay to take over and catch up",
+        )
         assert last.stop() == 0
     finally:
         if killer.relay is not None and killer.relay.process.poll() is None:

@@ -53,7 +53,8 @@ def cases(sqlite_settings: Settings) -> Iterator[CaseService]:
 
 
 def test_a_second_relay_beside_the_first_waits_and_publishes_nothing(
-        cases: CaseService, client: redis.Redis) -> None:
+    cases: CaseService, client: redis.Redis
+) -> None:
     # given a relay publishing
     first = make_relay(cases, client, batch_size=5)
     assert first.run_once() == 5
@@ -66,8 +67,7 @@ def test_a_second_relay_beside_the_first_waits_and_publishes_nothing(
     assert client.xlen(STREAM) == 5
 
 
-def test_a_warm_stop_hands_the_lease_over_at_once(cases: CaseService,
-                                                   client: redis.Redis) -> None:
+def test_a_warm_stop_hands_the_lease_over_at_once(cases: CaseService, client: redis.Redis) -> None:
     first = make_relay(cases, client, batch_size=5)
     first.run_once()
     second = make_relay(cases, client)
@@ -78,7 +78,8 @@ def test_a_warm_stop_hands_the_lease_over_at_once(cases: CaseService,
 
 
 def test_a_relay_that_lost_its_lease_while_paused_can_never_append(
-        cases: CaseService, client: redis.Redis) -> None:
+    cases: CaseService, client: redis.Redis
+) -> None:
     # given relay A, whose clock stands still: it will believe its lease is fresh
     paused = make_relay(cases, client, batch_size=5, lease_ms=200)
     paused.lease.clock = lambda: 0.0
@@ -98,8 +99,9 @@ def test_a_relay_that_lost_its_lease_while_paused_can_never_append(
     assert_exactly(read_stream(client, STREAM), log_positions(cases))
 
 
-def test_taking_the_lease_twice_with_one_token_keeps_it(cases: CaseService,
-                                                        client: redis.Redis) -> None:
+def test_taking_the_lease_twice_with_one_token_keeps_it(
+    cases: CaseService, client: redis.Redis
+) -> None:
     # a re-sent SET NX would find our own token: the acquire script knows it is ours
     relay = make_relay(cases, client)
     assert relay.stream.acquire(relay.lease.token, 5000) == (True, relay.lease.token)
@@ -108,16 +110,25 @@ def test_taking_the_lease_twice_with_one_token_keeps_it(cases: CaseService,
 
 
 def test_relay_processes_one_publishes_one_waits_and_the_waiting_one_takes_over(
-        sqlite_settings: Settings, server: RedisServer, client: redis.Redis,
-        tmp_path: Path) -> None:
+    sqlite_settings: Settings, server: RedisServer, client: redis.Redis, tmp_path: Path
+) -> None:
     service = make_service(sqlite_settings)
     relays: list[RelayProcess] = []
     try:
         write_cases(service, 20)
 
         def start() -> RelayProcess:
-            relays.append(RelayProcess(sqlite_settings, server.url, tmp_path,
-                                       "--lease-seconds", "1", "--poll-seconds", "0.05"))
+            relays.append(
+                RelayProcess(
+                    sqlite_settings,
+                    server.url,
+                    tmp_path,
+                    "--lease-seconds",
+                    "1",
+                    "--poll-seconds",
+                    "0.05",
+                )
+            )
             return relays[-1]
 
         def caught_up() -> bool:
@@ -138,8 +149,10 @@ def test_relay_processes_one_publishes_one_waits_and_the_waiting_one_takes_over(
         wait_for(caught_up, what="relay 2 to publish")
         # and relay 1, woken up, waits instead of publishing
         first.process.send_signal(signal.SIGCONT)
-        wait_for(lambda: "event=waiting" in first.text() or "event=lease_lost" in first.text(),
-                 what="relay 1 to notice")
+        wait_for(
+            lambda: "event=waiting" in first.text() or "event=lease_lost" in first.text(),
+            what="relay 1 to notice",
+        )
         # when relay 2 is killed with -9, relay 1 takes over again once the lease expires
         second.kill()
         write_cases(service, 5)

@@ -70,7 +70,8 @@ def sqlite_service(sqlite_settings: Settings) -> Iterator[CaseService]:
 
 
 def test_the_stream_holds_every_log_position_once_in_order_each_naming_the_one_before(
-        service: CaseService, target: Target) -> None:
+    service: CaseService, target: Target
+) -> None:
     # given a log of users, cases and visits
     client, stream = target.client, target.stream
     write_cases(service, 30, visits=2)
@@ -86,7 +87,8 @@ def test_the_stream_holds_every_log_position_once_in_order_each_naming_the_one_b
 
 
 def test_an_append_sent_twice_with_the_same_arguments_changes_nothing_the_second_time(
-        sqlite_service: CaseService, client: redis.Redis) -> None:
+    sqlite_service: CaseService, client: redis.Redis
+) -> None:
     # given a batch, appended once
     write_cases(sqlite_service, 3)
     relay = make_relay(sqlite_service, client)
@@ -107,7 +109,8 @@ def test_an_append_sent_twice_with_the_same_arguments_changes_nothing_the_second
 
 
 def test_an_append_after_a_batch_that_never_landed_writes_nothing(
-        sqlite_service: CaseService, client: redis.Redis) -> None:
+    sqlite_service: CaseService, client: redis.Redis
+) -> None:
     # given the entries of a log split in two batches, the first never appended
     write_cases(sqlite_service, 3)
     relay = make_relay(sqlite_service, client)
@@ -127,7 +130,8 @@ def test_an_append_after_a_batch_that_never_landed_writes_nothing(
 
 
 def test_a_batch_with_a_malformed_entry_is_refused_whole(
-        sqlite_service: CaseService, client: redis.Redis) -> None:
+    sqlite_service: CaseService, client: redis.Redis
+) -> None:
     write_cases(sqlite_service, 2)
     relay = make_relay(sqlite_service, client)
     assert relay.lease.hold()
@@ -141,7 +145,8 @@ def test_a_batch_with_a_malformed_entry_is_refused_whole(
 
 
 def test_a_script_whose_answer_was_lost_is_resent_by_redis_py_and_duplicates_nothing(
-        sqlite_service: CaseService, server: RedisServer, client: redis.Redis) -> None:
+    sqlite_service: CaseService, server: RedisServer, client: redis.Redis
+) -> None:
     # given a relay talking to Redis through a proxy that can lose one answer
     proxy = LossyProxy(server.port, needle=redis.Redis().register_script(APPEND).sha.encode())
     through_proxy = redis.Redis(port=proxy.port)  # redis-py's default retries
@@ -165,8 +170,9 @@ def test_a_script_whose_answer_was_lost_is_resent_by_redis_py_and_duplicates_not
         proxy.close()
 
 
-def test_scripts_redis_forgot_are_loaded_again(sqlite_service: CaseService,
-                                               client: redis.Redis) -> None:
+def test_scripts_redis_forgot_are_loaded_again(
+    sqlite_service: CaseService, client: redis.Redis
+) -> None:
     write_cases(sqlite_service, 2)
     relay = make_relay(sqlite_service, client)
     publish_all(relay)
@@ -177,7 +183,8 @@ def test_scripts_redis_forgot_are_loaded_again(sqlite_service: CaseService,
 
 
 def test_a_relay_that_finds_the_stream_moved_on_resumes_after_it(
-        sqlite_service: CaseService, client: redis.Redis) -> None:
+    sqlite_service: CaseService, client: redis.Redis
+) -> None:
     # given relay A that published one batch, then stepped aside
     write_cases(sqlite_service, 10)
     first = make_relay(sqlite_service, client, batch_size=10)
@@ -199,7 +206,8 @@ def test_a_relay_that_finds_the_stream_moved_on_resumes_after_it(
 
 
 def test_a_redis_restarted_with_nothing_saved_is_refilled_from_the_event_store(
-        service: CaseService, server: RedisServer, client: redis.Redis) -> None:
+    service: CaseService, server: RedisServer, client: redis.Redis
+) -> None:
     # given a stream holding the whole log
     write_cases(service, 20)
     relay = make_relay(service, client, batch_size=15)
@@ -214,7 +222,8 @@ def test_a_redis_restarted_with_nothing_saved_is_refilled_from_the_event_store(
 
 
 def test_a_stream_a_consumer_recreated_empty_after_a_restart_is_refilled(
-        sqlite_service: CaseService, server: RedisServer, client: redis.Redis) -> None:
+    sqlite_service: CaseService, server: RedisServer, client: redis.Redis
+) -> None:
     write_cases(sqlite_service, 10)
     relay = make_relay(sqlite_service, client)
     publish_all(relay)
@@ -230,7 +239,8 @@ def test_a_stream_a_consumer_recreated_empty_after_a_restart_is_refilled(
 
 
 def test_a_relay_refuses_to_continue_a_stream_of_another_event_log(
-        sqlite_service: CaseService, client: redis.Redis, tmp_path: Path) -> None:
+    sqlite_service: CaseService, client: redis.Redis, tmp_path: Path
+) -> None:
     # given a stream published from one store
     write_cases(sqlite_service, 3)
     publish_all(make_relay(sqlite_service, client, lease_ms=1))
@@ -248,8 +258,9 @@ def test_a_relay_refuses_to_continue_a_stream_of_another_event_log(
         other.close()
 
 
-def test_a_redis_that_may_evict_is_reported(sqlite_service: CaseService, client: redis.Redis,
-                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_a_redis_that_may_evict_is_reported(
+    sqlite_service: CaseService, client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
     client.config_set("maxmemory-policy", "allkeys-lru")
     try:
         write_cases(sqlite_service, 1)
@@ -262,10 +273,12 @@ def test_a_redis_that_may_evict_is_reported(sqlite_service: CaseService, client:
 
 @pytest.mark.postgres
 def test_a_position_the_log_skipped_is_skipped_by_the_chain_too(
-        postgres_url: str, postgres_schema: str, tmp_path: Path, client: redis.Redis) -> None:
+    postgres_url: str, postgres_schema: str, tmp_path: Path, client: redis.Redis
+) -> None:
     # given a PostgreSQL log with a hole: a losing concurrent write burned a position
-    settings = Settings(data_dir=tmp_path / "var", database_url=postgres_url,
-                        postgres_schema=postgres_schema).with_generated_secrets()
+    settings = Settings(
+        data_dir=tmp_path / "var", database_url=postgres_url, postgres_schema=postgres_schema
+    ).with_generated_secrets()
     service = make_service(settings)
     try:
         write_cases(service, 2)

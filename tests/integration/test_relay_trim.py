@@ -63,15 +63,15 @@ def _deliver(target: Target, group: str, count: int) -> list[bytes]:
     return [entry_id for entry_id, _ in answer[0][1]]
 
 
-def test_without_a_consumer_group_nothing_is_trimmed(published: Relay,
-                                                     target: Target) -> None:
+def test_without_a_consumer_group_nothing_is_trimmed(published: Relay, target: Target) -> None:
     # a consumer that has not created its group yet needs the whole history
     assert published.stream.trim(published.lease.token) == 0
     assert target.client.xlen(target.stream) == 32
 
 
 def test_entries_every_group_acknowledged_are_trimmed_and_no_others(
-        published: Relay, target: Target) -> None:
+    published: Relay, target: Target
+) -> None:
     # given one group that acknowledged everything, another that acknowledged 10 of 15
     for group in ("notify", "audit"):
         target.client.xgroup_create(target.stream, group, id="0")
@@ -91,7 +91,8 @@ def test_entries_every_group_acknowledged_are_trimmed_and_no_others(
 
 
 def test_an_old_pending_entry_holds_back_trimming_however_far_the_group_read(
-        published: Relay, target: Target) -> None:
+    published: Relay, target: Target
+) -> None:
     target.client.xgroup_create(target.stream, "notify", id="0")
     delivered = _deliver(target, "notify", 100)
     # every entry acknowledged but the very first, which is still being handled
@@ -102,7 +103,8 @@ def test_an_old_pending_entry_holds_back_trimming_however_far_the_group_read(
 
 
 def test_a_group_created_at_zero_keeps_everything_it_has_not_read(
-        published: Relay, target: Target) -> None:
+    published: Relay, target: Target
+) -> None:
     target.client.xgroup_create(target.stream, "notify", id="0")
     target.client.xack(target.stream, "notify", *_deliver(target, "notify", 100))
     target.client.xgroup_create(target.stream, "late", id="0")
@@ -110,8 +112,7 @@ def test_a_group_created_at_zero_keeps_everything_it_has_not_read(
     assert target.client.xlen(target.stream) == 32
 
 
-def test_only_the_relay_holding_the_lease_trims(published: Relay,
-                                                target: Target) -> None:
+def test_only_the_relay_holding_the_lease_trims(published: Relay, target: Target) -> None:
     target.client.xgroup_create(target.stream, "notify", id="$")  # has "read" everything
     assert published.stream.trim("someone-else") == -1
     assert target.client.xlen(target.stream) == 32
@@ -119,7 +120,8 @@ def test_only_the_relay_holding_the_lease_trims(published: Relay,
 
 
 def test_the_relay_trims_as_it_goes_and_later_entries_keep_their_ids(
-        published: Relay, cases: CaseService, target: Target) -> None:
+    published: Relay, cases: CaseService, target: Target
+) -> None:
     target.client.xgroup_create(target.stream, "notify", id="0")
     target.client.xack(target.stream, "notify", *_deliver(target, "notify", 100))
     write_cases(cases, 3, visits=0)
@@ -130,10 +132,12 @@ def test_the_relay_trims_as_it_goes_and_later_entries_keep_their_ids(
 
 
 def test_the_relay_stops_appending_while_the_stream_is_full_and_goes_on_once_trimmed(
-        cases: CaseService, target: Target) -> None:
+    cases: CaseService, target: Target
+) -> None:
     write_cases(cases, 20, visits=0)
-    relay = make_relay(cases, target.client, target.stream, batch_size=10, max_backlog=15,
-                       trim_every_seconds=0)
+    relay = make_relay(
+        cases, target.client, target.stream, batch_size=10, max_backlog=15, trim_every_seconds=0
+    )
     # the bound is checked before each batch: 10, 20, then no more
     for _ in range(5):
         relay.run_once()

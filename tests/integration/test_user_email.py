@@ -24,8 +24,12 @@ from shared.settings import Settings
 from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.support import login
 
-NEW_USER = {"username": "wang.fang", "password": "a long enough password", "role": "police",
-            "scope": "360124"}
+NEW_USER = {
+    "username": "wang.fang",
+    "password": "a long enough password",
+    "role": "police",
+    "scope": "360124",
+}
 
 
 def _entry(service: CaseService, username: str) -> dict[str, str]:
@@ -41,22 +45,29 @@ def _entry(service: CaseService, username: str) -> dict[str, str]:
 
 def test_an_admin_adds_a_user_with_an_email_address(client: FlaskClient) -> None:
     headers = login(client, "admin")
-    response = client.post("/api/v1/admin/users", headers=headers,
-                           json={**NEW_USER, "email": "wang.fang@jxx.example.gov.cn"})
+    response = client.post(
+        "/api/v1/admin/users",
+        headers=headers,
+        json={**NEW_USER, "email": "wang.fang@jxx.example.gov.cn"},
+    )
     assert response.status_code == 201, response.json
     assert response.json["email"] == "wang.fang@jxx.example.gov.cn"  # type: ignore[index]
-    without = client.post("/api/v1/admin/users", headers=headers,
-                          json={**NEW_USER, "username": "li.ming"})
+    without = client.post(
+        "/api/v1/admin/users", headers=headers, json={**NEW_USER, "username": "li.ming"}
+    )
     assert without.status_code == 201 and without.json["email"] is None  # type: ignore[index]
 
 
-@pytest.mark.parametrize("email", ["not-an-address", "two@@example.org", "",
-                                   "a@" + "b" * 260 + ".org", 42])
+@pytest.mark.parametrize(
+    "email", ["not-an-address", "two@@example.org", "", "a@" + "b" * 260 + ".org", 42]
+)
 def test_a_bad_email_address_is_a_422_naming_it_and_adds_no_user(
-        client: FlaskClient, service: CaseService, email: object) -> None:
+    client: FlaskClient, service: CaseService, email: object
+) -> None:
     headers = login(client, "admin")
-    response = client.post("/api/v1/admin/users", headers=headers,
-                           json={**NEW_USER, "email": email})
+    response = client.post(
+        "/api/v1/admin/users", headers=headers, json={**NEW_USER, "email": email}
+    )
     assert response.status_code == 422
     assert "email" in response.json["errors"]  # type: ignore[index]
     names = [u["username"] for u in client.get("/api/v1/admin/users", headers=headers).json]  # type: ignore[union-attr]
@@ -65,13 +76,23 @@ def test_a_bad_email_address_is_a_422_naming_it_and_adds_no_user(
 
 def test_users_add_takes_an_email_address_and_refuses_a_bad_one(tmp_path: Path) -> None:
     runner = CliRunner(env={"CARELEDGER_DATA_DIR": str(tmp_path)})
-    command = ["users", "add", "wang.fang", "--role", "police", "--scope", "360124",
-               "--password-stdin"]
-    bad = runner.invoke(main, [*command, "--email", "wang.fang"],
-                        input="a long enough password\n")
+    command = [
+        "users",
+        "add",
+        "wang.fang",
+        "--role",
+        "police",
+        "--scope",
+        "360124",
+        "--password-stdin",
+    ]
+    bad = runner.invoke(main, [*command, "--email", "wang.fang"], input="a long enough password\n")
     assert bad.exit_code != 0 and "--email" in bad.output
-    good = runner.invoke(main, [*command, "--email", "wang.fang@jxx.example.gov.cn"],
-                         input="a long enough password\n")
+    good = runner.invoke(
+        main,
+        [*command, "--email", "wang.fang@jxx.example.gov.cn"],
+        input="a long enough password\n",
+    )
     assert good.exit_code == 0, good.output
     service = build_case_service(Settings(data_dir=tmp_path).with_generated_secrets())
     try:
@@ -81,11 +102,17 @@ def test_users_add_takes_an_email_address_and_refuses_a_bad_one(tmp_path: Path) 
 
 
 def test_the_relay_publishes_the_address_as_user_registered_v2_and_notify_stores_it(
-        service: CaseService, notify: NotifyService) -> None:
+    service: CaseService, notify: NotifyService
+) -> None:
     # given
-    service.accounts.register(None, username="wang.fang", role=NEW_USER["role"],  # type: ignore[arg-type]
-                              scope="360124", password="a long enough password",
-                              email="wang.fang@jxx.example.gov.cn")
+    service.accounts.register(
+        None,
+        username="wang.fang",
+        role=NEW_USER["role"],  # type: ignore[arg-type]
+        scope="360124",
+        password="a long enough password",
+        email="wang.fang@jxx.example.gov.cn",
+    )
     # when
     entry = _entry(service, "wang.fang")
     env = parse_entry(entry)
@@ -101,10 +128,10 @@ def test_the_relay_publishes_the_address_as_user_registered_v2_and_notify_stores
 
 
 def test_a_v1_registration_is_still_read_and_a_v1_entry_with_an_address_is_refused(
-        service: CaseService, notify: NotifyService) -> None:
+    service: CaseService, notify: NotifyService
+) -> None:
     entry = _entry(service, "police")
-    v1 = {**entry, "schema_version": "1",
-          "payload": entry["payload"].replace(',"email":null', "")}
+    v1 = {**entry, "schema_version": "1", "payload": entry["payload"].replace(',"email":null', "")}
     env = parse_entry(v1)
     assert "email" not in env.payload
     with notify.db.transaction() as tx:
@@ -116,13 +143,17 @@ def test_a_v1_registration_is_still_read_and_a_v1_entry_with_an_address_is_refus
 
 
 def test_a_registration_stored_before_users_had_addresses_replays_without_one() -> None:
-    user = User(username="old.timer", role="police", scope="360124", display_name="老同志",
-                password_hash="x", actor={"username": "system", "role": "admin",
-                                          "request_id": "cli"})
+    user = User(
+        username="old.timer",
+        role="police",
+        scope="360124",
+        display_name="老同志",
+        password_hash="x",
+        actor={"username": "system", "role": "admin", "request_id": "cli"},
+    )
     registered: Any = user.collect_events()[0]
     stored_long_ago = object.__new__(type(registered))
-    stored_long_ago.__dict__.update({k: v for k, v in registered.__dict__.items()
-                                     if k != "email"})
+    stored_long_ago.__dict__.update({k: v for k, v in registered.__dict__.items() if k != "email"})
     replayed = stored_long_ago.mutate(None)
     assert replayed.email is None and replayed.username == "old.timer"
     entry = EntryMapper(lambda _: "old.timer").to_entry(1, stored_long_ago)

@@ -45,8 +45,9 @@ def in_threads(count: int, work: Callable[[int], None]) -> list[BaseException]:
     return errors
 
 
-def test_concurrent_writers_without_if_match_lose_nothing(settings: Settings,
-                                                         service: CaseService) -> None:
+def test_concurrent_writers_without_if_match_lose_nothing(
+    settings: Settings, service: CaseService
+) -> None:
     # given a case, and a second process-like writer on the same store
     case_id = new_case(service)
     other = make_service_without_users(settings)
@@ -69,8 +70,7 @@ def test_concurrent_writers_without_if_match_lose_nothing(settings: Settings,
     assert len({e.visit["visited_on"] for e in visits}) == 16  # type: ignore[attr-defined]
 
 
-def test_a_write_naming_a_stale_version_is_refused_and_writes_nothing(
-        service: CaseService) -> None:
+def test_a_write_naming_a_stale_version_is_refused_and_writes_nothing(service: CaseService) -> None:
     case_id = new_case(service)
     service.cases.record_visit(CIVIL, case_id, VISIT, expected_version=1)
     before = service.cases.recorder.max_notification_id()
@@ -83,7 +83,8 @@ def test_a_write_naming_a_stale_version_is_refused_and_writes_nothing(
 
 
 def test_a_retry_with_the_same_key_after_a_restart_writes_nothing_more(
-        settings: Settings, service: CaseService) -> None:
+    settings: Settings, service: CaseService
+) -> None:
     # given a visit written with an idempotency key
     case_id = new_case(service)
     key = IdempotencyKey("civil", "visit-0001", "fingerprint-a")
@@ -105,8 +106,12 @@ def test_concurrent_retries_with_one_key_write_once(service: CaseService) -> Non
     key = IdempotencyKey("civil", "visit-0002", "fingerprint-b")
     results: list[Any] = []
 
-    errors = in_threads(4, lambda i: results.append(
-        service.cases.record_visit(CIVIL, case_id, VISIT, idempotency=key)))
+    errors = in_threads(
+        4,
+        lambda i: results.append(
+            service.cases.record_visit(CIVIL, case_id, VISIT, idempotency=key)
+        ),
+    )
 
     assert errors == []
     assert {r.case.version for r in results} == {2}
@@ -125,12 +130,12 @@ def test_identification_retried_with_its_key_opens_one_case(service: CaseService
     assert service.cases.recorder.max_notification_id() - before == 2
 
 
-def test_a_long_case_is_snapshotted_so_opening_it_reads_few_events(
-        service: CaseService) -> None:
+def test_a_long_case_is_snapshotted_so_opening_it_reads_few_events(service: CaseService) -> None:
     case_id = new_case(service)
     for n in range(44):
-        service.cases.record_visit(CIVIL, case_id, {
-            **VISIT, "visited_on": f"2026-{4 + n // 28:02d}-{1 + n % 28:02d}"})
+        service.cases.record_visit(
+            CIVIL, case_id, {**VISIT, "visited_on": f"2026-{4 + n // 28:02d}-{1 + n % 28:02d}"}
+        )
 
     snapshots = list(service.cases.snapshots.get(case_id))  # type: ignore[union-attr]
 
@@ -139,8 +144,7 @@ def test_a_long_case_is_snapshotted_so_opening_it_reads_few_events(
     assert service.cases.repository.get(case_id).version == 45
 
 
-def test_children_s_data_is_encrypted_at_rest(settings: Settings,
-                                              service: CaseService) -> None:
+def test_children_s_data_is_encrypted_at_rest(settings: Settings, service: CaseService) -> None:
     new_case(service)
     name = IDENTIFY["child"]["name"].encode()
 
@@ -154,7 +158,8 @@ def raw_event_bytes(settings: Settings) -> list[bytes]:
     if settings.uses_postgres:
         with psycopg.connect(settings.database_url) as conn:
             rows = conn.execute(
-                f"SELECT state FROM {settings.postgres_schema}.cases_events").fetchall()
+                f"SELECT state FROM {settings.postgres_schema}.cases_events"
+            ).fetchall()
         return [bytes(r[0]) for r in rows]
     import sqlite3
 
@@ -167,4 +172,3 @@ def make_service_without_users(settings: Settings) -> CaseService:
     from tests.support import FixedClock
 
     return build_case_service(settings, clock=FixedClock())
-

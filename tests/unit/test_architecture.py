@@ -9,8 +9,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAIN_MAY_IMPORT = {"__future__", "copy", "dataclasses", "datetime", "enum", "re", "typing",
-                     "uuid", "collections", "eventsourcing.domain"}
+DOMAIN_MAY_IMPORT = {
+    "__future__",
+    "copy",
+    "dataclasses",
+    "datetime",
+    "enum",
+    "re",
+    "typing",
+    "uuid",
+    "collections",
+    "eventsourcing.domain",
+}
 
 
 def imports_of(path: Path) -> set[str]:
@@ -23,12 +33,15 @@ def imports_of(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "services/cases/domain").glob("*.py")),
-                         ids=lambda p: p.name)
-def test_the_domain_imports_only_the_standard_library_and_eventsourcing_domain(
-        path: Path) -> None:
-    foreign = {name for name in imports_of(path)
-               if not any(name == ok or name.startswith(ok + ".") for ok in DOMAIN_MAY_IMPORT)}
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "services/cases/domain").glob("*.py")), ids=lambda p: p.name
+)
+def test_the_domain_imports_only_the_standard_library_and_eventsourcing_domain(path: Path) -> None:
+    foreign = {
+        name
+        for name in imports_of(path)
+        if not any(name == ok or name.startswith(ok + ".") for ok in DOMAIN_MAY_IMPORT)
+    }
     assert foreign == set(), f"{path.name} imports {foreign}"
 
 

@@ -19,21 +19,28 @@ ACTOR = {"username": "director", "role": "child_director", "request_id": "prop"}
 # Dates around the identification (2026-03-01) and today (2026-11-29): some before,
 # some in the future, so that refusals are exercised as often as acceptances.
 dates = st.integers(min_value=-60, max_value=300).map(
-    lambda d: (date(2026, 3, 1) + timedelta(days=d)).isoformat())
+    lambda d: (date(2026, 3, 1) + timedelta(days=d)).isoformat()
+)
 intervention_ids = st.sampled_from(["i0", "i1", "i2", "missing"])
 
 commands = st.one_of(
     # a risk level, and a school attendance after it when not "regular"
-    st.tuples(st.just("visit"), dates, st.sampled_from(
-        ["low", "medium", "high", "medium dropped_out", "high dropped_out"])),
+    st.tuples(
+        st.just("visit"),
+        dates,
+        st.sampled_from(["low", "medium", "high", "medium dropped_out", "high dropped_out"]),
+    ),
     st.tuples(st.just("guardian"), dates, st.sampled_from(["grandparent", "none"])),
     st.tuples(st.just("open"), dates, intervention_ids),
     st.tuples(st.just("progress"), dates, intervention_ids),
     st.tuples(st.just("close_intervention"), dates, intervention_ids),
     st.tuples(st.just("close"), dates, st.sampled_from(["parents_returned", "duplicate"])),
     st.tuples(st.just("reopen"), dates, st.just("")),
-    st.tuples(st.just("correct"), st.sampled_from(["child.name", "child.nickname", "source"]),
-              st.sampled_from(["王小红", "王小明", "school", "survey", "bogus"])),
+    st.tuples(
+        st.just("correct"),
+        st.sampled_from(["child.name", "child.nickname", "source"]),
+        st.sampled_from(["王小红", "王小明", "school", "survey", "bogus"]),
+    ),
     st.tuples(st.just("transfer"), dates, st.sampled_from([VILLAGE, OTHER_VILLAGE])),
 )
 
@@ -42,22 +49,41 @@ def apply(case: Case, command: tuple[str, str, str]) -> None:
     kind, a, b = command
     if kind == "visit":
         risk, _, attendance = b.partition(" ")
-        case.record_visit(visit={**VISIT, "visited_on": a, "risk_level": risk,
-                                 "school_attendance": attendance or "regular"},
-                          actor=ACTOR, today=TODAY)
+        case.record_visit(
+            visit={
+                **VISIT,
+                "visited_on": a,
+                "risk_level": risk,
+                "school_attendance": attendance or "regular",
+            },
+            actor=ACTOR,
+            today=TODAY,
+        )
     elif kind == "guardian":
         guardian = {"type": b} if b == "none" else IDENTIFY["guardian"]
-        case.change_guardian(guardian=guardian, reason="变化", effective_on=a,
-                             entrustment_signed_on=None, actor=ACTOR, today=TODAY)
+        case.change_guardian(
+            guardian=guardian,
+            reason="变化",
+            effective_on=a,
+            entrustment_signed_on=None,
+            actor=ACTOR,
+            today=TODAY,
+        )
     elif kind == "open":
-        case.open_intervention(intervention_id=b, intervention={
-            **INTERVENTION, "opened_on": a, "due_by": None}, actor=ACTOR, today=TODAY)
+        case.open_intervention(
+            intervention_id=b,
+            intervention={**INTERVENTION, "opened_on": a, "due_by": None},
+            actor=ACTOR,
+            today=TODAY,
+        )
     elif kind == "progress":
-        case.progress_intervention(intervention_id=b, note="跟进", progressed_on=a,
-                                   actor=ACTOR, today=TODAY)
+        case.progress_intervention(
+            intervention_id=b, note="跟进", progressed_on=a, actor=ACTOR, today=TODAY
+        )
     elif kind == "close_intervention":
-        case.close_intervention(intervention_id=b, outcome="完成", closed_on=a, actor=ACTOR,
-                                today=TODAY)
+        case.close_intervention(
+            intervention_id=b, outcome="完成", closed_on=a, actor=ACTOR, today=TODAY
+        )
     elif kind == "close":
         case.close_case(reason=b, closed_on=a, note=None, actor=ACTOR, today=TODAY)
     elif kind == "reopen":
@@ -65,8 +91,14 @@ def apply(case: Case, command: tuple[str, str, str]) -> None:
     elif kind == "correct":
         case.correct(field=a, value=b, reason="核实", actor=ACTOR, today=TODAY)
     else:
-        case.transfer(jurisdiction=b, address_detail=None, reason="搬家", transferred_on=a,
-                      actor=ACTOR, today=TODAY)
+        case.transfer(
+            jurisdiction=b,
+            address_detail=None,
+            reason="搬家",
+            transferred_on=a,
+            actor=ACTOR,
+            today=TODAY,
+        )
 
 
 def state(case: Case) -> dict[str, Any]:
@@ -89,7 +121,8 @@ def run(command_list: list[tuple[str, str, str]]) -> tuple[Case, int]:
 @settings(max_examples=150, deadline=None)
 @given(st.lists(commands, max_size=30))
 def test_accepted_commands_replay_from_their_events_to_the_same_state(
-        command_list: list[tuple[str, str, str]]) -> None:
+    command_list: list[tuple[str, str, str]],
+) -> None:
     case, _ = run(command_list)
     expected = state(case)
     replayed: Any = None
@@ -101,7 +134,8 @@ def test_accepted_commands_replay_from_their_events_to_the_same_state(
 @settings(max_examples=150, deadline=None)
 @given(st.lists(commands, max_size=30))
 def test_each_visit_records_the_risk_and_school_status_the_case_had_before_and_after_it(
-        command_list: list[tuple[str, str, str]]) -> None:
+    command_list: list[tuple[str, str, str]],
+) -> None:
     # whoever follows the log reads these transitions instead of deriving them in order
     case, _ = run(command_list)
     replayed: Any = None
@@ -112,13 +146,16 @@ def test_each_visit_records_the_risk_and_school_status_the_case_had_before_and_a
             recorded: Any = event
             assert (recorded.risk_level_before, recorded.school_status_before) == before
             assert (recorded.risk_level_after, recorded.school_status_after) == (
-                replayed.risk_level, replayed.school_status)
+                replayed.risk_level,
+                replayed.school_status,
+            )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(commands, min_size=20, max_size=60))
 def test_a_stored_case_reads_back_the_same_through_snapshots(
-        command_list: list[tuple[str, str, str]]) -> None:
+    command_list: list[tuple[str, str, str]],
+) -> None:
     # given an in-memory store that snapshots every few events
     class SnappyCases(Cases):
         snapshotting_intervals = {Case: 3}  # noqa: RUF012

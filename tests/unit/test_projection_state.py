@@ -21,59 +21,116 @@ from tests.support import IDENTIFY, OTHER_VILLAGE, TODAY, VILLAGE, VISIT
 
 ACTOR = {"username": "director", "role": "child_director", "request_id": "prop"}
 dates = st.integers(min_value=-60, max_value=300).map(
-    lambda d: (date(2026, 3, 1) + timedelta(days=d)).isoformat())
+    lambda d: (date(2026, 3, 1) + timedelta(days=d)).isoformat()
+)
 interventions = st.sampled_from(["i0", "i1", "i2"])
 
 commands = st.one_of(
-    st.tuples(st.just("visit"), dates, st.sampled_from(["low", "medium", "high"]),
-              st.sampled_from([None, "2026-12-20"]), st.booleans()),
-    st.tuples(st.just("guardian"), dates, st.sampled_from(["grandparent", "none", "parent"]),
-              st.booleans(), st.just(False)),
-    st.tuples(st.just("open"), dates, interventions,
-              st.sampled_from(["mandatory_report", "legal_aid"]), st.booleans()),
+    st.tuples(
+        st.just("visit"),
+        dates,
+        st.sampled_from(["low", "medium", "high"]),
+        st.sampled_from([None, "2026-12-20"]),
+        st.booleans(),
+    ),
+    st.tuples(
+        st.just("guardian"),
+        dates,
+        st.sampled_from(["grandparent", "none", "parent"]),
+        st.booleans(),
+        st.just(False),
+    ),
+    st.tuples(
+        st.just("open"),
+        dates,
+        interventions,
+        st.sampled_from(["mandatory_report", "legal_aid"]),
+        st.booleans(),
+    ),
     st.tuples(st.just("close_intervention"), dates, interventions, st.just(""), st.just(False)),
-    st.tuples(st.just("assign"), st.just(""), st.sampled_from(["director", "other"]),
-              st.just(""), st.just(False)),
+    st.tuples(
+        st.just("assign"),
+        st.just(""),
+        st.sampled_from(["director", "other"]),
+        st.just(""),
+        st.just(False),
+    ),
     st.tuples(st.just("close"), dates, st.just(""), st.just(""), st.just(False)),
     st.tuples(st.just("reopen"), dates, st.just(""), st.just(""), st.just(False)),
-    st.tuples(st.just("transfer"), dates, st.sampled_from([VILLAGE, OTHER_VILLAGE]),
-              st.just(""), st.just(False)),
-    st.tuples(st.just("correct"),
-              st.sampled_from(["child.name", "child.school.status", "identified_on"]),
-              st.sampled_from(["王小红", "dropped_out", "not_in_school", "2026-02-20",
-                               "2026-03-05"]), st.just(""), st.just(False)),
+    st.tuples(
+        st.just("transfer"),
+        dates,
+        st.sampled_from([VILLAGE, OTHER_VILLAGE]),
+        st.just(""),
+        st.just(False),
+    ),
+    st.tuples(
+        st.just("correct"),
+        st.sampled_from(["child.name", "child.school.status", "identified_on"]),
+        st.sampled_from(["王小红", "dropped_out", "not_in_school", "2026-02-20", "2026-03-05"]),
+        st.just(""),
+        st.just(False),
+    ),
 )
 
 
 def perform(case: Case, command: tuple[str, str, str, Any, bool]) -> None:
     kind, a, b, c, flag = command
     if kind == "visit":
-        case.record_visit(visit={**VISIT, "visited_on": a, "risk_level": b,
-                                 "next_visit_due": c if c and c > a else None,
-                                 "school_attendance": "dropped_out" if flag else "regular"},
-                          actor=ACTOR, today=TODAY)
+        case.record_visit(
+            visit={
+                **VISIT,
+                "visited_on": a,
+                "risk_level": b,
+                "next_visit_due": c if c and c > a else None,
+                "school_attendance": "dropped_out" if flag else "regular",
+            },
+            actor=ACTOR,
+            today=TODAY,
+        )
     elif kind == "guardian":
         guardian = {"type": "none"} if b == "none" else {**IDENTIFY["guardian"], "type": b}
-        case.change_guardian(guardian=guardian, reason="变化", effective_on=a,
-                             entrustment_signed_on=a if c else None, actor=ACTOR, today=TODAY)
+        case.change_guardian(
+            guardian=guardian,
+            reason="变化",
+            effective_on=a,
+            entrustment_signed_on=a if c else None,
+            actor=ACTOR,
+            today=TODAY,
+        )
     elif kind == "open":
-        case.open_intervention(intervention_id=b, intervention={
-            "kind": c, "department": "civil_affairs", "urgency": "routine",
-            "description": "处置", "opened_on": a, "due_by": "2026-12-01" if flag else None},
-            actor=ACTOR, today=TODAY)
+        case.open_intervention(
+            intervention_id=b,
+            intervention={
+                "kind": c,
+                "department": "civil_affairs",
+                "urgency": "routine",
+                "description": "处置",
+                "opened_on": a,
+                "due_by": "2026-12-01" if flag else None,
+            },
+            actor=ACTOR,
+            today=TODAY,
+        )
     elif kind == "close_intervention":
-        case.close_intervention(intervention_id=b, outcome="完成", closed_on=a, actor=ACTOR,
-                                today=TODAY)
+        case.close_intervention(
+            intervention_id=b, outcome="完成", closed_on=a, actor=ACTOR, today=TODAY
+        )
     elif kind == "assign":
         case.assign(assignee=b, actor=ACTOR)
     elif kind == "close":
-        case.close_case(reason="parents_returned", closed_on=a, note=None, actor=ACTOR,
-                        today=TODAY)
+        case.close_case(reason="parents_returned", closed_on=a, note=None, actor=ACTOR, today=TODAY)
     elif kind == "reopen":
         case.reopen(reason="重新纳入", reopened_on=a, actor=ACTOR, today=TODAY)
     elif kind == "transfer":
-        case.transfer(jurisdiction=b, address_detail=None, reason="搬家", transferred_on=a,
-                      actor=ACTOR, today=TODAY)
+        case.transfer(
+            jurisdiction=b,
+            address_detail=None,
+            reason="搬家",
+            transferred_on=a,
+            actor=ACTOR,
+            today=TODAY,
+        )
     else:
         case.correct(field=a, value=b, reason="核实", actor=ACTOR, today=TODAY)
 
@@ -109,15 +166,37 @@ def test_the_projected_state_says_what_the_aggregate_says(command_list: list[Any
 
     state, deltas = project(case)
 
-    assert (state.status, state.jurisdiction, state.guardian_type, state.risk_level,
-            state.last_visit_on, state.next_visit_due, state.school_status,
-            state.entrustment_signed, state.assigned_to, state.has_mandatory_report,
-            len(state.open_interventions), state.visit_count, state.version,
-            state.personal["name"]) == (
-        case.status, case.jurisdiction, case.guardian_type, case.risk_level,
-        case.last_visit_on, case.next_visit_due, case.school_status, case.entrustment_signed,
-        case.assigned_to, case.has_mandatory_report, len(case.open_interventions),
-        case.visit_count, case.version, case.child["name"])
+    assert (
+        state.status,
+        state.jurisdiction,
+        state.guardian_type,
+        state.risk_level,
+        state.last_visit_on,
+        state.next_visit_due,
+        state.school_status,
+        state.entrustment_signed,
+        state.assigned_to,
+        state.has_mandatory_report,
+        len(state.open_interventions),
+        state.visit_count,
+        state.version,
+        state.personal["name"],
+    ) == (
+        case.status,
+        case.jurisdiction,
+        case.guardian_type,
+        case.risk_level,
+        case.last_visit_on,
+        case.next_visit_due,
+        case.school_status,
+        case.entrustment_signed,
+        case.assigned_to,
+        case.has_mandatory_report,
+        len(case.open_interventions),
+        case.visit_count,
+        case.version,
+        case.child["name"],
+    )
     # moved event by event, the counters hold exactly what the final state contributes
     expected = counters.Deltas()
     expected.move(None, state)

@@ -22,8 +22,15 @@ from .http import request_id, service
 log = logging.getLogger("careledger.http")
 
 # Endpoints anyone may call: logging in, health and the API's own documentation.
-_PUBLIC = {"auth.login", "healthz", "readyz", "api-docs.openapi_json",
-           "api-docs.openapi_swagger_ui", "docs_assets", *web.PUBLIC_ENDPOINTS}
+_PUBLIC = {
+    "auth.login",
+    "healthz",
+    "readyz",
+    "api-docs.openapi_json",
+    "api-docs.openapi_swagger_ui",
+    "docs_assets",
+    *web.PUBLIC_ENDPOINTS,
+}
 
 
 def create_app(settings: Settings, *, case_service: CaseService | None = None) -> Flask:
@@ -62,9 +69,14 @@ def _stamp(response: Any) -> Any:
     response.headers.setdefault("Cache-Control", "no-store")
     actor = g.get("actor")
     # Never a child's data here: who, what, how it went.
-    log.info("request method=%s path=%s status=%s user=%s request_id=%s", request.method,
-             request.url_rule.rule if request.url_rule else "-", response.status_code,
-             actor.username if actor else "-", request_id())
+    log.info(
+        "request method=%s path=%s status=%s user=%s request_id=%s",
+        request.method,
+        request.url_rule.rule if request.url_rule else "-",
+        response.status_code,
+        actor.username if actor else "-",
+        request_id(),
+    )
     return response
 
 

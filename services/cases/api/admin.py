@@ -18,8 +18,14 @@ blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="User
 
 
 def _view(user: User) -> dict[str, Any]:
-    return {"username": user.username, "role": user.role, "scope": user.scope,
-            "display_name": user.display_name, "email": user.email, "disabled": user.disabled}
+    return {
+        "username": user.username,
+        "role": user.role,
+        "scope": user.scope,
+        "display_name": user.display_name,
+        "email": user.email,
+        "disabled": user.disabled,
+    }
 
 
 @blp.route("/users", methods=["POST"])
@@ -28,8 +34,14 @@ def _view(user: User) -> dict[str, Any]:
 def add_user(body: dict[str, Any]) -> Any:
     """Create a user with a role over a jurisdiction prefix"""
     user = service().accounts.register(
-        actor(), username=body["username"], role=Role(body["role"]), scope=body["scope"],
-        password=body["password"], display_name=body["display_name"], email=body["email"])
+        actor(),
+        username=body["username"],
+        role=Role(body["role"]),
+        scope=body["scope"],
+        password=body["password"],
+        display_name=body["display_name"],
+        email=body["email"],
+    )
     return _view(user), 201, {"Location": f"/api/v1/admin/users/{user.username}"}
 
 

@@ -25,7 +25,12 @@ def access_log(query: dict[str, Any]) -> Any:
     per_page = query["per_page"]
     case_id = query.get("case_id")
     entries = service().access_log.search(
-        scope=actor().scope, case_id=str(case_id) if case_id else None,
-        username=query.get("username"), since=query.get("since"), until=query.get("until"),
-        limit=per_page, offset=(query["page"] - 1) * per_page)
+        scope=actor().scope,
+        case_id=str(case_id) if case_id else None,
+        username=query.get("username"),
+        since=query.get("since"),
+        until=query.get("until"),
+        limit=per_page,
+        offset=(query["page"] - 1) * per_page,
+    )
     return [{**vars(e), "at": e.at.isoformat()} for e in entries]

@@ -20,9 +20,17 @@ def login(body: dict[str, Any]) -> Any:
     """Log in with username and password; answers an expiring bearer token"""
     login = service().accounts.login(body["username"], body["password"])
     user = login.user
-    return {"token": login.issued.token, "expires_at": login.issued.expires_at.isoformat(),
-            "user": {"username": user.username, "role": user.role, "scope": user.scope,
-                     "display_name": user.display_name, "disabled": user.disabled}}
+    return {
+        "token": login.issued.token,
+        "expires_at": login.issued.expires_at.isoformat(),
+        "user": {
+            "username": user.username,
+            "role": user.role,
+            "scope": user.scope,
+            "display_name": user.display_name,
+            "disabled": user.disabled,
+        },
+    }
 
 
 @blp.route("/token", methods=["DELETE"])

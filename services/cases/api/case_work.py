@@ -16,8 +16,12 @@ from .schemas import (
     VisitSchema,
 )
 
-blp = Blueprint("case_work", __name__, url_prefix="/api/v1/cases",
-                description="Visits, guardian changes and interventions")
+blp = Blueprint(
+    "case_work",
+    __name__,
+    url_prefix="/api/v1/cases",
+    description="Visits, guardian changes and interventions",
+)
 
 
 @blp.route("/<uuid:case_id>/visits", methods=["POST"])
@@ -25,8 +29,9 @@ blp = Blueprint("case_work", __name__, url_prefix="/api/v1/cases",
 @blp.response(200, CaseSchema)
 def record_visit(visit: dict[str, Any], case_id: UUID) -> Any:
     """Record a home, phone, video or school visit"""
-    return write_answer(service().cases.record_visit(
-        actor(), case_id, visit, expected_version(), idempotency_key()))
+    return write_answer(
+        service().cases.record_visit(actor(), case_id, visit, expected_version(), idempotency_key())
+    )
 
 
 @blp.route("/<uuid:case_id>/guardian-changes", methods=["POST"])
@@ -34,8 +39,11 @@ def record_visit(visit: dict[str, Any], case_id: UUID) -> Any:
 @blp.response(200, CaseSchema)
 def change_guardian(change: dict[str, Any], case_id: UUID) -> Any:
     """Record who now looks after the child"""
-    return write_answer(service().cases.change_guardian(
-        actor(), case_id, change, expected_version(), idempotency_key()))
+    return write_answer(
+        service().cases.change_guardian(
+            actor(), case_id, change, expected_version(), idempotency_key()
+        )
+    )
 
 
 @blp.route("/<uuid:case_id>/interventions", methods=["POST"])
@@ -43,26 +51,32 @@ def change_guardian(change: dict[str, Any], case_id: UUID) -> Any:
 @blp.response(201, CaseSchema)
 def open_intervention(intervention: dict[str, Any], case_id: UUID) -> Any:
     """Open an intervention; the answer carries its `intervention_id`"""
-    return write_answer(service().cases.open_intervention(
-        actor(), case_id, intervention, expected_version(), idempotency_key()))
+    return write_answer(
+        service().cases.open_intervention(
+            actor(), case_id, intervention, expected_version(), idempotency_key()
+        )
+    )
 
 
-@blp.route("/<uuid:case_id>/interventions/<string:intervention_id>/progress",
-           methods=["POST"])
+@blp.route("/<uuid:case_id>/interventions/<string:intervention_id>/progress", methods=["POST"])
 @blp.arguments(ProgressSchema)
 @blp.response(200, CaseSchema)
-def progress_intervention(progress: dict[str, Any], case_id: UUID,
-                          intervention_id: str) -> Any:
+def progress_intervention(progress: dict[str, Any], case_id: UUID, intervention_id: str) -> Any:
     """Add a progress note to an open intervention"""
-    return write_answer(service().cases.progress_intervention(
-        actor(), case_id, intervention_id, progress, expected_version(), idempotency_key()))
+    return write_answer(
+        service().cases.progress_intervention(
+            actor(), case_id, intervention_id, progress, expected_version(), idempotency_key()
+        )
+    )
 
 
-@blp.route("/<uuid:case_id>/interventions/<string:intervention_id>/closure",
-           methods=["POST"])
+@blp.route("/<uuid:case_id>/interventions/<string:intervention_id>/closure", methods=["POST"])
 @blp.arguments(InterventionClosureSchema)
 @blp.response(200, CaseSchema)
 def close_intervention(closure: dict[str, Any], case_id: UUID, intervention_id: str) -> Any:
     """Close an open intervention with its outcome"""
-    return write_answer(service().cases.close_intervention(
-        actor(), case_id, intervention_id, closure, expected_version(), idempotency_key()))
+    return write_answer(
+        service().cases.close_intervention(
+            actor(), case_id, intervention_id, closure, expected_version(), idempotency_key()
+        )
+    )

@@ -21,8 +21,12 @@ from .schemas import (
     IdentifySchema,
 )
 
-blp = Blueprint("cases", __name__, url_prefix="/api/v1/cases",
-                description="Identify children, list, read and replay cases")
+blp = Blueprint(
+    "cases",
+    __name__,
+    url_prefix="/api/v1/cases",
+    description="Identify children, list, read and replay cases",
+)
 
 
 @blp.route("", methods=["POST"])
@@ -39,14 +43,27 @@ def identify(record: dict[str, Any]) -> Any:
 @blp.response(200, CasePageSchema)
 def list_cases(query: dict[str, Any]) -> Any:
     """List and search the cases in the caller's scope (from the read models)"""
-    filters = CaseFilter(**{k: query.get(k) for k in (
-        "jurisdiction", "status", "risk_level", "guardian_type", "overdue", "q")})
+    filters = CaseFilter(
+        **{
+            k: query.get(k)
+            for k in ("jurisdiction", "status", "risk_level", "guardian_type", "overdue", "q")
+        }
+    )
     served = service().read_models.list_cases(
-        actor(), filters, page=query["page"], per_page=query["per_page"],
-        today=service().cases.clock.today(), min_position=query.get("min_position"))
+        actor(),
+        filters,
+        page=query["page"],
+        per_page=query["per_page"],
+        today=service().cases.clock.today(),
+        min_position=query.get("min_position"),
+    )
     log_reads(served.value.items, query.get("purpose", "case_list"))
-    body = {"items": [row.view for row in served.value.items], "total": served.value.total,
-            "page": query["page"], "per_page": query["per_page"]}
+    body = {
+        "items": [row.view for row in served.value.items],
+        "total": served.value.total,
+        "page": query["page"],
+        "per_page": query["per_page"],
+    }
     return body, 200, served_headers(served)
 
 
@@ -55,8 +72,9 @@ def list_cases(query: dict[str, Any]) -> Any:
 @blp.response(200, CaseSchema)
 def get_case(query: dict[str, Any], case_id: UUID) -> Any:
     """A case now, or as it stood at `version` or at the instant `as_of`"""
-    case = service().cases.get_case(actor(), case_id, version=query.get("version"),
-                                    as_of=query.get("as_of"))
+    case = service().cases.get_case(
+        actor(), case_id, version=query.get("version"), as_of=query.get("as_of")
+    )
     log_reads([case], query.get("purpose"))
     today = service().cases.clock.today()
     return case_view(case, today), 200, {"ETag": f'"{case.version}"'}

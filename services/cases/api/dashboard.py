@@ -13,8 +13,12 @@ from .http import actor, service
 from .read_schemas import RankingQuerySchema, SummaryQuerySchema, TrendQuerySchema
 from .reads import served_headers
 
-blp = Blueprint("dashboard", __name__, url_prefix="/api/v1/dashboard",
-                description="Figures per jurisdiction, from the read models")
+blp = Blueprint(
+    "dashboard",
+    __name__,
+    url_prefix="/api/v1/dashboard",
+    description="Figures per jurisdiction, from the read models",
+)
 
 
 class _Place(Schema):
@@ -63,8 +67,9 @@ def _as_of(query: dict[str, Any]) -> date:
 @blp.response(200, SummarySchema)
 def summary(query: dict[str, Any]) -> Any:
     """Every figure for one scope (the police: mandatory reports only)"""
-    served = service().read_models.summary(actor(), query.get("scope"), _as_of(query),
-                                           query.get("min_position"))
+    served = service().read_models.summary(
+        actor(), query.get("scope"), _as_of(query), query.get("min_position")
+    )
     return served.value, 200, served_headers(served)
 
 
@@ -73,8 +78,9 @@ def summary(query: dict[str, Any]) -> Any:
 @blp.response(200, BreakdownSchema)
 def breakdown(query: dict[str, Any]) -> Any:
     """The main figures of each jurisdiction one level below the scope"""
-    served = service().read_models.breakdown(actor(), query.get("scope"), _as_of(query),
-                                             query.get("min_position"))
+    served = service().read_models.breakdown(
+        actor(), query.get("scope"), _as_of(query), query.get("min_position")
+    )
     return served.value, 200, served_headers(served)
 
 
@@ -83,8 +89,9 @@ def breakdown(query: dict[str, Any]) -> Any:
 @blp.response(200, TrendSchema)
 def trend(query: dict[str, Any]) -> Any:
     """Month by month: identified, visited, interventions, closed, active at month end"""
-    served = service().read_models.trend(actor(), query.get("scope"), _as_of(query),
-                                         query["months"], query.get("min_position"))
+    served = service().read_models.trend(
+        actor(), query.get("scope"), _as_of(query), query["months"], query.get("min_position")
+    )
     return served.value, 200, served_headers(served)
 
 
@@ -93,6 +100,7 @@ def trend(query: dict[str, Any]) -> Any:
 @blp.response(200, RankingSchema)
 def ranking(query: dict[str, Any]) -> Any:
     """Counties or townships ranked by visit coverage, timeliness and entrustment (考核)"""
-    served = service().read_models.ranking(actor(), query.get("scope"), query.get("level"),
-                                           _as_of(query), query.get("min_position"))
+    served = service().read_models.ranking(
+        actor(), query.get("scope"), query.get("level"), _as_of(query), query.get("min_position")
+    )
     return served.value, 200, served_headers(served)

@@ -57,11 +57,16 @@ class RequestError(Exception):
         self.field = field
 
 
-def problem(status: int, detail: str, errors: dict[str, list[str]] | None = None,
-            **extra: Any) -> Response:
+def problem(
+    status: int, detail: str, errors: dict[str, list[str]] | None = None, **extra: Any
+) -> Response:
     """A problem+json answer."""
-    body: dict[str, Any] = {"status": status, "title": HTTPStatus(status).phrase,
-                            "detail": detail, **extra}
+    body: dict[str, Any] = {
+        "status": status,
+        "title": HTTPStatus(status).phrase,
+        "detail": detail,
+        **extra,
+    }
     if errors:
         body["errors"] = errors
     response = jsonify(body)
@@ -88,8 +93,9 @@ def register_error_handlers(app: Flask) -> None:
             return problem(422, "The request has invalid fields.", _flatten(messages))
         detail = error.description or ""
         if status == 400 and request.mimetype == "application/json":
-            return problem(400, "The request body is not valid JSON.",
-                           {"body": ["Not valid JSON."]})
+            return problem(
+                400, "The request body is not valid JSON.", {"body": ["Not valid JSON."]}
+            )
         if status == 413:
             detail = "The request body is too large."
         response = problem(status, detail)
@@ -110,6 +116,7 @@ def _handler(status: int) -> Any:
         if status == 401:
             response.headers["WWW-Authenticate"] = "Bearer"
         return response
+
     return handle
 
 

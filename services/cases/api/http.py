@@ -59,8 +59,9 @@ def idempotency_key() -> IdempotencyKey | None:
     if key is None:
         return None
     if not _IDEMPOTENCY_KEY.match(key):
-        raise RequestError(422, "Idempotency-Key",
-                           "Idempotency-Key must be 1 to 100 printable ASCII characters")
+        raise RequestError(
+            422, "Idempotency-Key", "Idempotency-Key must be 1 to 100 printable ASCII characters"
+        )
     fingerprint = hashlib.sha256(
         b"\n".join([request.method.encode(), request.path.encode(), request.get_data()])
     ).hexdigest()
@@ -97,5 +98,14 @@ def log_reads(records: Iterable[ReadRecord], purpose: str | None) -> None:
     who = actor()
     now = service().cases.clock.now()
     service().access_log.record(
-        AccessEntry(now, who.username, str(who.role), str(record.id), record.jurisdiction,
-                    purpose or "case_work", who.request_id) for record in records)
+        AccessEntry(
+            now,
+            who.username,
+            str(who.role),
+            str(record.id),
+            record.jurisdiction,
+            purpose or "case_work",
+            who.request_id,
+        )
+        for record in records
+    )

@@ -16,8 +16,12 @@ from .schemas import (
     TransferSchema,
 )
 
-blp = Blueprint("lifecycle", __name__, url_prefix="/api/v1/cases",
-                description="Assign, transfer, close, reopen and correct cases")
+blp = Blueprint(
+    "lifecycle",
+    __name__,
+    url_prefix="/api/v1/cases",
+    description="Assign, transfer, close, reopen and correct cases",
+)
 
 
 @blp.route("/<uuid:case_id>/assignment", methods=["POST"])
@@ -26,9 +30,16 @@ blp = Blueprint("lifecycle", __name__, url_prefix="/api/v1/cases",
 def assign(body: dict[str, Any], case_id: UUID) -> Any:
     """Assign the case to a child director of its village"""
     svc = service()
-    return write_answer(svc.cases.assign(
-        actor(), case_id, body["assignee"], svc.accounts.check_assignee, expected_version(),
-        idempotency_key()))
+    return write_answer(
+        svc.cases.assign(
+            actor(),
+            case_id,
+            body["assignee"],
+            svc.accounts.check_assignee,
+            expected_version(),
+            idempotency_key(),
+        )
+    )
 
 
 @blp.route("/<uuid:case_id>/transfer", methods=["POST"])
@@ -36,8 +47,9 @@ def assign(body: dict[str, Any], case_id: UUID) -> Any:
 @blp.response(200, CaseSchema)
 def transfer(body: dict[str, Any], case_id: UUID) -> Any:
     """Move the case to another village when the family moves"""
-    return write_answer(service().cases.transfer(
-        actor(), case_id, body, expected_version(), idempotency_key()))
+    return write_answer(
+        service().cases.transfer(actor(), case_id, body, expected_version(), idempotency_key())
+    )
 
 
 @blp.route("/<uuid:case_id>/closure", methods=["POST"])
@@ -45,8 +57,9 @@ def transfer(body: dict[str, Any], case_id: UUID) -> Any:
 @blp.response(200, CaseSchema)
 def close_case(body: dict[str, Any], case_id: UUID) -> Any:
     """Close the case with a reason"""
-    return write_answer(service().cases.close_case(
-        actor(), case_id, body, expected_version(), idempotency_key()))
+    return write_answer(
+        service().cases.close_case(actor(), case_id, body, expected_version(), idempotency_key())
+    )
 
 
 @blp.route("/<uuid:case_id>/reopening", methods=["POST"])
@@ -54,8 +67,9 @@ def close_case(body: dict[str, Any], case_id: UUID) -> Any:
 @blp.response(200, CaseSchema)
 def reopen(body: dict[str, Any], case_id: UUID) -> Any:
     """Reopen a closed case"""
-    return write_answer(service().cases.reopen(
-        actor(), case_id, body, expected_version(), idempotency_key()))
+    return write_answer(
+        service().cases.reopen(actor(), case_id, body, expected_version(), idempotency_key())
+    )
 
 
 @blp.route("/<uuid:case_id>/corrections", methods=["POST"])
@@ -63,5 +77,6 @@ def reopen(body: dict[str, Any], case_id: UUID) -> Any:
 @blp.response(200, CaseSchema)
 def correct(body: dict[str, Any], case_id: UUID) -> Any:
     """Correct an earlier fact; the history keeps the old value beside the new"""
-    return write_answer(service().cases.correct(
-        actor(), case_id, body, expected_version(), idempotency_key()))
+    return write_answer(
+        service().cases.correct(actor(), case_id, body, expected_version(), idempotency_key())
+    )

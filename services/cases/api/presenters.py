@@ -11,8 +11,14 @@ from eventsourcing.domain import DomainEventProtocol
 from ..domain import Case
 
 # Attributes every event has, which the history shows in their own fields.
-_ENVELOPE = {"originator_id", "originator_version", "timestamp", "originator_topic", "actor",
-             "jurisdiction"}
+_ENVELOPE = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "originator_topic",
+    "actor",
+    "jurisdiction",
+}
 
 
 def case_view(case: Case, today: date, intervention_id: str | None = None) -> dict[str, Any]:

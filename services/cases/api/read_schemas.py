@@ -11,12 +11,12 @@ from .schemas import IsoDate, Strict, _scope_code, _term, _text
 _MIN_POSITION = (
     "Wait (up to 2 s) until the read models include this log position, as given by a "
     "write's X-Log-Position header. The answer's X-Read-Model-Position says which position "
-    "it reflects; X-Read-Model-Behind: true that it is still short of this one.")
+    "it reflects; X-Read-Model-Behind: true that it is still short of this one."
+)
 
 
 def _min_position() -> fields.Integer:
-    return fields.Integer(validate=validate.Range(min=0),
-                          metadata={"description": _MIN_POSITION})
+    return fields.Integer(validate=validate.Range(min=0), metadata={"description": _MIN_POSITION})
 
 
 def _page() -> fields.Integer:
@@ -28,8 +28,12 @@ def _per_page() -> fields.Integer:
 
 
 def _scope() -> fields.String:
-    return fields.String(validate=_scope_code, metadata={
-        "description": "A jurisdiction code inside the caller's scope (default: the scope)."})
+    return fields.String(
+        validate=_scope_code,
+        metadata={
+            "description": "A jurisdiction code inside the caller's scope (default: the scope)."
+        },
+    )
 
 
 class CaseListQuerySchema(Strict):
@@ -38,8 +42,13 @@ class CaseListQuerySchema(Strict):
     risk_level = _term(v.RISK_LEVELS)
     guardian_type = _term(v.GUARDIAN_TYPES)
     overdue = fields.Boolean()
-    q = _text(50, required=False, metadata={
-        "description": "A child's name, its start or its end (王, 王小, 小明), or an ID number."})
+    q = _text(
+        50,
+        required=False,
+        metadata={
+            "description": "A child's name, its start or its end (王, 王小, 小明), or an ID number."
+        },
+    )
     page = _page()
     per_page = _per_page()
     purpose = _text(100, required=False)
@@ -97,15 +106,20 @@ class TrendQuerySchema(Strict):
 
 
 class RankingQuerySchema(SummaryQuerySchema):
-    level = fields.String(validate=validate.OneOf(("county", "township", "village")), metadata={
-        "description": "Which level to rank (default: the one below the scope)."})
+    level = fields.String(
+        validate=validate.OneOf(("county", "township", "village")),
+        metadata={"description": "Which level to rank (default: the one below the scope)."},
+    )
 
 
 class WorklistQuerySchema(Strict):
     scope = _scope()
     as_of = IsoDate()
-    assignee = _text(64, required=False, metadata={
-        "description": "overdue-visits only: the cases of one child director."})
+    assignee = _text(
+        64,
+        required=False,
+        metadata={"description": "overdue-visits only: the cases of one child director."},
+    )
     page = _page()
     per_page = _per_page()
     purpose = _text(100, required=False)

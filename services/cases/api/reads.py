@@ -12,5 +12,7 @@ from ..projections.read_models import Served
 
 def served_headers(served: Served[Any]) -> dict[str, str]:
     """The read-your-writes headers of an answer."""
-    return {"X-Read-Model-Position": str(served.position),
-            "X-Read-Model-Behind": "true" if served.behind else "false"}
+    return {
+        "X-Read-Model-Position": str(served.position),
+        "X-Read-Model-Behind": "true" if served.behind else "false",
+    }

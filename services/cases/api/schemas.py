@@ -55,8 +55,9 @@ def _not_blank(value: str) -> None:
 
 def _text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.String:
     """A bounded text; when given at all, it must say something (optional ones may be null)."""
-    return fields.String(required=required,
-                         validate=[validate.Length(1, max_length), _not_blank], **kwargs)
+    return fields.String(
+        required=required, validate=[validate.Length(1, max_length), _not_blank], **kwargs
+    )
 
 
 def _village_code(value: str) -> None:
@@ -80,11 +81,13 @@ def _phone(value: str) -> None:
 
 
 def _phone_field() -> fields.String:
-    return fields.String(load_default=None, allow_none=True,
-                         validate=[validate.Length(max=20), _phone])
+    return fields.String(
+        load_default=None, allow_none=True, validate=[validate.Length(max=20), _phone]
+    )
 
 
 # ---- identification ---------------------------------------------------------------------
+
 
 class SchoolSchema(Strict):
     name = _text(100, required=False, load_default=None)
@@ -96,8 +99,9 @@ class ChildSchema(Strict):
     name = _text(50)
     sex = _term(v.SEXES, required=True)
     birth_date = IsoDate(required=True)
-    id_number = fields.String(load_default=None, allow_none=True,
-                              validate=[validate.Length(equal=18), _id_number])
+    id_number = fields.String(
+        load_default=None, allow_none=True, validate=[validate.Length(equal=18), _id_number]
+    )
     hukou_registered = fields.Boolean(load_default=True)
     school = fields.Nested(SchoolSchema, load_default=None, allow_none=True)
     health = _text(500, required=False, load_default=None, allow_none=True)
@@ -128,15 +132,15 @@ class GuardianSchema(Strict):
         if data["type"] != "none":
             missing = [f for f in ("name", "relation", "capacity") if not data.get(f)]
             if missing:
-                raise ValidationError({f: ["Required unless the type is none."]
-                                       for f in missing})
+                raise ValidationError({f: ["Required unless the type is none."] for f in missing})
 
 
 class IdentifySchema(Strict):
     child = fields.Nested(ChildSchema, required=True)
     address = fields.Nested(AddressSchema, required=True)
-    parents = fields.List(fields.Nested(ParentSchema), required=True,
-                          validate=validate.Length(1, 2))
+    parents = fields.List(
+        fields.Nested(ParentSchema), required=True, validate=validate.Length(1, 2)
+    )
     guardian = fields.Nested(GuardianSchema, required=True)
     source = _term(v.SOURCES, required=True)
     identified_on = IsoDate(required=True)
@@ -150,6 +154,7 @@ class IdentifySchema(Strict):
 
 # ---- work on a case -----------------------------------------------------------------------
 
+
 class VisitSchema(Strict):
     visited_on = IsoDate(required=True)
     mode = _term(v.VISIT_MODES, required=True)
@@ -157,8 +162,11 @@ class VisitSchema(Strict):
     living_conditions = _term(v.LIVING_CONDITIONS, required=True)
     school_attendance = _term(v.SCHOOL_ATTENDANCE, required=True)
     emotional_state = _term(v.EMOTIONAL_STATES, required=True)
-    safety_concerns = fields.List(_term(v.SAFETY_CONCERNS), load_default=list,
-                                  validate=validate.Length(max=len(v.SAFETY_CONCERNS)))
+    safety_concerns = fields.List(
+        _term(v.SAFETY_CONCERNS),
+        load_default=list,
+        validate=validate.Length(max=len(v.SAFETY_CONCERNS)),
+    )
     risk_level = _term(v.RISK_LEVELS, required=True)
     notes = _text(2000, required=False, load_default=None, allow_none=True)
     next_visit_due = IsoDate(load_default=None, allow_none=True)
@@ -234,6 +242,7 @@ class CorrectionSchema(Strict):
 
 # ---- queries --------------------------------------------------------------------------
 
+
 class CaseQuerySchema(Strict):
     version = fields.Integer(validate=validate.Range(min=1))
     as_of = fields.AwareDateTime()
@@ -250,6 +259,7 @@ class HistoryQuerySchema(Strict):
 
 
 # ---- answers --------------------------------------------------------------------------
+
 
 class CaseSchema(Schema):
     """A case as it stands (now, or at the version or instant asked for)."""
@@ -277,8 +287,12 @@ class CaseSchema(Schema):
     assigned_to = fields.String(allow_none=True)
     closure = fields.Dict(allow_none=True)
     visit_count = fields.Integer()
-    recent_visits = fields.List(fields.Dict(), metadata={
-        "description": "The latest visits by date (at most 5); the history has them all."})
+    recent_visits = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "The latest visits by date (at most 5); the history has them all."
+        },
+    )
     interventions = fields.List(fields.Dict())
     open_interventions = fields.Integer()
     has_mandatory_report = fields.Boolean()
@@ -304,6 +318,7 @@ class HistorySchema(Schema):
 
 # ---- users and tokens -----------------------------------------------------------------
 
+
 class LoginSchema(Strict):
     username = _text(64)
     password = _text(128)
@@ -325,17 +340,22 @@ class TokenSchema(Schema):
 
 
 class NewUserSchema(Strict):
-    username = fields.String(required=True, validate=[
-        validate.Length(3, 64),
-        validate.Regexp(r"^[a-z0-9][a-z0-9_.-]*$",
-                        error="Lower-case letters, digits, '.', '_' and '-' only.")])
+    username = fields.String(
+        required=True,
+        validate=[
+            validate.Length(3, 64),
+            validate.Regexp(
+                r"^[a-z0-9][a-z0-9_.-]*$",
+                error="Lower-case letters, digits, '.', '_' and '-' only.",
+            ),
+        ],
+    )
     password = fields.String(required=True, validate=validate.Length(10, 128))
     role = _term(tuple(r.value for r in Role), required=True)
     scope = fields.String(required=True, validate=_scope_code)
     display_name = _text(50, required=False, load_default="")
     # Optional: where the notify service e-mails this user's notifications.
-    email = fields.Email(load_default=None, allow_none=True,
-                         validate=validate.Length(max=254))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
 
 
 class AccessLogQuerySchema(Strict):

@@ -16,8 +16,12 @@ from .http import actor, log_reads, service
 from .read_schemas import WorklistQuerySchema, WorklistSchema
 from .reads import served_headers
 
-blp = Blueprint("worklists", __name__, url_prefix="/api/v1/worklists",
-                description="What needs doing, from the read models")
+blp = Blueprint(
+    "worklists",
+    __name__,
+    url_prefix="/api/v1/worklists",
+    description="What needs doing, from the read models",
+)
 
 
 @blp.route("/<string:name>", methods=["GET"])
@@ -30,13 +34,30 @@ def worklist(query: dict[str, Any], name: str) -> Any:
     given = query.get("as_of")
     today = date.fromisoformat(given) if given else service().cases.clock.today()
     served = service().read_models.worklist(
-        actor(), name, query.get("scope"), today=today, page=query["page"],
-        per_page=query["per_page"], assignee=query.get("assignee"),
-        min_position=query.get("min_position"))
+        actor(),
+        name,
+        query.get("scope"),
+        today=today,
+        page=query["page"],
+        per_page=query["per_page"],
+        assignee=query.get("assignee"),
+        min_position=query.get("min_position"),
+    )
     log_reads(served.value.items, query.get("purpose", f"worklist:{name}"))
-    body = {"worklist": name, "scope": query.get("scope") or actor().scope,
-            "as_of": today.isoformat(),
-            "items": [{"case": item.case.view, "intervention": item.intervention,
-                       "days_overdue": item.days_overdue} for item in served.value.items],
-            "total": served.value.total, "page": query["page"], "per_page": query["per_page"]}
+    body = {
+        "worklist": name,
+        "scope": query.get("scope") or actor().scope,
+        "as_of": today.isoformat(),
+        "items": [
+            {
+                "case": item.case.view,
+                "intervention": item.intervention,
+                "days_overdue": item.days_overdue,
+            }
+            for item in served.value.items
+        ],
+        "total": served.value.total,
+        "page": query["page"],
+        "per_page": query["per_page"],
+    }
     return body, 200, served_headers(served)

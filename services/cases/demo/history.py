@@ -35,8 +35,12 @@ _CLOSINGS = (  # (share of children, reason, note, days after identification)
     (0.007, "no_longer_eligible", "母亲返乡，具备监护能力", (30, 330)),
     (0.003, "duplicate", "与另一登记重复，已合并", (3, 20)),
 )
-_CHANGE_REASONS = ("祖母住院治疗，改由亲属照料", "祖父去世，改由亲属照料",
-                   "祖父母年老体弱，无力照料", "父母委托邻居代为照料")
+_CHANGE_REASONS = (
+    "祖母住院治疗，改由亲属照料",
+    "祖父去世，改由亲属照料",
+    "祖父母年老体弱，无力照料",
+    "父母委托邻居代为照料",
+)
 # Guardians the parents entrust in writing (委托监护确认书); not an institution, not nobody.
 _ENTRUSTABLE = ("grandparent", "other_relative", "entrusted_adult")
 _CORRECTION_REASONS = ("入户核实后更正", "与户口簿核对后更正", "学校核对学籍后更正")
@@ -59,10 +63,8 @@ class Life:
     def play(self) -> Case:
         """The case with a year of pending (unsaved) events."""
         identified = date.fromisoformat(self.record["identified_on"])
-        self.case = Case.identify(record=self.record, actor=self._who("director"),
-                                  today=self.today)
-        self.case.assign(assignee=director_username(self.village),
-                         actor=self._who("supervisor"))
+        self.case = Case.identify(record=self.record, actor=self._who("director"), today=self.today)
+        self.case.assign(assignee=director_username(self.village), actor=self._who("supervisor"))
         self._plan_year(identified)
         while self._agenda:
             day, _, action = heapq.heappop(self._agenda)
@@ -90,22 +92,27 @@ class Life:
             self._once("health_protection", identified, (10, 60))
         if not child["hukou_registered"]:
             self._once("household_registration", identified, (5, 30))
-        if any(p["status"] in ("deceased", "incarcerated") for p in self.record["parents"]) \
-                and rng.random() < 0.1:
+        if (
+            any(p["status"] in ("deceased", "incarcerated") for p in self.record["parents"])
+            and rng.random() < 0.1
+        ):
             self._once("legal_aid", identified, (20, 120))
         if self.record["guardian"]["type"] in _ENTRUSTABLE and rng.random() < 0.45:
             self._after(identified, (3, 45), self._sign_entrustment)
-        for share, action, days in ((0.08, self._change_guardian, (20, 330)),
-                                    (0.03, self._correct, (5, 60)),
-                                    (0.015, self._transfer, (30, 300))):
+        for share, action, days in (
+            (0.08, self._change_guardian, (20, 330)),
+            (0.03, self._correct, (5, 60)),
+            (0.015, self._transfer, (30, 300)),
+        ):
             if rng.random() < share:
                 self._after(identified, days, action)
         self._plan_closing(identified)
 
     def _plan_closing(self, identified: date) -> None:
         born = date.fromisoformat(self.record["child"]["birth_date"])
-        self._at(add_years(born, 16),
-                 partial(self._close, "reached_16", "年满16周岁，退出关爱名册"))
+        self._at(
+            add_years(born, 16), partial(self._close, "reached_16", "年满16周岁，退出关爱名册")
+        )
         draw = self.rng.random()
         for share, reason, note, days in _CLOSINGS:
             if draw < share:
@@ -121,8 +128,7 @@ class Life:
         visit, by = self.visitor.visit(day, self.case.guardian)
         self.case.record_visit(visit=visit, actor=self._who(by), today=self.today)
         self._follow_up(day, visit)
-        self._at(day + timedelta(days=self.visitor.interval(visit["risk_level"])),
-                 self._visit)
+        self._at(day + timedelta(days=self.visitor.interval(visit["risk_level"])), self._visit)
 
     def _follow_up(self, day: date, visit: Json) -> None:
         rng, concerns = self.rng, set(visit["safety_concerns"])
@@ -154,13 +160,21 @@ class Life:
             return
         plan, rng = PLANS[kind], self.rng
         iid = f"{rng.getrandbits(128):032x}"
-        self.case.open_intervention(intervention_id=iid, intervention={
-            "kind": kind, "department": plan.department, "urgency": plan.urgency,
-            "description": plan.description, "opened_on": day.isoformat(),
-            "due_by": (day + timedelta(days=plan.due_days)).isoformat()},
-            actor=self._who(plan.opener), today=self.today)
+        self.case.open_intervention(
+            intervention_id=iid,
+            intervention={
+                "kind": kind,
+                "department": plan.department,
+                "urgency": plan.urgency,
+                "description": plan.description,
+                "opened_on": day.isoformat(),
+                "due_by": (day + timedelta(days=plan.due_days)).isoformat(),
+            },
+            actor=self._who(plan.opener),
+            today=self.today,
+        )
         length = rng.randint(*plan.days)
-        notes = plan.progress[:rng.randint(1, len(plan.progress))]
+        notes = plan.progress[: rng.randint(1, len(plan.progress))]
         for n, note in enumerate(notes, start=1):
             offset = max(1, length * n // (len(notes) + 1))
             self._at(day + timedelta(days=offset), partial(self._progress, iid, note))
@@ -170,9 +184,13 @@ class Life:
     def _progress(self, iid: str, note: str, day: date) -> None:
         if self._is_open(iid):
             worker = PLANS[self.case.interventions[iid]["kind"]].worker
-            self.case.progress_intervention(intervention_id=iid, note=note,
-                                            progressed_on=day.isoformat(),
-                                            actor=self._who(worker), today=self.today)
+            self.case.progress_intervention(
+                intervention_id=iid,
+                note=note,
+                progressed_on=day.isoformat(),
+                actor=self._who(worker),
+                today=self.today,
+            )
 
     def _finish(self, iid: str, day: date) -> None:
         if not self._is_open(iid):
@@ -182,9 +200,13 @@ class Life:
             self._rehome(day)
         elif kind == "dropout_prevention":
             self.visitor.dropped_out = False
-        self.case.close_intervention(intervention_id=iid, outcome=self.rng.choice(
-            PLANS[kind].outcomes), closed_on=day.isoformat(),
-            actor=self._who(PLANS[kind].worker), today=self.today)
+        self.case.close_intervention(
+            intervention_id=iid,
+            outcome=self.rng.choice(PLANS[kind].outcomes),
+            closed_on=day.isoformat(),
+            actor=self._who(PLANS[kind].worker),
+            today=self.today,
+        )
 
     def _is_open(self, iid: str) -> bool:
         return self.case.status == "active" and self.case.interventions[iid]["status"] == "open"
@@ -195,16 +217,25 @@ class Life:
         kind = "other_relative" if self.rng.random() < 0.7 else "institution"
         new = guardian(self.rng, self._family, village(self.village), kind)
         signed = day.isoformat() if kind == "other_relative" else None
-        self.case.change_guardian(guardian=new, reason="临时监护期间落实长期监护",
-                                  effective_on=day.isoformat(), entrustment_signed_on=signed,
-                                  actor=self._who("civil_affairs"), today=self.today)
+        self.case.change_guardian(
+            guardian=new,
+            reason="临时监护期间落实长期监护",
+            effective_on=day.isoformat(),
+            entrustment_signed_on=signed,
+            actor=self._who("civil_affairs"),
+            today=self.today,
+        )
 
     def _sign_entrustment(self, day: date) -> None:
         if self.case.status == "active" and self.case.guardian_type in _ENTRUSTABLE:
-            self.case.change_guardian(guardian=self.case.guardian, reason="签订委托监护确认书",
-                                      effective_on=day.isoformat(),
-                                      entrustment_signed_on=day.isoformat(),
-                                      actor=self._who("director"), today=self.today)
+            self.case.change_guardian(
+                guardian=self.case.guardian,
+                reason="签订委托监护确认书",
+                effective_on=day.isoformat(),
+                entrustment_signed_on=day.isoformat(),
+                actor=self._who("director"),
+                today=self.today,
+            )
 
     def _change_guardian(self, day: date) -> None:
         if self.case.status != "active":
@@ -214,11 +245,15 @@ class Life:
         kind = "entrusted_adult" if "邻居" in reason else "other_relative"
         signed = day + timedelta(days=rng.randint(0, 7))
         self.case.change_guardian(
-            guardian=guardian(rng, self._family, village(self.village), kind), reason=reason,
+            guardian=guardian(rng, self._family, village(self.village), kind),
+            reason=reason,
             effective_on=day.isoformat(),
             entrustment_signed_on=signed.isoformat()
-            if signed <= self.today and rng.random() < 0.75 else None,
-            actor=self._who("director"), today=self.today)
+            if signed <= self.today and rng.random() < 0.75
+            else None,
+            actor=self._who("director"),
+            today=self.today,
+        )
 
     # ---- corrections, transfers, closing --------------------------------------------------
 
@@ -226,8 +261,13 @@ class Life:
         if self.case.status != "active":
             return
         field, value = self._a_wrong_fact()
-        self.case.correct(field=field, value=value, reason=self.rng.choice(_CORRECTION_REASONS),
-                          actor=self._who("director"), today=self.today)
+        self.case.correct(
+            field=field,
+            value=value,
+            reason=self.rng.choice(_CORRECTION_REASONS),
+            actor=self._who("director"),
+            today=self.today,
+        )
 
     def _a_wrong_fact(self) -> tuple[str, Any]:
         rng, record = self.rng, self.case.record
@@ -247,32 +287,44 @@ class Life:
             return
         township = self.village[:9]
         moved_to = self.rng.choice([v for v in villages_in(township) if v.code != self.village])
-        self.case.transfer(jurisdiction=moved_to.code,
-                           address_detail=address(self.rng, moved_to),
-                           reason="随监护人搬迁至本乡镇另一村", transferred_on=day.isoformat(),
-                           actor=self._who("supervisor"), today=self.today)
+        self.case.transfer(
+            jurisdiction=moved_to.code,
+            address_detail=address(self.rng, moved_to),
+            reason="随监护人搬迁至本乡镇另一村",
+            transferred_on=day.isoformat(),
+            actor=self._who("supervisor"),
+            today=self.today,
+        )
         self.village = moved_to.code
-        self.case.assign(assignee=director_username(self.village),
-                         actor=self._who("supervisor"))
+        self.case.assign(assignee=director_username(self.village), actor=self._who("supervisor"))
 
     def _close(self, reason: str, note: str, day: date) -> None:
         if self.case.status != "active":
             return
         civil = self._who("civil_affairs")
         for open_one in self.case.open_interventions:
-            self.case.close_intervention(intervention_id=open_one["intervention_id"],
-                                         outcome="随结案一并办结", closed_on=day.isoformat(),
-                                         actor=civil, today=self.today)
-        self.case.close_case(reason=reason, closed_on=day.isoformat(), note=note,
-                             actor=civil, today=self.today)
+            self.case.close_intervention(
+                intervention_id=open_one["intervention_id"],
+                outcome="随结案一并办结",
+                closed_on=day.isoformat(),
+                actor=civil,
+                today=self.today,
+            )
+        self.case.close_case(
+            reason=reason, closed_on=day.isoformat(), note=note, actor=civil, today=self.today
+        )
         if reason == "parents_returned" and self.rng.random() < 0.2:
             self._after(day, (20, 120), self._reopen)
 
     def _reopen(self, day: date) -> None:
         if add_years(date.fromisoformat(self.case.child["birth_date"]), 16) <= day:
             return  # too old by now to be on the register again
-        self.case.reopen(reason="父母再次外出务工", reopened_on=day.isoformat(),
-                         actor=self._who("civil_affairs"), today=self.today)
+        self.case.reopen(
+            reason="父母再次外出务工",
+            reopened_on=day.isoformat(),
+            actor=self._who("civil_affairs"),
+            today=self.today,
+        )
         self._after(day, (1, 10), self._visit)
 
     # ---- who does it ----------------------------------------------------------------------

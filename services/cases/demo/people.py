@@ -22,24 +22,61 @@ Json = dict[str, Any]
 
 # Where parents from Nanchang's countryside work, weighted by how often.
 WORK_LOCATIONS = {
-    "广东省东莞市": 14, "广东省深圳市": 12, "广东省广州市": 9, "广东省佛山市": 6,
-    "浙江省义乌市": 9, "浙江省宁波市": 6, "浙江省温州市": 5, "浙江省杭州市": 5,
-    "上海市": 10, "福建省晋江市": 6, "福建省厦门市": 4, "福建省泉州市": 4,
-    "江苏省苏州市": 6, "江苏省昆山市": 3, "北京市": 3, "湖南省长沙市": 2,
+    "广东省东莞市": 14,
+    "广东省深圳市": 12,
+    "广东省广州市": 9,
+    "广东省佛山市": 6,
+    "浙江省义乌市": 9,
+    "浙江省宁波市": 6,
+    "浙江省温州市": 5,
+    "浙江省杭州市": 5,
+    "上海市": 10,
+    "福建省晋江市": 6,
+    "福建省厦门市": 4,
+    "福建省泉州市": 4,
+    "江苏省苏州市": 6,
+    "江苏省昆山市": 3,
+    "北京市": 3,
+    "湖南省长沙市": 2,
     "江西省南昌市红谷滩区": 4,
 }
 _UNABLE = {"deceased": 25, "unknown": 40, "incarcerated": 10, "lacks_capacity": 25}
-_GUARDIAN_TYPES = {"grandparent": 78, "other_relative": 13, "entrusted_adult": 7,
-                   "institution": 1, "none": 1}
-_SOURCES = {"school": 10, "self_report": 6, "hotline": 4, "police": 4, "other": 6,
-            "survey": 70}
+_GUARDIAN_TYPES = {
+    "grandparent": 78,
+    "other_relative": 13,
+    "entrusted_adult": 7,
+    "institution": 1,
+    "none": 1,
+}
+_SOURCES = {"school": 10, "self_report": 6, "hotline": 4, "police": 4, "other": 6, "survey": 70}
 _HEALTH = ("哮喘", "先天性心脏病（已手术）", "营养不良", "癫痫", "弱视", "过敏性鼻炎")
 _DISABILITY = ("听力残疾二级", "肢体残疾三级", "智力残疾三级", "视力残疾二级")
 _CN_NUMBERS = "一二三四五六七八九十"
 _GRADES = ("一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "初一", "初二", "初三")
-_PHONE_PREFIXES = ("130", "131", "132", "133", "135", "136", "137", "138", "139", "150",
-                   "151", "152", "157", "158", "159", "177", "180", "181", "186", "187",
-                   "189", "199")
+_PHONE_PREFIXES = (
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "157",
+    "158",
+    "159",
+    "177",
+    "180",
+    "181",
+    "186",
+    "187",
+    "189",
+    "199",
+)
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
@@ -61,16 +98,16 @@ class RecordMaker:
             "address": {"jurisdiction": village.code, "detail": address(rng, village)},
             "parents": self._parents(),
             "guardian": guardian(rng, family, village, _pick(rng, _GUARDIAN_TYPES)),
-            "source": "survey" if (self.today - identified_on).days > 300
-            else _pick(rng, _SOURCES),
+            "source": "survey" if (self.today - identified_on).days > 300 else _pick(rng, _SOURCES),
             "identified_on": identified_on.isoformat(),
         }
 
     def _identified_on(self) -> date:
         # Half the register comes from the door-to-door survey (摸底排查) a year ago; the
         # rest is found through the year.
-        days_ago = self.rng.randint(300, 364) if self.rng.random() < 0.5 \
-            else self.rng.randint(0, 364)
+        days_ago = (
+            self.rng.randint(300, 364) if self.rng.random() < 0.5 else self.rng.randint(0, 364)
+        )
         return self.today - timedelta(days=days_ago)
 
     def _child(self, village: Village, family: str, identified_on: date) -> Json:
@@ -122,9 +159,11 @@ def school(rng: Random, village: Village, age: int) -> Json | None:
         return None
     if age < 6:
         enrolled = rng.random() < 0.85
-        return {"name": f"{township}中心幼儿园" if enrolled else None,
-                "grade": ("小班", "中班", "大班")[age - 3] if enrolled else None,
-                "status": "enrolled" if enrolled else "not_in_school"}
+        return {
+            "name": f"{township}中心幼儿园" if enrolled else None,
+            "grade": ("小班", "中班", "大班")[age - 3] if enrolled else None,
+            "status": "enrolled" if enrolled else "not_in_school",
+        }
     if age == 15 and rng.random() < 0.4:
         county = divisions()[village.county].name
         return {"name": f"{county}第二中学", "grade": "高一", "status": "enrolled"}
@@ -140,32 +179,49 @@ def school(rng: Random, village: Village, age: int) -> Json | None:
 def guardian(rng: Random, family: str, village: Village, kind: str) -> Json:
     """A guardian of `kind` for a child whose father's surname is `family`."""
     if kind == "none":
-        return {"type": "none", "name": None, "relation": None, "phone": None,
-                "capacity": None}
+        return {"type": "none", "name": None, "relation": None, "phone": None, "capacity": None}
     if kind == "institution":
         county = divisions()[village.county].name
-        return {"type": kind, "name": f"{county}未成年人救助保护中心",
-                "relation": "institution", "phone": None, "capacity": "able"}
+        return {
+            "type": kind,
+            "name": f"{county}未成年人救助保护中心",
+            "relation": "institution",
+            "phone": None,
+            "capacity": "able",
+        }
     relation, name = _relative(rng, family, kind)
     capacity = rng.choices(("able", "limited", "unable"), weights=(75, 23, 2))[0]
     if kind != "grandparent":
         capacity = "able" if rng.random() < 0.93 else "limited"
-    return {"type": kind, "name": name, "relation": relation,
-            "phone": phone(rng) if rng.random() < 0.75 else None, "capacity": capacity}
+    return {
+        "type": kind,
+        "name": name,
+        "relation": relation,
+        "phone": phone(rng) if rng.random() < 0.75 else None,
+        "capacity": capacity,
+    }
 
 
 def _relative(rng: Random, family: str, kind: str) -> tuple[str, str]:
     other = names.surname(rng)
     choices = {
-        "grandparent": (("grandmother", other, True), ("grandfather", family, False),
-                        ("maternal grandmother", other, True),
-                        ("maternal grandfather", other, False)),
-        "other_relative": (("uncle", family, False), ("aunt", other, True),
-                           ("maternal aunt", other, True), ("maternal uncle", other, False)),
+        "grandparent": (
+            ("grandmother", other, True),
+            ("grandfather", family, False),
+            ("maternal grandmother", other, True),
+            ("maternal grandfather", other, False),
+        ),
+        "other_relative": (
+            ("uncle", family, False),
+            ("aunt", other, True),
+            ("maternal aunt", other, True),
+            ("maternal uncle", other, False),
+        ),
         "entrusted_adult": (("neighbour", other, True), ("family friend", other, False)),
     }[kind]
     relation, surname, female = rng.choices(
-        choices, weights=(5, 3, 2, 1) if len(choices) == 4 else (3, 2))[0]
+        choices, weights=(5, 3, 2, 1) if len(choices) == 4 else (3, 2)
+    )[0]
     return relation, names.older_name(rng, surname, female=female)
 
 
@@ -175,8 +231,11 @@ def phone(rng: Random) -> str:
 
 
 def _away(rng: Random, place: str) -> Json:
-    return {"status": "working_away", "work_location": place,
-            "phone": phone(rng) if rng.random() < 0.7 else None}
+    return {
+        "status": "working_away",
+        "work_location": place,
+        "phone": phone(rng) if rng.random() < 0.7 else None,
+    }
 
 
 def _unable(rng: Random) -> Json:

@@ -48,8 +48,11 @@ def townships() -> list[str]:
     """The demo townships: the first rural towns and townships (镇/乡) of each county."""
     chosen: list[str] = []
     for county in COUNTIES:
-        rural = [d.code for d in children_of(county)
-                 if d.name.endswith(("镇", "乡")) and not any(w in d.name for w in _NOT_RURAL)]
+        rural = [
+            d.code
+            for d in children_of(county)
+            if d.name.endswith(("镇", "乡")) and not any(w in d.name for w in _NOT_RURAL)
+        ]
         chosen += rural[:TOWNSHIPS_PER_COUNTY]
     return chosen
 
@@ -83,8 +86,11 @@ def village_name(code: str) -> str:
     if known is not None:
         return known
     digest = int.from_bytes(hashlib.sha256(code.encode()).digest()[:4], "big")
-    return names.village_names(Random(digest), 0, 1)[0] if int(code[9:]) >= 200 else \
-        names.village_names(Random(digest), 1, 0)[0]
+    return (
+        names.village_names(Random(digest), 0, 1)[0]
+        if int(code[9:]) >= 200
+        else names.village_names(Random(digest), 1, 0)[0]
+    )
 
 
 def place_name(code: str) -> str:

@@ -55,12 +55,15 @@ class SeedSummary:
         """The one-line, key=value summary (no child's data in it)."""
         if not self.seeded:
             return "demo seed skipped: the store already holds cases; nothing written"
-        return (f"demo seeded children={self.children} events={self.events} "
-                f"users={self.users} seconds={self.seconds:.1f}")
+        return (
+            f"demo seeded children={self.children} events={self.events} "
+            f"users={self.users} seconds={self.seconds:.1f}"
+        )
 
 
-def seed_demo(service: CaseService, children: int = 10_000, *,
-              show_progress: bool | None = None) -> SeedSummary:
+def seed_demo(
+    service: CaseService, children: int = 10_000, *, show_progress: bool | None = None
+) -> SeedSummary:
     """Seeds the demo city (users, then `children` cases with a year of history) when the
     store holds no case yet; otherwise writes nothing. Progress shows on a terminal."""
     started = perf_counter()
@@ -75,15 +78,13 @@ def seed_demo(service: CaseService, children: int = 10_000, *,
         for batch in _batches(cases.clock.today(), children):
             writer.save(*batch)
             advance(len(batch))
-    return _report(SeedSummary(True, children, writer.events, len(users),
-                               perf_counter() - started))
+    return _report(SeedSummary(True, children, writer.events, len(users), perf_counter() - started))
 
 
 def has_cases(cases: Cases) -> bool:
     """True when the store holds at least one identified child."""
     topic = get_topic(Case.Identified)  # type: ignore[attr-defined]
-    return bool(cases.recorder.select_notifications(0, 1, topics=[topic],
-                                                    inclusive_of_start=False))
+    return bool(cases.recorder.select_notifications(0, 1, topics=[topic], inclusive_of_start=False))
 
 
 class _Writer:
@@ -104,8 +105,10 @@ def _batches(today: date, children: int) -> Iterator[list[Case]]:
     maker = RecordMaker(rng, today)
     homes = _homes(rng, children)
     for start in range(0, children, BATCH_SIZE):
-        yield [Life(rng, today, maker.record(home), lax=home.code in lax).play()
-               for home in homes[start:start + BATCH_SIZE]]
+        yield [
+            Life(rng, today, maker.record(home), lax=home.code in lax).play()
+            for home in homes[start : start + BATCH_SIZE]
+        ]
 
 
 def _homes(rng: Random, children: int) -> list[Village]:
@@ -123,8 +126,14 @@ def _progress(show: bool, total: int) -> Iterator[Callable[[int], None]]:
     if not show:
         yield lambda _: None
         return
-    columns = (TextColumn("seeding the demo city"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("children"), TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("seeding the demo city"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("children"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
         task = progress.add_task("seed", total=total)
         yield lambda n: progress.advance(task, n)

@@ -53,8 +53,18 @@ COUNTY_ROLES: dict[Role, tuple[str, str]] = {
 
 
 # The users people log in with, in the order they are printed.
-LOGIN_USERNAMES = ("director", "supervisor", "civil", "civil-city", "education", "police",
-                   "health", "womens", "auditor", "admin")
+LOGIN_USERNAMES = (
+    "director",
+    "supervisor",
+    "civil",
+    "civil-city",
+    "education",
+    "police",
+    "health",
+    "womens",
+    "auditor",
+    "admin",
+)
 
 
 @dataclass(frozen=True)
@@ -96,20 +106,26 @@ def county_username(role: Role, county: str) -> str:
 def all_users() -> dict[str, DemoUser]:
     """Every demo user by username: the login users first, then the other staff."""
     name = {code: d.name for code, d in divisions().items()}
-    users = [
-        DemoUser(director_username(v.code), Role.CHILD_DIRECTOR, v.code, f"{v.name}儿童主任")
-        for v in villages()
-    ] + [
-        DemoUser(supervisor_username(t), Role.CHILD_SUPERVISOR, t, f"{name[t]}儿童督导员")
-        for t in townships()
-    ] + [
-        DemoUser(county_username(role, c), role, c, name[c] + office)
-        for c in COUNTIES for role, (_, office) in COUNTY_ROLES.items()
-    ] + [
-        DemoUser("civil-city", Role.CIVIL_AFFAIRS, CITY, "南昌市民政局"),
-        DemoUser("auditor", Role.AUDITOR, CITY, "南昌市纪检监察"),
-        DemoUser("admin", Role.ADMIN, CITY, "系统管理员"),
-    ]
+    users = (
+        [
+            DemoUser(director_username(v.code), Role.CHILD_DIRECTOR, v.code, f"{v.name}儿童主任")
+            for v in villages()
+        ]
+        + [
+            DemoUser(supervisor_username(t), Role.CHILD_SUPERVISOR, t, f"{name[t]}儿童督导员")
+            for t in townships()
+        ]
+        + [
+            DemoUser(county_username(role, c), role, c, name[c] + office)
+            for c in COUNTIES
+            for role, (_, office) in COUNTY_ROLES.items()
+        ]
+        + [
+            DemoUser("civil-city", Role.CIVIL_AFFAIRS, CITY, "南昌市民政局"),
+            DemoUser("auditor", Role.AUDITOR, CITY, "南昌市纪检监察"),
+            DemoUser("admin", Role.ADMIN, CITY, "系统管理员"),
+        ]
+    )
     by_name = {u.username: u for u in users}
     return {**{n: by_name[n] for n in LOGIN_USERNAMES}, **by_name}
 
@@ -130,9 +146,18 @@ def user_aggregates(hasher: PasswordHasher, skip: set[str]) -> list[User]:
     """The User aggregates to save, one hash per role, leaving out usernames in `skip`."""
     hashes = {role: hasher.hash(password) for role, password in PASSWORDS.items()}
     by = actor("admin")
-    return [User(username=u.username, role=str(u.role), scope=u.scope,
-                 display_name=u.display_name, password_hash=hashes[u.role], actor=by)
-            for u in all_users().values() if u.username not in skip]
+    return [
+        User(
+            username=u.username,
+            role=str(u.role),
+            scope=u.scope,
+            display_name=u.display_name,
+            password_hash=hashes[u.role],
+            actor=by,
+        )
+        for u in all_users().values()
+        if u.username not in skip
+    ]
 
 
 def print_demo_users(console: Console | None = None) -> None:
@@ -143,10 +168,14 @@ def print_demo_users(console: Console | None = None) -> None:
     for column in ("username", "role", "scope", "password"):
         table.add_column(column, no_wrap=True)
     for user in login_users():
-        table.add_row(user.username, str(user.role), f"{user.scope} {place_name(user.scope)}",
-                      user.password)
+        table.add_row(
+            user.username, str(user.role), f"{user.scope} {place_name(user.scope)}", user.password
+        )
     console.print(table)
-    console.print("The other villages' child directors are dir-<village code>, the other "
-                  "townships' supervisors sup-<township code>, the other counties' departments "
-                  "civil-, education-, police-, health- and womens-<county code>; each shares "
-                  "its role's password.", soft_wrap=True)
+    console.print(
+        "The other villages' child directors are dir-<village code>, the other "
+        "townships' supervisors sup-<township code>, the other counties' departments "
+        "civil-, education-, police-, health- and womens-<county code>; each shares "
+        "its role's password.",
+        soft_wrap=True,
+    )

@@ -19,8 +19,13 @@ _EMOTIONS = ("stable", "lonely", "withdrawn", "distressed")
 _MOODS = ((75, 18, 4, 3), (35, 45, 12, 8))  # a settled child, a lonely one
 _MODES = ("home", "phone", "video", "school")
 # Chance per visit of each concern; suspected abuse is rare, but must show in the demo.
-_CONCERNS = (("neglect", 0.015), ("living_alone", 0.001), ("suspected_abuse", 0.0004),
-             ("domestic_violence", 0.0002), ("abandonment", 0.0001))
+_CONCERNS = (
+    ("neglect", 0.015),
+    ("living_alone", 0.001),
+    ("suspected_abuse", 0.0004),
+    ("domestic_violence", 0.0002),
+    ("abandonment", 0.0001),
+)
 _SERIOUS = frozenset({"suspected_abuse", "domestic_violence", "abandonment", "living_alone"})
 _INTERVALS = {"high": (7, 14), "medium": (21, 38), "low": (25, 60)}
 
@@ -47,11 +52,16 @@ class Visitor:
         mode = rng.choices(_MODES, weights=(72, 14, 8, 6 if attendance == "regular" else 0))[0]
         risk = self._risk(concerns, emotional, attendance, guardian)
         visit = {
-            "visited_on": day.isoformat(), "mode": mode,
-            "guardian_present": guardian["type"] != "none" and mode != "school"
+            "visited_on": day.isoformat(),
+            "mode": mode,
+            "guardian_present": guardian["type"] != "none"
+            and mode != "school"
             and rng.random() < (0.9 if mode == "home" else 0.6),
-            "living_conditions": self.living, "school_attendance": attendance,
-            "emotional_state": emotional, "safety_concerns": concerns, "risk_level": risk,
+            "living_conditions": self.living,
+            "school_attendance": attendance,
+            "emotional_state": emotional,
+            "safety_concerns": concerns,
+            "risk_level": risk,
             "notes": self._note(emotional) if rng.random() < 0.6 else None,
             "next_visit_due": None,  # the system works it out from the risk level
         }
@@ -75,20 +85,29 @@ class Visitor:
     def _concerns(self, guardian: Json) -> list[str]:
         rng = self.rng
         weak_care = self.living == "poor" or guardian.get("capacity") in ("limited", "unable")
-        found = [name for name, chance in _CONCERNS
-                 if rng.random() < chance * (2 if weak_care else 1)]
+        found = [
+            name for name, chance in _CONCERNS if rng.random() < chance * (2 if weak_care else 1)
+        ]
         if guardian["type"] == "none" and "living_alone" not in found and rng.random() < 0.3:
             found.append("living_alone")
         return found
 
-    def _risk(self, concerns: list[str], emotional: str, attendance: str,
-              guardian: Json) -> str:
+    def _risk(self, concerns: list[str], emotional: str, attendance: str, guardian: Json) -> str:
         capacity = guardian.get("capacity")
-        if _SERIOUS.intersection(concerns) or emotional == "distressed" or \
-                guardian["type"] == "none" or capacity == "unable":
+        if (
+            _SERIOUS.intersection(concerns)
+            or emotional == "distressed"
+            or guardian["type"] == "none"
+            or capacity == "unable"
+        ):
             return "high"
-        if concerns or emotional != "stable" or capacity == "limited" or \
-                self.living == "poor" or attendance in ("irregular", "dropped_out"):
+        if (
+            concerns
+            or emotional != "stable"
+            or capacity == "limited"
+            or self.living == "poor"
+            or attendance in ("irregular", "dropped_out")
+        ):
             return "medium"
         return "low"
 

@@ -73,5 +73,4 @@ def is_valid_id_number(value: str) -> bool:
 def is_valid_phone(value: str) -> bool:
     """True for a plausible phone number: 5 to 20 digits, with + - ( ) or spaces."""
     digits = sum(c.isdigit() for c in value)
-    return 5 <= digits <= 20 and all(c.isdigit() or c in "+-() " for c in value) and \
-        value.isascii()
+    return 5 <= digits <= 20 and all(c.isdigit() or c in "+-() " for c in value) and value.isascii()

@@ -87,10 +87,10 @@ def check_correction(field: str, value: Any, today: date) -> Any:
         check = _PARENT_FIELDS.get(m.group(2))
     if check is None:
         if field == "address.jurisdiction":
-            raise UnknownFieldError("the village is changed by a transfer, not a correction",
-                                    field="field")
-        raise UnknownFieldError(f"{field!r} is not a field that can be corrected",
-                                field="field")
+            raise UnknownFieldError(
+                "the village is changed by a transfer, not a correction", field="field"
+            )
+        raise UnknownFieldError(f"{field!r} is not a field that can be corrected", field="field")
     return check(value, "value", today)
 
 
@@ -120,8 +120,9 @@ def _child(node: Any, part: str, path: str) -> Any:
     if isinstance(node, list):
         index = int(part)
         if index >= len(node):
-            raise UnknownFieldError(f"{path!r} names a parent the case does not list",
-                                    field="field")
+            raise UnknownFieldError(
+                f"{path!r} names a parent the case does not list", field="field"
+            )
         return node[index]
     if isinstance(node, dict) and part in node:
         return node[part]

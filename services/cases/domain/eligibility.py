@@ -15,11 +15,13 @@ from .vocabulary import AGE_LIMIT_YEARS, PARENT_UNABLE_STATUSES
 def check_eligible(birth_date: date, parents: Sequence[Mapping[str, Any]], on: date) -> None:
     """Raises NotEligibleError, with the reason, when the child is not left behind on `on`."""
     if birth_date > on:
-        raise NotEligibleError("the birth date is after the identification date",
-                               field="child.birth_date")
+        raise NotEligibleError(
+            "the birth date is after the identification date", field="child.birth_date"
+        )
     if add_years(birth_date, AGE_LIMIT_YEARS) <= on:
-        raise NotEligibleError(f"the child was already {AGE_LIMIT_YEARS} on {on.isoformat()}",
-                               field="child.birth_date")
+        raise NotEligibleError(
+            f"the child was already {AGE_LIMIT_YEARS} on {on.isoformat()}", field="child.birth_date"
+        )
     # A parent not listed is unknown to the identifier, which counts as unable to care.
     statuses = {p["relation"]: p["status"] for p in parents}
     father = statuses.get("father", "unknown")

@@ -34,8 +34,16 @@ class User(Aggregate):
         return user_id(username)
 
     @event("Registered")
-    def __init__(self, username: str, role: str, scope: str, display_name: str,
-                 password_hash: str, actor: dict[str, Any], email: str | None = None) -> None:
+    def __init__(
+        self,
+        username: str,
+        role: str,
+        scope: str,
+        display_name: str,
+        password_hash: str,
+        actor: dict[str, Any],
+        email: str | None = None,
+    ) -> None:
         self.username = username
         self.role = role
         self.scope = scope

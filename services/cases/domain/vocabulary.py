@@ -4,29 +4,47 @@ schemas both read them, so a new term is added in one place."""
 SEXES = ("female", "male")
 SCHOOL_STATUSES = ("enrolled", "dropped_out", "not_in_school")
 PARENT_RELATIONS = ("father", "mother")
-PARENT_STATUSES = ("working_away", "at_home", "deceased", "unknown", "incarcerated",
-                   "lacks_capacity")
+PARENT_STATUSES = (
+    "working_away",
+    "at_home",
+    "deceased",
+    "unknown",
+    "incarcerated",
+    "lacks_capacity",
+)
 # A parent in one of these states cannot act as the child's guardian.
 PARENT_UNABLE_STATUSES = frozenset({"deceased", "unknown", "incarcerated", "lacks_capacity"})
-GUARDIAN_TYPES = ("parent", "grandparent", "other_relative", "entrusted_adult", "institution",
-                  "none")
+GUARDIAN_TYPES = (
+    "parent",
+    "grandparent",
+    "other_relative",
+    "entrusted_adult",
+    "institution",
+    "none",
+)
 CAPACITIES = ("able", "limited", "unable")
 SOURCES = ("survey", "school", "police", "hotline", "self_report", "other")
 VISIT_MODES = ("home", "phone", "video", "school")
 LIVING_CONDITIONS = ("good", "fair", "poor")
 SCHOOL_ATTENDANCE = ("regular", "irregular", "dropped_out", "not_applicable")
 EMOTIONAL_STATES = ("stable", "lonely", "distressed", "withdrawn")
-SAFETY_CONCERNS = ("neglect", "suspected_abuse", "domestic_violence", "abandonment",
-                   "living_alone")
+SAFETY_CONCERNS = ("neglect", "suspected_abuse", "domestic_violence", "abandonment", "living_alone")
 RISK_LEVELS = ("low", "medium", "high")
-INTERVENTION_KINDS = ("admonition_talk", "mandatory_report", "temporary_guardianship",
-                      "dropout_prevention", "health_protection", "household_registration",
-                      "psychological_support", "material_assistance", "family_education",
-                      "legal_aid")
+INTERVENTION_KINDS = (
+    "admonition_talk",
+    "mandatory_report",
+    "temporary_guardianship",
+    "dropout_prevention",
+    "health_protection",
+    "household_registration",
+    "psychological_support",
+    "material_assistance",
+    "family_education",
+    "legal_aid",
+)
 DEPARTMENTS = ("civil_affairs", "education", "police", "health", "womens_federation", "court")
 URGENCIES = ("routine", "urgent", "immediate")
-CLOSURE_REASONS = ("parents_returned", "reached_16", "moved_out", "no_longer_eligible",
-                   "duplicate")
+CLOSURE_REASONS = ("parents_returned", "reached_16", "moved_out", "no_longer_eligible", "duplicate")
 CASE_STATUSES = ("active", "closed")
 
 # Days until the next visit is due when the visitor does not say, by risk level.

@@ -42,8 +42,13 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 50, 100)
 
 
-def run_projector(settings: Settings, *, stall_seconds: float = 2.0,
-                  page_size: int = PAGE_SIZE, max_page_size: int | None = None) -> str:
+def run_projector(
+    settings: Settings,
+    *,
+    stall_seconds: float = 2.0,
+    page_size: int = PAGE_SIZE,
+    max_page_size: int | None = None,
+) -> str:
     """Runs the projector until SIGTERM or Ctrl-C; answers its summary line."""
     tune_gc()
     service = build_case_service(settings)
@@ -53,9 +58,15 @@ def run_projector(settings: Settings, *, stall_seconds: float = 2.0,
         head = recorder.max_notification_id() or 0
         start = service.read_models.position()
         with _progress("catching up with the log", start, head) as advance:
-            projector = build_projector(settings, service.cases, service.read_models.store,
-                                        stall_seconds=stall_seconds, page_size=page_size,
-                                        max_page_size=max_page_size, on_page=advance)
+            projector = build_projector(
+                settings,
+                service.cases,
+                service.read_models.store,
+                stall_seconds=stall_seconds,
+                page_size=page_size,
+                max_page_size=max_page_size,
+                on_page=advance,
+            )
             # Over PostgreSQL the feed itself waits for NOTIFY; SQLite is polled.
             runner = Runner(projector, idle_seconds=0.05 if settings.uses_postgres else 0.1)
             runner.install_signal_handlers()
@@ -75,8 +86,13 @@ def run_rebuild(settings: Settings, *, grace_seconds: float) -> RebuildSummary:
         head = recorder.max_notification_id() or 0
         projection = PageProjection(service.cases.mapper, PersonalData(settings.cipher_key))
         with _progress("rebuilding the read models", 0, head) as advance:
-            return rebuild(recorder, projection, service.read_models.store,
-                           grace_seconds=grace_seconds, on_progress=advance)
+            return rebuild(
+                recorder,
+                projection,
+                service.read_models.store,
+                grace_seconds=grace_seconds,
+                on_progress=advance,
+            )
     finally:
         service.close()
 
@@ -88,8 +104,14 @@ def _progress(title: str, start: int, head: int) -> Iterator[Callable[[int], Non
     if not console.is_terminal or head <= start:
         yield lambda _: None
         return
-    columns = (TextColumn(title), BarColumn(), MofNCompleteColumn(), TextColumn("events"),
-               TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn(title),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("events"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, console=console, transient=True) as progress:
         task: TaskID = progress.add_task(title, total=head, completed=start)
         shown = [True]
@@ -100,4 +122,5 @@ def _progress(title: str, start: int, head: int) -> Iterator[Callable[[int], Non
                 if position >= head:  # caught up: what follows is the live tail
                     progress.stop()
                     shown[0] = False
+
         yield advance

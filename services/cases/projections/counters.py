@@ -34,9 +34,15 @@ def metrics(s: CaseState) -> Counter[str]:
     if not s.active:
         out["closed"] += 1
         return out
-    out.update(("active", f"guardian:{s.guardian_type}", f"risk:{s.risk_level or 'none'}",
-                f"school:{s.school_status}",
-                f"director:{s.assigned_to}" if s.assigned_to else "unassigned"))
+    out.update(
+        (
+            "active",
+            f"guardian:{s.guardian_type}",
+            f"risk:{s.risk_level or 'none'}",
+            f"school:{s.school_status}",
+            f"director:{s.assigned_to}" if s.assigned_to else "unassigned",
+        )
+    )
     if s.guardian_type in ENTRUSTABLE:
         out["entrustable"] += 1
         if s.entrustment_signed:
@@ -77,7 +83,7 @@ _PARENT_LENGTH = {2: 0, 4: 2, 6: 4, 9: 6, 12: 9}
 
 def parent_of(scope: str) -> str:
     """The scope one level up ('' above a province)."""
-    return scope[:_PARENT_LENGTH[len(scope)]]
+    return scope[: _PARENT_LENGTH[len(scope)]]
 
 
 class Deltas:
@@ -89,8 +95,9 @@ class Deltas:
         self._dues: Counter[tuple[str, str, str]] = Counter()  # (village, kind, date)
         self.monthly = MonthlyDeltas()
 
-    def move(self, before: tuple[str, Counter[str], Counter[tuple[str, str]]] | None,
-             after: CaseState) -> None:
+    def move(
+        self, before: tuple[str, Counter[str], Counter[tuple[str, str]]] | None, after: CaseState
+    ) -> None:
         """Adds (after − before) of one case."""
         if before is not None:
             village, old_metrics, old_dues = before
@@ -148,8 +155,12 @@ def write(tx: Tx, deltas: Deltas) -> None:
     """Adds a page's deltas to the stored counters; a counter that falls to zero goes, so
     an incrementally kept table and a fresh rebuild hold the same rows."""
     counts = [(k, n) for k, n in deltas.counts.items() if n]
-    tx.add_to("counts", ("scope", "metric"), ("parent",),
-              [(scope, metric, parent_of(scope), n) for (scope, metric), n in counts])
+    tx.add_to(
+        "counts",
+        ("scope", "metric"),
+        ("parent",),
+        [(scope, metric, parent_of(scope), n) for (scope, metric), n in counts],
+    )
     tx.drop_zeros("counts", ("scope", "metric"), [key for key, n in counts if n < 0])
     dated = [(k, n) for k, n in deltas.dues.items() if n]
     tx.add_to("dues", ("scope", "kind", "due"), (), [(*key, n) for key, n in dated])

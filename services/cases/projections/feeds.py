@@ -66,9 +66,15 @@ class SubscribedFeed:
     """Follows a PostgreSQL LISTEN/NOTIFY subscription, replacing it when it fails or
     stalls."""
 
-    def __init__(self, recorder: ApplicationRecorder, *, wait_seconds: float = 1.0,
-                 stall_seconds: float = 2.0, buffer: int = 5000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        recorder: ApplicationRecorder,
+        *,
+        wait_seconds: float = 1.0,
+        stall_seconds: float = 2.0,
+        buffer: int = 5000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.recorder = recorder
         self.wait_seconds = wait_seconds
         self.stall_seconds = stall_seconds
@@ -152,8 +158,12 @@ class SubscribedFeed:
         subscription = self.recorder.subscribe(gt=after)
         subscription.__enter__()
         self._subscription = subscription
-        self._pump = threading.Thread(target=_pump, args=(subscription, self._queue, self._stop),
-                                      name="projector-subscription", daemon=True)
+        self._pump = threading.Thread(
+            target=_pump,
+            args=(subscription, self._queue, self._stop),
+            name="projector-subscription",
+            daemon=True,
+        )
         self._pump.start()
         self._after = after
         self._behind_since = None
@@ -172,8 +182,9 @@ class SubscribedFeed:
             pump.join(timeout=5)
 
 
-def _pump(subscription: Any, into: queue.Queue[Notification | _Failed],
-          stop: threading.Event) -> None:
+def _pump(
+    subscription: Any, into: queue.Queue[Notification | _Failed], stop: threading.Event
+) -> None:
     """Moves the subscription's notifications into a queue the projector can wait on
     with a timeout (the subscription's own iterator blocks without one)."""
     try:
@@ -184,8 +195,9 @@ def _pump(subscription: Any, into: queue.Queue[Notification | _Failed],
         _put(into, _Failed(error), stop)
 
 
-def _put(into: queue.Queue[Notification | _Failed], item: Notification | _Failed,
-         stop: threading.Event) -> bool:
+def _put(
+    into: queue.Queue[Notification | _Failed], item: Notification | _Failed, stop: threading.Event
+) -> bool:
     while not stop.is_set():
         try:
             into.put(item, timeout=0.2)

@@ -16,29 +16,57 @@ from ..domain.vocabulary import DEPARTMENTS, GUARDIAN_TYPES, INTERVENTION_KINDS
 from .flows import FLOWS
 from .tx import Tx
 
-_ROW_METRICS = ("cases", "active", "guardian:none", "risk:high", "school:dropped_out",
-                "entrustable", "entrustment_signed", "reports_open", "reported")
-_MONTH_METRICS = {"identified": "identified", "children_visited": "children_visited",
-                  "visits": "visits", "interventions_opened": "interventions_opened",
-                  "reports_opened": "mandatory_reports_opened", "closed": "closed",
-                  "reopened": "reopened"}
+_ROW_METRICS = (
+    "cases",
+    "active",
+    "guardian:none",
+    "risk:high",
+    "school:dropped_out",
+    "entrustable",
+    "entrustment_signed",
+    "reports_open",
+    "reported",
+)
+_MONTH_METRICS = {
+    "identified": "identified",
+    "children_visited": "children_visited",
+    "visits": "visits",
+    "interventions_opened": "interventions_opened",
+    "reports_opened": "mandatory_reports_opened",
+    "closed": "closed",
+    "reopened": "reopened",
+}
 
 
 def summary(tx: Tx, scope: str, as_of: date, *, police: bool) -> dict[str, Any]:
     """Every figure of product.md for one scope (only mandatory reports for the police)."""
-    counts = {r["metric"]: int(r["n"]) for r in tx.rows(
-        "SELECT metric, n FROM {counts} WHERE scope = ? AND (metric < 'director:' "
-        "OR metric >= 'director;')", (scope,))}
-    overdue = {r["kind"]: int(r["n"]) for r in tx.rows(
-        "SELECT kind, SUM(n) AS n FROM {dues} WHERE scope = ? AND due < ? "
-        "AND kind <> 'last_visit' GROUP BY kind", (scope, as_of.isoformat()))}
-    reports = {"open": counts.get("reports_open", 0), "overdue": overdue.get("report", 0),
-               "cases": counts.get("reported", 0)}
+    counts = {
+        r["metric"]: int(r["n"])
+        for r in tx.rows(
+            "SELECT metric, n FROM {counts} WHERE scope = ? AND (metric < 'director:' "
+            "OR metric >= 'director;')",
+            (scope,),
+        )
+    }
+    overdue = {
+        r["kind"]: int(r["n"])
+        for r in tx.rows(
+            "SELECT kind, SUM(n) AS n FROM {dues} WHERE scope = ? AND due < ? "
+            "AND kind <> 'last_visit' GROUP BY kind",
+            (scope, as_of.isoformat()),
+        )
+    }
+    reports = {
+        "open": counts.get("reports_open", 0),
+        "overdue": overdue.get("report", 0),
+        "cases": counts.get("reported", 0),
+    }
     if police:
         return {"mandatory_reports": reports}
     active = counts.get("active", 0)
-    found = tx.rows("SELECT * FROM {monthly} WHERE scope = ? AND month = ?",
-                    (scope, as_of.isoformat()[:7]))
+    found = tx.rows(
+        "SELECT * FROM {monthly} WHERE scope = ? AND month = ?", (scope, as_of.isoformat()[:7])
+    )
     month = {k: int(v) for k, v in found[0].items() if k in FLOWS} if found else {}
     visited = _visited_since(tx, "scope = ?", [scope], as_of)
     by_kind: dict[str, int] = dict.fromkeys(INTERVENTION_KINDS, 0)
@@ -50,87 +78,120 @@ def summary(tx: Tx, scope: str, as_of: date, *, police: bool) -> dict[str, Any]:
             by_department[department] = by_department.get(department, 0) + n
     overdue_by_department = {d: overdue.get(f"intervention:{d}", 0) for d in DEPARTMENTS}
     return {
-        "cases": {"active": active, "closed": counts.get("closed", 0),
-                  "total": counts.get("cases", 0)},
+        "cases": {
+            "active": active,
+            "closed": counts.get("closed", 0),
+            "total": counts.get("cases", 0),
+        },
         "guardian_types": {t: counts.get(f"guardian:{t}", 0) for t in GUARDIAN_TYPES},
         "no_guardian": counts.get("guardian:none", 0),
-        "risk_levels": {level: counts.get(f"risk:{level}", 0)
-                        for level in ("low", "medium", "high")}
+        "risk_levels": {
+            level: counts.get(f"risk:{level}", 0) for level in ("low", "medium", "high")
+        }
         | {"not_yet_visited": counts.get("risk:none", 0)},
         "this_month": {"month": as_of.isoformat()[:7]}
         | {name: month.get(metric, 0) for metric, name in _MONTH_METRICS.items()},
         "visit_coverage": {
-            f"last_{days}_days": {"visited": visited[scope][days],
-                                  "share": _share(visited[scope][days], active)}
-            for days in (30, 90)},
+            f"last_{days}_days": {
+                "visited": visited[scope][days],
+                "share": _share(visited[scope][days], active),
+            }
+            for days in (30, 90)
+        },
         "overdue_visits": overdue.get("visit", 0),
-        "entrustment": {"signed": counts.get("entrustment_signed", 0),
-                        "entrustable": counts.get("entrustable", 0),
-                        "share": _share(counts.get("entrustment_signed", 0),
-                                        counts.get("entrustable", 0))},
-        "school": {s: counts.get(f"school:{s}", 0)
-                   for s in ("enrolled", "dropped_out", "not_in_school")},
+        "entrustment": {
+            "signed": counts.get("entrustment_signed", 0),
+            "entrustable": counts.get("entrustable", 0),
+            "share": _share(counts.get("entrustment_signed", 0), counts.get("entrustable", 0)),
+        },
+        "school": {
+            s: counts.get(f"school:{s}", 0) for s in ("enrolled", "dropped_out", "not_in_school")
+        },
         "school_dropouts": counts.get("school:dropped_out", 0),
-        "interventions": {"open": sum(by_kind.values()),
-                          "overdue": sum(overdue_by_department.values()),
-                          "by_kind": by_kind, "by_department": by_department,
-                          "overdue_by_department": overdue_by_department},
+        "interventions": {
+            "open": sum(by_kind.values()),
+            "overdue": sum(overdue_by_department.values()),
+            "by_kind": by_kind,
+            "by_department": by_department,
+            "overdue_by_department": overdue_by_department,
+        },
         "mandatory_reports": reports,
         "workload": _workload(tx, scope, counts.get("unassigned", 0)),
     }
 
 
-def children(tx: Tx, parents: list[str], as_of: date, *, police: bool) -> dict[str, dict[
-        str, Any]]:
+def children(tx: Tx, parents: list[str], as_of: date, *, police: bool) -> dict[str, dict[str, Any]]:
     """The main figures of every scope whose parent is one of `parents`, by code."""
     if not parents:
         return {}
     marks = ", ".join("?" * len(parents))
     figures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in tx.rows(f"SELECT scope, metric, n FROM {{counts}} WHERE parent IN ({marks}) "
-                     f"AND metric IN ({', '.join('?' * len(_ROW_METRICS))})",
-                     [*parents, *_ROW_METRICS]):
+    for r in tx.rows(
+        f"SELECT scope, metric, n FROM {{counts}} WHERE parent IN ({marks}) "
+        f"AND metric IN ({', '.join('?' * len(_ROW_METRICS))})",
+        [*parents, *_ROW_METRICS],
+    ):
         figures[r["scope"]][r["metric"]] = int(r["n"])
-    for r in tx.rows(f"SELECT scope, SUM(n) AS n FROM {{counts}} WHERE parent IN ({marks}) "
-                     "AND metric >= 'open:' AND metric < 'open;' GROUP BY scope", parents):
+    for r in tx.rows(
+        f"SELECT scope, SUM(n) AS n FROM {{counts}} WHERE parent IN ({marks}) "
+        "AND metric >= 'open:' AND metric < 'open;' GROUP BY scope",
+        parents,
+    ):
         figures[r["scope"]]["open"] = int(r["n"])
     codes = sorted(figures)
     if not codes:
         return {}
     in_codes = f"scope IN ({', '.join('?' * len(codes))})"
-    for r in tx.rows(f"SELECT scope, kind, SUM(n) AS n FROM {{dues}} WHERE {in_codes} "
-                     "AND kind <> 'last_visit' AND due < ? GROUP BY scope, kind",
-                     [*codes, as_of.isoformat()]):
+    for r in tx.rows(
+        f"SELECT scope, kind, SUM(n) AS n FROM {{dues}} WHERE {in_codes} "
+        "AND kind <> 'last_visit' AND due < ? GROUP BY scope, kind",
+        [*codes, as_of.isoformat()],
+    ):
         kind = "intervention" if r["kind"].startswith("intervention:") else r["kind"]
         figures[r["scope"]][f"overdue:{kind}"] += int(r["n"])
-    for r in tx.rows(f"SELECT scope, identified FROM {{monthly}} WHERE {in_codes} "
-                     "AND month = ?", [*codes, as_of.isoformat()[:7]]):
+    for r in tx.rows(
+        f"SELECT scope, identified FROM {{monthly}} WHERE {in_codes} AND month = ?",
+        [*codes, as_of.isoformat()[:7]],
+    ):
         figures[r["scope"]]["identified_this_month"] = int(r["identified"])
     visited = _visited_since(tx, in_codes, codes, as_of)
-    return {code: _row(f, visited.get(code, {30: 0, 90: 0}), police=police)
-            for code, f in figures.items()}
+    return {
+        code: _row(f, visited.get(code, {30: 0, 90: 0}), police=police)
+        for code, f in figures.items()
+    }
 
 
-def trend(tx: Tx, scope: str, last_month: str, months: int, *, police: bool) -> list[
-        dict[str, Any]]:
+def trend(
+    tx: Tx, scope: str, last_month: str, months: int, *, police: bool
+) -> list[dict[str, Any]]:
     """Month by month, the flows of the last `months` months up to `last_month` (YYYY-MM),
     and how many cases were active at each month's end."""
     window = _months_back(last_month, months)
     flows: dict[str, dict[str, int]] = defaultdict(dict)
-    for r in tx.rows("SELECT * FROM {monthly} WHERE scope = ? AND month >= ? AND month <= ?",
-                     (scope, window[0], window[-1])):
+    for r in tx.rows(
+        "SELECT * FROM {monthly} WHERE scope = ? AND month >= ? AND month <= ?",
+        (scope, window[0], window[-1]),
+    ):
         flows[r["month"]] = {k: int(v) for k, v in r.items() if k in FLOWS}
     if police:
-        return [{"month": m, "mandatory_reports_opened": flows[m].get("reports_opened", 0)}
-                for m in window]
-    active = int(tx.value("SELECT COALESCE(SUM(active_delta), 0) FROM {monthly} "
-                          "WHERE scope = ? AND month < ?", (scope, window[0])))
+        return [
+            {"month": m, "mandatory_reports_opened": flows[m].get("reports_opened", 0)}
+            for m in window
+        ]
+    active = int(
+        tx.value(
+            "SELECT COALESCE(SUM(active_delta), 0) FROM {monthly} WHERE scope = ? AND month < ?",
+            (scope, window[0]),
+        )
+    )
     series = []
     for m in window:
         active += flows[m].get("active_delta", 0)
-        series.append({"month": m}
-                      | {name: flows[m].get(metric, 0) for metric, name in _MONTH_METRICS.items()}
-                      | {"active_at_month_end": active})
+        series.append(
+            {"month": m}
+            | {name: flows[m].get(metric, 0) for metric, name in _MONTH_METRICS.items()}
+            | {"active_at_month_end": active}
+        )
     return series
 
 
@@ -139,8 +200,12 @@ def child_codes(tx: Tx, parents: list[str]) -> list[str]:
     if not parents:
         return []
     marks = ", ".join("?" * len(parents))
-    return sorted(r["scope"] for r in tx.rows(
-        f"SELECT scope FROM {{counts}} WHERE parent IN ({marks}) AND metric = 'cases'", parents))
+    return sorted(
+        r["scope"]
+        for r in tx.rows(
+            f"SELECT scope FROM {{counts}} WHERE parent IN ({marks}) AND metric = 'cases'", parents
+        )
+    )
 
 
 def empty_row(*, police: bool) -> dict[str, Any]:
@@ -150,9 +215,11 @@ def empty_row(*, police: bool) -> dict[str, Any]:
 
 def _row(f: dict[str, int], visited: dict[int, int], *, police: bool) -> dict[str, Any]:
     if police:
-        return {"mandatory_reports_open": f.get("reports_open", 0),
-                "mandatory_reports_overdue": f.get("overdue:report", 0),
-                "reported_cases": f.get("reported", 0)}
+        return {
+            "mandatory_reports_open": f.get("reports_open", 0),
+            "mandatory_reports_overdue": f.get("overdue:report", 0),
+            "reported_cases": f.get("reported", 0),
+        }
     active = f.get("active", 0)
     return {
         "active": active,
@@ -163,8 +230,7 @@ def _row(f: dict[str, int], visited: dict[int, int], *, police: bool) -> dict[st
         "visited_last_30_days": visited[30],
         "visit_coverage_30_days": _share(visited[30], active),
         "visit_coverage_90_days": _share(visited[90], active),
-        "entrustment_signed_share": _share(f.get("entrustment_signed", 0),
-                                           f.get("entrustable", 0)),
+        "entrustment_signed_share": _share(f.get("entrustment_signed", 0), f.get("entrustable", 0)),
         "school_dropouts": f.get("school:dropped_out", 0),
         "open_interventions": f.get("open", 0),
         "overdue_interventions": f.get("overdue:intervention", 0),
@@ -173,33 +239,45 @@ def _row(f: dict[str, int], visited: dict[int, int], *, police: bool) -> dict[st
     }
 
 
-def _visited_since(tx: Tx, where: str, params: list[str], as_of: date) -> dict[
-        str, dict[int, int]]:
+def _visited_since(tx: Tx, where: str, params: list[str], as_of: date) -> dict[str, dict[int, int]]:
     """Per scope: active cases whose last visit lies in the 30 and 90 days up to as_of."""
     day30, day90 = ((as_of - timedelta(days=d)).isoformat() for d in (30, 90))
     found: dict[str, dict[int, int]] = defaultdict(lambda: {30: 0, 90: 0})
     for r in tx.rows(
-            "SELECT scope, SUM(CASE WHEN due > ? THEN n ELSE 0 END) AS d30, SUM(n) AS d90 "
-            f"FROM {{dues}} WHERE {where} AND kind = 'last_visit' AND due > ? AND due <= ? "
-            "GROUP BY scope", [day30, *params, day90, as_of.isoformat()]):
+        "SELECT scope, SUM(CASE WHEN due > ? THEN n ELSE 0 END) AS d30, SUM(n) AS d90 "
+        f"FROM {{dues}} WHERE {where} AND kind = 'last_visit' AND due > ? AND due <= ? "
+        "GROUP BY scope",
+        [day30, *params, day90, as_of.isoformat()],
+    ):
         found[r["scope"]] = {30: int(r["d30"]), 90: int(r["d90"])}
     return found
 
 
 def _workload(tx: Tx, scope: str, unassigned: int) -> dict[str, Any]:
     directors = "scope = ? AND metric >= 'director:' AND metric < 'director;'"
-    stats = tx.rows(f"SELECT COUNT(*) AS directors, COALESCE(SUM(n), 0) AS cases, "
-                    f"COALESCE(MAX(n), 0) AS most FROM {{counts}} WHERE {directors}", (scope,))[0]
+    stats = tx.rows(
+        f"SELECT COUNT(*) AS directors, COALESCE(SUM(n), 0) AS cases, "
+        f"COALESCE(MAX(n), 0) AS most FROM {{counts}} WHERE {directors}",
+        (scope,),
+    )[0]
     # Every director of a township or village; the ten busiest above that.
     limit = 100_000 if len(scope) >= 9 else 10
-    busiest = tx.rows(f"SELECT metric, n FROM {{counts}} WHERE {directors} "
-                      "ORDER BY n DESC, metric LIMIT ?", (scope, limit))
+    busiest = tx.rows(
+        f"SELECT metric, n FROM {{counts}} WHERE {directors} ORDER BY n DESC, metric LIMIT ?",
+        (scope, limit),
+    )
     count = int(stats["directors"])
-    return {"directors": count, "assigned": int(stats["cases"]), "unassigned": unassigned,
-            "average_per_director": round(int(stats["cases"]) / count, 1) if count else None,
-            "most_per_director": int(stats["most"]),
-            "by_director": [{"username": r["metric"].removeprefix("director:"),
-                         "active_cases": int(r["n"])} for r in busiest]}
+    return {
+        "directors": count,
+        "assigned": int(stats["cases"]),
+        "unassigned": unassigned,
+        "average_per_director": round(int(stats["cases"]) / count, 1) if count else None,
+        "most_per_director": int(stats["most"]),
+        "by_director": [
+            {"username": r["metric"].removeprefix("director:"), "active_cases": int(r["n"])}
+            for r in busiest
+        ],
+    }
 
 
 def _share(part: int, whole: int) -> float | None:

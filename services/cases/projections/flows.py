@@ -11,8 +11,16 @@ from .tx import Tx
 
 # The columns of {monthly}; `active_delta` is the net change of active cases, whose
 # running sum is the number active at each month's end.
-FLOWS = ("identified", "visits", "children_visited", "interventions_opened", "reports_opened",
-         "closed", "reopened", "active_delta")
+FLOWS = (
+    "identified",
+    "visits",
+    "children_visited",
+    "interventions_opened",
+    "reports_opened",
+    "closed",
+    "reopened",
+    "active_delta",
+)
 _COLUMN = {name: i for i, name in enumerate(FLOWS)}
 _LEVELS = (2, 4, 6, 9, 12)
 
@@ -52,7 +60,9 @@ def write(tx: Tx, deltas: MonthlyDeltas) -> None:
     """Adds the flows to {monthly}; a row all of whose flows are back to zero goes (the
     net `active_delta` and corrected identifications can come back to zero)."""
     changed = [(key, row) for key, row in deltas.by_scope().items() if any(row)]
-    tx.add_to("monthly", ("scope", "month"), (), [(*key, *row) for key, row in changed],
-              values=FLOWS)
-    tx.drop_zeros("monthly", ("scope", "month"), [key for key, row in changed if min(row) < 0],
-                  values=FLOWS)
+    tx.add_to(
+        "monthly", ("scope", "month"), (), [(*key, *row) for key, row in changed], values=FLOWS
+    )
+    tx.drop_zeros(
+        "monthly", ("scope", "month"), [key for key, row in changed if min(row) < 0], values=FLOWS
+    )

@@ -54,12 +54,13 @@ class PageProjection:
         states = self.rows.load(tx, {str(n.originator_id) for n in mine})
         stored = set(states)
         before = {case_id: counters.contribution(s) for case_id, s in states.items()}
-        interventions_before = {row[:2]: row for s in states.values()
-                                for row in intervention_rows(s)}
+        interventions_before = {
+            row[:2]: row for s in states.values() for row in intervention_rows(s)
+        }
         deltas = counters.Deltas()
         touched: dict[str, CaseState] = {}
         for start in range(0, len(mine), CHUNK):
-            self._apply(self.decode(mine[start:start + CHUNK]), states, touched, deltas)
+            self._apply(self.decode(mine[start : start + CHUNK]), states, touched, deltas)
         for case_id, state in touched.items():
             deltas.move(before.get(case_id), state)
         self.rows.save(tx, list(touched.values()), stored, interventions_before)
@@ -70,17 +71,24 @@ class PageProjection:
     def decode(self, notifications: Sequence[Notification], *, after: int = 0) -> list[Event]:
         """The Case events among `notifications` after `after`, decoded (and decrypted)."""
         to_event = self.mapper.to_domain_event
-        return [(n.id, to_event(n)) for n in notifications
-                if n.id > after and n.topic.startswith(_CASE_EVENT)]
+        return [
+            (n.id, to_event(n))
+            for n in notifications
+            if n.id > after and n.topic.startswith(_CASE_EVENT)
+        ]
 
-    def _apply(self, events: list[Event], states: dict[str, CaseState],
-               touched: dict[str, CaseState], deltas: counters.Deltas) -> None:
+    def _apply(
+        self,
+        events: list[Event],
+        states: dict[str, CaseState],
+        touched: dict[str, CaseState],
+        deltas: counters.Deltas,
+    ) -> None:
         for position, event in events:
             case_id, kind = str(event.originator_id), type(event).__name__
             state = states.get(case_id)
             if kind == "Identified":
-                state, flows = identified(case_id, event.originator_version, position,
-                                          event.record)
+                state, flows = identified(case_id, event.originator_version, position, event.record)
                 states[case_id] = state
             elif state is None:
                 # Only possible if the log lost an identification; never guessed at.

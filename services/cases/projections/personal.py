@@ -40,8 +40,9 @@ class PersonalData:
 
     def __init__(self, cipher_key: str) -> None:
         # Without a key (some tests) the fields are stored as plain JSON, like the events.
-        self._cipher = AESCipher(Environment(env={"CIPHER_KEY": cipher_key})) \
-            if cipher_key else None
+        self._cipher = (
+            AESCipher(Environment(env={"CIPHER_KEY": cipher_key})) if cipher_key else None
+        )
         secret = b64decode(cipher_key) if cipher_key else b""
         self._hmac_key = hashlib.sha256(b"careledger read-model search\x00" + secret).digest()
 
@@ -58,10 +59,11 @@ class PersonalData:
 
     def tokens(self, name: str, id_number: str | None) -> set[str]:
         """Everything a case can be found by."""
-        text = normalise(name)[:_MAX_TOKEN_CHARS * 2]
+        text = normalise(name)[: _MAX_TOKEN_CHARS * 2]
         found = {self._token("n", text[:n]) for n in range(1, min(len(text), _MAX_TOKEN_CHARS) + 1)}
-        found |= {self._token("n", text[-n:])
-                  for n in range(2, min(len(text), _MAX_TOKEN_CHARS) + 1)}
+        found |= {
+            self._token("n", text[-n:]) for n in range(2, min(len(text), _MAX_TOKEN_CHARS) + 1)
+        }
         found.add(self._token("n", text))
         if id_number:
             found.add(self._token("i", id_number.strip().upper()))

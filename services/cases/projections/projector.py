@@ -36,10 +36,17 @@ class Projector:
 
     name = "projector"
 
-    def __init__(self, projection: PageProjection, store: ReadModelStore, feed: Feed, *,
-                 page_size: int = PAGE_SIZE, max_page_size: int | None = None,
-                 lease: Lease | None = None,
-                 on_page: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self,
+        projection: PageProjection,
+        store: ReadModelStore,
+        feed: Feed,
+        *,
+        page_size: int = PAGE_SIZE,
+        max_page_size: int | None = None,
+        lease: Lease | None = None,
+        on_page: Callable[[int], None] | None = None,
+    ) -> None:
         self.projection = projection
         self.store = store
         self.feed = feed
@@ -67,8 +74,11 @@ class Projector:
         generation, position = self.store.active()
         try:
             notifications = self.feed.next_page(position, self._limit)
-            self._limit = min(self._limit * 2, self.max_page_size) \
-                if len(notifications) >= self._limit else self.page_size
+            self._limit = (
+                min(self._limit * 2, self.max_page_size)
+                if len(notifications) >= self._limit
+                else self.page_size
+            )
             if not notifications:
                 self.position = position
                 return 0
@@ -98,28 +108,49 @@ class Projector:
     def summary(self) -> str:
         """One line: what this process did."""
         seconds = time.monotonic() - self.started
-        return (f"events={self.events} pages={self.pages} position={self.position} "
-                f"seconds={seconds:.1f}")
+        return (
+            f"events={self.events} pages={self.pages} position={self.position} "
+            f"seconds={seconds:.1f}"
+        )
 
 
-def build_projector(settings: Settings, cases: Cases, store: ReadModelStore, *,
-                    subscribe: bool | None = None, lease: bool = True,
-                    stall_seconds: float = 2.0, page_size: int = PAGE_SIZE,
-                    max_page_size: int | None = None,
-                    on_page: Callable[[int], None] | None = None) -> Projector:
+def build_projector(
+    settings: Settings,
+    cases: Cases,
+    store: ReadModelStore,
+    *,
+    subscribe: bool | None = None,
+    lease: bool = True,
+    stall_seconds: float = 2.0,
+    page_size: int = PAGE_SIZE,
+    max_page_size: int | None = None,
+    on_page: Callable[[int], None] | None = None,
+) -> Projector:
     """The projector for a store: subscribed on PostgreSQL, polling on SQLite."""
     recorder = cases.recorder
     assert isinstance(recorder, ApplicationRecorder)
     use_subscription = settings.uses_postgres if subscribe is None else subscribe
-    feed: Feed = SubscribedFeed(recorder, stall_seconds=stall_seconds) if use_subscription \
+    feed: Feed = (
+        SubscribedFeed(recorder, stall_seconds=stall_seconds)
+        if use_subscription
         else PollingFeed(recorder)
+    )
     holder: Lease | None = None
     if lease:
-        holder = AdvisoryLease(settings.database_url, advisory_key(store.schema, "projector")) \
-            if settings.uses_postgres else FileLease(store.path.with_suffix(".lock"))
-    return Projector(PageProjection(cases.mapper, PersonalData(settings.cipher_key)), store,
-                     feed, page_size=page_size, max_page_size=max_page_size, lease=holder,
-                     on_page=on_page)
+        holder = (
+            AdvisoryLease(settings.database_url, advisory_key(store.schema, "projector"))
+            if settings.uses_postgres
+            else FileLease(store.path.with_suffix(".lock"))
+        )
+    return Projector(
+        PageProjection(cases.mapper, PersonalData(settings.cipher_key)),
+        store,
+        feed,
+        page_size=page_size,
+        max_page_size=max_page_size,
+        lease=holder,
+        on_page=on_page,
+    )
 
 
 def catch_up(settings: Settings, cases: Cases, store: ReadModelStore) -> int:

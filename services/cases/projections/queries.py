@@ -66,12 +66,24 @@ class CaseQueries:
     def __init__(self, personal: PersonalData) -> None:
         self.personal = personal
 
-    def list_cases(self, tx: Tx, prefix: str, f: CaseFilter, *, reported_only: bool, today: date,
-             page: int, per_page: int) -> tuple[list[CaseRow], int]:
+    def list_cases(
+        self,
+        tx: Tx,
+        prefix: str,
+        f: CaseFilter,
+        *,
+        reported_only: bool,
+        today: date,
+        page: int,
+        per_page: int,
+    ) -> tuple[list[CaseRow], int]:
         """A page of the cases under `prefix` matching every filter, newest first."""
         where, params = ["c.jurisdiction >= ?", "c.jurisdiction < ?"], [*scope_range(prefix)]
-        for column, value in (("status", f.status), ("risk_level", f.risk_level),
-                              ("guardian_type", f.guardian_type)):
+        for column, value in (
+            ("status", f.status),
+            ("risk_level", f.risk_level),
+            ("guardian_type", f.guardian_type),
+        ):
             if value is not None:
                 where.append(f"c.{column} = ?")
                 params.append(value)
@@ -88,46 +100,73 @@ class CaseQueries:
             params += tokens
         clause = " AND ".join(where)
         total = int(tx.value(f"SELECT COUNT(*) FROM {{cases}} c WHERE {clause}", params))
-        rows = tx.rows(f"SELECT c.* FROM {{cases}} c WHERE {clause} "
-                       "ORDER BY c.position DESC LIMIT ? OFFSET ?",
-                       [*params, per_page, (page - 1) * per_page])
+        rows = tx.rows(
+            f"SELECT c.* FROM {{cases}} c WHERE {clause} ORDER BY c.position DESC LIMIT ? OFFSET ?",
+            [*params, per_page, (page - 1) * per_page],
+        )
         return [self.row(r, today) for r in rows], total
 
-    def overdue_visits(self, tx: Tx, prefix: str, today: date, page: int, per_page: int,
-                       assignee: str | None = None) -> tuple[list[WorkItem], int]:
+    def overdue_visits(
+        self,
+        tx: Tx,
+        prefix: str,
+        today: date,
+        page: int,
+        per_page: int,
+        assignee: str | None = None,
+    ) -> tuple[list[WorkItem], int]:
         """Active cases whose next visit is overdue, the most overdue first."""
-        where = ("c.status = 'active' AND c.jurisdiction >= ? AND c.jurisdiction < ? "
-                 "AND c.next_visit_due < ?")
+        where = (
+            "c.status = 'active' AND c.jurisdiction >= ? AND c.jurisdiction < ? "
+            "AND c.next_visit_due < ?"
+        )
         params: list[Any] = [*scope_range(prefix), today.isoformat()]
         if assignee is not None:
             where += " AND c.assigned_to = ?"
             params.append(assignee)
         total = int(tx.value(f"SELECT COUNT(*) FROM {{cases}} c WHERE {where}", params))
-        rows = tx.rows(f"SELECT c.* FROM {{cases}} c WHERE {where} "
-                       "ORDER BY c.next_visit_due, c.position DESC LIMIT ? OFFSET ?",
-                       [*params, per_page, (page - 1) * per_page])
-        return [WorkItem(self.row(r, today), None, _days(r["next_visit_due"], today))
-                for r in rows], total
+        rows = tx.rows(
+            f"SELECT c.* FROM {{cases}} c WHERE {where} "
+            "ORDER BY c.next_visit_due, c.position DESC LIMIT ? OFFSET ?",
+            [*params, per_page, (page - 1) * per_page],
+        )
+        return [
+            WorkItem(self.row(r, today), None, _days(r["next_visit_due"], today)) for r in rows
+        ], total
 
-    def no_guardian(self, tx: Tx, prefix: str, today: date, page: int,
-                    per_page: int) -> tuple[list[WorkItem], int]:
+    def no_guardian(
+        self, tx: Tx, prefix: str, today: date, page: int, per_page: int
+    ) -> tuple[list[WorkItem], int]:
         """Active cases with nobody looking after the child, the most recent first."""
-        where = ("c.guardian_type = 'none' AND c.status = 'active' "
-                 "AND c.jurisdiction >= ? AND c.jurisdiction < ?")
+        where = (
+            "c.guardian_type = 'none' AND c.status = 'active' "
+            "AND c.jurisdiction >= ? AND c.jurisdiction < ?"
+        )
         params = [*scope_range(prefix)]
         total = int(tx.value(f"SELECT COUNT(*) FROM {{cases}} c WHERE {where}", params))
-        rows = tx.rows(f"SELECT c.* FROM {{cases}} c WHERE {where} "
-                       "ORDER BY c.guardian_since DESC, c.position DESC LIMIT ? OFFSET ?",
-                       [*params, per_page, (page - 1) * per_page])
+        rows = tx.rows(
+            f"SELECT c.* FROM {{cases}} c WHERE {where} "
+            "ORDER BY c.guardian_since DESC, c.position DESC LIMIT ? OFFSET ?",
+            [*params, per_page, (page - 1) * per_page],
+        )
         return [WorkItem(self.row(r, today), None, None) for r in rows], total
 
-    def interventions(self, tx: Tx, prefix: str, today: date, page: int, per_page: int, *,
-                      mandatory_reports: bool,
-                      department: str | None = None) -> tuple[list[WorkItem], int]:
+    def interventions(
+        self,
+        tx: Tx,
+        prefix: str,
+        today: date,
+        page: int,
+        per_page: int,
+        *,
+        mandatory_reports: bool,
+        department: str | None = None,
+    ) -> tuple[list[WorkItem], int]:
         """Open mandatory reports (newest first), or overdue open interventions (most
         overdue first), of active cases."""
-        where = ("i.status = 'open' AND i.case_active = 1 "
-                 "AND i.jurisdiction >= ? AND i.jurisdiction < ?")
+        where = (
+            "i.status = 'open' AND i.case_active = 1 AND i.jurisdiction >= ? AND i.jurisdiction < ?"
+        )
         params: list[Any] = [*scope_range(prefix)]
         if mandatory_reports:
             where += " AND i.kind = 'mandatory_report'"
@@ -144,42 +183,57 @@ class CaseQueries:
             "SELECT i.intervention_id, i.kind, i.department, i.urgency, i.opened_on, i.due_by, "
             f"c.* FROM {{interventions}} i JOIN {{cases}} c ON c.case_id = i.case_id "
             f"WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
-            [*params, per_page, (page - 1) * per_page])
+            [*params, per_page, (page - 1) * per_page],
+        )
         items = []
         for r in rows:
-            intervention = {k: r[k] for k in ("intervention_id", "kind", "department",
-                                              "urgency", "opened_on", "due_by")}
+            intervention = {
+                k: r[k]
+                for k in ("intervention_id", "kind", "department", "urgency", "opened_on", "due_by")
+            }
             late = _days(r["due_by"], today) if r["due_by"] else None
-            items.append(WorkItem(self.row(r, today), intervention,
-                                  late if late is not None and late > 0 else None))
+            items.append(
+                WorkItem(
+                    self.row(r, today),
+                    intervention,
+                    late if late is not None and late > 0 else None,
+                )
+            )
         return items, total
 
     def row(self, r: dict[str, Any], today: date) -> CaseRow:
         """A stored case row as the API shows it (the name decrypted here, for the answer)."""
         personal = self.personal.open(bytes(r["personal"]))
         active = r["status"] == "active"
-        return CaseRow(r["case_id"], r["jurisdiction"], {
-            "id": r["case_id"],
-            "version": r["version"],
-            "status": r["status"],
-            "jurisdiction": r["jurisdiction"],
-            "child": {"name": personal.get("name"), "sex": personal.get("sex"),
-                      "birth_date": personal.get("birth_date")},
-            "guardian_type": r["guardian_type"],
-            "guardian_since": r["guardian_since"],
-            "entrustment_signed": bool(r["entrustment_signed"]),
-            "identified_on": r["identified_on"],
-            "risk_level": r["risk_level"],
-            "last_visit_on": r["last_visit_on"],
-            "next_visit_due": r["next_visit_due"],
-            "visit_overdue": active and r["next_visit_due"] < today.isoformat(),
-            "visit_count": r["visit_count"],
-            "school_status": r["school_status"],
-            "assigned_to": r["assigned_to"],
-            "open_interventions": r["open_interventions"],
-            "has_mandatory_report": bool(r["has_mandatory_report"]),
-            "closed_on": r["closed_on"],
-        })
+        return CaseRow(
+            r["case_id"],
+            r["jurisdiction"],
+            {
+                "id": r["case_id"],
+                "version": r["version"],
+                "status": r["status"],
+                "jurisdiction": r["jurisdiction"],
+                "child": {
+                    "name": personal.get("name"),
+                    "sex": personal.get("sex"),
+                    "birth_date": personal.get("birth_date"),
+                },
+                "guardian_type": r["guardian_type"],
+                "guardian_since": r["guardian_since"],
+                "entrustment_signed": bool(r["entrustment_signed"]),
+                "identified_on": r["identified_on"],
+                "risk_level": r["risk_level"],
+                "last_visit_on": r["last_visit_on"],
+                "next_visit_due": r["next_visit_due"],
+                "visit_overdue": active and r["next_visit_due"] < today.isoformat(),
+                "visit_count": r["visit_count"],
+                "school_status": r["school_status"],
+                "assigned_to": r["assigned_to"],
+                "open_interventions": r["open_interventions"],
+                "has_mandatory_report": bool(r["has_mandatory_report"]),
+                "closed_on": r["closed_on"],
+            },
+        )
 
 
 def _days(due: str, today: date) -> int:

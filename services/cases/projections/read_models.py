@@ -51,8 +51,9 @@ class Page(Generic[T]):
 class ReadModels:
     """The read side of the case service."""
 
-    def __init__(self, store: ReadModelStore, personal: PersonalData, *,
-                 wait_seconds: float = WAIT_SECONDS) -> None:
+    def __init__(
+        self, store: ReadModelStore, personal: PersonalData, *, wait_seconds: float = WAIT_SECONDS
+    ) -> None:
         self.store = store
         self.queries = CaseQueries(personal)
         self.wait_seconds = wait_seconds
@@ -63,8 +64,16 @@ class ReadModels:
 
     # ---- the case list --------------------------------------------------------------------
 
-    def list_cases(self, actor: Actor, f: CaseFilter, *, page: int, per_page: int, today: date,
-                   min_position: int | None = None) -> Served[Page[CaseRow]]:
+    def list_cases(
+        self,
+        actor: Actor,
+        f: CaseFilter,
+        *,
+        page: int,
+        per_page: int,
+        today: date,
+        min_position: int | None = None,
+    ) -> Served[Page[CaseRow]]:
         """The caller's cases matching every filter, newest identification first."""
         require(actor, Capability.READ_CASE)
         prefix = _narrower(actor.scope, f.jurisdiction)
@@ -72,27 +81,40 @@ class ReadModels:
         def query(tx: Tx) -> Page[CaseRow]:
             if prefix is None:
                 return Page([], 0)
-            rows, total = self.queries.list_cases(tx, prefix, f, today=today, page=page,
-                                            per_page=per_page,
-                                            reported_only=actor.role is Role.POLICE)
+            rows, total = self.queries.list_cases(
+                tx,
+                prefix,
+                f,
+                today=today,
+                page=page,
+                per_page=per_page,
+                reported_only=actor.role is Role.POLICE,
+            )
             return Page(rows, total)
+
         return self._serve(query, min_position)
 
     # ---- the dashboard ---------------------------------------------------------------------
 
-    def summary(self, actor: Actor, scope: str | None, as_of: date,
-                min_position: int | None = None) -> Served[dict[str, Any]]:
+    def summary(
+        self, actor: Actor, scope: str | None, as_of: date, min_position: int | None = None
+    ) -> Served[dict[str, Any]]:
         """Every figure for one scope."""
         scope = self._scope(actor, scope)
         police = actor.role is Role.POLICE
 
         def query(tx: Tx) -> dict[str, Any]:
-            return _about(scope) | {"as_of": as_of.isoformat()} | figures.summary(
-                tx, scope, as_of, police=police)
+            return (
+                _about(scope)
+                | {"as_of": as_of.isoformat()}
+                | figures.summary(tx, scope, as_of, police=police)
+            )
+
         return self._serve(query, min_position)
 
-    def breakdown(self, actor: Actor, scope: str | None, as_of: date,
-                  min_position: int | None = None) -> Served[dict[str, Any]]:
+    def breakdown(
+        self, actor: Actor, scope: str | None, as_of: date, min_position: int | None = None
+    ) -> Served[dict[str, Any]]:
         """One row per jurisdiction one level below the scope."""
         scope = self._scope(actor, scope)
         police = actor.role is Role.POLICE
@@ -101,23 +123,40 @@ class ReadModels:
             rows = figures.children(tx, [scope], as_of, police=police)
             codes = sorted(set(rows) | set(known_children(scope)))
             empty = figures.empty_row(police=police)
-            return _about(scope) | {"as_of": as_of.isoformat(), "rows": [
-                _about(code) | rows.get(code, empty) for code in codes]}
+            return _about(scope) | {
+                "as_of": as_of.isoformat(),
+                "rows": [_about(code) | rows.get(code, empty) for code in codes],
+            }
+
         return self._serve(query, min_position)
 
-    def trend(self, actor: Actor, scope: str | None, as_of: date, months: int,
-              min_position: int | None = None) -> Served[dict[str, Any]]:
+    def trend(
+        self,
+        actor: Actor,
+        scope: str | None,
+        as_of: date,
+        months: int,
+        min_position: int | None = None,
+    ) -> Served[dict[str, Any]]:
         """The monthly flows of the last `months` months."""
         scope = self._scope(actor, scope)
         police = actor.role is Role.POLICE
 
         def query(tx: Tx) -> dict[str, Any]:
-            return _about(scope) | {"months": figures.trend(
-                tx, scope, as_of.isoformat()[:7], months, police=police)}
+            return _about(scope) | {
+                "months": figures.trend(tx, scope, as_of.isoformat()[:7], months, police=police)
+            }
+
         return self._serve(query, min_position)
 
-    def ranking(self, actor: Actor, scope: str | None, level: str | None, as_of: date,
-                min_position: int | None = None) -> Served[dict[str, Any]]:
+    def ranking(
+        self,
+        actor: Actor,
+        scope: str | None,
+        level: str | None,
+        as_of: date,
+        min_position: int | None = None,
+    ) -> Served[dict[str, Any]]:
         """The counties or townships under the scope, ranked for the assessment (考核)."""
         scope = self._scope(actor, scope)
         if actor.role is Role.POLICE:
@@ -129,16 +168,28 @@ class ReadModels:
             while parents and len(parents[0]) < SCOPE_LENGTHS[SCOPE_LENGTHS.index(length) - 1]:
                 parents = figures.child_codes(tx, parents)
             rows = figures.children(tx, parents, as_of, police=False)
-            return _about(scope) | {"as_of": as_of.isoformat(),
-                                    "ranked_level": LEVEL_BY_LENGTH[length],
-                                    "rows": _ranked(rows)}
+            return _about(scope) | {
+                "as_of": as_of.isoformat(),
+                "ranked_level": LEVEL_BY_LENGTH[length],
+                "rows": _ranked(rows),
+            }
+
         return self._serve(query, min_position)
 
     # ---- worklists -----------------------------------------------------------------------
 
-    def worklist(self, actor: Actor, name: str, scope: str | None, *, today: date, page: int,
-                 per_page: int, assignee: str | None = None,
-                 min_position: int | None = None) -> Served[Page[WorkItem]]:
+    def worklist(
+        self,
+        actor: Actor,
+        name: str,
+        scope: str | None,
+        *,
+        today: date,
+        page: int,
+        per_page: int,
+        assignee: str | None = None,
+        min_position: int | None = None,
+    ) -> Served[Page[WorkItem]]:
         """One of the worklists, paginated, the most urgent first."""
         scope = self._scope(actor, scope)
         if actor.role is Role.POLICE and name != "mandatory-reports":
@@ -154,10 +205,16 @@ class ReadModels:
                 items, total = q.no_guardian(tx, scope, today, page, per_page)
             else:
                 items, total = q.interventions(
-                    tx, scope, today, page, per_page,
+                    tx,
+                    scope,
+                    today,
+                    page,
+                    per_page,
                     mandatory_reports=name == "mandatory-reports",
-                    department=department if name == "overdue-interventions" else None)
+                    department=department if name == "overdue-interventions" else None,
+                )
             return Page(items, total)
+
         return self._serve(query, min_position)
 
     # ---- helpers ---------------------------------------------------------------------------
@@ -178,6 +235,7 @@ class ReadModels:
 
         def run(tx: Tx) -> None:
             answer.append((query(tx), tx.position))
+
         self.store.read(run)
         value, position = answer[-1]
         return Served(value, position, min_position is not None and position < min_position)
@@ -205,8 +263,7 @@ def _level_length(scope: str, level: str | None) -> int:
         return SCOPE_LENGTHS[SCOPE_LENGTHS.index(len(scope)) + 1]
     length = next(n for n, name in LEVEL_BY_LENGTH.items() if name == level)
     if length <= len(scope):
-        raise BadQueryError(f"level must lie below the scope's ({level_of(scope)})",
-                            field="level")
+        raise BadQueryError(f"level must lie below the scope's ({level_of(scope)})", field="level")
     return length
 
 
@@ -218,10 +275,14 @@ def _ranked(rows: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     scored = []
     for code, row in rows.items():
         overdue = row["overdue_visit_share"]
-        indicators = [row["visit_coverage_30_days"], None if overdue is None else 1 - overdue,
-                      row["entrustment_signed_share"],
-                      None if not row["open_interventions"]
-                      else 1 - row["overdue_interventions"] / row["open_interventions"]]
+        indicators = [
+            row["visit_coverage_30_days"],
+            None if overdue is None else 1 - overdue,
+            row["entrustment_signed_share"],
+            None
+            if not row["open_interventions"]
+            else 1 - row["overdue_interventions"] / row["open_interventions"],
+        ]
         known = [x for x in indicators if x is not None]
         score = round(100 * sum(known) / len(known), 1) if known and row["active"] else None
         scored.append(_about(code) | row | {"score": score})

@@ -39,21 +39,28 @@ class RebuildSummary:
 
     def line(self) -> str:
         """The one-line, key=value summary."""
-        return (f"read models rebuilt generation={self.generation} "
-                f"replaced={self.previous} events={self.events} position={self.position} "
-                f"seconds={self.seconds:.1f} events_per_second={self.rate:.0f}")
+        return (
+            f"read models rebuilt generation={self.generation} "
+            f"replaced={self.previous} events={self.events} position={self.position} "
+            f"seconds={self.seconds:.1f} events_per_second={self.rate:.0f}"
+        )
 
 
-def rebuild(recorder: ApplicationRecorder, projection: PageProjection, store: ReadModelStore,
-            *, page_size: int = REBUILD_PAGE_SIZE, grace_seconds: float = 5.0,
-            on_progress: Callable[[int], None] | None = None) -> RebuildSummary:
+def rebuild(
+    recorder: ApplicationRecorder,
+    projection: PageProjection,
+    store: ReadModelStore,
+    *,
+    page_size: int = REBUILD_PAGE_SIZE,
+    grace_seconds: float = 5.0,
+    on_progress: Callable[[int], None] | None = None,
+) -> RebuildSummary:
     """Rebuilds all read models into a new generation and switches to it."""
     started = time.perf_counter()
     generation = store.begin_generation()
     position, events = 0, 0
     while True:
-        notifications = recorder.select_notifications(position, page_size,
-                                                      inclusive_of_start=False)
+        notifications = recorder.select_notifications(position, page_size, inclusive_of_start=False)
         if len(notifications) < page_size:
             break  # the tail is applied under the switch's lock, below
         with store.writing(generation) as tx:
@@ -63,8 +70,9 @@ def rebuild(recorder: ApplicationRecorder, projection: PageProjection, store: Re
             on_progress(position)
     store.index(generation)  # one sort per index now, rather than row by row all along
     with store.switching(generation) as tx:
-        while notifications := recorder.select_notifications(tx.position, page_size,
-                                                             inclusive_of_start=False):
+        while notifications := recorder.select_notifications(
+            tx.position, page_size, inclusive_of_start=False
+        ):
             projection.apply(tx, notifications)
             events += len(notifications)
         position, previous = tx.position, tx.previous

@@ -19,7 +19,8 @@ SCHEMA_VERSION = 1
 GENERATIONS = (
     "CREATE TABLE IF NOT EXISTS {generations} (generation INTEGER PRIMARY KEY, "
     "state TEXT NOT NULL, position BIGINT NOT NULL, created_at TEXT NOT NULL, "
-    "schema_version INTEGER NOT NULL)")
+    "schema_version INTEGER NOT NULL)"
+)
 
 # {p} is the generation's name prefix; {blob} and {tail} differ by database. Every table
 # is keyed for what the projector looks up while it writes (a case, its interventions and

@@ -19,8 +19,12 @@ Json = dict[str, Any]
 # The guardians parents entrust in writing (委托监护确认书): the entrustment share's base.
 ENTRUSTABLE = frozenset({"grandparent", "other_relative", "entrusted_adult"})
 # Corrections that change what the list shows or searches (kept encrypted).
-PERSONAL_FIELDS = {"child.name": "name", "child.sex": "sex", "child.birth_date": "birth_date",
-                   "child.id_number": "id_number"}
+PERSONAL_FIELDS = {
+    "child.name": "name",
+    "child.sex": "sex",
+    "child.birth_date": "birth_date",
+    "child.id_number": "id_number",
+}
 
 
 @dataclass
@@ -99,20 +103,32 @@ class CaseState:
 Flow = tuple[str, str, str, int]
 
 
-def identified(case_id: str, version: int, position: int, record: Json) -> tuple[
-        CaseState, list[Flow]]:
+def identified(
+    case_id: str, version: int, position: int, record: Json
+) -> tuple[CaseState, list[Flow]]:
     """The state of a newly identified case, and its monthly flows."""
     child = record["child"]
     village = record["address"]["jurisdiction"]
     state = CaseState(
-        case_id=case_id, version=version, position=position, jurisdiction=village,
-        identified_in=village, identified_on=record["identified_on"], status="active",
-        guardian_type=record["guardian"]["type"], guardian_since=record["identified_on"],
+        case_id=case_id,
+        version=version,
+        position=position,
+        jurisdiction=village,
+        identified_in=village,
+        identified_on=record["identified_on"],
+        status="active",
+        guardian_type=record["guardian"]["type"],
+        guardian_since=record["identified_on"],
         entrustment_signed=False,
         school_record_status=str((child.get("school") or {}).get("status", "not_in_school")),
-        personal={"name": child["name"], "sex": child.get("sex"),
-                  "birth_date": child.get("birth_date"), "id_number": child.get("id_number")},
-        personal_changed=True)
+        personal={
+            "name": child["name"],
+            "sex": child.get("sex"),
+            "birth_date": child.get("birth_date"),
+            "id_number": child.get("id_number"),
+        },
+        personal_changed=True,
+    )
     month = state.identified_on[:7]
     return state, [(village, month, "identified", 1), (village, month, "active_delta", 1)]
 
@@ -152,8 +168,12 @@ def _guardian_changed(s: CaseState, data: Json) -> list[Flow]:
 def _intervention_opened(s: CaseState, data: Json) -> list[Flow]:
     i = data["intervention"]
     s.interventions[data["intervention_id"]] = Intervention(
-        kind=i["kind"], department=i["department"], urgency=i["urgency"],
-        opened_on=i["opened_on"], due_by=i.get("due_by"))
+        kind=i["kind"],
+        department=i["department"],
+        urgency=i["urgency"],
+        opened_on=i["opened_on"],
+        due_by=i.get("due_by"),
+    )
     month = str(i["opened_on"])[:7]
     flows: list[Flow] = [(s.jurisdiction, month, "interventions_opened", 1)]
     if i["kind"] == "mandatory_report":
@@ -175,8 +195,10 @@ def _assigned(s: CaseState, data: Json) -> list[Flow]:
 
 def _transferred(s: CaseState, data: Json) -> list[Flow]:
     month = str(data["transferred_on"])[:7]
-    flows: list[Flow] = [(s.jurisdiction, month, "active_delta", -1),
-                         (data["jurisdiction"], month, "active_delta", 1)]
+    flows: list[Flow] = [
+        (s.jurisdiction, month, "active_delta", -1),
+        (data["jurisdiction"], month, "active_delta", 1),
+    ]
     s.jurisdiction = data["jurisdiction"]
     s.assigned_to = None  # a new village means a new child director
     return flows
@@ -208,10 +230,12 @@ def _corrected(s: CaseState, data: Json) -> list[Flow]:
         old, new = s.identified_on[:7], str(value)[:7]
         s.identified_on = str(value)
         if old != new:
-            return [(s.identified_in, old, "identified", -1),
-                    (s.identified_in, new, "identified", 1),
-                    (s.identified_in, old, "active_delta", -1),
-                    (s.identified_in, new, "active_delta", 1)]
+            return [
+                (s.identified_in, old, "identified", -1),
+                (s.identified_in, new, "identified", 1),
+                (s.identified_in, old, "active_delta", -1),
+                (s.identified_in, new, "active_delta", 1),
+            ]
     return []
 
 

@@ -84,14 +84,19 @@ class ReadModelStore:
             self._ddl_lock(cursor)
             tx = Tx(cursor, self, 0, 0)
             tx.run(GENERATIONS)
-            found = tx.rows("SELECT generation, schema_version FROM {generations} "
-                            "WHERE state = 'active'")
+            found = tx.rows(
+                "SELECT generation, schema_version FROM {generations} WHERE state = 'active'"
+            )
             if not found:
                 self._create(tx, self._next_generation(tx), "active")
             elif found[0]["schema_version"] != SCHEMA_VERSION:
-                log.error("event=read_models_outdated generation=%s schema_version=%s "
-                          "expected=%s action=\"careledger cases rebuild-projections\"",
-                          found[0]["generation"], found[0]["schema_version"], SCHEMA_VERSION)
+                log.error(
+                    "event=read_models_outdated generation=%s schema_version=%s "
+                    'expected=%s action="careledger cases rebuild-projections"',
+                    found[0]["generation"],
+                    found[0]["schema_version"],
+                    SCHEMA_VERSION,
+                )
 
     def active(self) -> tuple[int, int]:
         """The active generation and its position."""
@@ -121,8 +126,7 @@ class ReadModelStore:
             tx.previous = old
             yield tx
             tx.run("UPDATE {generations} SET state = 'retired' WHERE generation = ?", (old,))
-            tx.run("UPDATE {generations} SET state = 'active' WHERE generation = ?",
-                   (generation,))
+            tx.run("UPDATE {generations} SET state = 'active' WHERE generation = ?", (generation,))
 
     def index(self, generation: int) -> None:
         """Creates a rebuilt generation's indexes, before it is switched to."""
@@ -138,8 +142,10 @@ class ReadModelStore:
         with self._transaction(write=True) as cursor:
             self._ddl_lock(cursor)
             tx = Tx(cursor, self, 0, 0)
-            retired = [r["generation"] for r in tx.rows(
-                "SELECT generation FROM {generations} WHERE state = 'retired'")]
+            retired = [
+                r["generation"]
+                for r in tx.rows("SELECT generation FROM {generations} WHERE state = 'retired'")
+            ]
             for generation in retired:
                 self._drop(tx, generation)
             return retired
@@ -182,16 +188,20 @@ class ReadModelStore:
     # ---- helpers ------------------------------------------------------------------------
 
     def _active(self, tx: Tx, *, lock: bool = False) -> tuple[int, int]:
-        row = tx.rows("SELECT generation, position FROM {generations} WHERE state = 'active'"
-                      + self._for_update(lock))
+        row = tx.rows(
+            "SELECT generation, position FROM {generations} WHERE state = 'active'"
+            + self._for_update(lock)
+        )
         if not row:
             raise GenerationMovedError("no active read-model generation (run setup)")
         return int(row[0]["generation"]), int(row[0]["position"])
 
     def _position(self, tx: Tx, generation: int, *, lock: bool) -> int:
-        position = tx.value("SELECT position FROM {generations} WHERE generation = ? "
-                            "AND state IN ('active', 'building')" + self._for_update(lock),
-                            (generation,))
+        position = tx.value(
+            "SELECT position FROM {generations} WHERE generation = ? "
+            "AND state IN ('active', 'building')" + self._for_update(lock),
+            (generation,),
+        )
         if position is None:
             raise GenerationMovedError(f"read-model generation {generation} is not writable")
         return int(position)
@@ -208,9 +218,11 @@ class ReadModelStore:
             tx.cursor.execute(statement)
         if state == "active":
             self._index(tx, generation)
-        tx.run("INSERT INTO {generations} (generation, state, position, created_at, "
-               "schema_version) VALUES (?, ?, 0, ?, ?)",
-               (generation, state, datetime.now(UTC).isoformat(), SCHEMA_VERSION))
+        tx.run(
+            "INSERT INTO {generations} (generation, state, position, created_at, "
+            "schema_version) VALUES (?, ?, 0, ?, ?)",
+            (generation, state, datetime.now(UTC).isoformat(), SCHEMA_VERSION),
+        )
 
     def _drop(self, tx: Tx, generation: int) -> None:
         for table in self.names(generation).values():
@@ -222,8 +234,7 @@ class ReadModelStore:
         if self.is_postgres:
             cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
             # Serialises the creation and dropping of tables by concurrent processes.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)",
-                           (advisory_key(self.schema, "ddl"),))
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(self.schema, "ddl"),))
 
     @contextmanager
     def _transaction(self, *, write: bool) -> Iterator[Any]:
@@ -231,8 +242,7 @@ class ReadModelStore:
             assert self._datastore is not None
             with self._datastore.transaction(commit=write) as pg_cursor:
                 if not write:
-                    pg_cursor.execute(
-                        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    pg_cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 yield pg_cursor
             return
         connection = self._connection()
@@ -253,8 +263,9 @@ class ReadModelStore:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, isolation_level=None, timeout=30,
-                                         check_same_thread=False)
+            connection = sqlite3.connect(
+                self.path, isolation_level=None, timeout=30, check_same_thread=False
+            )
             connection.row_factory = sqlite3.Row
             connection.execute("PRAGMA journal_mode=WAL")
             # Committed pages survive a killed process; a power cut may lose the last

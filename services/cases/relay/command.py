@@ -50,22 +50,30 @@ def connect(settings: Settings) -> redis.Redis:
     if not settings.redis_url:
         raise RedisNotConfiguredError(
             "REDIS_URL is not set: point it at Redis, or use `careledger run`, which starts "
-            "an embedded one")
-    return redis.Redis.from_url(settings.redis_url, socket_timeout=10,
-                                socket_connect_timeout=5, health_check_interval=30)
+            "an embedded one"
+        )
+    return redis.Redis.from_url(
+        settings.redis_url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30
+    )
 
 
-def build_relay(settings: Settings, options: RelayOptions,
-                client: redis.Redis | None = None) -> tuple[Relay, Cases, redis.Redis]:
+def build_relay(
+    settings: Settings, options: RelayOptions, client: redis.Redis | None = None
+) -> tuple[Relay, Cases, redis.Redis]:
     """A relay over the configured event store and Redis; the caller closes the
     application and the client after the relay."""
     client = client or connect(settings)
     cases = Cases(settings.eventsourcing_env())
     stream = RelayStream(client, settings.stream)
     lease = Lease(stream, ttl_ms=int(options.lease_seconds * 1000))
-    relay = Relay(CasesLog(cases), stream, lease, batch_size=options.batch_size,
-                  trim_every_seconds=options.trim_every_seconds,
-                  max_backlog=options.max_backlog)
+    relay = Relay(
+        CasesLog(cases),
+        stream,
+        lease,
+        batch_size=options.batch_size,
+        trim_every_seconds=options.trim_every_seconds,
+        max_backlog=options.max_backlog,
+    )
     return relay, cases, client
 
 
@@ -85,9 +93,12 @@ def run_relay(settings: Settings, options: RelayOptions) -> RelayStats:
         cases.close()
         client.close()
     stats = relay.stats
-    print(f"relay stopped after {time.monotonic() - started:.0f} s: published "
-          f"{stats.published:,} entries, the stream ends at position {relay.position or 0:,}, "
-          f"{stats.resyncs} resyncs, trimmed {stats.trimmed:,}", file=sys.stdout)
+    print(
+        f"relay stopped after {time.monotonic() - started:.0f} s: published "
+        f"{stats.published:,} entries, the stream ends at position {relay.position or 0:,}, "
+        f"{stats.resyncs} resyncs, trimmed {stats.trimmed:,}",
+        file=sys.stdout,
+    )
     return stats
 
 
@@ -98,8 +109,13 @@ class _Shown:
 
     def __init__(self, relay: Relay, console: Console) -> None:
         self.relay = relay
-        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
-                                 MofNCompleteColumn(), console=console, transient=True)
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            transient=True,
+        )
         self.task = self.progress.add_task("relay: waiting for the lease", total=None)
         self.progress.start()
         self._shown_at = 0.0
@@ -111,10 +127,13 @@ class _Shown:
             self._shown_at = now
             held = self.relay.lease.held
             self.progress.update(
-                self.task, total=max(1, self.relay.events.head()),
+                self.task,
+                total=max(1, self.relay.events.head()),
                 completed=self.relay.position or 0,
-                description="relay: publishing" if held else
-                f"relay: waiting (lease held by {self.relay.lease.holder or '?'})")
+                description="relay: publishing"
+                if held
+                else f"relay: waiting (lease held by {self.relay.lease.holder or '?'})",
+            )
         return handled
 
     def close(self) -> None:

@@ -25,8 +25,20 @@ Json = dict[str, Any]
 Entry = dict[str, str]
 
 # The fields of every entry, in the order the append script receives their values.
-FIELDS = ("event_id", "position", "previous_id", "type", "schema_version", "aggregate_id",
-          "case_id", "case_version", "occurred_at", "jurisdiction", "actor", "payload")
+FIELDS = (
+    "event_id",
+    "position",
+    "previous_id",
+    "type",
+    "schema_version",
+    "aggregate_id",
+    "case_id",
+    "case_version",
+    "occurred_at",
+    "jurisdiction",
+    "actor",
+    "payload",
+)
 # Bookkeeping records have no acting user; consumers see who by the case event beside it.
 _NO_ACTOR: Json = {"username": "system", "role": "", "request_id": ""}
 _USERNAME_CACHE_SIZE = 10_000
@@ -45,8 +57,12 @@ _REGISTERED = _event(User, "Registered")
 _RECORDED = _event(IdempotencyRecord, "Recorded")
 _VISITED = _event(Case, "Visited")
 # The fields case.visited v2 adds: the derived state around the visit.
-_VISIT_TRANSITION = ("risk_level_before", "risk_level_after", "school_status_before",
-                     "school_status_after")
+_VISIT_TRANSITION = (
+    "risk_level_before",
+    "risk_level_after",
+    "school_status_before",
+    "school_status_after",
+)
 
 
 class UnmappedEventError(LookupError):
@@ -62,19 +78,27 @@ def _identified(event: Any) -> Json:
     risk = "high" if guardian_type == "none" else "medium"
     due = date.fromisoformat(record["identified_on"]) + timedelta(VISIT_INTERVAL_DAYS[risk])
     school = record["child"].get("school") or {}
-    return {"identified_on": record["identified_on"], "source": record["source"],
-            "guardian_type": guardian_type,
-            "school_status": school.get("status", "not_in_school"),
-            "birth_date": record["child"]["birth_date"], "next_visit_due": due.isoformat()}
+    return {
+        "identified_on": record["identified_on"],
+        "source": record["source"],
+        "guardian_type": guardian_type,
+        "school_status": school.get("status", "not_in_school"),
+        "birth_date": record["child"]["birth_date"],
+        "next_visit_due": due.isoformat(),
+    }
 
 
 def _visited(event: Any) -> Json:
     visit = event.visit
-    payload = {"visited_on": visit["visited_on"], "mode": visit["mode"],
-               "risk_level": visit["risk_level"], "emotional_state": visit["emotional_state"],
-               "school_attendance": visit["school_attendance"],
-               "safety_concerns": list(visit["safety_concerns"]),
-               "next_visit_due": next_visit_due(visit)}
+    payload = {
+        "visited_on": visit["visited_on"],
+        "mode": visit["mode"],
+        "risk_level": visit["risk_level"],
+        "emotional_state": visit["emotional_state"],
+        "school_attendance": visit["school_attendance"],
+        "safety_concerns": list(visit["safety_concerns"]),
+        "next_visit_due": next_visit_due(visit),
+    }
     if _has_transition(event):
         payload |= {name: getattr(event, name) for name in _VISIT_TRANSITION}
     return payload
@@ -96,15 +120,23 @@ def next_visit_due(visit: Json) -> str:
 
 
 def _guardian_changed(event: Any) -> Json:
-    return {"guardian_type": event.guardian["type"], "effective_on": event.effective_on,
-            "entrustment_signed_on": event.entrustment_signed_on}
+    return {
+        "guardian_type": event.guardian["type"],
+        "effective_on": event.effective_on,
+        "entrustment_signed_on": event.entrustment_signed_on,
+    }
 
 
 def _intervention_opened(event: Any) -> Json:
     i = event.intervention
-    return {"intervention_id": event.intervention_id, "kind": i["kind"],
-            "department": i["department"], "urgency": i["urgency"],
-            "opened_on": i["opened_on"], "due_by": i.get("due_by")}
+    return {
+        "intervention_id": event.intervention_id,
+        "kind": i["kind"],
+        "department": i["department"],
+        "urgency": i["urgency"],
+        "opened_on": i["opened_on"],
+        "due_by": i.get("due_by"),
+    }
 
 
 _CASE_PAYLOADS: dict[type[Any], tuple[str, Callable[[Any], Json]]] = {
@@ -114,18 +146,22 @@ _CASE_PAYLOADS: dict[type[Any], tuple[str, Callable[[Any], Json]]] = {
     _event(Case, "InterventionOpened"): ("case.intervention_opened", _intervention_opened),
     _event(Case, "InterventionProgressed"): (
         "case.intervention_progressed",
-        lambda e: {"intervention_id": e.intervention_id, "progressed_on": e.progressed_on}),
+        lambda e: {"intervention_id": e.intervention_id, "progressed_on": e.progressed_on},
+    ),
     _event(Case, "InterventionClosed"): (
         "case.intervention_closed",
-        lambda e: {"intervention_id": e.intervention_id, "closed_on": e.closed_on}),
+        lambda e: {"intervention_id": e.intervention_id, "closed_on": e.closed_on},
+    ),
     _event(Case, "Assigned"): ("case.assigned", lambda e: {"assignee": e.assignee}),
     _event(Case, "Transferred"): (
         "case.transferred",
-        lambda e: {"from_jurisdiction": e.from_jurisdiction,
-                   "transferred_on": e.transferred_on}),
+        lambda e: {"from_jurisdiction": e.from_jurisdiction, "transferred_on": e.transferred_on},
+    ),
     # The closure reason is one of a fixed vocabulary; the free-text note stays behind.
     _event(Case, "Closed"): (
-        "case.closed", lambda e: {"reason": e.reason, "closed_on": e.closed_on}),
+        "case.closed",
+        lambda e: {"reason": e.reason, "closed_on": e.closed_on},
+    ),
     _event(Case, "Reopened"): ("case.reopened", lambda e: {"reopened_on": e.reopened_on}),
     _event(Case, "Corrected"): ("case.corrected", lambda e: {"field": e.field}),
 }
@@ -137,19 +173,26 @@ _USER_PAYLOADS: dict[type[Any], tuple[str, Callable[[Any, str], Json]]] = {
         "user.registered",
         # A staff address, not a child's data; None for users registered without one
         # (and for registrations stored before users had addresses).
-        lambda e, username: {"username": username, "role": e.role, "scope": e.scope,
-                             "display_name": e.display_name,
-                             "email": getattr(e, "email", None)}),
+        lambda e, username: {
+            "username": username,
+            "role": e.role,
+            "scope": e.scope,
+            "display_name": e.display_name,
+            "email": getattr(e, "email", None),
+        },
+    ),
     _event(User, "Disabled"): ("user.disabled", lambda e, username: {"username": username}),
     _event(User, "TokenRevoked"): (
         "user.token_revoked",
-        lambda e, username: {"username": username, "token_id": e.token_id}),
+        lambda e, username: {"username": username, "token_id": e.token_id},
+    ),
     _event(User, "PasswordChanged"): (
-        "user.password_changed", lambda e, username: {"username": username}),
+        "user.password_changed",
+        lambda e, username: {"username": username},
+    ),
 }
 
-MAPPED_EVENT_CLASSES = (frozenset(_CASE_PAYLOADS) | frozenset(_USER_PAYLOADS)
-                        | {_RECORDED})
+MAPPED_EVENT_CLASSES = frozenset(_CASE_PAYLOADS) | frozenset(_USER_PAYLOADS) | {_RECORDED}
 
 
 class EntryMapper:
@@ -169,8 +212,11 @@ class EntryMapper:
         if kind in _CASE_PAYLOADS:
             type_, build = _CASE_PAYLOADS[kind]
             payload = build(event)
-            jurisdiction = (event.record["address"]["jurisdiction"] if kind is _IDENTIFIED
-                            else event.jurisdiction)
+            jurisdiction = (
+                event.record["address"]["jurisdiction"]
+                if kind is _IDENTIFIED
+                else event.jurisdiction
+            )
             case_id = aggregate_id
         elif kind in _USER_PAYLOADS:
             type_, build_user = _USER_PAYLOADS[kind]
@@ -178,23 +224,31 @@ class EntryMapper:
         elif kind is _RECORDED:
             type_, payload = "idempotency.recorded", {}
         else:
-            raise UnmappedEventError(f"no stream mapping for {kind.__qualname__} at position "
-                                     f"{position}: add it to services/cases/relay/entries.py")
+            raise UnmappedEventError(
+                f"no stream mapping for {kind.__qualname__} at position "
+                f"{position}: add it to services/cases/relay/entries.py"
+            )
         actor = getattr(event, "actor", None) or _NO_ACTOR
         version = str(event.originator_version)
         return {
             "event_id": f"{aggregate_id}:{version}",
             "position": str(position),
             "type": type_,
-            "schema_version": ("1" if kind is _VISITED and not _has_transition(event)
-                               else _VERSIONS[type_]),
+            "schema_version": (
+                "1" if kind is _VISITED and not _has_transition(event) else _VERSIONS[type_]
+            ),
             "aggregate_id": aggregate_id,
             "case_id": case_id,
             "case_version": version,
             "occurred_at": event.timestamp.isoformat(),
             "jurisdiction": jurisdiction,
-            "actor": _json({"username": actor["username"], "role": actor["role"],
-                            "request_id": actor["request_id"]}),
+            "actor": _json(
+                {
+                    "username": actor["username"],
+                    "role": actor["role"],
+                    "request_id": actor["request_id"],
+                }
+            ),
             "payload": _json(payload),
         }
 

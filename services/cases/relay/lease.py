@@ -28,8 +28,14 @@ def new_token() -> str:
 class Lease:
     """This relay's claim on the lease key of `stream`."""
 
-    def __init__(self, stream: RelayStream, *, ttl_ms: int = 10_000, token: str | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        stream: RelayStream,
+        *,
+        ttl_ms: int = 10_000,
+        token: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream
         self.ttl_ms = ttl_ms
         self.token = token or new_token()

@@ -61,10 +61,18 @@ class Relay:
 
     name = "relay"
 
-    def __init__(self, events: EventLog, stream: RelayStream, lease: Lease, *,
-                 batch_size: int = 1000, trim_every_seconds: float = 5.0,
-                 max_backlog: int = 500_000, check_every_seconds: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        events: EventLog,
+        stream: RelayStream,
+        lease: Lease,
+        *,
+        batch_size: int = 1000,
+        trim_every_seconds: float = 5.0,
+        max_backlog: int = 500_000,
+        check_every_seconds: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.events = events
         self.stream = stream
         self.lease = lease
@@ -96,15 +104,15 @@ class Relay:
             self._check_when_idle()
             return 0
         entries = chain([self.mapper.to_entry(p, event) for p, event in batch], self.position)
-        answer = self.stream.append(self.lease.token, self.position, entries,
-                                    self.lease.ttl_ms)
+        answer = self.stream.append(self.lease.token, self.position, entries, self.lease.ttl_ms)
         if answer.outcome == "lease":
             self.lease.lost(answer.holder)
             return 0
         if answer.outcome == "cursor":
             self.stats.resyncs += 1
-            log.warning("event=cursor_mismatch believed=%d stream=%d", self.position,
-                        answer.position)
+            log.warning(
+                "event=cursor_mismatch believed=%d stream=%d", self.position, answer.position
+            )
             self._resume(answer.position)
             return 0
         self.lease.renewed()
@@ -130,10 +138,13 @@ class Relay:
         self._check_same_log()
         policy = self.stream.eviction_policy()
         if policy not in (None, "noeviction"):
-            log.warning("event=unsafe_redis maxmemory-policy=%s hint=\"Redis may evict stream "
-                        "entries: set maxmemory-policy noeviction\"", policy)
+            log.warning(
+                'event=unsafe_redis maxmemory-policy=%s hint="Redis may evict stream '
+                'entries: set maxmemory-policy noeviction"',
+                policy,
+            )
         if position == 0:
-            log.info("event=refill from=0 hint=\"the stream is empty: new, or Redis lost it\"")
+            log.info('event=refill from=0 hint="the stream is empty: new, or Redis lost it"')
         else:
             log.info("event=resume after=%d", position)
         self.position = position
@@ -146,7 +157,8 @@ class Relay:
         if self.events.event_id_at(position) != entry.get("event_id"):
             raise StreamMismatchError(
                 f"stream {self.stream.name} holds position {position} of another event log; "
-                "check REDIS_URL and CARELEDGER_STREAM")
+                "check REDIS_URL and CARELEDGER_STREAM"
+            )
 
     def _trim_when_due(self) -> None:
         now = self.clock()
@@ -166,8 +178,12 @@ class Relay:
         self.backlog = self.stream.length()
         self._full = self.backlog >= self.max_backlog
         if self._full and not was_full:
-            log.warning("event=backlog_full length=%d max=%d hint=\"waiting for the consumer "
-                        "groups to acknowledge\"", self.backlog, self.max_backlog)
+            log.warning(
+                'event=backlog_full length=%d max=%d hint="waiting for the consumer '
+                'groups to acknowledge"',
+                self.backlog,
+                self.max_backlog,
+            )
         return self._full
 
     def lag(self) -> int:

@@ -34,7 +34,9 @@ end
 # nothing. Answers {'ok', last position, stream length}, {'lease', holder} when the
 # caller does not hold the lease (it must never append), or {'cursor', position} when the
 # stream is not where the caller believes: nothing was written; resume after position.
-APPEND = _PUBLISHED + """
+APPEND = (
+    _PUBLISHED
+    + """
 local holder = redis.call('GET', KEYS[3])
 if holder ~= ARGV[1] then return {'lease', holder or ''} end
 local at = published()
@@ -69,12 +71,16 @@ redis.call('SET', KEYS[2], last)
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return {'ok', last, tostring(redis.call('XLEN', KEYS[1]))}
 """
+)
 
 # Answers the position the stream holds up to (see _PUBLISHED); writes nothing.
-POSITION = _PUBLISHED + """
+POSITION = (
+    _PUBLISHED
+    + """
 local at = published()
 return at
 """
+)
 
 # ARGV: token, ttl (ms). Takes the lease when free, or keeps it when already ours (a
 # re-sent SET NX would otherwise find our own token and wait for it to expire).

@@ -23,8 +23,7 @@ class CasesLog:
         Positions only ever grow in commit order: PostgreSQL appends under a table lock,
         SQLite has one writer. They may skip a number (a rolled-back PostgreSQL insert
         burns its sequence value); `previous_id` then shows the real predecessor."""
-        notifications = self.recorder.select_notifications(after, limit,
-                                                           inclusive_of_start=False)
+        notifications = self.recorder.select_notifications(after, limit, inclusive_of_start=False)
         return [(n.id, self.cases.mapper.to_domain_event(n)) for n in notifications]
 
     def head(self) -> int:

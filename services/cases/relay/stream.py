@@ -44,13 +44,13 @@ class RelayStream:
         self._release = client.register_script(RELEASE)
         self._trim = client.register_script(TRIM)
 
-    def append(self, token: str, after: int, entries: Sequence[Entry],
-               lease_ms: int) -> Appended:
+    def append(self, token: str, after: int, entries: Sequence[Entry], lease_ms: int) -> Appended:
         """Appends `entries` (in order, each with its `previous_id`) if the caller holds
         the lease and the stream holds exactly up to `after`; atomic, one round trip."""
         args: list[str | int] = [token, str(after), lease_ms, len(FIELDS), *FIELDS]
-        args.extend("\x1f".join([entry["position"], *[entry[f] for f in FIELDS]])
-                    for entry in entries)
+        args.extend(
+            "\x1f".join([entry["position"], *[entry[f] for f in FIELDS]]) for entry in entries
+        )
         answer = self._append(keys=self.keys, args=args)
         outcome = _text(answer[0])
         if outcome == "ok":
@@ -83,8 +83,10 @@ class RelayStream:
         if not entries:
             return None
         entry_id, fields = entries[0]
-        return (int(_text(entry_id).split("-")[0]),
-                {_text(k): _text(v) for k, v in (fields or {}).items()})
+        return (
+            int(_text(entry_id).split("-")[0]),
+            {_text(k): _text(v) for k, v in (fields or {}).items()},
+        )
 
     def length(self) -> int:
         """How many entries the stream holds."""

@@ -22,8 +22,13 @@ from .http import service
 log = logging.getLogger("careledger.notify.http")
 
 # Endpoints anyone may call: health and the API's own documentation.
-_PUBLIC = {"healthz", "readyz", "api-docs.openapi_json", "api-docs.openapi_swagger_ui",
-           "docs_assets"}
+_PUBLIC = {
+    "healthz",
+    "readyz",
+    "api-docs.openapi_json",
+    "api-docs.openapi_swagger_ui",
+    "docs_assets",
+}
 
 
 def create_app(settings: Settings, *, notify: NotifyService | None = None) -> Flask:
@@ -56,9 +61,14 @@ def _stamp(response: Any) -> Any:
         request_id = uuid.uuid4().hex
     response.headers["X-Request-ID"] = request_id
     response.headers.setdefault("Cache-Control", "no-store")
-    log.info("request method=%s path=%s status=%s user=%s request_id=%s", request.method,
-             request.url_rule.rule if request.url_rule else "-", response.status_code,
-             g.get("username", "-"), request_id)
+    log.info(
+        "request method=%s path=%s status=%s user=%s request_id=%s",
+        request.method,
+        request.url_rule.rule if request.url_rule else "-",
+        response.status_code,
+        g.get("username", "-"),
+        request_id,
+    )
     return response
 
 

@@ -33,8 +33,7 @@ STATUS_OF: dict[type[Exception], int] = {
 
 def problem(status: int, detail: str, errors: dict[str, list[str]] | None = None) -> Response:
     """A problem+json answer."""
-    body: dict[str, Any] = {"status": status, "title": HTTPStatus(status).phrase,
-                            "detail": detail}
+    body: dict[str, Any] = {"status": status, "title": HTTPStatus(status).phrase, "detail": detail}
     if errors:
         body["errors"] = errors
     response = jsonify(body)
@@ -62,6 +61,7 @@ def register_error_handlers(app: Flask) -> None:
 def _handler(status: int) -> Any:
     def handle(error: Exception) -> Response:
         return problem(status, str(error))
+
     return handle
 
 
@@ -70,6 +70,7 @@ def _flatten(messages: Any) -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     for fields in messages.values():
         for name, reasons in fields.items():
-            flat[str(name)] = [str(r) for r in reasons] if isinstance(reasons, list) \
-                else [str(reasons)]
+            flat[str(name)] = (
+                [str(r) for r in reasons] if isinstance(reasons, list) else [str(reasons)]
+            )
     return flat

@@ -12,8 +12,12 @@ from .auth import username
 from .http import service
 from .schemas import InboxPageSchema, InboxQuerySchema, NotificationSchema
 
-blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
-                description="Each user's inbox of notifications")
+blp = Blueprint(
+    "notifications",
+    __name__,
+    url_prefix="/api/v1/notifications",
+    description="Each user's inbox of notifications",
+)
 
 
 @blp.route("", methods=["GET"])
@@ -21,10 +25,20 @@ blp = Blueprint("notifications", __name__, url_prefix="/api/v1/notifications",
 @blp.response(200, InboxPageSchema)
 def list_notifications(query: dict[str, Any]) -> Any:
     """The caller's notifications, newest first; `unread=true` for the unread ones only"""
-    page = inbox(service().db, username(), unread_only=query["unread"], page=query["page"],
-                 per_page=query["per_page"])
-    return {"items": page.items, "total": page.total, "unread": page.unread,
-            "page": page.page, "per_page": page.per_page}
+    page = inbox(
+        service().db,
+        username(),
+        unread_only=query["unread"],
+        page=query["page"],
+        per_page=query["per_page"],
+    )
+    return {
+        "items": page.items,
+        "total": page.total,
+        "unread": page.unread,
+        "page": page.page,
+        "per_page": page.per_page,
+    }
 
 
 @blp.route("/<int:notification_id>/read", methods=["POST"])

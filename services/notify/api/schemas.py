@@ -30,8 +30,9 @@ class NotificationSchema(Schema):
     intervention_id = fields.String(allow_none=True)
     jurisdiction = fields.String(metadata={"example": "360124105203"})
     event_id = fields.String(allow_none=True)
-    occurred_at = fields.String(metadata={"description": "the event's instant, or the due "
-                                                         "date for time-based rules"})
+    occurred_at = fields.String(
+        metadata={"description": "the event's instant, or the due date for time-based rules"}
+    )
     created_at = fields.String()
     read_at = fields.String(allow_none=True)
     read = fields.Boolean()

@@ -43,18 +43,33 @@ class NewSubscriptionSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    url = fields.String(required=True, validate=[validate.Length(max=2000), _webhook_url],
-                        metadata={"example": "https://county.example.org/careledger-hook"})
-    secret = fields.String(required=True, load_only=True,
-                           validate=validate.Length(min=16, max=256),
-                           metadata={"description": "signs each body (HMAC-SHA256); at "
-                                                    "least 16 characters; never returned"})
-    scope = fields.String(required=True, validate=_scope,
-                          metadata={"example": "360124",
-                                    "description": "a prefix inside the admin's own scope"})
-    kinds = fields.List(fields.String(), load_default=list, validate=_kinds,
-                        metadata={"description": "the kinds to send; empty or absent: all",
-                                  "example": ["no_guardian", "harm_found"]})
+    url = fields.String(
+        required=True,
+        validate=[validate.Length(max=2000), _webhook_url],
+        metadata={"example": "https://county.example.org/careledger-hook"},
+    )
+    secret = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=16, max=256),
+        metadata={
+            "description": "signs each body (HMAC-SHA256); at least 16 characters; never returned"
+        },
+    )
+    scope = fields.String(
+        required=True,
+        validate=_scope,
+        metadata={"example": "360124", "description": "a prefix inside the admin's own scope"},
+    )
+    kinds = fields.List(
+        fields.String(),
+        load_default=list,
+        validate=_kinds,
+        metadata={
+            "description": "the kinds to send; empty or absent: all",
+            "example": ["no_guardian", "harm_found"],
+        },
+    )
 
 
 class SubscriptionSchema(Schema):

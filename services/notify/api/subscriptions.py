@@ -13,8 +13,12 @@ from .auth import admin_scope, username
 from .http import service
 from .subscription_schemas import NewSubscriptionSchema, SubscriptionSchema
 
-blp = Blueprint("subscriptions", __name__, url_prefix="/api/v1/subscriptions",
-                description="Signed webhooks, managed by admins")
+blp = Blueprint(
+    "subscriptions",
+    __name__,
+    url_prefix="/api/v1/subscriptions",
+    description="Signed webhooks, managed by admins",
+)
 
 
 @blp.route("", methods=["POST"])
@@ -24,10 +28,17 @@ def add(body: dict[str, Any]) -> Any:
     """Add a webhook for the notifications of a scope inside the admin's own"""
     scope = admin_scope()
     notify = service()
-    added = add_subscription(notify.db, SecretBox.from_settings(notify.settings),
-                             admin=username(), admin_scope=scope, url=body["url"],
-                             secret=body["secret"], scope=body["scope"],
-                             kinds=sorted(set(body["kinds"])), now=notify.clock.now())
+    added = add_subscription(
+        notify.db,
+        SecretBox.from_settings(notify.settings),
+        admin=username(),
+        admin_scope=scope,
+        url=body["url"],
+        secret=body["secret"],
+        scope=body["scope"],
+        kinds=sorted(set(body["kinds"])),
+        now=notify.clock.now(),
+    )
     return asdict(added), 201, {"Location": f"/api/v1/subscriptions/{added.id}"}
 
 
