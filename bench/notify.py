@@ -46,8 +46,8 @@ from rich.console import Console
 from rich.table import Table
 
 from services.notify.bootstrap import NotifyService, build_notify
-from services.notify.consumer import Consumer, ConsumerOptions
-from services.notify.inbox import record_subscription
+from services.notify.consume.consumer import Consumer, ConsumerOptions
+from services.notify.route.inbox import record_subscription
 from shared.contracts import parse_entry, stream_id
 from shared.embedded_redis import embedded_redis
 from shared.settings import Settings

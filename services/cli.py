@@ -161,7 +161,7 @@ def users_add(
 
 def _register_groups() -> None:
     from services.cases.commands import cases
-    from services.notify.commands import notify
+    from services.notify.operate.commands import notify
 
     main.add_command(cases)
     main.add_command(notify)

@@ -7,10 +7,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import redis
 
+from services.notify.db import Database
+from services.notify.schema import create_tables
 from shared.settings import Settings
-
-from .db import Database
-from .schema import create_tables
 
 # China has one time zone and no daylight saving: "today" is the date in UTC+8.
 CHINA = timezone(timedelta(hours=8), "CST")

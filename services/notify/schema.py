@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 
-from .db import Database
+from services.notify.db import Database
 
 log = logging.getLogger("careledger.notify.schema")
 

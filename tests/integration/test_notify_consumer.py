@@ -11,8 +11,8 @@ from typing import Any
 import redis
 
 from services.notify.bootstrap import NotifyService
-from services.notify.deadletters import dead_stream, list_dead_letters
-from services.notify.handling import handle
+from services.notify.consume.deadletters import dead_stream, list_dead_letters
+from services.notify.consume.handling import handle
 from shared.contracts import parse_entry
 from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (

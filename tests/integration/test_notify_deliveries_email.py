@@ -17,14 +17,14 @@ import pytest
 import redis
 
 from services.notify.bootstrap import NotifyService
-from services.notify.deliveries import (
+from services.notify.deliver.deliveries import (
     DeliveryOptions,
     DeliveryWorker,
     email_worker,
     webhook_worker,
 )
-from services.notify.sealing import SecretBox
-from services.notify.subscriptions import add_subscription
+from services.notify.deliver.sealing import SecretBox
+from services.notify.route.subscriptions import add_subscription
 from shared.runner import Runner
 from tests.integration.delivery_support import (
     MovingClock,

@@ -14,8 +14,8 @@ import sys
 import redis
 
 from services.notify.bootstrap import NotifyService
-from services.notify.sealing import SecretBox
-from services.notify.subscriptions import add_subscription
+from services.notify.deliver.sealing import SecretBox
+from services.notify.route.subscriptions import add_subscription
 from tests.integration.delivery_support import Receiver, SmtpServer, wait_until
 from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import STAFF, Publisher, new_case_id

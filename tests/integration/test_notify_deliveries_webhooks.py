@@ -18,10 +18,10 @@ import pytest
 import redis
 
 from services.notify.bootstrap import NotifyService, build_notify
-from services.notify.deliveries import DeliveryOptions, DeliveryWorker, webhook_worker
-from services.notify.outbox import redeliver
-from services.notify.sealing import SecretBox
-from services.notify.subscriptions import add_subscription, delete_subscription
+from services.notify.deliver.deliveries import DeliveryOptions, DeliveryWorker, webhook_worker
+from services.notify.deliver.outbox import redeliver
+from services.notify.deliver.sealing import SecretBox
+from services.notify.route.subscriptions import add_subscription, delete_subscription
 from tests.integration.delivery_support import MovingClock, Receiver
 from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
@@ -239,7 +239,7 @@ def test_a_receiver_answering_500_forever_ends_failed_after_the_last_attempt_and
 
 
 def test_backoff_grows_exponentially_with_jitter_up_to_the_cap() -> None:
-    from services.notify.deliveries import retry_delay
+    from services.notify.deliver.deliveries import retry_delay
 
     options = DeliveryOptions(backoff_base_seconds=10, backoff_cap_seconds=100, jitter=0.2)
     rng = random.Random(1)
@@ -342,7 +342,7 @@ def test_a_worker_killed_mid_send_leaves_the_delivery_to_be_claimed_again_after_
     receiver: Receiver,
     clock: MovingClock,
 ) -> None:
-    from services.notify.outbox import claim_due
+    from services.notify.deliver.outbox import claim_due
 
     _subscribe(notify, receiver.url)
     _alarms(notify, redis_client, publisher)
@@ -368,7 +368,7 @@ def test_a_claim_takes_no_more_than_its_batch_and_only_what_is_due(
     receiver: Receiver,
     clock: MovingClock,
 ) -> None:
-    from services.notify.outbox import claim_due
+    from services.notify.deliver.outbox import claim_due
 
     _subscribe(notify, receiver.url)
     _alarms(notify, redis_client, publisher, count=10)

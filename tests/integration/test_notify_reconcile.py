@@ -23,11 +23,11 @@ from services.cases.bootstrap import CaseService
 from services.cases.relay import Relay
 from services.cli import main
 from services.notify.bootstrap import NotifyService, build_notify
-from services.notify.caselog import CaseLog
-from services.notify.reconcile import Report, reconcile
-from services.notify.reconcile_view import summary
-from services.notify.sealing import SecretBox
-from services.notify.subscriptions import add_subscription
+from services.notify.deliver.sealing import SecretBox
+from services.notify.operate.caselog import CaseLog
+from services.notify.operate.reconcile import Report, reconcile
+from services.notify.operate.reconcile_view import summary
+from services.notify.route.subscriptions import add_subscription
 from shared.roles import Role
 from shared.settings import Settings
 from tests.conftest import make_service

@@ -8,7 +8,7 @@ from datetime import date
 import redis
 
 from services.notify.bootstrap import NotifyService
-from services.notify.scheduler import Scheduler
+from services.notify.route.scheduler import Scheduler
 from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
     FixedClock,

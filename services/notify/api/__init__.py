@@ -10,14 +10,13 @@ from typing import Any
 from flask import Flask, g, request, send_from_directory
 from flask_smorest import Api
 
+from services.notify.api import notifications, subscriptions
+from services.notify.api.auth import authenticate
+from services.notify.api.errors import register_error_handlers
+from services.notify.api.http import service
+from services.notify.bootstrap import NotifyService, build_notify
 from shared.http_app import BEARER_SPEC, openapi_config
 from shared.settings import Settings
-
-from ..bootstrap import NotifyService, build_notify
-from . import notifications, subscriptions
-from .auth import authenticate
-from .errors import register_error_handlers
-from .http import service
 
 log = logging.getLogger("careledger.notify.http")
 

@@ -9,12 +9,11 @@ from typing import cast
 
 from flask import g, request
 
+from services.notify.api.errors import AuthenticationError, ForbiddenError
+from services.notify.api.http import service
+from services.notify.consume.directory import find_user, is_revoked
 from shared.roles import Role
 from shared.tokens import InvalidTokenError, verify_token
-
-from ..directory import find_user, is_revoked
-from .errors import AuthenticationError, ForbiddenError
-from .http import service
 
 
 def authenticate() -> None:

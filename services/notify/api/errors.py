@@ -10,8 +10,8 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from ..reading import NotificationNotFoundError
-from ..subscriptions import OutsideScopeError, SubscriptionNotFoundError
+from services.notify.api.reading import NotificationNotFoundError
+from services.notify.route.subscriptions import OutsideScopeError, SubscriptionNotFoundError
 
 
 class AuthenticationError(Exception):

@@ -6,7 +6,7 @@ from typing import cast
 
 from flask import current_app
 
-from ..bootstrap import NotifyService
+from services.notify.bootstrap import NotifyService
 
 
 def service() -> NotifyService:

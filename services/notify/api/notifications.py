@@ -7,10 +7,10 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from ..reading import inbox, mark_read
-from .auth import username
-from .http import service
-from .schemas import InboxPageSchema, InboxQuerySchema, NotificationSchema
+from services.notify.api.auth import username
+from services.notify.api.http import service
+from services.notify.api.reading import inbox, mark_read
+from services.notify.api.schemas import InboxPageSchema, InboxQuerySchema, NotificationSchema
 
 blp = Blueprint(
     "notifications",

@@ -6,9 +6,8 @@ from urllib.parse import urlsplit
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from services.notify.route.rules import KINDS
 from shared.jurisdictions import is_scope
-
-from ..rules import KINDS
 
 
 def _webhook_url(value: str) -> None:

@@ -7,11 +7,15 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
-from ..sealing import SecretBox
-from ..subscriptions import add_subscription, delete_subscription, list_subscriptions
-from .auth import admin_scope, username
-from .http import service
-from .subscription_schemas import NewSubscriptionSchema, SubscriptionSchema
+from services.notify.api.auth import admin_scope, username
+from services.notify.api.http import service
+from services.notify.api.subscription_schemas import NewSubscriptionSchema, SubscriptionSchema
+from services.notify.deliver.sealing import SecretBox
+from services.notify.route.subscriptions import (
+    add_subscription,
+    delete_subscription,
+    list_subscriptions,
+)
 
 blp = Blueprint(
     "subscriptions",

@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .reconcile import Report
+from services.notify.operate.reconcile import Report
 
 _KIND_WORDS = {
     "no_guardian": "no guardian",

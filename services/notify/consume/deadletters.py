@@ -21,10 +21,9 @@ from typing import Any
 
 import redis
 
+from services.notify.bootstrap import NotifyService
+from services.notify.consume.handling import handle
 from shared.contracts import ContractError, parse_entry
-
-from .bootstrap import NotifyService
-from .handling import handle
 
 PREFIX = "dead."  # dead-letter fields; the original entry's fields keep their names
 

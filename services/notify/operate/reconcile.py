@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import islice
 
+from services.notify.bootstrap import NotifyService
+from services.notify.consume.casefacts import evolve
+from services.notify.consume.handling import handle
+from services.notify.db import Tx
+from services.notify.route.inbox import deliver_to
+from services.notify.route.rules import MUST_NOT_MISS, Alert, Holder, alerts_for, choose_recipients
 from shared.contracts import Envelope
 from shared.jurisdictions import SCOPE_LENGTHS
-
-from .bootstrap import NotifyService
-from .casefacts import evolve
-from .db import Tx
-from .handling import handle
-from .inbox import deliver_to
-from .rules import MUST_NOT_MISS, Alert, Holder, alerts_for, choose_recipients
 
 GRACE = timedelta(minutes=10)
 _QUERY_CHUNK = 500

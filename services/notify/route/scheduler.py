@@ -13,11 +13,11 @@ import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from . import rules
-from .bootstrap import NotifyService
-from .casefacts import COLUMNS, CaseFacts
-from .db import Tx
-from .inbox import deliver
+from services.notify.bootstrap import NotifyService
+from services.notify.consume.casefacts import COLUMNS, CaseFacts
+from services.notify.db import Tx
+from services.notify.route import rules
+from services.notify.route.inbox import deliver
 
 log = logging.getLogger("careledger.notify.scheduler")
 _FACTS = ", ".join(f"c.{c}" for c in COLUMNS)

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.notify.db import Tx
+from services.notify.route.rules import Holder
 from shared.contracts import Envelope
 from shared.jurisdictions import SCOPE_LENGTHS
-
-from .db import Tx
-from .rules import Holder
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import click
 
-from .commands import _configure_logging, _settings
-from .progress import progress_bar
+from services.notify.operate.commands import _configure_logging, _settings
+from services.notify.operate.progress import progress_bar
 
 
 @click.command("reconcile")
@@ -37,11 +37,11 @@ def reconcile(repair: bool, grace_minutes: int, limit: int, as_json: bool) -> No
     from eventsourcing.persistence import PersistenceError
     from rich.console import Console
 
-    from .bootstrap import build_notify
-    from .caselog import CaseLog, CaseStoreMissingError
-    from .reconcile import reconcile as run_reconcile
-    from .reconcile_view import as_json as report_json
-    from .reconcile_view import show
+    from services.notify.bootstrap import build_notify
+    from services.notify.operate.caselog import CaseLog, CaseStoreMissingError
+    from services.notify.operate.reconcile import reconcile as run_reconcile
+    from services.notify.operate.reconcile_view import as_json as report_json
+    from services.notify.operate.reconcile_view import show
 
     settings = _settings()
     _configure_logging(settings)
@@ -100,8 +100,8 @@ def deliveries() -> None:
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 100_000))
 def list_command(status: str, limit: int) -> None:
     """The oldest deliveries in a status: id, channel, attempts, last error, target."""
-    from .bootstrap import build_notify
-    from .outbox import list_deliveries
+    from services.notify.bootstrap import build_notify
+    from services.notify.deliver.outbox import list_deliveries
 
     service = build_notify(_settings())
     try:
@@ -123,8 +123,8 @@ def retry_command(ids: tuple[int, ...], all_failed: bool) -> None:
     """Send failed deliveries again (by id, or --all-failed), with a fresh count of attempts.
 
     Fix the cause first (the receiver, the SMTP server, the subscription)."""
-    from .bootstrap import build_notify
-    from .outbox import NotFailedError, redeliver
+    from services.notify.bootstrap import build_notify
+    from services.notify.deliver.outbox import NotFailedError, redeliver
 
     if bool(ids) == all_failed:
         raise click.UsageError("give failed deliveries' ids, or --all-failed")

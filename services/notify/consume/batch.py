@@ -14,11 +14,10 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
+from services.notify.bootstrap import NotifyService
+from services.notify.consume.handling import handle, position_seen
+from services.notify.db import OPERATIONAL_ERRORS, Tx
 from shared.contracts import Envelope
-
-from .bootstrap import NotifyService
-from .db import OPERATIONAL_ERRORS, Tx
-from .handling import handle, position_seen
 
 log = logging.getLogger("careledger.notify.consumer")
 

@@ -10,9 +10,8 @@ import sys
 import click
 import redis
 
+from services.notify.operate.progress import progress_bar
 from shared.settings import Settings
-
-from .progress import progress_bar
 
 
 def _settings() -> Settings:
@@ -47,10 +46,10 @@ def notify() -> None:
 def run(consumer: str, group: str, batch: int, delivery_attempts: int) -> None:
     """Consume the event stream, run the scheduler and send webhooks and e-mails until
     stopped (SIGTERM, Ctrl-C)."""
-    from .bootstrap import RedisNotConfiguredError, build_notify
-    from .consumer import ConsumerOptions
-    from .deliveries import DeliveryOptions
-    from .process import run_notify
+    from services.notify.bootstrap import RedisNotConfiguredError, build_notify
+    from services.notify.consume.consumer import ConsumerOptions
+    from services.notify.deliver.deliveries import DeliveryOptions
+    from services.notify.operate.process import run_notify
 
     settings = _settings()
     _configure_logging(settings)
@@ -81,8 +80,8 @@ def serve(host: str, port: int, threads: int) -> None:
 
     import waitress
 
-    from .api import create_app
-    from .bootstrap import build_notify
+    from services.notify.api import create_app
+    from services.notify.bootstrap import build_notify
 
     settings = _settings()
     _configure_logging(settings)
@@ -114,7 +113,7 @@ def dead_letters() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_command(limit: int, as_json: bool) -> None:
     """The oldest dead letters: id, stream id, type, deliveries, reason."""
-    from .deadletters import count_dead_letters, list_dead_letters
+    from services.notify.consume.deadletters import count_dead_letters, list_dead_letters
 
     settings = _settings()
     client = _redis(settings)
@@ -149,8 +148,13 @@ def list_command(limit: int, as_json: bool) -> None:
 @click.option("--all", "retry_all", is_flag=True, help="Retry every dead letter.")
 def retry_command(dead_id: str | None, retry_all: bool) -> None:
     """Handle dead letters again (one by ID, or --all); the ones handled are deleted."""
-    from .bootstrap import build_notify
-    from .deadletters import all_dead_letters, count_dead_letters, get_dead_letter, retry
+    from services.notify.bootstrap import build_notify
+    from services.notify.consume.deadletters import (
+        all_dead_letters,
+        count_dead_letters,
+        get_dead_letter,
+        retry,
+    )
 
     if bool(dead_id) == retry_all:
         raise click.UsageError("give one dead letter's ID, or --all")
@@ -188,7 +192,7 @@ def retry_command(dead_id: str | None, retry_all: bool) -> None:
 
 
 def _redis(settings: Settings) -> redis.Redis:
-    from .bootstrap import RedisNotConfiguredError, redis_client
+    from services.notify.bootstrap import RedisNotConfiguredError, redis_client
 
     try:
         return redis_client(settings)
@@ -198,7 +202,7 @@ def _redis(settings: Settings) -> redis.Redis:
 
 def _register() -> None:
     # The operator's tools live in their own module; registered here, after the group.
-    from .operations import deliveries, reconcile
+    from services.notify.operate.operations import deliveries, reconcile
 
     notify.add_command(reconcile)
     notify.add_command(deliveries)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .db import Tx
-from .directory import emails_of, holders_over
-from .rules import Alert, choose_recipients
+from services.notify.consume.directory import emails_of, holders_over
+from services.notify.db import Tx
+from services.notify.route.rules import Alert, choose_recipients
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .bootstrap import NotifyService
-from .mail import MailSender
-from .outbox import Delivery, Outcome, claim_due, record_failed, record_retry, record_sent
-from .sealing import SecretBox
-from .webhooks import WebhookSender
+from services.notify.bootstrap import NotifyService
+from services.notify.deliver.mail import MailSender
+from services.notify.deliver.outbox import (
+    Delivery,
+    Outcome,
+    claim_due,
+    record_failed,
+    record_retry,
+    record_sent,
+)
+from services.notify.deliver.sealing import SecretBox
+from services.notify.deliver.webhooks import WebhookSender
 
 log = logging.getLogger("careledger.notify.deliveries")
 

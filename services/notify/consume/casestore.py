@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from services.notify.consume.casefacts import COLUMNS, CaseFacts
+from services.notify.db import Tx
 from shared.contracts import Envelope
-
-from .casefacts import COLUMNS, CaseFacts
-from .db import Tx
 
 _SELECT = f"SELECT {', '.join(COLUMNS)} FROM cases WHERE case_id = ?"
 # Inserting nothing new but "updating" the key returns the row, existing or just made,

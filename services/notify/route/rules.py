@@ -29,11 +29,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from services.notify.consume.casefacts import CONCERNS_OF_HARM, CaseFacts, is_latest_visit
+from services.notify.route import wording
 from shared.contracts import Envelope
 from shared.roles import Role
-
-from . import wording
-from .casefacts import CONCERNS_OF_HARM, CaseFacts, is_latest_visit
 
 # Every kind of notification, as subscriptions name them.
 KINDS = (

@@ -26,11 +26,10 @@ from typing import Any
 
 import redis
 
+from services.notify.bootstrap import NotifyService
+from services.notify.consume.batch import handle_batch
+from services.notify.consume.deadletters import send_to_dead_letters
 from shared.contracts import ContractError, Envelope, parse_entry
-
-from .batch import handle_batch
-from .bootstrap import NotifyService
-from .deadletters import send_to_dead_letters
 
 log = logging.getLogger("careledger.notify.consumer")
 Entry = tuple[str, dict[str, str]]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from .db import Database, Row, Tx
+from services.notify.db import Database, Row, Tx
 
 _RETURNING = "id, channel, target, idempotency_key, payload, attempts, subscription_id"
 

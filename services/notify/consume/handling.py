@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from services.notify.consume import casestore
+from services.notify.consume.casefacts import evolve
+from services.notify.consume.directory import apply_user_event
+from services.notify.db import Tx
+from services.notify.route import rules
+from services.notify.route.inbox import deliver
 from shared.contracts import Envelope
-
-from . import casestore, rules
-from .casefacts import evolve
-from .db import Tx
-from .directory import apply_user_event
-from .inbox import deliver
 
 
 @dataclass(frozen=True)

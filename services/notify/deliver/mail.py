@@ -15,7 +15,7 @@ import smtplib
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from .outbox import Delivery, Outcome
+from services.notify.deliver.outbox import Delivery, Outcome
 
 
 def message(delivery: Delivery, sender: str) -> EmailMessage:

@@ -1,0 +1,2 @@
+"""Running and operating notify: `careledger notify …`, the supervised process, reconciliation
+against the event log."""
