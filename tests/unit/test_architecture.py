@@ -20,6 +20,9 @@ DOMAIN_MAY_IMPORT = {
     "uuid",
     "collections",
     "eventsourcing.domain",
+    # The vocabularies: plain tuples, no imports, shared with the HTTP schemas and the
+    # stream contract so that a term is added in one place.
+    "shared.vocabulary",
 }
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from ..domain import vocabulary as v
+from shared import vocabulary as v
+
 from .schemas import IsoDate, Strict, _scope_code, _term, _text
 
 _MIN_POSITION = (

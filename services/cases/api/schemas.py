@@ -10,10 +10,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from shared import vocabulary as v
 from shared.jurisdictions import is_scope, is_village_code
 from shared.roles import Role
 
-from ..domain import vocabulary as v
 from ..domain.checks import is_valid_id_number, is_valid_phone
 
 

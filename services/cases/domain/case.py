@@ -14,6 +14,8 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
+from shared.vocabulary import AGE_LIMIT_YEARS, CLOSURE_REASONS, VISIT_INTERVAL_DAYS
+
 from .checks import add_years, one_of, parse_date, past_date, text
 from .corrections import check_correction, get_path, set_path
 from .eligibility import check_eligible
@@ -28,7 +30,6 @@ from .errors import (
     SameJurisdictionError,
     UnknownInterventionError,
 )
-from .vocabulary import AGE_LIMIT_YEARS, CLOSURE_REASONS, VISIT_INTERVAL_DAYS
 
 Json = dict[str, Any]
 RECENT_VISITS = 5  # how many of the latest visits the state keeps

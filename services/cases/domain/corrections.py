@@ -12,9 +12,10 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from shared.vocabulary import CAPACITIES, PARENT_STATUSES, SCHOOL_STATUSES, SEXES, SOURCES
+
 from .checks import is_valid_id_number, is_valid_phone, one_of, past_date, text
 from .errors import InvalidValueError, UnknownFieldError
-from .vocabulary import CAPACITIES, PARENT_STATUSES, SCHOOL_STATUSES, SEXES, SOURCES
 
 Check = Callable[[Any, str, date], Any]
 

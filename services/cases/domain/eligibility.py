@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
+from shared.vocabulary import AGE_LIMIT_YEARS, PARENT_UNABLE_STATUSES
+
 from .checks import add_years
 from .errors import NotEligibleError
-from .vocabulary import AGE_LIMIT_YEARS, PARENT_UNABLE_STATUSES
 
 
 def check_eligible(birth_date: date, parents: Sequence[Mapping[str, Any]], on: date) -> None:

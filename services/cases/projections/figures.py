@@ -12,7 +12,8 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from ..domain.vocabulary import DEPARTMENTS, GUARDIAN_TYPES, INTERVENTION_KINDS
+from shared.vocabulary import DEPARTMENTS, GUARDIAN_TYPES, INTERVENTION_KINDS
+
 from .flows import FLOWS
 from .tx import Tx
 

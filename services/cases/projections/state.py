@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from ..domain.vocabulary import VISIT_INTERVAL_DAYS
+from shared.vocabulary import VISIT_INTERVAL_DAYS
 
 Json = dict[str, Any]
 # The guardians parents entrust in writing (委托监护确认书): the entrustment share's base.

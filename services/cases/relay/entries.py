@@ -17,9 +17,9 @@ from uuid import UUID
 
 from services.cases.domain import Case
 from services.cases.domain.user import User
-from services.cases.domain.vocabulary import VISIT_INTERVAL_DAYS
 from services.cases.idempotency import IdempotencyRecord
 from shared.contracts import CURRENT_VERSION, stream_id
+from shared.vocabulary import VISIT_INTERVAL_DAYS
 
 Json = dict[str, Any]
 Entry = dict[str, str]

@@ -1,5 +1,5 @@
-"""The fixed vocabularies of the case (api.md). Plain tuples: the domain and the HTTP
-schemas both read them, so a new term is added in one place."""
+"""The fixed vocabularies of the case (api.md). Plain tuples and no imports: the domain,
+the HTTP schemas and the stream contract all read them, so a term is added in one place."""
 
 SEXES = ("female", "male")
 SCHOOL_STATUSES = ("enrolled", "dropped_out", "not_in_school")
