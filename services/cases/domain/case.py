@@ -23,6 +23,7 @@ from .errors import (
     CaseClosedError,
     CaseNotClosedError,
     DateBeforeIdentificationError,
+    DateBeforeOpeningError,
     InterventionNotOpenError,
     InvalidValueError,
     NotEligibleError,
@@ -513,6 +514,4 @@ class Case(Aggregate):
     def _require_not_before_opening(self, intervention_id: str, day: date, field: str) -> None:
         opened = parse_date(self.interventions[intervention_id]["opened_on"], "opened_on")
         if day < opened:
-            raise DateBeforeIdentificationError(
-                "the date is before the intervention opened", field=field
-            )
+            raise DateBeforeOpeningError("the date is before the intervention opened", field=field)
