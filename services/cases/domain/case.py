@@ -31,6 +31,7 @@ from .errors import (
     SameJurisdictionError,
     UnknownInterventionError,
 )
+from .values import Guardian, Identification, Intervention, Visit
 
 Json = dict[str, Any]
 RECENT_VISITS = 5  # how many of the latest visits the state keeps
@@ -46,6 +47,7 @@ class Case(Aggregate):
     @classmethod
     def identify(cls, *, record: Json, actor: Json, today: date) -> Case:
         """Opens a case for a child who meets the definition; `record` is the identify body."""
+        record = Identification.parse(record).to_json()
         identified_on = past_date(record["identified_on"], "identified_on", today)
         birth_date = past_date(record["child"]["birth_date"], "child.birth_date", today)
         check_eligible(birth_date, record["parents"], identified_on)
@@ -78,15 +80,10 @@ class Case(Aggregate):
 
     def record_visit(self, *, visit: Json, actor: Json, today: date) -> None:
         """Records a home, phone, video or school visit."""
+        visit = Visit.parse(visit).to_json()
         self._require_active()
         visited_on = past_date(visit["visited_on"], "visited_on", today)
         self._require_not_before_identification(visited_on, "visited_on")
-        if visit.get("next_visit_due") is not None:
-            due = parse_date(visit["next_visit_due"], "next_visit_due")
-            if due <= visited_on:
-                raise InvalidValueError(
-                    "the next visit must be due after this one", field="next_visit_due"
-                )
         # The derived state around the visit, as only the writer knows it exactly: whoever
         # follows the log (notify, with entries arriving out of order) reads a transition
         # from the event instead of guessing it from what it happened to see before.
@@ -133,6 +130,7 @@ class Case(Aggregate):
         today: date,
     ) -> None:
         """Records who now looks after the child, and why."""
+        guardian = Guardian.parse(guardian).to_json()
         self._require_active()
         effective = past_date(effective_on, "effective_on", today)
         self._require_not_before_identification(effective, "effective_on")
@@ -167,14 +165,10 @@ class Case(Aggregate):
         self, *, intervention_id: str, intervention: Json, actor: Json, today: date
     ) -> None:
         """Opens an intervention (admonition talk, mandatory report, temporary guardianship…)."""
+        intervention = Intervention.parse(intervention).to_json()
         self._require_active()
         opened_on = past_date(intervention["opened_on"], "opened_on", today)
         self._require_not_before_identification(opened_on, "opened_on")
-        if (
-            intervention.get("due_by") is not None
-            and parse_date(intervention["due_by"], "due_by") < opened_on
-        ):
-            raise InvalidValueError("the due date is before the opening date", field="due_by")
         self._intervention_opened(
             jurisdiction=self.jurisdiction,
             intervention_id=intervention_id,
