@@ -164,7 +164,7 @@ class VisitSchema(Strict):
 
 class GuardianChangeSchema(Strict):
     guardian = fields.Nested(GuardianSchema, required=True)
-    reason = _text(500)
+    reason = _domain_text(500)
     effective_on = IsoDate(required=True)
     entrustment_signed_on = IsoDate(load_default=None, allow_none=True)
 
@@ -179,12 +179,12 @@ class InterventionSchema(Strict):
 
 
 class ProgressSchema(Strict):
-    note = _text(2000)
+    note = _domain_text(2000)
     progressed_on = IsoDate(required=True)
 
 
 class InterventionClosureSchema(Strict):
-    outcome = _text(2000)
+    outcome = _domain_text(2000)
     closed_on = IsoDate(required=True)
 
 
@@ -194,19 +194,19 @@ class AssignmentSchema(Strict):
 
 class TransferSchema(Strict):
     jurisdiction = fields.String(required=True, validate=_village_code)
-    address_detail = _text(200, required=False, load_default=None, allow_none=True)
-    reason = _text(500)
+    address_detail = _domain_text(200, required=False, load_default=None, allow_none=True)
+    reason = _domain_text(500)
     transferred_on = IsoDate(required=True)
 
 
 class ClosureSchema(Strict):
-    reason = _term(v.CLOSURE_REASONS, required=True)
+    reason = _domain_term(v.CLOSURE_REASONS, required=True)
     closed_on = IsoDate(required=True)
-    note = _text(500, required=False, load_default=None, allow_none=True)
+    note = _domain_text(500, required=False, load_default=None, allow_none=True)
 
 
 class ReopeningSchema(Strict):
-    reason = _text(500)
+    reason = _domain_text(500)
     reopened_on = IsoDate(required=True)
 
 

@@ -16,7 +16,7 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.vocabulary import AGE_LIMIT_YEARS, CLOSURE_REASONS, VISIT_INTERVAL_DAYS
 
-from .checks import add_years, one_of, parse_date, past_date, text
+from .checks import add_years, one_of, optional_text, parse_date, past_date, text
 from .corrections import check_correction, get_path, set_path
 from .eligibility import check_eligible
 from .errors import (
@@ -131,12 +131,12 @@ class Case(Aggregate):
     ) -> None:
         """Records who now looks after the child, and why."""
         guardian = Guardian.parse(guardian).to_json()
+        text(reason, "reason", max_length=500)
         self._require_active()
         effective = past_date(effective_on, "effective_on", today)
         self._require_not_before_identification(effective, "effective_on")
         if entrustment_signed_on is not None:
             past_date(entrustment_signed_on, "entrustment_signed_on", today)
-        text(reason, "reason", max_length=500)
         self._guardian_changed(
             jurisdiction=self.jurisdiction,
             guardian=deepcopy(guardian),
@@ -194,10 +194,10 @@ class Case(Aggregate):
         self, *, intervention_id: str, note: str, progressed_on: str, actor: Json, today: date
     ) -> None:
         """Adds a progress note to an open intervention."""
+        text(note, "note", max_length=2000)
         self._require_open_intervention(intervention_id)
         day = past_date(progressed_on, "progressed_on", today)
         self._require_not_before_opening(intervention_id, day, "progressed_on")
-        text(note, "note", max_length=2000)
         self._intervention_progressed(
             jurisdiction=self.jurisdiction,
             intervention_id=intervention_id,
@@ -218,10 +218,10 @@ class Case(Aggregate):
         self, *, intervention_id: str, outcome: str, closed_on: str, actor: Json, today: date
     ) -> None:
         """Closes an open intervention with its outcome."""
+        text(outcome, "outcome", max_length=2000)
         self._require_open_intervention(intervention_id)
         day = past_date(closed_on, "closed_on", today)
         self._require_not_before_opening(intervention_id, day, "closed_on")
-        text(outcome, "outcome", max_length=2000)
         self._intervention_closed(
             jurisdiction=self.jurisdiction,
             intervention_id=intervention_id,
@@ -260,12 +260,13 @@ class Case(Aggregate):
         today: date,
     ) -> None:
         """Moves the case to another village when the family moves."""
+        optional_text(address_detail, "address_detail", max_length=200)
+        text(reason, "reason", max_length=500)
         self._require_active()
         if jurisdiction == self.jurisdiction:
             raise SameJurisdictionError("the case is already in that village", field="jurisdiction")
         day = past_date(transferred_on, "transferred_on", today)
         self._require_not_before_identification(day, "transferred_on")
-        text(reason, "reason", max_length=500)
         self._transferred(
             from_jurisdiction=self.jurisdiction,
             jurisdiction=jurisdiction,
@@ -297,8 +298,9 @@ class Case(Aggregate):
         self, *, reason: str, closed_on: str, note: str | None, actor: Json, today: date
     ) -> None:
         """Closes the case (parents returned, reached 16, moved out, duplicate…)."""
-        self._require_active()
         one_of(reason, CLOSURE_REASONS, "reason")
+        optional_text(note, "note", max_length=500)
+        self._require_active()
         day = past_date(closed_on, "closed_on", today)
         self._require_not_before_identification(day, "closed_on")
         self._closed(
@@ -319,13 +321,13 @@ class Case(Aggregate):
 
     def reopen(self, *, reason: str, reopened_on: str, actor: Json, today: date) -> None:
         """Reopens a closed case."""
+        text(reason, "reason", max_length=500)
         if self.status != "closed":
             raise CaseNotClosedError("the case is not closed")
         day = past_date(reopened_on, "reopened_on", today)
         assert self.closure is not None
         if day < parse_date(self.closure["closed_on"], "closed_on"):
             raise InvalidValueError("a case cannot reopen before it closed", field="reopened_on")
-        text(reason, "reason", max_length=500)
         self._reopened(
             jurisdiction=self.jurisdiction, reason=reason, reopened_on=reopened_on, actor=actor
         )

@@ -53,6 +53,11 @@ def text(value: object, field: str, *, max_length: int, required: bool = True) -
     return value
 
 
+def optional_text(value: object, field: str, *, max_length: int) -> str | None:
+    """A bounded text or None: when given at all, it must say something."""
+    return None if value is None else text(value, field, max_length=max_length)
+
+
 def add_years(day: date, years: int) -> date:
     """The same calendar day `years` later; 29 February falls back to the 28th."""
     try:

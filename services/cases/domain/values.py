@@ -22,7 +22,14 @@ from typing import Any
 
 import shared.vocabulary as v
 
-from .checks import is_valid_id_number, is_valid_phone, one_of, parse_date, text
+from .checks import (
+    is_valid_id_number,
+    is_valid_phone,
+    one_of,
+    optional_text,
+    parse_date,
+    text,
+)
 from .errors import InvalidValueError
 
 Json = dict[str, Any]
@@ -75,8 +82,7 @@ class _Fields:
 
     def optional_text(self, key: str, max_length: int) -> str | None:
         """A text as above, or None: when given at all, it must say something."""
-        value = self.data.get(key)
-        return None if value is None else text(value, self.path(key), max_length=max_length)
+        return optional_text(self.data.get(key), self.path(key), max_length=max_length)
 
     def date(self, key: str) -> str:
         """A required YYYY-MM-DD date, kept as its string."""
