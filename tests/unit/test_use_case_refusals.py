@@ -34,7 +34,14 @@ from services.cases.domain import (
 )
 from services.cases.domain.values import Guardian, Identification, Intervention, Visit
 from shared.roles import Role
-from tests.integration.bad_input import DROP, INTERVENTION_CLOSURE, PROGRESS, edit
+from tests.integration.bad_input import (
+    CLOSURE,
+    DROP,
+    INTERVENTION_CLOSURE,
+    PROGRESS,
+    TRANSFER,
+    edit,
+)
 from tests.support import (
     COUNTY,
     GUARDIAN_CHANGE,
@@ -74,6 +81,14 @@ def _progress(cases: Cases, case_id: Any, iid: str, body: dict[str, Any]) -> obj
 
 def _closure(cases: Cases, case_id: Any, iid: str, body: dict[str, Any]) -> object:
     return cases.close_intervention(CIVIL, case_id, iid, body)
+
+
+def _transfer(cases: Cases, case_id: Any, _: str, body: dict[str, Any]) -> object:
+    return cases.transfer(CIVIL, case_id, body)
+
+
+def _close_case(cases: Cases, case_id: Any, _: str, body: dict[str, Any]) -> object:
+    return cases.close_case(CIVIL, case_id, body)
 
 
 # The domain errors, named for the table below.
@@ -175,6 +190,22 @@ REFUSALS: list[Row] = [
         INTERVENTION_CLOSURE,
         [
             ({"closed_on": "2026-05-09"}, "closed_on", BEFORE_OPENING),
+        ],
+    ),
+    *rows(
+        _transfer,
+        TRANSFER,
+        [
+            ({"address_detail": "长" * 201}, "address_detail", BAD),
+            ({"reason": "  "}, "reason", BAD),
+        ],
+    ),
+    *rows(
+        _close_case,
+        CLOSURE,
+        [
+            ({"reason": "bored"}, "reason", BAD),
+            ({"note": "长" * 501}, "note", BAD),
         ],
     ),
 ]
