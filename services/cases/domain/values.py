@@ -271,8 +271,8 @@ class Parent:
     @classmethod
     def parse_all(cls, data: object, path: str = "parents") -> tuple[Parent, ...]:
         """Checks the list of parents: one or two entries, each parent listed once."""
-        f = _Fields({"parents": data}, "", ("parents",))
-        entries = f.items("parents", min_length=1, max_length=len(v.PARENT_RELATIONS))
+        f = _Fields({path: data}, "", (path,))
+        entries = f.items(path, min_length=1, max_length=len(v.PARENT_RELATIONS))
         parents = tuple(cls.parse(p, f"{path}.{n}") for n, p in enumerate(entries))
         _once([p.relation for p in parents], "parent", path)
         return parents
