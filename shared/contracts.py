@@ -31,7 +31,16 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from shared import vocabulary as v
+from shared.roles import Role
+
 # ---- payloads, one schema per type and version ------------------------------------------
+
+
+def _term(vocabulary: tuple[str, ...], **kwargs: Any) -> fields.String:
+    """A term of one of the case's vocabularies: a consumer routes and counts by these, so
+    an entry with a term it cannot know is refused (and dead-lettered), not half-read."""
+    return fields.String(validate=validate.OneOf(vocabulary), **kwargs)
 
 
 class _Payload(Schema):
@@ -41,20 +50,20 @@ class _Payload(Schema):
 
 class CaseIdentifiedV1(_Payload):
     identified_on = fields.Date(required=True)
-    source = fields.String(required=True)
-    guardian_type = fields.String(required=True)
-    school_status = fields.String(required=True)
+    source = _term(v.SOURCES, required=True)
+    guardian_type = _term(v.GUARDIAN_TYPES, required=True)
+    school_status = _term(v.SCHOOL_STATUSES, required=True)
     birth_date = fields.Date(required=True)  # for age-based rules (the 16th birthday)
     next_visit_due = fields.Date(required=True)
 
 
 class CaseVisitedV1(_Payload):
     visited_on = fields.Date(required=True)
-    mode = fields.String(required=True)
-    risk_level = fields.String(required=True)
-    emotional_state = fields.String(required=True)
-    school_attendance = fields.String(required=True)
-    safety_concerns = fields.List(fields.String(), required=True)
+    mode = _term(v.VISIT_MODES, required=True)
+    risk_level = _term(v.RISK_LEVELS, required=True)
+    emotional_state = _term(v.EMOTIONAL_STATES, required=True)
+    school_attendance = _term(v.SCHOOL_ATTENDANCE, required=True)
+    safety_concerns = fields.List(_term(v.SAFETY_CONCERNS), required=True)
     # The due date this visit sets: the visitor's, else by risk level (the relay fills it;
     # null only from a producer that does not). Visits may arrive out of date order.
     next_visit_due = fields.Date(required=True, allow_none=True)
@@ -70,23 +79,23 @@ class CaseVisitedV2(CaseVisitedV1):
     stored before the case service recorded these) stay readable, without them.
     """
 
-    risk_level_before = fields.String(required=True, allow_none=True)  # None: first visit
-    risk_level_after = fields.String(required=True)
-    school_status_before = fields.String(required=True)
-    school_status_after = fields.String(required=True)
+    risk_level_before = _term(v.RISK_LEVELS, required=True, allow_none=True)  # None: first visit
+    risk_level_after = _term(v.RISK_LEVELS, required=True)
+    school_status_before = _term(v.SCHOOL_STATUSES, required=True)
+    school_status_after = _term(v.SCHOOL_STATUSES, required=True)
 
 
 class CaseGuardianChangedV1(_Payload):
-    guardian_type = fields.String(required=True)
+    guardian_type = _term(v.GUARDIAN_TYPES, required=True)
     effective_on = fields.Date(required=True)
     entrustment_signed_on = fields.Date(required=True, allow_none=True)
 
 
 class CaseInterventionOpenedV1(_Payload):
     intervention_id = fields.String(required=True)
-    kind = fields.String(required=True)
-    department = fields.String(required=True)
-    urgency = fields.String(required=True)
+    kind = _term(v.INTERVENTION_KINDS, required=True)
+    department = _term(v.DEPARTMENTS, required=True)
+    urgency = _term(v.URGENCIES, required=True)
     opened_on = fields.Date(required=True)
     due_by = fields.Date(required=True, allow_none=True)
 
@@ -111,7 +120,7 @@ class CaseTransferredV1(_Payload):
 
 
 class CaseClosedV1(_Payload):
-    reason = fields.String(required=True)
+    reason = _term(v.CLOSURE_REASONS, required=True)
     closed_on = fields.Date(required=True)
 
 
@@ -125,7 +134,7 @@ class CaseCorrectedV1(_Payload):
 
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
-    role = fields.String(required=True)
+    role = _term(tuple(Role), required=True)
     scope = fields.String(required=True)
     display_name = fields.String(required=True)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from shared.vocabulary import DEPARTMENTS
+
 
 class Role(StrEnum):
     """The roles of product.md."""
@@ -70,6 +72,13 @@ DEPARTMENT_OF_ROLE: dict[Role, str] = {
     Role.HEALTH: "health",
     Role.WOMENS_FEDERATION: "womens_federation",
 }
+
+# Who answers for an intervention of each department: a department's own role, else civil
+# affairs. Courts have no role here: civil affairs, who go to court for guardianship,
+# answer for theirs.
+ROLE_OF_DEPARTMENT: dict[str, Role] = {
+    department: Role.CIVIL_AFFAIRS for department in DEPARTMENTS
+} | {department: role for role, department in DEPARTMENT_OF_ROLE.items()}
 
 
 def can(role: Role, capability: Capability) -> bool:

@@ -22,6 +22,9 @@ GUARDIAN_TYPES = (
     "institution",
     "none",
 )
+# Guardians whom the parents may entrust in writing (委托监护确认书): a person, not an
+# institution and not nobody.
+ENTRUSTABLE_GUARDIAN_TYPES = ("grandparent", "other_relative", "entrusted_adult")
 CAPACITIES = ("able", "limited", "unable")
 SOURCES = ("survey", "school", "police", "hotline", "self_report", "other")
 VISIT_MODES = ("home", "phone", "video", "school")
@@ -29,6 +32,8 @@ LIVING_CONDITIONS = ("good", "fair", "poor")
 SCHOOL_ATTENDANCE = ("regular", "irregular", "dropped_out", "not_applicable")
 EMOTIONAL_STATES = ("stable", "lonely", "distressed", "withdrawn")
 SAFETY_CONCERNS = ("neglect", "suspected_abuse", "domestic_violence", "abandonment", "living_alone")
+# The concerns that are harm done to the child: a visit that finds one alerts the police.
+CONCERNS_OF_HARM = ("suspected_abuse", "domestic_violence", "abandonment")
 RISK_LEVELS = ("low", "medium", "high")
 INTERVENTION_KINDS = (
     "admonition_talk",

@@ -25,6 +25,7 @@ from shared.roles import Capability
 
 from .access import Actor, CaseNotFoundError, require, require_department, require_in_scope
 from .domain import Case
+from .domain.values import Guardian, Identification, Intervention, Visit
 from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
 
 # Snapshot every N events: opening a case then replays at most N-1 events after one.
@@ -137,6 +138,9 @@ class Cases(Application[UUID]):
         self, actor: Actor, record: dict[str, Any], idempotency: IdempotencyKey | None = None
     ) -> WriteResult:
         """Opens a case for a child found to be left behind."""
+        # The values first (the Case checks them again): a bad value is refused as such,
+        # whoever asks and whatever the case, as when the HTTP schemas checked them.
+        Identification.parse(record)
         require(actor, Capability.IDENTIFY)
         require_in_scope(actor, record["address"]["jurisdiction"], "address.jurisdiction")
         if idempotency and (replay := self._replay(idempotency)):
@@ -160,6 +164,7 @@ class Cases(Application[UUID]):
         idempotency: IdempotencyKey | None = None,
     ) -> WriteResult:
         """Records a visit."""
+        Visit.parse(visit)
 
         def act(case: Case, today: date) -> None:
             case.record_visit(visit=visit, actor=actor.as_event_data(), today=today)
@@ -175,6 +180,7 @@ class Cases(Application[UUID]):
         idempotency: IdempotencyKey | None = None,
     ) -> WriteResult:
         """Records a new guardian."""
+        Guardian.parse(change["guardian"])
 
         def act(case: Case, today: date) -> None:
             case.change_guardian(
@@ -199,6 +205,7 @@ class Cases(Application[UUID]):
         idempotency: IdempotencyKey | None = None,
     ) -> WriteResult:
         """Opens an intervention; the answer carries its new id."""
+        Intervention.parse(intervention)
         require_department(actor, intervention["department"])
 
         def act(case: Case, today: date) -> str:

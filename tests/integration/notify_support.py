@@ -119,7 +119,7 @@ class Publisher:
         record = identify_body(
             identified_on=identified_on,
             address={"jurisdiction": village, "detail": "-"},
-            guardian={"type": guardian_type, "name": "-", "capacity": "able"},
+            guardian={"type": guardian_type, "name": "-", "relation": "-", "capacity": "able"},
             child={
                 **identify_body()["child"],
                 "school": {"name": "-", "grade": "3", "status": school_status},

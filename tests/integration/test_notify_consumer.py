@@ -278,3 +278,27 @@ def _poison(notify: NotifyService, event_id: str) -> None:
                 f"WHEN NEW.event_id = '{event_id}' "
                 "BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
             )
+
+
+def test_an_entry_with_a_term_outside_its_vocabulary_is_dead_lettered_and_alerts_nobody(
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
+    # given a valid visit, and copies whose risk level or concern no vocabulary holds
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case)
+    good = publisher.visit(case, risk_level="high", safety_concerns=["suspected_abuse"])
+    payload = json.loads(good["payload"])
+    for n, nonsense in enumerate(
+        ({"risk_level_after": "extreme"}, {"safety_concerns": ["aliens"]}), start=10
+    ):
+        bad = {**good, "event_id": f"{case}:{n}", "payload": json.dumps(payload | nonsense)}
+        publisher.append(bad)
+    # when
+    drain(consumer(notify, redis_client, publisher.stream))
+    # then the two copies are parked with the reason, and only the good visit alerted
+    reasons = [letter.reason for letter in list_dead_letters(redis_client, publisher.stream)]
+    assert len(reasons) == 2 and all("Must be one of" in r for r in reasons), reasons
+    assert "risk_level_after" in reasons[0] and "safety_concerns" in reasons[1]
+    assert {r["case_id"] for r in inbox(notify)} == {case}
+    assert pending_count(redis_client, publisher.stream) == 0

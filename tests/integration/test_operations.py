@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from services.cli import main
+from shared.vocabulary import RISK_LEVELS, SAFETY_CONCERNS
 from tests.support import IDENTIFY, identify_body, login
 
 
@@ -112,3 +113,13 @@ def test_request_logs_never_carry_a_child_s_personal_data(
     assert "path=/api/v1/cases" in logged  # the request was logged…
     for secret in (IDENTIFY["child"]["name"], "36012420150302002X", "13800138000"):
         assert secret not in logged  # …without the child's data
+
+
+def test_the_openapi_spec_still_lists_the_terms_and_bounds_the_domain_checks(
+    client: FlaskClient,
+) -> None:
+    schemas = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    visit, guardian = schemas["Visit"]["properties"], schemas["Guardian"]["properties"]
+    assert visit["risk_level"]["enum"] == list(RISK_LEVELS)
+    assert visit["safety_concerns"]["items"]["enum"] == list(SAFETY_CONCERNS)
+    assert guardian["name"]["maxLength"] == 50

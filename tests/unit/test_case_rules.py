@@ -15,6 +15,7 @@ from services.cases.domain import (
     CaseClosedError,
     CaseNotClosedError,
     DateBeforeIdentificationError,
+    DateBeforeOpeningError,
     FutureDateError,
     InterventionNotOpenError,
     NotEligibleError,
@@ -341,3 +342,21 @@ def test_commands_before_a_save_never_change_the_events_already_pending() -> Non
     assert identified.record["child"]["name"] == "王小明"  # type: ignore[attr-defined]
     assert identified.record["address"]["jurisdiction"] == IDENTIFY["address"]["jurisdiction"]  # type: ignore[attr-defined]
     assert guardian_changed.guardian["name"] == "张三"  # type: ignore[attr-defined]
+
+
+def test_progress_or_closure_dated_before_the_intervention_opened_is_refused_as_such() -> None:
+    # given an intervention opened on 2026-05-10, long after identification (2026-03-01)
+    case = new_case()
+    case.open_intervention(
+        intervention_id="i1", intervention=INTERVENTION, actor=ACTOR, today=TODAY
+    )
+    # then a date between the two is refused for what it is: before the opening
+    with pytest.raises(DateBeforeOpeningError) as progress:
+        case.progress_intervention(
+            intervention_id="i1", note="x", progressed_on="2026-05-09", actor=ACTOR, today=TODAY
+        )
+    with pytest.raises(DateBeforeOpeningError) as closure:
+        case.close_intervention(
+            intervention_id="i1", outcome="x", closed_on="2026-05-09", actor=ACTOR, today=TODAY
+        )
+    assert (progress.value.field, closure.value.field) == ("progressed_on", "closed_on")

@@ -33,6 +33,7 @@ STATUS_OF: dict[type[Exception], int] = {
     domain.NotEligibleError: 422,
     domain.FutureDateError: 422,
     domain.DateBeforeIdentificationError: 422,
+    domain.DateBeforeOpeningError: 422,
     domain.UnknownFieldError: 422,
     domain.NothingToCorrectError: 422,
     domain.SameJurisdictionError: 422,

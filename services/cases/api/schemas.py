@@ -1,6 +1,11 @@
 """HTTP input and output schemas (marshmallow). Unknown fields are refused everywhere,
-lengths are bounded, codes and dates are parsed strictly. These are not the stream
-contracts, which live in shared/contracts.py."""
+codes and dates are parsed strictly. These are not the stream contracts, which live in
+shared/contracts.py.
+
+What a child, a guardian, a parent, a visit or an intervention may hold (vocabulary
+terms, lengths, phones, ID numbers, how the parts fit together) is the domain's to say
+(services/cases/domain/values.py): their schemas here check the shape and the types, and
+document the terms and lengths for OpenAPI without checking them a second time."""
 
 from __future__ import annotations
 
@@ -13,8 +18,6 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from shared import vocabulary as v
 from shared.jurisdictions import is_scope, is_village_code
 from shared.roles import Role
-
-from ..domain.checks import is_valid_id_number, is_valid_phone
 
 
 class Strict(Schema):
@@ -48,6 +51,18 @@ def _term(vocabulary: tuple[str, ...], **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf(vocabulary), **kwargs)
 
 
+def _domain_term(vocabulary: tuple[str, ...], **kwargs: Any) -> fields.String:
+    """A term the domain checks; listed here for the API's description only."""
+    return fields.String(metadata={"enum": list(vocabulary)}, **kwargs)
+
+
+def _domain_text(max_length: int, *, required: bool = True, **kwargs: Any) -> fields.String:
+    """A bounded, non-blank text the domain checks; its bounds here describe it only."""
+    return fields.String(
+        required=required, metadata={"minLength": 1, "maxLength": max_length}, **kwargs
+    )
+
+
 def _not_blank(value: str) -> None:
     if not value.strip():
         raise ValidationError("Must not be blank.")
@@ -70,86 +85,61 @@ def _scope_code(value: str) -> None:
         raise ValidationError("Must be a jurisdiction code of 2, 4, 6, 9 or 12 digits.")
 
 
-def _id_number(value: str) -> None:
-    if not is_valid_id_number(value):
-        raise ValidationError("Not a valid 18-character resident ID number.")
-
-
-def _phone(value: str) -> None:
-    if not is_valid_phone(value):
-        raise ValidationError("Not a valid phone number.")
-
-
 def _phone_field() -> fields.String:
-    return fields.String(
-        load_default=None, allow_none=True, validate=[validate.Length(max=20), _phone]
-    )
+    return fields.String(load_default=None, allow_none=True, metadata={"maxLength": 20})
 
 
 # ---- identification ---------------------------------------------------------------------
 
 
 class SchoolSchema(Strict):
-    name = _text(100, required=False, load_default=None)
-    grade = _text(20, required=False, load_default=None)
-    status = _term(v.SCHOOL_STATUSES, required=True)
+    name = _domain_text(100, required=False, load_default=None)
+    grade = _domain_text(20, required=False, load_default=None)
+    status = _domain_term(v.SCHOOL_STATUSES, required=True)
 
 
 class ChildSchema(Strict):
-    name = _text(50)
-    sex = _term(v.SEXES, required=True)
+    name = _domain_text(50)
+    sex = _domain_term(v.SEXES, required=True)
     birth_date = IsoDate(required=True)
     id_number = fields.String(
-        load_default=None, allow_none=True, validate=[validate.Length(equal=18), _id_number]
+        load_default=None, allow_none=True, metadata={"minLength": 18, "maxLength": 18}
     )
     hukou_registered = fields.Boolean(load_default=True)
     school = fields.Nested(SchoolSchema, load_default=None, allow_none=True)
-    health = _text(500, required=False, load_default=None, allow_none=True)
-    disability = _text(200, required=False, load_default=None, allow_none=True)
+    health = _domain_text(500, required=False, load_default=None, allow_none=True)
+    disability = _domain_text(200, required=False, load_default=None, allow_none=True)
 
 
 class AddressSchema(Strict):
     jurisdiction = fields.String(required=True, validate=_village_code)
-    detail = _text(200)
+    detail = _domain_text(200)
 
 
 class ParentSchema(Strict):
-    relation = _term(v.PARENT_RELATIONS, required=True)
-    status = _term(v.PARENT_STATUSES, required=True)
-    work_location = _text(100, required=False, load_default=None, allow_none=True)
+    relation = _domain_term(v.PARENT_RELATIONS, required=True)
+    status = _domain_term(v.PARENT_STATUSES, required=True)
+    work_location = _domain_text(100, required=False, load_default=None, allow_none=True)
     phone = _phone_field()
 
 
 class GuardianSchema(Strict):
-    type = _term(v.GUARDIAN_TYPES, required=True)
-    name = _text(50, required=False, load_default=None, allow_none=True)
-    relation = _text(30, required=False, load_default=None, allow_none=True)
+    type = _domain_term(v.GUARDIAN_TYPES, required=True)
+    name = _domain_text(50, required=False, load_default=None, allow_none=True)
+    relation = _domain_text(30, required=False, load_default=None, allow_none=True)
     phone = _phone_field()
-    capacity = _term(v.CAPACITIES, load_default=None, allow_none=True)
-
-    @validates_schema
-    def _someone_unless_none(self, data: dict[str, Any], **_: Any) -> None:
-        if data["type"] != "none":
-            missing = [f for f in ("name", "relation", "capacity") if not data.get(f)]
-            if missing:
-                raise ValidationError({f: ["Required unless the type is none."] for f in missing})
+    capacity = _domain_term(v.CAPACITIES, load_default=None, allow_none=True)
 
 
 class IdentifySchema(Strict):
     child = fields.Nested(ChildSchema, required=True)
     address = fields.Nested(AddressSchema, required=True)
     parents = fields.List(
-        fields.Nested(ParentSchema), required=True, validate=validate.Length(1, 2)
+        fields.Nested(ParentSchema), required=True, metadata={"minItems": 1, "maxItems": 2}
     )
     guardian = fields.Nested(GuardianSchema, required=True)
-    source = _term(v.SOURCES, required=True)
+    source = _domain_term(v.SOURCES, required=True)
     identified_on = IsoDate(required=True)
-
-    @validates_schema
-    def _one_entry_per_parent(self, data: dict[str, Any], **_: Any) -> None:
-        relations = [p["relation"] for p in data.get("parents", [])]
-        if len(set(relations)) != len(relations):
-            raise ValidationError("Each parent may be listed once.", "parents")
 
 
 # ---- work on a case -----------------------------------------------------------------------
@@ -157,50 +147,44 @@ class IdentifySchema(Strict):
 
 class VisitSchema(Strict):
     visited_on = IsoDate(required=True)
-    mode = _term(v.VISIT_MODES, required=True)
+    mode = _domain_term(v.VISIT_MODES, required=True)
     guardian_present = fields.Boolean(required=True)
-    living_conditions = _term(v.LIVING_CONDITIONS, required=True)
-    school_attendance = _term(v.SCHOOL_ATTENDANCE, required=True)
-    emotional_state = _term(v.EMOTIONAL_STATES, required=True)
+    living_conditions = _domain_term(v.LIVING_CONDITIONS, required=True)
+    school_attendance = _domain_term(v.SCHOOL_ATTENDANCE, required=True)
+    emotional_state = _domain_term(v.EMOTIONAL_STATES, required=True)
     safety_concerns = fields.List(
-        _term(v.SAFETY_CONCERNS),
+        _domain_term(v.SAFETY_CONCERNS),
         load_default=list,
-        validate=validate.Length(max=len(v.SAFETY_CONCERNS)),
+        metadata={"maxItems": len(v.SAFETY_CONCERNS), "uniqueItems": True},
     )
-    risk_level = _term(v.RISK_LEVELS, required=True)
-    notes = _text(2000, required=False, load_default=None, allow_none=True)
+    risk_level = _domain_term(v.RISK_LEVELS, required=True)
+    notes = _domain_text(2000, required=False, load_default=None, allow_none=True)
     next_visit_due = IsoDate(load_default=None, allow_none=True)
-
-    @validates_schema
-    def _concerns_once(self, data: dict[str, Any], **_: Any) -> None:
-        concerns = data.get("safety_concerns", [])
-        if len(set(concerns)) != len(concerns):
-            raise ValidationError("Each concern may be listed once.", "safety_concerns")
 
 
 class GuardianChangeSchema(Strict):
     guardian = fields.Nested(GuardianSchema, required=True)
-    reason = _text(500)
+    reason = _domain_text(500)
     effective_on = IsoDate(required=True)
     entrustment_signed_on = IsoDate(load_default=None, allow_none=True)
 
 
 class InterventionSchema(Strict):
-    kind = _term(v.INTERVENTION_KINDS, required=True)
-    department = _term(v.DEPARTMENTS, required=True)
-    urgency = _term(v.URGENCIES, required=True)
-    description = _text(2000)
+    kind = _domain_term(v.INTERVENTION_KINDS, required=True)
+    department = _domain_term(v.DEPARTMENTS, required=True)
+    urgency = _domain_term(v.URGENCIES, required=True)
+    description = _domain_text(2000)
     opened_on = IsoDate(required=True)
     due_by = IsoDate(load_default=None, allow_none=True)
 
 
 class ProgressSchema(Strict):
-    note = _text(2000)
+    note = _domain_text(2000)
     progressed_on = IsoDate(required=True)
 
 
 class InterventionClosureSchema(Strict):
-    outcome = _text(2000)
+    outcome = _domain_text(2000)
     closed_on = IsoDate(required=True)
 
 
@@ -210,19 +194,19 @@ class AssignmentSchema(Strict):
 
 class TransferSchema(Strict):
     jurisdiction = fields.String(required=True, validate=_village_code)
-    address_detail = _text(200, required=False, load_default=None, allow_none=True)
-    reason = _text(500)
+    address_detail = _domain_text(200, required=False, load_default=None, allow_none=True)
+    reason = _domain_text(500)
     transferred_on = IsoDate(required=True)
 
 
 class ClosureSchema(Strict):
-    reason = _term(v.CLOSURE_REASONS, required=True)
+    reason = _domain_term(v.CLOSURE_REASONS, required=True)
     closed_on = IsoDate(required=True)
-    note = _text(500, required=False, load_default=None, allow_none=True)
+    note = _domain_text(500, required=False, load_default=None, allow_none=True)
 
 
 class ReopeningSchema(Strict):
-    reason = _text(500)
+    reason = _domain_text(500)
     reopened_on = IsoDate(required=True)
 
 

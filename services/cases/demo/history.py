@@ -17,6 +17,7 @@ from random import Random
 from typing import Any
 
 from shared.roles import Role
+from shared.vocabulary import ENTRUSTABLE_GUARDIAN_TYPES
 
 from ..domain import Case
 from ..domain.checks import add_years
@@ -41,8 +42,6 @@ _CHANGE_REASONS = (
     "祖父母年老体弱，无力照料",
     "父母委托邻居代为照料",
 )
-# Guardians the parents entrust in writing (委托监护确认书); not an institution, not nobody.
-_ENTRUSTABLE = ("grandparent", "other_relative", "entrusted_adult")
 _CORRECTION_REASONS = ("入户核实后更正", "与户口簿核对后更正", "学校核对学籍后更正")
 
 
@@ -97,7 +96,7 @@ class Life:
             and rng.random() < 0.1
         ):
             self._once("legal_aid", identified, (20, 120))
-        if self.record["guardian"]["type"] in _ENTRUSTABLE and rng.random() < 0.45:
+        if self.record["guardian"]["type"] in ENTRUSTABLE_GUARDIAN_TYPES and rng.random() < 0.45:
             self._after(identified, (3, 45), self._sign_entrustment)
         for share, action, days in (
             (0.08, self._change_guardian, (20, 330)),
@@ -227,7 +226,7 @@ class Life:
         )
 
     def _sign_entrustment(self, day: date) -> None:
-        if self.case.status == "active" and self.case.guardian_type in _ENTRUSTABLE:
+        if self.case.status == "active" and self.case.guardian_type in ENTRUSTABLE_GUARDIAN_TYPES:
             self.case.change_guardian(
                 guardian=self.case.guardian,
                 reason="签订委托监护确认书",

@@ -16,13 +16,14 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.vocabulary import AGE_LIMIT_YEARS, CLOSURE_REASONS, VISIT_INTERVAL_DAYS
 
-from .checks import add_years, one_of, parse_date, past_date, text
+from .checks import add_years, one_of, optional_text, parse_date, past_date, text
 from .corrections import check_correction, get_path, set_path
 from .eligibility import check_eligible
 from .errors import (
     CaseClosedError,
     CaseNotClosedError,
     DateBeforeIdentificationError,
+    DateBeforeOpeningError,
     InterventionNotOpenError,
     InvalidValueError,
     NotEligibleError,
@@ -30,6 +31,7 @@ from .errors import (
     SameJurisdictionError,
     UnknownInterventionError,
 )
+from .values import Guardian, Identification, Intervention, Visit
 
 Json = dict[str, Any]
 RECENT_VISITS = 5  # how many of the latest visits the state keeps
@@ -45,6 +47,7 @@ class Case(Aggregate):
     @classmethod
     def identify(cls, *, record: Json, actor: Json, today: date) -> Case:
         """Opens a case for a child who meets the definition; `record` is the identify body."""
+        record = Identification.parse(record).to_json()
         identified_on = past_date(record["identified_on"], "identified_on", today)
         birth_date = past_date(record["child"]["birth_date"], "child.birth_date", today)
         check_eligible(birth_date, record["parents"], identified_on)
@@ -77,15 +80,10 @@ class Case(Aggregate):
 
     def record_visit(self, *, visit: Json, actor: Json, today: date) -> None:
         """Records a home, phone, video or school visit."""
+        visit = Visit.parse(visit).to_json()
         self._require_active()
         visited_on = past_date(visit["visited_on"], "visited_on", today)
         self._require_not_before_identification(visited_on, "visited_on")
-        if visit.get("next_visit_due") is not None:
-            due = parse_date(visit["next_visit_due"], "next_visit_due")
-            if due <= visited_on:
-                raise InvalidValueError(
-                    "the next visit must be due after this one", field="next_visit_due"
-                )
         # The derived state around the visit, as only the writer knows it exactly: whoever
         # follows the log (notify, with entries arriving out of order) reads a transition
         # from the event instead of guessing it from what it happened to see before.
@@ -132,12 +130,13 @@ class Case(Aggregate):
         today: date,
     ) -> None:
         """Records who now looks after the child, and why."""
+        guardian = Guardian.parse(guardian).to_json()
+        text(reason, "reason", max_length=500)
         self._require_active()
         effective = past_date(effective_on, "effective_on", today)
         self._require_not_before_identification(effective, "effective_on")
         if entrustment_signed_on is not None:
             past_date(entrustment_signed_on, "entrustment_signed_on", today)
-        text(reason, "reason", max_length=500)
         self._guardian_changed(
             jurisdiction=self.jurisdiction,
             guardian=deepcopy(guardian),
@@ -166,14 +165,10 @@ class Case(Aggregate):
         self, *, intervention_id: str, intervention: Json, actor: Json, today: date
     ) -> None:
         """Opens an intervention (admonition talk, mandatory report, temporary guardianship…)."""
+        intervention = Intervention.parse(intervention).to_json()
         self._require_active()
         opened_on = past_date(intervention["opened_on"], "opened_on", today)
         self._require_not_before_identification(opened_on, "opened_on")
-        if (
-            intervention.get("due_by") is not None
-            and parse_date(intervention["due_by"], "due_by") < opened_on
-        ):
-            raise InvalidValueError("the due date is before the opening date", field="due_by")
         self._intervention_opened(
             jurisdiction=self.jurisdiction,
             intervention_id=intervention_id,
@@ -199,10 +194,10 @@ class Case(Aggregate):
         self, *, intervention_id: str, note: str, progressed_on: str, actor: Json, today: date
     ) -> None:
         """Adds a progress note to an open intervention."""
+        text(note, "note", max_length=2000)
         self._require_open_intervention(intervention_id)
         day = past_date(progressed_on, "progressed_on", today)
         self._require_not_before_opening(intervention_id, day, "progressed_on")
-        text(note, "note", max_length=2000)
         self._intervention_progressed(
             jurisdiction=self.jurisdiction,
             intervention_id=intervention_id,
@@ -223,10 +218,10 @@ class Case(Aggregate):
         self, *, intervention_id: str, outcome: str, closed_on: str, actor: Json, today: date
     ) -> None:
         """Closes an open intervention with its outcome."""
+        text(outcome, "outcome", max_length=2000)
         self._require_open_intervention(intervention_id)
         day = past_date(closed_on, "closed_on", today)
         self._require_not_before_opening(intervention_id, day, "closed_on")
-        text(outcome, "outcome", max_length=2000)
         self._intervention_closed(
             jurisdiction=self.jurisdiction,
             intervention_id=intervention_id,
@@ -265,12 +260,13 @@ class Case(Aggregate):
         today: date,
     ) -> None:
         """Moves the case to another village when the family moves."""
+        optional_text(address_detail, "address_detail", max_length=200)
+        text(reason, "reason", max_length=500)
         self._require_active()
         if jurisdiction == self.jurisdiction:
             raise SameJurisdictionError("the case is already in that village", field="jurisdiction")
         day = past_date(transferred_on, "transferred_on", today)
         self._require_not_before_identification(day, "transferred_on")
-        text(reason, "reason", max_length=500)
         self._transferred(
             from_jurisdiction=self.jurisdiction,
             jurisdiction=jurisdiction,
@@ -302,8 +298,9 @@ class Case(Aggregate):
         self, *, reason: str, closed_on: str, note: str | None, actor: Json, today: date
     ) -> None:
         """Closes the case (parents returned, reached 16, moved out, duplicate…)."""
-        self._require_active()
         one_of(reason, CLOSURE_REASONS, "reason")
+        optional_text(note, "note", max_length=500)
+        self._require_active()
         day = past_date(closed_on, "closed_on", today)
         self._require_not_before_identification(day, "closed_on")
         self._closed(
@@ -324,13 +321,13 @@ class Case(Aggregate):
 
     def reopen(self, *, reason: str, reopened_on: str, actor: Json, today: date) -> None:
         """Reopens a closed case."""
+        text(reason, "reason", max_length=500)
         if self.status != "closed":
             raise CaseNotClosedError("the case is not closed")
         day = past_date(reopened_on, "reopened_on", today)
         assert self.closure is not None
         if day < parse_date(self.closure["closed_on"], "closed_on"):
             raise InvalidValueError("a case cannot reopen before it closed", field="reopened_on")
-        text(reason, "reason", max_length=500)
         self._reopened(
             jurisdiction=self.jurisdiction, reason=reason, reopened_on=reopened_on, actor=actor
         )
@@ -513,6 +510,4 @@ class Case(Aggregate):
     def _require_not_before_opening(self, intervention_id: str, day: date, field: str) -> None:
         opened = parse_date(self.interventions[intervention_id]["opened_on"], "opened_on")
         if day < opened:
-            raise DateBeforeIdentificationError(
-                "the date is before the intervention opened", field=field
-            )
+            raise DateBeforeOpeningError("the date is before the intervention opened", field=field)

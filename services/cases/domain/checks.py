@@ -34,20 +34,28 @@ def one_of(value: object, allowed: Iterable[str], field: str) -> str:
     """Checks a term belongs to its vocabulary."""
     allowed = tuple(allowed)
     if value not in allowed:
-        raise InvalidValueError(f"must be one of: {', '.join(allowed)}", field=field)
+        raise InvalidValueError(f"Must be one of: {', '.join(allowed)}.", field=field)
     assert isinstance(value, str)
     return value
 
 
 def text(value: object, field: str, *, max_length: int, required: bool = True) -> str:
     """Checks a free-text value is a bounded string, non-blank when required."""
+    # The API's words for the same refusals, whichever layer makes them.
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise InvalidValueError("must be a non-empty text", field=field)
+    if not isinstance(value, str):
+        raise InvalidValueError("Not a valid string.", field=field)
     if len(value) > max_length:
-        raise InvalidValueError(f"must be at most {max_length} characters", field=field)
+        raise InvalidValueError(f"Length must be between 1 and {max_length}.", field=field)
+    if required and not value.strip():
+        raise InvalidValueError("Must not be blank.", field=field)
     return value
+
+
+def optional_text(value: object, field: str, *, max_length: int) -> str | None:
+    """A bounded text or None: when given at all, it must say something."""
+    return None if value is None else text(value, field, max_length=max_length)
 
 
 def add_years(day: date, years: int) -> date:

@@ -28,6 +28,10 @@ class DateBeforeIdentificationError(DomainError):
     """Raised when a visit or intervention is dated before the child was identified."""
 
 
+class DateBeforeOpeningError(DomainError):
+    """Raised when an intervention's progress or closure is dated before it opened."""
+
+
 class CaseClosedError(DomainError):
     """Raised when anything but reopening is asked of a closed case."""
 

@@ -18,7 +18,6 @@ from shared.contracts import Envelope
 
 # As the case service's vocabulary: days to the next visit when the visitor did not say.
 VISIT_INTERVAL_DAYS = {"high": 7, "medium": 30, "low": 90}
-CONCERNS_OF_HARM = ("suspected_abuse", "domestic_violence", "abandonment")
 
 
 @dataclass(frozen=True)

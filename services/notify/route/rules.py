@@ -29,10 +29,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from services.notify.consume.casefacts import CONCERNS_OF_HARM, CaseFacts, is_latest_visit
+from services.notify.consume.casefacts import CaseFacts, is_latest_visit
 from services.notify.route import wording
 from shared.contracts import Envelope
-from shared.roles import Role
+from shared.roles import ROLE_OF_DEPARTMENT, Role
+from shared.vocabulary import CONCERNS_OF_HARM
 
 # Every kind of notification, as subscriptions name them.
 KINDS = (
@@ -49,16 +50,6 @@ KINDS = (
 MUST_NOT_MISS = ("no_guardian", "harm_found", "mandatory_report")
 TOWNSHIP, COUNTY, VILLAGE = 9, 6, 12
 ESCALATE_AFTER_DAYS = 7
-# Who answers for an intervention of each department. Courts have no role here: civil
-# affairs, who go to court for guardianship, hear about theirs.
-ROLE_OF_DEPARTMENT = {
-    "civil_affairs": Role.CIVIL_AFFAIRS,
-    "education": Role.EDUCATION,
-    "police": Role.POLICE,
-    "health": Role.HEALTH,
-    "womens_federation": Role.WOMENS_FEDERATION,
-    "court": Role.CIVIL_AFFAIRS,
-}
 
 
 @dataclass(frozen=True)
