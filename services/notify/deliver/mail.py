@@ -94,7 +94,7 @@ class MailSender:
                 outcome = self._send(session, delivery) if claimed else Outcome.lost()
                 done += 1
                 yield outcome
-                if outcome.unknown or (outcome.retried and _broken(session)):
+                if outcome.unknown or (outcome.retryable and _broken(session)):
                     break  # the connection is gone: the rest wait for the next attempt
         finally:
             _quit(session)

@@ -154,7 +154,7 @@ class Outcome:
     claim_lost: bool = False  # not tried: another worker claimed the row; record nothing
 
     @property
-    def retried(self) -> bool:
+    def retryable(self) -> bool:
         """Not sent, and worth another attempt."""
         return not (self.sent or self.final or self.claim_lost)
 
