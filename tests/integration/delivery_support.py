@@ -6,6 +6,8 @@ clock the test moves instead of sleeping."""
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import socket
 import threading
 import time
@@ -123,15 +125,28 @@ class Mail:
 
 
 class SmtpServer:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 that waits `delay` seconds before
-    accepting each message."""
+    """A real SMTP server (aiosmtpd) on 127.0.0.1. Before taking each message it waits
+    `delay` seconds, and until `hold` is set when given (a server as slow as the test
+    needs, without guessing at timings). Once it has filed a message (in `mails`), it
+    calls `on_message` and, when `answer_when` is given, withholds its answer until that
+    is set: the client cannot know the message arrived."""
 
     def __init__(
-        self, *, delay: float = 0.0, port: int | None = None, refuse: frozenset[str] = frozenset()
+        self,
+        *,
+        delay: float = 0.0,
+        port: int | None = None,
+        refuse: frozenset[str] = frozenset(),
+        hold: threading.Event | None = None,
+        answer_when: threading.Event | None = None,
+        on_message: Callable[[Mail], None] = lambda _: None,
     ) -> None:
         self.delay = delay
         self.port = port or free_port()
         self.refuse = refuse  # addresses answered 550: no such mailbox
+        self.hold = hold
+        self.answer_when = answer_when
+        self.on_message = on_message
         self.mails: list[Mail] = []
         self._controller: Controller | None = None
 
@@ -145,15 +160,20 @@ class SmtpServer:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         await asyncio.sleep(self.delay)
-        self.mails.append(
-            Mail(
-                envelope.mail_from,
-                list(envelope.rcpt_tos),
-                bytes(envelope.content),
-                time.monotonic(),
-            )
-        )
+        await _until(self.hold)
+        content = bytes(envelope.content)
+        mail = Mail(envelope.mail_from, list(envelope.rcpt_tos), content, time.monotonic())
+        self.mails.append(mail)
+        self.on_message(mail)
+        await _until(self.answer_when)
         return "250 Message accepted"
+
+    def message_ids(self) -> list[str]:
+        """The Message-ID of each message taken, in the order taken."""
+        return [
+            str(email.message_from_bytes(m.content, policy=email.policy.default)["Message-ID"])
+            for m in self.mails
+        ]
 
     def start(self) -> SmtpServer:
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
@@ -166,7 +186,14 @@ class SmtpServer:
             self._controller = None
 
 
+async def _until(event: threading.Event | None) -> None:
+    while event is not None and not event.is_set():
+        await asyncio.sleep(0.01)
+
+
 def wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    """Returns as soon as `condition()` holds; fails after `seconds` (a bound for a busy
+    machine, not a timing the test relies on)."""
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, "timed out"

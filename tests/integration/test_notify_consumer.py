@@ -5,7 +5,6 @@ recovery, reclaiming a dead consumer's entries, dead letters that never block th
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import redis
@@ -222,11 +221,21 @@ def test_entries_stuck_with_a_dead_consumer_are_reclaimed(
     _alarm(publisher)
     redis_client.xgroup_create(publisher.stream, "notify", id="0")
     redis_client.xreadgroup("notify", "dead-one", {publisher.stream: ">"})
-    alive = consumer(notify, redis_client, publisher.stream, consumer="alive", min_idle_ms=200)
+    alive = consumer(notify, redis_client, publisher.stream, consumer="alive", min_idle_ms=60_000)
     # when: not idle long enough yet
     drain(alive)
     assert inbox(notify) == []
-    time.sleep(0.25)
+    # ... and when they have been idle two minutes (set by Redis, not waited for)
+    stuck = redis_client.xpending_range(publisher.stream, "notify", "-", "+", 100, "dead-one")
+    redis_client.xclaim(
+        publisher.stream,
+        "notify",
+        "dead-one",
+        0,
+        [entry["message_id"] for entry in stuck],
+        idle=120_000,
+        justid=True,
+    )
     drain(alive)
     # then
     assert len(inbox(notify)) == 2

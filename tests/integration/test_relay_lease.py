@@ -4,7 +4,6 @@ first stops or dies. A relay that lost its lease without noticing can never appe
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -85,7 +84,7 @@ def test_a_relay_that_lost_its_lease_while_paused_can_never_append(
     paused.lease.clock = lambda: 0.0
     assert paused.run_once() == 5
     # when A's lease runs out (A is stopped: GC, SIGSTOP) and B takes over and publishes
-    time.sleep(0.3)
+    wait_for(lambda: not client.exists(f"{STREAM}:relay:lease"), what="A's lease to run out")
     other = make_relay(cases, client)
     publish_all(other)
     before = read_stream(client, STREAM)

@@ -6,7 +6,9 @@ several notify processes), sends them with nothing held open in the database, an
 records each outcome: sent; else another attempt after an exponential backoff with
 jitter (10 s, 20 s, 40 s, … capped at an hour, each up to 20 % longer so receivers
 coming back are not hit by every retry at once); after `max_attempts`, or an error no
-retry can help, the final `failed` state with the last error. Time comes from the
+retry can help, the final `failed` state with the last error. An e-mail whose outcome is
+unknown (its data went out, the server's answer never came) also ends `failed`, with an
+error saying so: retrying it could deliver it twice (mail.py). Time comes from the
 service's clock, so tests move it instead of sleeping.
 """
 
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +26,7 @@ from services.notify.deliver.outbox import (
     Delivery,
     Outcome,
     claim_due,
+    keep_claim,
     record_failed,
     record_retry,
     record_sent,
@@ -47,10 +50,34 @@ class DeliveryOptions:
     email_batch: int = 10
     connect_timeout: float = 3.0
     read_timeout: float = 10.0
-    smtp_timeout: float = 10.0
-    # Longer than the slowest batch can take, so no other worker sees a row due while
-    # it is being sent; a worker killed mid-send leaves it due again after this.
-    lease_seconds: float = 300.0
+    smtp_timeout: float = 10.0  # each SMTP command
+    # The answer to a message's data: RFC 5321 4.5.3.2.6 asks for ten minutes, since a
+    # client that gives up while the server files the message sends it twice.
+    smtp_data_timeout: float = 600.0
+    # Longer than the slowest webhook batch and the slowest single e-mail can take (the
+    # e-mail worker extends it before each message), so no other worker sees a row due
+    # while it is being sent; a worker killed mid-send leaves it due again after this.
+    lease_seconds: float = 900.0
+
+    def __post_init__(self) -> None:
+        if self.lease_seconds <= max(self.slowest_email_seconds, self.slowest_webhooks_seconds):
+            raise ValueError(
+                f"lease_seconds={self.lease_seconds} is not longer than the slowest send "
+                f"({self.slowest_email_seconds:.0f} s for an e-mail, "
+                f"{self.slowest_webhooks_seconds:.0f} s for a batch of webhooks)"
+            )
+
+    @property
+    def slowest_email_seconds(self) -> float:
+        """Connect, greeting, EHLO, MAIL, RCPT and DATA each within the command timeout,
+        then the answer to the data."""
+        return 6 * self.smtp_timeout + self.smtp_data_timeout
+
+    @property
+    def slowest_webhooks_seconds(self) -> float:
+        """A batch sent `webhook_concurrency` at a time, each within its two timeouts."""
+        rounds = -(-self.webhook_batch // self.webhook_concurrency)
+        return rounds * (self.connect_timeout + self.read_timeout)
 
 
 def retry_delay(attempt: int, options: DeliveryOptions, rng: random.Random) -> float:
@@ -76,7 +103,7 @@ class DeliveryWorker:
         self,
         service: NotifyService,
         channel: str,
-        send: Callable[[list[Delivery]], list[Outcome]],
+        send: Callable[[list[Delivery]], Iterable[Outcome]],
         *,
         batch: int,
         options: DeliveryOptions,
@@ -104,8 +131,8 @@ class DeliveryWorker:
         )
         if not claimed:
             return 0
-        outcomes = self.send(claimed)
-        for delivery, outcome in zip(claimed, outcomes, strict=True):
+        # Each outcome is recorded as soon as the sender yields it.
+        for delivery, outcome in zip(claimed, self.send(claimed), strict=True):
             self._record(delivery, outcome)
         return len(claimed)
 
@@ -116,14 +143,17 @@ class DeliveryWorker:
     def _record(self, delivery: Delivery, outcome: Outcome) -> None:
         db, now = self.service.db, self.service.clock.now()
         where = f"channel={self.channel} outbox_id={delivery.id} attempt={delivery.attempt}"
-        if outcome.sent:
+        if outcome.claim_lost:
+            log.info("event=delivery_claimed_elsewhere %s", where)
+        elif outcome.sent:
             if record_sent(db, delivery, now):
                 self.stats.sent += 1
                 log.info("event=delivered %s", where)
         elif outcome.final or delivery.attempt >= self.options.max_attempts:
             if record_failed(db, delivery, outcome.error):
                 self.stats.failed += 1
-                log.warning("event=delivery_failed %s error=%s", where, outcome.error[:200])
+                event = "delivery_outcome_unknown" if outcome.unknown else "delivery_failed"
+                log.warning("event=%s %s error=%s", event, where, outcome.error[:200])
         else:
             delay = retry_delay(delivery.attempt, self.options, self._rng)
             if record_retry(db, delivery, outcome.error, now + timedelta(seconds=delay)):
@@ -159,7 +189,19 @@ def email_worker(
     """The worker that sends e-mails through the configured SMTP server."""
     o = options or DeliveryOptions()
     s = service.settings
-    sender = MailSender(s.smtp_host, s.smtp_port, s.smtp_sender, timeout=o.smtp_timeout)
+    lease = timedelta(seconds=o.lease_seconds)
+
+    def keep(delivery: Delivery) -> bool:
+        return keep_claim(service.db, delivery, service.clock.now() + lease)
+
+    sender = MailSender(
+        s.smtp_host,
+        s.smtp_port,
+        s.smtp_sender,
+        timeout=o.smtp_timeout,
+        data_timeout=o.smtp_data_timeout,
+        keep_claim=keep,
+    )
     return DeliveryWorker(
         service, "email", sender, batch=o.email_batch, options=o, close=sender.close, rng=rng
     )

@@ -9,7 +9,10 @@ worker killed mid-send leaves the row to be claimed again when the lease runs ou
 receiver sees the same Idempotency-Key twice, at worst).
 
 Recording is guarded by the attempt number the claim returned: when a lease ran out and
-another worker claimed the row meanwhile, the late answer changes nothing.
+another worker claimed the row meanwhile, the late answer changes nothing. A sender whose
+batch may outlast the lease (e-mail: each message may wait minutes for its answer) calls
+`keep_claim` before each send, which extends the lease of a row that is still its own and
+says when another worker has it, so the row is never sent by both.
 """
 
 from __future__ import annotations
@@ -75,6 +78,20 @@ def claim_due(
     return sorted(deliveries, key=lambda d: d.id)
 
 
+def keep_claim(db: Database, delivery: Delivery, until: datetime) -> bool:
+    """Extends the claim on `delivery` to `until`; False when another worker claimed the
+    row since (its lease ran out) or it is no longer pending."""
+    with db.transaction() as tx:
+        return (
+            tx.execute(
+                "UPDATE outbox SET next_attempt_at = ? "
+                "WHERE id = ? AND status = 'pending' AND attempts = ?",
+                (until.isoformat(), delivery.id, delivery.attempt),
+            )
+            == 1
+        )
+
+
 def record_sent(db: Database, delivery: Delivery, now: datetime) -> bool:
     """Marks the delivery sent; False when the claim was lost meanwhile."""
     with db.transaction() as tx:
@@ -126,11 +143,20 @@ def _secrets(tx: Tx, rows: list[Row]) -> dict[int, tuple[str, bool]]:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How sending one delivery went: sent, worth another try, or never worth one."""
+    """How sending one delivery went: sent, worth another try, never worth one, unknown
+    (nothing may be sent again without an operator), or not tried because another worker
+    holds the row."""
 
     sent: bool
     error: str = ""
     final: bool = False  # a retry cannot help (the subscription was deleted, say)
+    unknown: bool = False  # it may have arrived: a retry could deliver it twice
+    claim_lost: bool = False  # not tried: another worker claimed the row; record nothing
+
+    @property
+    def retryable(self) -> bool:
+        """Not sent, and worth another attempt."""
+        return not (self.sent or self.final or self.claim_lost)
 
     @classmethod
     def ok(cls) -> Outcome:
@@ -146,6 +172,16 @@ class Outcome:
     def give_up(cls, error: str) -> Outcome:
         """Not delivered, and no attempt ever will be."""
         return cls(False, error[:500], final=True)
+
+    @classmethod
+    def outcome_unknown(cls, error: str) -> Outcome:
+        """Perhaps delivered, perhaps not: final, so it is never sent twice unasked."""
+        return cls(False, error[:500], final=True, unknown=True)
+
+    @classmethod
+    def lost(cls) -> Outcome:
+        """Not tried: the row's lease ran out and another worker claimed it."""
+        return cls(False, "claimed by another worker", claim_lost=True)
 
 
 def list_deliveries(db: Database, status: str, limit: int) -> list[Row]:
