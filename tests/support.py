@@ -8,9 +8,9 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from services.cases.application import Clock
 from services.cases.bootstrap import CaseService
 from services.cases.projections.projector import catch_up
+from shared.clock import Clock
 
 TODAY = date(2026, 11, 29)
 VILLAGE = "360124105203"  # 进贤县 (a rural county of 南昌市), one of its villages

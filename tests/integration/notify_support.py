@@ -15,8 +15,9 @@ import redis
 
 from services.cases.domain import Case
 from services.cases.relay.entries import EntryMapper
-from services.notify.bootstrap import Clock, NotifyService
+from services.notify.bootstrap import NotifyService
 from services.notify.consume.consumer import Consumer, ConsumerOptions
+from shared.clock import Clock
 from shared.contracts import CaseVisitedV1, parse_entry, stream_id
 from tests.support import TODAY, VISIT, identify_body
 

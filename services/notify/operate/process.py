@@ -15,11 +15,12 @@ from contextlib import AbstractContextManager, nullcontext
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from services.notify.bootstrap import NotifyService, redis_client
+from services.notify.bootstrap import NotifyService
 from services.notify.consume.consumer import Consumer, ConsumerOptions
 from services.notify.consume.deadletters import count_dead_letters
 from services.notify.deliver.deliveries import DeliveryOptions, email_worker, webhook_worker
 from services.notify.route.scheduler import Scheduler
+from shared.redis_client import redis_client
 from shared.runner import Runner
 
 log = logging.getLogger("careledger.notify")
