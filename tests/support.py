@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -22,13 +22,17 @@ PASSWORD = "correct horse battery"
 
 
 class FixedClock(Clock):
-    """Today is always TODAY, so date rules do not depend on when the tests run."""
+    """Today is whatever the test says (TODAY to begin with), 04:00 UTC, so date rules do
+    not depend on when the tests run."""
+
+    def __init__(self, today: date = TODAY) -> None:
+        self.day = today
 
     def now(self) -> datetime:
-        return datetime.combine(TODAY, datetime.min.time(), UTC).replace(hour=4)
+        return datetime.combine(self.day, time(4, 0), UTC)
 
     def today(self) -> date:
-        return TODAY
+        return self.day
 
 
 IDENTIFY: dict[str, Any] = {

@@ -20,7 +20,8 @@ import redis
 from services.notify.bootstrap import NotifyService, build_notify
 from shared.embedded_redis import embedded_redis
 from shared.settings import Settings
-from tests.integration.notify_support import FixedClock, Publisher
+from tests.integration.notify_support import Publisher
+from tests.support import FixedClock
 
 TOKEN_SECRET = "notify-tests-token-secret-0123456789abcdef"
 
