@@ -45,6 +45,8 @@ STAFF: dict[str, tuple[str, str]] = {
 }
 
 
+TOKEN_SECRET = "notify-tests-token-secret-0123456789abcdef"
+
 _ACTOR = {"username": "director", "role": "child_director", "request_id": "publisher"}
 
 

@@ -9,7 +9,6 @@ import redis
 
 from services.notify.bootstrap import NotifyService
 from services.notify.route.scheduler import Scheduler
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
     Publisher,
     consumer,

@@ -21,7 +21,6 @@ from services.notify.consume.handling import handle
 from services.notify.route.directory import find_user
 from shared.contracts import ContractError, parse_entry
 from shared.settings import Settings
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.support import login
 
 NEW_USER = {
