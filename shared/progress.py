@@ -13,6 +13,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    SpinnerColumn,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -55,6 +56,19 @@ def position_bar(
                     shown[0] = False
 
         yield reached
+
+
+@contextmanager
+def status_line(label: str, *, show: bool | None = None) -> Iterator[Callable[[str], None]]:
+    """Yields `update(text)` for a long-running process: a spinner, `label: text` and the
+    time elapsed, drawn only when standard error is a terminal (or as `show` says)."""
+    if not (sys.stderr.isatty() if show is None else show):
+        yield lambda _: None
+        return
+    columns = (SpinnerColumn(), TextColumn(f"{label}: {{task.description}}"), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("starting", total=None)
+        yield lambda text: progress.update(task, description=text)
 
 
 def _bar(label: str, unit: str, console: Console | None = None) -> Progress:
