@@ -914,8 +914,8 @@ def main(argv: list[str] | None = None) -> int:
     budget = args.budget or (4.0 if args.quick else 8.0)
     template_count = min(cases, args.templates or (10_000 if args.quick else 20_000))
 
-    from services.cases.application import Clock
     from services.cases.bootstrap import build_case_service
+    from shared.clock import Clock
 
     started = time.perf_counter()
     backend = "postgres" if args.postgres else "sqlite"

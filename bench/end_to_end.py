@@ -61,8 +61,8 @@ from rich.console import Console
 from rich.table import Table
 
 from services.cases.access import Actor
-from services.cases.application import Clock
 from services.cases.bootstrap import build_case_service
+from shared.clock import Clock
 from shared.embedded_redis import embedded_redis
 from shared.roles import Role
 from shared.settings import Settings

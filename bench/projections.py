@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from services.cases.bootstrap import build_case_service
     from services.cases.demo import seed_demo
-    from services.cases.projections.command import tune_gc
+    from services.cases.projections.projector import tune_gc
 
     # The projector and rebuild processes run with fewer collections; so does this whole
     # run, baseline included, so the ratios compare like with like.

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import sys
 
 import click
 
+from shared.cli import configure_logging, load_settings, serve_app
 from shared.roles import Role
 from shared.settings import Settings
-
-
-def _settings() -> Settings:
-    return Settings.from_env().with_generated_secrets()
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
 
 
 @click.group()
@@ -35,30 +22,15 @@ def main() -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the case API on the configured store."""
-    settings = _settings()
-    _configure_logging(settings)
+    settings = load_settings()
+    configure_logging(settings)
     _serve(settings, host, port, threads)
 
 
 def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
-    import signal
-
-    import waitress
-
     from services.cases.api import create_app
 
-    app = create_app(settings)
-    click.echo(f"CareLedger API on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True)
-    # A warm stop on SIGTERM (what process supervisors and `docker stop` send), as on
-    # Ctrl-C: the serve loop unwinds and the caller closes the store.
-    signal.signal(signal.SIGTERM, _stop)
-    with contextlib.suppress(KeyboardInterrupt):
-        waitress.serve(app, host=host, port=port, threads=threads, ident="careledger")
-    click.echo("CareLedger API stopped", err=True)
-
-
-def _stop(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+    serve_app(create_app(settings), host=host, port=port, threads=threads, name="CareLedger API")
 
 
 @main.command()
@@ -77,8 +49,8 @@ def demo(host: str, port: int, children: int, seed_only: bool) -> None:
     from services.cases.bootstrap import build_case_service
     from services.cases.demo import print_demo_users, seed_demo
 
-    settings = _settings()
-    _configure_logging(settings)
+    settings = load_settings()
+    configure_logging(settings)
     service = build_case_service(settings)
     try:
         seed_demo(service, children=children)
@@ -94,8 +66,8 @@ def demo(host: str, port: int, children: int, seed_only: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def run_all(host: str, port: int) -> None:
     """Run every process (API, and the followers of the log) under one supervisor."""
-    settings = _settings()
-    _configure_logging(settings)
+    settings = load_settings()
+    configure_logging(settings)
     _run_all(settings, host, port)
 
 
@@ -141,7 +113,7 @@ def users_add(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 10:
         raise click.UsageError("the password must have at least 10 characters")
-    service = build_case_service(_settings())
+    service = build_case_service(load_settings())
     try:
         service.accounts.register(
             None,

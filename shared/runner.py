@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from typing import Protocol
 
 log = logging.getLogger("careledger.runner")
@@ -38,7 +37,6 @@ class Runner:
         self.idle_seconds = idle_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.stopping = threading.Event()
-        self.last_beat = time.monotonic()  # a heartbeat for health checks
 
     def stop(self, *_: object) -> None:
         """Asks the loop to stop after the batch under way."""
@@ -65,7 +63,6 @@ class Runner:
                     log.exception("runner=%s event=failed retry_in=%.1fs", self.loop.name, backoff)
                     self.stopping.wait(backoff)
                     continue
-                self.last_beat = time.monotonic()
                 if handled == 0:
                     self.stopping.wait(self.idle_seconds)
         finally:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import copy
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask.testing import FlaskClient
 
-from services.cases.application import Clock
 from services.cases.bootstrap import CaseService
 from services.cases.projections.projector import catch_up
+from shared.clock import Clock
 
 TODAY = date(2026, 11, 29)
 VILLAGE = "360124105203"  # 进贤县 (a rural county of 南昌市), one of its villages
@@ -22,13 +22,17 @@ PASSWORD = "correct horse battery"
 
 
 class FixedClock(Clock):
-    """Today is always TODAY, so date rules do not depend on when the tests run."""
+    """Today is whatever the test says (TODAY to begin with), 04:00 UTC, so date rules do
+    not depend on when the tests run."""
+
+    def __init__(self, today: date = TODAY) -> None:
+        self.day = today
 
     def now(self) -> datetime:
-        return datetime.combine(TODAY, datetime.min.time(), UTC).replace(hour=4)
+        return datetime.combine(self.day, time(4, 0), UTC)
 
     def today(self) -> date:
-        return TODAY
+        return self.day
 
 
 IDENTIFY: dict[str, Any] = {

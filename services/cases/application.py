@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
 
@@ -21,6 +21,7 @@ from eventsourcing.domain import AggregateEvent, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import Environment, EnvType
 
+from shared.clock import Clock
 from shared.roles import Capability
 
 from .access import Actor, CaseNotFoundError, require, require_department, require_in_scope
@@ -30,8 +31,6 @@ from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
 
 # Snapshot every N events: opening a case then replays at most N-1 events after one.
 SNAPSHOT_INTERVAL = 20
-# Dates are China Standard Time, which has no daylight saving.
-CHINA = timezone(timedelta(hours=8), "CST")
 _RETRIES = 20
 
 
@@ -49,18 +48,6 @@ class IdempotencyKeyReusedError(Exception):
 
 class WriteConflictError(Exception):
     """Raised when a write lost the race to concurrent writers too many times in a row."""
-
-
-class Clock:
-    """Today's date and the current instant; tests hand in a fixed one."""
-
-    def now(self) -> datetime:
-        """The current instant, with zone."""
-        return datetime.now(UTC)
-
-    def today(self) -> date:
-        """Today's date in China."""
-        return self.now().astimezone(CHINA).date()
 
 
 @dataclass(frozen=True)

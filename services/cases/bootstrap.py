@@ -7,11 +7,12 @@ from typing import Any, cast
 
 from argon2 import PasswordHasher
 
+from shared.clock import Clock
 from shared.settings import Settings
 
 from .access_log import AccessLog
 from .accounts import Accounts
-from .application import Cases, Clock
+from .application import Cases
 from .projections.personal import PersonalData
 from .projections.read_models import ReadModels
 from .projections.store import ReadModelStore

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-import sys
-
 import click
 
-from shared.settings import Settings, SettingsError
+from shared.cli import configure_logging, load_settings
+from shared.settings import Settings
 
 
 @click.group()
@@ -59,21 +57,8 @@ def relay(
     One relay publishes; a second one started beside it waits for the lease."""
     from services.cases.relay.command import RelayOptions, run_relay
 
-    try:
-        settings = Settings.from_env()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
-    if not settings.redis_url:  # checked before anything is created on disk
-        raise click.UsageError(
-            "REDIS_URL is not set: point it at Redis, or use "
-            "`careledger run`, which starts an embedded one"
-        )
-    settings = settings.with_generated_secrets()
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
+    settings = load_settings(needs_redis=True)  # checked before anything is created on disk
+    configure_logging(settings)
     options = RelayOptions(
         batch_size=batch_size,
         lease_seconds=lease_seconds,
@@ -85,15 +70,8 @@ def relay(
 
 
 def _settings_or_exit() -> Settings:
-    try:
-        settings = Settings.from_env().with_generated_secrets()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
+    settings = load_settings()
+    configure_logging(settings)
     return settings
 
 
@@ -121,7 +99,7 @@ def project(stall_seconds: float, page_size: int, max_page_size: int | None) -> 
     """Keep the read models (lists, dashboards, worklists) up with the event log.
 
     One projector writes; a second one started beside it waits for the lease."""
-    from services.cases.projections.command import run_projector
+    from services.cases.projections_command import run_projector
 
     summary = run_projector(
         _settings_or_exit(),
@@ -144,7 +122,7 @@ def rebuild_projections(grace_seconds: float) -> None:
     """Rebuild every read model from the event log into new tables, then switch to them.
 
     The API keeps answering from the old tables until the switch."""
-    from services.cases.projections.command import run_rebuild
+    from services.cases.projections_command import run_rebuild
 
     summary = run_rebuild(_settings_or_exit(), grace_seconds=grace_seconds)
     click.echo(summary.line(), err=True)

@@ -23,9 +23,9 @@ import psycopg
 import pytest
 import redis
 
-from services.cases.application import Clock
 from services.cases.bootstrap import CaseService, build_case_service
 from services.notify.consume.deadletters import list_dead_letters
+from shared.clock import Clock
 from shared.settings import Settings
 from tests.conftest import BACKENDS, FAST_HASHER
 from tests.e2e.processes import (

@@ -19,8 +19,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.integration.notify_support import FixedClock
-from tests.support import TODAY
+from tests.support import TODAY, FixedClock
 
 
 class MovingClock(FixedClock):

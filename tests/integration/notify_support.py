@@ -8,14 +8,14 @@ from __future__ import annotations
 import contextlib
 import json
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import redis
 
 from services.cases.domain import Case
 from services.cases.relay.entries import EntryMapper
-from services.notify.bootstrap import Clock, NotifyService
+from services.notify.bootstrap import NotifyService
 from services.notify.consume.consumer import Consumer, ConsumerOptions
 from shared.contracts import CaseVisitedV1, parse_entry, stream_id
 from tests.support import TODAY, VISIT, identify_body
@@ -45,20 +45,9 @@ STAFF: dict[str, tuple[str, str]] = {
 }
 
 
+TOKEN_SECRET = "notify-tests-token-secret-0123456789abcdef"
+
 _ACTOR = {"username": "director", "role": "child_director", "request_id": "publisher"}
-
-
-class FixedClock(Clock):
-    """Today is whatever the test says (TODAY to begin with)."""
-
-    def __init__(self, today: date = TODAY) -> None:
-        self.day = today
-
-    def now(self) -> datetime:
-        return datetime.combine(self.day, time(4, 0), UTC)
-
-    def today(self) -> date:
-        return self.day
 
 
 class Publisher:

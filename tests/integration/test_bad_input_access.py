@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 
 from services.cases.bootstrap import CaseService
 from shared.tokens import issue_token
@@ -38,11 +37,6 @@ from tests.support import (
 )
 
 ANOTHER_TOWNSHIP_VILLAGE = "360124106201"
-
-
-@pytest.fixture
-def world(client: FlaskClient, service: CaseService) -> World:
-    return World(client, service)
 
 
 def reads_logged(world: World) -> int:

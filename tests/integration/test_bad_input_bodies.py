@@ -10,9 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 
-from services.cases.bootstrap import CaseService
 from tests.integration.bad_input import (
     ASSIGNMENT,
     CASES,
@@ -40,11 +38,6 @@ from tests.support import (
 
 # (changes to the sample body, the field the error must name, words its reason must say)
 Variant = tuple[dict[str, Any], str, tuple[str, ...]]
-
-
-@pytest.fixture
-def world(client: FlaskClient, service: CaseService) -> World:
-    return World(client, service)
 
 
 def describe(changes: dict[str, Any]) -> str:

@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 
 from services.cases.bootstrap import CaseService
 from shared.roles import Capability, Role, can
@@ -25,11 +24,6 @@ from tests.integration.bad_input import (
     assert_problem,
 )
 from tests.support import GUARDIAN_CHANGE, INTERVENTION, VISIT, identify_body
-
-
-@pytest.fixture
-def world(client: FlaskClient, service: CaseService) -> World:
-    return World(client, service)
 
 
 def reads_logged(world: World) -> int:

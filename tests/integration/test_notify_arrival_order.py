@@ -13,7 +13,6 @@ from __future__ import annotations
 import redis
 
 from services.notify.bootstrap import NotifyService
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
     Publisher,
     consumer,

@@ -13,7 +13,6 @@ from services.notify.bootstrap import NotifyService
 from services.notify.consume.deadletters import dead_stream, list_dead_letters
 from services.notify.consume.handling import handle
 from shared.contracts import parse_entry
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
     Publisher,
     consumer,

@@ -12,7 +12,6 @@ from click.testing import CliRunner, Result
 from services.cli import main
 from services.notify.bootstrap import NotifyService
 from services.notify.consume.deadletters import list_dead_letters
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
     Publisher,
     consumer,

@@ -36,7 +36,6 @@ from tests.integration.delivery_support import (
     free_port,
     wait_until,
 )
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
     STAFF,
     VILLAGE,
@@ -55,7 +54,7 @@ ADDRESSES = {
 
 
 @pytest.fixture  # type: ignore[no-redef]
-def clock() -> MovingClock:  # overrides notify_fixtures' fixed clock
+def clock() -> MovingClock:  # overrides the conftest's fixed clock
     return MovingClock()
 
 

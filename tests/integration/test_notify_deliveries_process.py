@@ -20,7 +20,6 @@ from services.notify.bootstrap import NotifyService
 from services.notify.deliver.sealing import SecretBox
 from services.notify.route.subscriptions import add_subscription
 from tests.integration.delivery_support import Receiver, SmtpServer, wait_until
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import STAFF, Publisher, new_case_id, outbox
 
 SECRET = "process-test-secret-0123456789"

@@ -23,7 +23,6 @@ from services.notify.deliver.outbox import redeliver
 from services.notify.deliver.sealing import SecretBox
 from services.notify.route.subscriptions import add_subscription, delete_subscription
 from tests.integration.delivery_support import MovingClock, Receiver
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
     VILLAGE,
     Publisher,
@@ -37,7 +36,7 @@ SECRET = "a-receivers-shared-secret-0123"
 
 
 @pytest.fixture  # type: ignore[no-redef]
-def clock() -> MovingClock:  # overrides notify_fixtures' fixed clock
+def clock() -> MovingClock:  # overrides the conftest's fixed clock
     return MovingClock()
 
 

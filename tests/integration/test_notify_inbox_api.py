@@ -13,9 +13,7 @@ from flask.testing import FlaskClient
 from services.notify.api import create_app
 from services.notify.bootstrap import NotifyService
 from shared.tokens import issue_token
-from tests.integration.notify_fixtures import *  # noqa: F403
-from tests.integration.notify_fixtures import TOKEN_SECRET
-from tests.integration.notify_support import Publisher, consumer, drain, new_case_id
+from tests.integration.notify_support import TOKEN_SECRET, Publisher, consumer, drain, new_case_id
 
 
 @pytest.fixture

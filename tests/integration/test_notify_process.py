@@ -14,7 +14,6 @@ from collections.abc import Callable
 import redis
 
 from services.notify.bootstrap import NotifyService
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import Publisher, inbox, new_case_id, pending_count
 
 

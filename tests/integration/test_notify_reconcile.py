@@ -31,9 +31,7 @@ from services.notify.route.subscriptions import add_subscription
 from shared.roles import Role
 from shared.settings import Settings
 from tests.conftest import make_service
-from tests.integration.notify_fixtures import *  # noqa: F403
-from tests.integration.notify_fixtures import TOKEN_SECRET
-from tests.integration.notify_support import consumer, drain, inbox, outbox
+from tests.integration.notify_support import TOKEN_SECRET, consumer, drain, inbox, outbox
 from tests.integration.relay_support import make_relay, publish_all
 from tests.support import INTERVENTION, PASSWORD, VISIT, identify_body
 

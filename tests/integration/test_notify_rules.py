@@ -13,7 +13,6 @@ from services.notify.bootstrap import NotifyService
 from services.notify.route.inbox import record_subscription
 from services.notify.route.rules import Audience, Holder, choose_recipients
 from shared.roles import Role
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
     OTHER_COUNTY_VILLAGE,
     VILLAGE,

@@ -9,9 +9,7 @@ import redis
 
 from services.notify.bootstrap import NotifyService
 from services.notify.route.scheduler import Scheduler
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
-    FixedClock,
     Publisher,
     consumer,
     drain,
@@ -19,6 +17,7 @@ from tests.integration.notify_support import (
     new_case_id,
     recipients,
 )
+from tests.support import FixedClock
 
 
 def _run(notify: NotifyService, times: int = 3) -> int:

@@ -16,10 +16,9 @@ from flask.testing import FlaskClient
 from services.notify.api import create_app
 from services.notify.bootstrap import NotifyService
 from shared.tokens import issue_token
-from tests.integration.notify_fixtures import *  # noqa: F403
-from tests.integration.notify_fixtures import TOKEN_SECRET
 from tests.integration.notify_support import (
     OTHER_COUNTY_VILLAGE,
+    TOKEN_SECRET,
     VILLAGE,
     Publisher,
     consumer,

@@ -24,11 +24,9 @@ from shared.settings import Settings
 from tests.conftest import make_service
 from tests.integration.relay_support import (
     CIVIL,
-    RedisServer,
     make_relay,
     publish_all,
     read_stream,
-    redis_server,
 )
 from tests.support import GUARDIAN_CHANGE, IDENTIFY, INTERVENTION, OTHER_VILLAGE, TODAY, VISIT
 
@@ -61,20 +59,6 @@ _TRANSITION = (
     "school_status_before",
     "school_status_after",
 )
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as started:
-        yield started
-
-
-@pytest.fixture
-def client(server: RedisServer) -> Iterator[redis.Redis]:
-    connection = server.client()
-    connection.flushall()
-    yield connection
-    connection.close()
 
 
 @pytest.fixture
@@ -127,11 +111,11 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
 
 
 def test_every_event_type_the_relay_publishes_validates_against_the_contract(
-    every_event: CaseService, client: redis.Redis
+    every_event: CaseService, relay_client: redis.Redis
 ) -> None:
     # when the relay publishes a log of every kind of event
-    publish_all(make_relay(every_event, client))
-    entries = read_stream(client, "careledger:events")
+    publish_all(make_relay(every_event, relay_client))
+    entries = read_stream(relay_client, "careledger:events")
     # then each entry, as read back from Redis, parses under the contract
     parsed = [parse_entry(fields) for _, fields in entries]
     assert {e.type for e in parsed} == set(PAYLOADS)
@@ -157,10 +141,10 @@ def test_every_event_type_the_relay_publishes_validates_against_the_contract(
 
 
 def test_no_entry_carries_names_phones_addresses_notes_reasons_or_password_hashes(
-    every_event: CaseService, client: redis.Redis
+    every_event: CaseService, relay_client: redis.Redis
 ) -> None:
-    publish_all(make_relay(every_event, client))
-    raw = json.dumps(read_stream(client, "careledger:events"), ensure_ascii=False)
+    publish_all(make_relay(every_event, relay_client))
+    raw = json.dumps(read_stream(relay_client, "careledger:events"), ensure_ascii=False)
     assert [word for word in PERSONAL if word in raw] == []
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,14 +16,12 @@ import redis
 
 from services.cases.bootstrap import CaseService
 from shared.settings import Settings
-from tests.conftest import make_service
 from tests.integration.relay_support import (
     RedisServer,
     RelayProcess,
     assert_exactly,
     log_positions,
     read_stream,
-    redis_server,
     wait_for,
     write_cases,
 )
@@ -32,27 +30,6 @@ STREAM = "careledger:events"
 CURSOR = f"{STREAM}:relay:cursor"
 CASES = 1000  # each identified and visited once: 2,000 events, beside 12 users
 MIN_KILLS = 10  # at least one per chunk of 100 cases
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    with redis_server(tmp_path_factory.mktemp("redis")) as started:
-        yield started
-
-
-@pytest.fixture
-def client(server: RedisServer) -> Iterator[redis.Redis]:
-    connection = server.client()
-    connection.flushall()
-    yield connection
-    connection.close()
-
-
-@pytest.fixture
-def cases(settings: Settings) -> Iterator[CaseService]:
-    service = make_service(settings)
-    yield service
-    service.close()
 
 
 def _cursor(client: redis.Redis) -> int:
@@ -67,7 +44,12 @@ class Killer(threading.Thread):
     """Starts a relay process, kills it with -9 at a random moment, starts another…"""
 
     def __init__(
-        self, settings: Settings, server: RedisServer, client: redis.Redis, folder: Path, seed: int
+        self,
+        settings: Settings,
+        server: RedisServer,
+        client: redis.Redis,
+        folder: Path,
+        seed: int,
     ) -> None:
         super().__init__(daemon=True)
         self.settings, self.server, self.client, self.folder = settings, server, client, folder
@@ -119,23 +101,23 @@ class Killer(threading.Thread):
 
 @pytest.mark.parametrize("seed", [20261129])
 def test_a_relay_killed_with_minus_9_at_random_moments_publishes_every_event_exactly_once(
-    cases: CaseService,
+    service: CaseService,
     settings: Settings,
-    server: RedisServer,
-    client: redis.Redis,
+    relay_redis: RedisServer,
+    relay_client: redis.Redis,
     tmp_path: Path,
     seed: int,
 ) -> None:
     # given relay processes killed at random moments while 2,000 events are written,
     # and Redis restarted with nothing saved half way
-    killer = Killer(settings, server, client, tmp_path / "relays", seed)
+    killer = Killer(settings, relay_redis, relay_client, tmp_path / "relays", seed)
     killer.start()
     try:
         for chunk in range(CASES // 100):
             kills = len(killer.kills)
-            write_cases(cases, 100)
+            write_cases(service, 100)
             if chunk == CASES // 200:
-                server.restart_empty()
+                relay_redis.restart_empty()
             # a kill for every chunk written, so that kills land while the log grows
             wait_for(killer.killed_since(kills), what="a kill")
         killer.done.set()
@@ -143,11 +125,13 @@ def test_a_relay_killed_with_minus_9_at_random_moments_publishes_every_event_exa
         assert killer.error is None, killer.error
         assert not killer.is_alive()
         # when a last relay runs to the end of the log and is stopped warmly
-        positions = log_positions(cases)
+        positions = log_positions(service)
         assert len(positions) >= 2000
         last = killer.start_relay()
         wait_for(
-            lambda: "event=lease_acquired" in last.text() and _cursor(client) == positions[-1],
+            lambda: (
+                "event=lease_acquired" in last.text() and _cursor(relay_client) == positions[-1]
+            ),
             timeout=60,
             what="the last relay to take over and catch up",
         )
@@ -156,7 +140,7 @@ def test_a_relay_killed_with_minus_9_at_random_moments_publishes_every_event_exa
         if killer.relay is not None and killer.relay.process.poll() is None:
             killer.relay.kill()
     # then the stream holds exactly the log, once each, in order, chained
-    assert_exactly(read_stream(client, STREAM), positions)
+    assert_exactly(read_stream(relay_client, STREAM), positions)
     # and the kills did land mid-stream: after a relay had appended, before the end
     mid_stream = [k for k in killer.kills if k[1] < k[2] < positions[-1]]
     assert len(killer.kills) >= MIN_KILLS

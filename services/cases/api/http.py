@@ -1,25 +1,25 @@
-"""Request plumbing shared by the resources: who is calling, request ids, the
-`If-Match` and `Idempotency-Key` headers, and the shape of a write's answer."""
+"""Request plumbing shared by the case service's resources: who is calling, the
+`If-Match` and `Idempotency-Key` headers, and the shape of a write's answer (request ids
+and errors come from `shared.http`)."""
 
 from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol, cast
 
 from flask import current_app, g, request
+
+from shared.http.problems import RequestError
 
 from ..access import Actor
 from ..access_log import AccessEntry
 from ..application import WriteResult
 from ..bootstrap import CaseService
 from ..idempotency import IdempotencyKey
-from .errors import RequestError
 from .presenters import case_view
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
 _ETAG = re.compile(r'^(?:W/)?"?(\d{1,9})"?$')
 
@@ -32,14 +32,6 @@ def service() -> CaseService:
 def actor() -> Actor:
     """The authenticated caller (set by the authentication hook)."""
     return cast(Actor, g.actor)
-
-
-def request_id() -> str:
-    """The caller's X-Request-ID when well-formed, else a new one."""
-    if "request_id" not in g:
-        given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
-    return cast(str, g.request_id)
 
 
 def expected_version() -> int | None:

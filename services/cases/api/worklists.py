@@ -9,9 +9,10 @@ from typing import Any
 
 from marshmallow import RAISE
 
+from shared.http.problems import RequestError
+
 from ..projections.read_models import WORKLISTS
 from .blueprint import Blueprint
-from .errors import RequestError
 from .http import actor, log_reads, service
 from .read_schemas import WorklistQuerySchema, WorklistSchema
 from .reads import served_headers

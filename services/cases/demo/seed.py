@@ -8,8 +8,7 @@ history take seconds rather than the minutes one transaction per event would.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from random import Random
@@ -17,15 +16,8 @@ from time import perf_counter
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+
+from shared.progress import progress_bar
 
 from ..accounts import list_usernames
 from ..application import Cases
@@ -73,8 +65,9 @@ def seed_demo(
     writer = _Writer(cases)
     users = user_aggregates(service.accounts.hasher, skip=set(list_usernames(cases)))
     writer.save(*users)
-    show = sys.stderr.isatty() if show_progress is None else show_progress
-    with _progress(show, children) as advance:
+    with progress_bar(
+        "seeding the demo city", children, unit="children", show=show_progress
+    ) as advance:
         for batch in _batches(cases.clock.today(), children):
             writer.save(*batch)
             advance(len(batch))
@@ -119,24 +112,6 @@ def _homes(rng: Random, children: int) -> list[Village]:
     demo = next(v for v in everywhere if v.code == DEMO_VILLAGE)
     first = [demo] * min(children, 3)
     return first + rng.choices(everywhere, weights=sizes, k=children - len(first))
-
-
-@contextmanager
-def _progress(show: bool, total: int) -> Iterator[Callable[[int], None]]:
-    if not show:
-        yield lambda _: None
-        return
-    columns = (
-        TextColumn("seeding the demo city"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("children"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("seed", total=total)
-        yield lambda n: progress.advance(task, n)
 
 
 def _report(summary: SeedSummary) -> SeedSummary:

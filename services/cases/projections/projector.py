@@ -10,6 +10,7 @@ position.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -162,3 +163,12 @@ def catch_up(settings: Settings, cases: Cases, store: ReadModelStore) -> int:
         handled += done
     projector.feed.close()
     return handled
+
+
+def tune_gc() -> None:
+    """Fewer garbage collections for a process that decodes tens of thousands of events a
+    page: with the default threshold (700 allocations) the collector walks the page's
+    objects again and again, which costs the projector as much as a third of its time.
+    Nothing here forms reference cycles worth collecting sooner."""
+    gc.freeze()  # what was loaded at start-up stays: no need to walk it each time
+    gc.set_threshold(50_000, 50, 100)

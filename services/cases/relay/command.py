@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from services.cases.application import Cases
+from shared.redis_client import redis_client
 from shared.runner import Runner
 from shared.settings import Settings
 
@@ -25,10 +26,6 @@ from .source import CasesLog
 from .stream import RelayStream
 
 log = logging.getLogger("careledger.relay")
-
-
-class RedisNotConfiguredError(ValueError):
-    """Raised when the relay is started without REDIS_URL."""
 
 
 @dataclass(frozen=True)
@@ -42,27 +39,12 @@ class RelayOptions:
     max_backlog: int = 500_000
 
 
-def connect(settings: Settings) -> redis.Redis:
-    """A Redis client for `settings.redis_url`, with timeouts so a hung Redis is noticed.
-
-    redis-py re-sends a command after a lost connection or timeout; every relay script
-    is safe to run twice."""
-    if not settings.redis_url:
-        raise RedisNotConfiguredError(
-            "REDIS_URL is not set: point it at Redis, or use `careledger run`, which starts "
-            "an embedded one"
-        )
-    return redis.Redis.from_url(
-        settings.redis_url, socket_timeout=10, socket_connect_timeout=5, health_check_interval=30
-    )
-
-
 def build_relay(
     settings: Settings, options: RelayOptions, client: redis.Redis | None = None
 ) -> tuple[Relay, Cases, redis.Redis]:
     """A relay over the configured event store and Redis; the caller closes the
     application and the client after the relay."""
-    client = client or connect(settings)
+    client = client or redis_client(settings)
     cases = Cases(settings.eventsourcing_env())
     stream = RelayStream(client, settings.stream)
     lease = Lease(stream, ttl_ms=int(options.lease_seconds * 1000))

@@ -186,10 +186,6 @@ class Relay:
             )
         return self._full
 
-    def lag(self) -> int:
-        """How many log positions are not on the stream yet (an upper bound)."""
-        return max(0, self.events.head() - (self.position or 0))
-
     def close(self) -> None:
         """Gives the lease up so a standby relay takes over at once."""
         try:

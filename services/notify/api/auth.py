@@ -11,7 +11,7 @@ from flask import g, request
 
 from services.notify.api.errors import AuthenticationError, ForbiddenError
 from services.notify.api.http import service
-from services.notify.consume.directory import find_user, is_revoked
+from services.notify.route.directory import find_user, is_revoked
 from shared.roles import Role
 from shared.tokens import InvalidTokenError, verify_token
 

@@ -1,2 +1,2 @@
 """Consuming the relay's stream: the consumer group, one transaction per batch, dead letters,
-and the facts notify keeps per case and per user."""
+and handing each entry to routing (after it updates the case facts kept in the database)."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from services.notify.consume.casefacts import COLUMNS, CaseFacts
 from services.notify.db import Tx
+from services.notify.route.casefacts import COLUMNS, CaseFacts
 from shared.contracts import Envelope
 
-_SELECT = f"SELECT {', '.join(COLUMNS)} FROM cases WHERE case_id = ?"
 # Inserting nothing new but "updating" the key returns the row, existing or just made,
 # and locks it (PostgreSQL; SQLite's IMMEDIATE transaction holds the whole file).
 _LOCK = (
@@ -28,12 +27,6 @@ def lock_facts(tx: Tx, case_id: str) -> CaseFacts:
     row = tx.one(_LOCK, [getattr(CaseFacts(case_id), c) for c in COLUMNS])
     assert row is not None
     return CaseFacts(**row)
-
-
-def load_facts(tx: Tx, case_id: str) -> CaseFacts | None:
-    """The case's facts, or None when notify has seen nothing of it."""
-    row = tx.one(_SELECT, (case_id,))
-    return None if row is None else CaseFacts(**row)
 
 
 def save_facts(tx: Tx, before: CaseFacts, after: CaseFacts) -> None:

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.notify.consume import casestore
-from services.notify.consume.casefacts import evolve
-from services.notify.consume.directory import apply_user_event
 from services.notify.db import Tx
 from services.notify.route import rules
+from services.notify.route.casefacts import evolve
+from services.notify.route.directory import apply_user_event
 from services.notify.route.inbox import deliver
 from shared.contracts import Envelope
 

@@ -19,9 +19,9 @@ import http.client
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
-from services.notify.bootstrap import Clock
 from services.notify.deliver.outbox import Delivery, Outcome
 from services.notify.deliver.sealing import SecretBox, SecretUnreadableError
+from shared.clock import Clock
 
 SIGNATURE_HEADER = "X-CareLedger-Signature"
 TIMESTAMP_HEADER = "X-CareLedger-Timestamp"

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import sys
 
 import click
-import redis
 
-from services.notify.operate.progress import progress_bar
-from shared.settings import Settings
-
-
-def _settings() -> Settings:
-    return Settings.from_env().with_generated_secrets()
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
+from services.notify.operate.operations import deliveries, reconcile
+from shared.cli import (
+    configure_logging,
+    connect_redis,
+    exit_clean_or_not,
+    load_settings,
+    serve_app,
+)
+from shared.progress import progress_bar
+from shared.redis_client import RedisNotConfiguredError
 
 
 @click.group()
@@ -46,13 +38,13 @@ def notify() -> None:
 def run(consumer: str, group: str, batch: int, delivery_attempts: int) -> None:
     """Consume the event stream, run the scheduler and send webhooks and e-mails until
     stopped (SIGTERM, Ctrl-C)."""
-    from services.notify.bootstrap import RedisNotConfiguredError, build_notify
+    from services.notify.bootstrap import build_notify
     from services.notify.consume.consumer import ConsumerOptions
     from services.notify.deliver.deliveries import DeliveryOptions
     from services.notify.operate.process import run_notify
 
-    settings = _settings()
-    _configure_logging(settings)
+    settings = load_settings()
+    configure_logging(settings)
     options = ConsumerOptions(group=group, batch=batch)
     if consumer:
         options = ConsumerOptions(group=group, batch=batch, consumer=consumer)
@@ -76,31 +68,22 @@ def run(consumer: str, group: str, batch: int, delivery_attempts: int) -> None:
 @click.option("--threads", default=8, show_default=True, type=int)
 def serve(host: str, port: int, threads: int) -> None:
     """Serve the inbox API."""
-    import signal
-
-    import waitress
-
     from services.notify.api import create_app
     from services.notify.bootstrap import build_notify
 
-    settings = _settings()
-    _configure_logging(settings)
+    settings = load_settings()
+    configure_logging(settings)
     service = build_notify(settings)
-    app = create_app(settings, notify=service)
-    click.echo(
-        f"CareLedger notify API on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True
-    )
-    signal.signal(signal.SIGTERM, _stop)
     try:
-        with contextlib.suppress(KeyboardInterrupt):
-            waitress.serve(app, host=host, port=port, threads=threads, ident="careledger")
+        serve_app(
+            create_app(settings, notify=service),
+            host=host,
+            port=port,
+            threads=threads,
+            name="CareLedger notify API",
+        )
     finally:
         service.close()
-    click.echo("CareLedger notify API stopped", err=True)
-
-
-def _stop(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 @notify.group("dead-letters")
@@ -115,8 +98,8 @@ def list_command(limit: int, as_json: bool) -> None:
     """The oldest dead letters: id, stream id, type, deliveries, reason."""
     from services.notify.consume.deadletters import count_dead_letters, list_dead_letters
 
-    settings = _settings()
-    client = _redis(settings)
+    settings = load_settings()
+    client = connect_redis(settings)
     letters = list_dead_letters(client, settings.stream, count=limit)
     for letter in letters:
         if as_json:
@@ -158,9 +141,9 @@ def retry_command(dead_id: str | None, retry_all: bool) -> None:
 
     if bool(dead_id) == retry_all:
         raise click.UsageError("give one dead letter's ID, or --all")
-    settings = _settings()
-    _configure_logging(settings)
-    client = _redis(settings)
+    settings = load_settings()
+    configure_logging(settings)
+    client = connect_redis(settings)
     if dead_id:
         letter = get_dead_letter(client, settings.stream, dead_id)
         if letter is None:
@@ -187,25 +170,8 @@ def retry_command(dead_id: str | None, retry_all: bool) -> None:
     click.echo(
         f"retried {ok + failed} dead letters: {ok} handled, {failed} still failing", err=True
     )
-    if failed:
-        sys.exit(1)
+    exit_clean_or_not(failed == 0)
 
 
-def _redis(settings: Settings) -> redis.Redis:
-    from services.notify.bootstrap import RedisNotConfiguredError, redis_client
-
-    try:
-        return redis_client(settings)
-    except RedisNotConfiguredError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _register() -> None:
-    # The operator's tools live in their own module; registered here, after the group.
-    from services.notify.operate.operations import deliveries, reconcile
-
-    notify.add_command(reconcile)
-    notify.add_command(deliveries)
-
-
-_register()
+notify.add_command(reconcile)
+notify.add_command(deliveries)

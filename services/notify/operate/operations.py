@@ -3,13 +3,12 @@ for the must-not-miss alerts and for external deliveries."""
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 
 import click
 
-from services.notify.operate.commands import _configure_logging, _settings
-from services.notify.operate.progress import progress_bar
+from shared.cli import configure_logging, exit_clean_or_not, load_settings
+from shared.progress import progress_bar
 
 
 @click.command("reconcile")
@@ -43,8 +42,8 @@ def reconcile(repair: bool, grace_minutes: int, limit: int, as_json: bool) -> No
     from services.notify.operate.reconcile_view import as_json as report_json
     from services.notify.operate.reconcile_view import show
 
-    settings = _settings()
-    _configure_logging(settings)
+    settings = load_settings()
+    configure_logging(settings)
     try:
         log = CaseLog(settings)
         head = log.head()
@@ -82,7 +81,7 @@ def reconcile(repair: bool, grace_minutes: int, limit: int, as_json: bool) -> No
         click.echo(report_json(report))
     else:
         show(report, Console(), limit=limit)
-    sys.exit(0 if report.clean else 1)
+    exit_clean_or_not(report.clean)
 
 
 @click.group("deliveries")
@@ -103,7 +102,7 @@ def list_command(status: str, limit: int) -> None:
     from services.notify.bootstrap import build_notify
     from services.notify.deliver.outbox import list_deliveries
 
-    service = build_notify(_settings())
+    service = build_notify(load_settings())
     try:
         rows = list_deliveries(service.db, status, limit)
     finally:
@@ -128,7 +127,7 @@ def retry_command(ids: tuple[int, ...], all_failed: bool) -> None:
 
     if bool(ids) == all_failed:
         raise click.UsageError("give failed deliveries' ids, or --all-failed")
-    service = build_notify(_settings())
+    service = build_notify(load_settings())
     try:
         count = redeliver(service.db, service.clock.now(), None if all_failed else list(ids))
     except NotFailedError as error:

@@ -9,17 +9,14 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
 
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-from services.notify.bootstrap import NotifyService, redis_client
+from services.notify.bootstrap import NotifyService
 from services.notify.consume.consumer import Consumer, ConsumerOptions
 from services.notify.consume.deadletters import count_dead_letters
 from services.notify.deliver.deliveries import DeliveryOptions, email_worker, webhook_worker
 from services.notify.route.scheduler import Scheduler
+from shared.progress import status_line
+from shared.redis_client import redis_client
 from shared.runner import Runner
 
 log = logging.getLogger("careledger.notify")
@@ -59,7 +56,7 @@ def run_notify(
     for thread in threads:
         thread.start()
     show = sys.stderr.isatty() if show_progress is None else show_progress
-    with _live(show) as update:
+    with status_line("notify", show=show) as update:
         while any(t.is_alive() for t in threads):
             for thread in threads:
                 thread.join(timeout=1.0)
@@ -82,29 +79,6 @@ def run_notify(
         f"{sum(w.stats.retried for w in workers)} retries scheduled, "
         f"{sum(w.stats.failed for w in workers)} failed"
     )
-
-
-def _live(show: bool) -> AbstractContextManager[Callable[[str], None]]:
-    if not show:
-        return nullcontext(lambda _: None)
-    return _ProgressLine()
-
-
-class _ProgressLine:
-    def __enter__(self) -> Callable[[str], None]:
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("notify: {task.description}"),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self.progress.__enter__()
-        task = self.progress.add_task("starting", total=None)
-        return lambda text: self.progress.update(task, description=text)
-
-    def __exit__(self, *exc: object) -> None:
-        self.progress.__exit__(None, None, None)
 
 
 def _alive(client: object) -> bool:

@@ -26,9 +26,9 @@ from datetime import timedelta
 from itertools import islice
 
 from services.notify.bootstrap import NotifyService
-from services.notify.consume.casefacts import evolve
 from services.notify.consume.handling import handle
 from services.notify.db import Tx
+from services.notify.route.casefacts import evolve
 from services.notify.route.inbox import deliver_to
 from services.notify.route.rules import MUST_NOT_MISS, Alert, Holder, alerts_for, choose_recipients
 from shared.contracts import Envelope

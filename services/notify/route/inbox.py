@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.notify.consume.directory import emails_of, holders_over
 from services.notify.db import Tx
+from services.notify.route.directory import emails_of, holders_over
 from services.notify.route.rules import Alert, choose_recipients
 
 

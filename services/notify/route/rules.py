@@ -29,8 +29,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from services.notify.consume.casefacts import CaseFacts, is_latest_visit
 from services.notify.route import wording
+from services.notify.route.casefacts import CaseFacts, is_latest_visit
 from shared.contracts import Envelope
 from shared.roles import ROLE_OF_DEPARTMENT, Role
 from shared.vocabulary import CONCERNS_OF_HARM

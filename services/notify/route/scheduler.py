@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from services.notify.bootstrap import NotifyService
-from services.notify.consume.casefacts import COLUMNS, CaseFacts
 from services.notify.db import Tx
 from services.notify.route import rules
+from services.notify.route.casefacts import COLUMNS, CaseFacts
 from services.notify.route.inbox import deliver
 
 log = logging.getLogger("careledger.notify.scheduler")

@@ -1,0 +1,78 @@
+"""`careledger cases project` and `careledger cases rebuild-projections`: composition and
+runs. It sits beside `bootstrap` rather than under projections/, which bootstrap builds
+on: a projections module importing bootstrap would close an import cycle. On a terminal
+both show a progress bar while they catch up with the log (quiet otherwise, as under a
+supervisor), and both end with a one-line summary."""
+
+from __future__ import annotations
+
+import logging
+
+from eventsourcing.persistence import ApplicationRecorder
+
+from shared.progress import position_bar
+from shared.runner import Runner
+from shared.settings import Settings
+
+from .bootstrap import build_case_service
+from .projections.pages import PageProjection
+from .projections.personal import PersonalData
+from .projections.projector import PAGE_SIZE, build_projector, tune_gc
+from .projections.rebuild import RebuildSummary, rebuild
+
+log = logging.getLogger("careledger.projector")
+
+
+def run_projector(
+    settings: Settings,
+    *,
+    stall_seconds: float = 2.0,
+    page_size: int = PAGE_SIZE,
+    max_page_size: int | None = None,
+) -> str:
+    """Runs the projector until SIGTERM or Ctrl-C; answers its summary line."""
+    tune_gc()
+    service = build_case_service(settings)
+    recorder = service.cases.recorder
+    assert isinstance(recorder, ApplicationRecorder)
+    try:
+        head = recorder.max_notification_id() or 0
+        start = service.read_models.position()
+        with position_bar("catching up with the log", start, head) as advance:
+            projector = build_projector(
+                settings,
+                service.cases,
+                service.read_models.store,
+                stall_seconds=stall_seconds,
+                page_size=page_size,
+                max_page_size=max_page_size,
+                on_page=advance,
+            )
+            # Over PostgreSQL the feed itself waits for NOTIFY; SQLite is polled.
+            runner = Runner(projector, idle_seconds=0.05 if settings.uses_postgres else 0.1)
+            runner.install_signal_handlers()
+            runner.run()
+        return f"projector stopped {projector.summary()}"
+    finally:
+        service.close()
+
+
+def run_rebuild(settings: Settings, *, grace_seconds: float) -> RebuildSummary:
+    """Rebuilds every read model into a new generation and switches the API to it."""
+    tune_gc()
+    service = build_case_service(settings)
+    recorder = service.cases.recorder
+    assert isinstance(recorder, ApplicationRecorder)
+    try:
+        head = recorder.max_notification_id() or 0
+        projection = PageProjection(service.cases.mapper, PersonalData(settings.cipher_key))
+        with position_bar("rebuilding the read models", 0, head) as advance:
+            return rebuild(
+                recorder,
+                projection,
+                service.read_models.store,
+                grace_seconds=grace_seconds,
+                on_progress=advance,
+            )
+    finally:
+        service.close()

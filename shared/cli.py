@@ -1,0 +1,74 @@
+"""What every `careledger` sub-command shares: settings, logging, serving an app, exit
+codes and a Redis client, so that each command is only its own work."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+from typing import Any, NoReturn
+
+import click
+import redis
+
+from shared.redis_client import RedisNotConfiguredError, redis_client
+from shared.settings import Settings, SettingsError
+
+# Exit statuses: click itself answers 1 for a ClickException and 2 for a usage error.
+EXIT_OK = 0
+EXIT_PROBLEMS_LEFT = 1  # the command ran, and something is still wrong (gaps, failures)
+
+
+def load_settings(*, needs_redis: bool = False) -> Settings:
+    """The settings from the environment, with generated secrets; a bad value (or a
+    missing REDIS_URL when `needs_redis`) stops the command before anything is written."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+    if needs_redis and not settings.redis_url:
+        raise click.UsageError(
+            "REDIS_URL is not set: point it at Redis, or use "
+            "`careledger run`, which starts an embedded one"
+        )
+    return settings.with_generated_secrets()
+
+
+def configure_logging(settings: Settings) -> None:
+    """One structured line per event on standard error, at the configured level."""
+    logging.basicConfig(
+        level=settings.log_level,
+        stream=sys.stderr,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+    )
+
+
+def connect_redis(settings: Settings) -> redis.Redis:
+    """The Redis client for `settings`, or a clean command-line error without REDIS_URL."""
+    try:
+        return redis_client(settings)
+    except RedisNotConfiguredError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def serve_app(app: Any, *, host: str, port: int, threads: int, name: str) -> None:
+    """Serves a WSGI app with waitress until SIGTERM or Ctrl-C."""
+    import waitress
+
+    click.echo(f"{name} on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True)
+    # A warm stop on SIGTERM (what process supervisors and `docker stop` send), as on
+    # Ctrl-C: the serve loop unwinds and the caller closes what it opened.
+    signal.signal(signal.SIGTERM, _stop)
+    with contextlib.suppress(KeyboardInterrupt):
+        waitress.serve(app, host=host, port=port, threads=threads, ident="careledger")
+    click.echo(f"{name} stopped", err=True)
+
+
+def exit_clean_or_not(clean: bool) -> NoReturn:
+    """Ends the command: EXIT_OK when nothing is left wrong, else EXIT_PROBLEMS_LEFT."""
+    sys.exit(EXIT_OK if clean else EXIT_PROBLEMS_LEFT)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -1,0 +1,107 @@
+"""The Flask app both services build on: OpenAPI set-up and its bearer scheme, the
+operational routes, the authentication gate, the response headers and the request log."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, request, send_from_directory
+from flask_smorest import Api
+
+from shared.http.request_ids import request_id
+
+# Swagger UI's assets are served by each app itself (swagger-ui-bundle): deployments sit
+# on government intranets with no internet.
+DOCS_ASSETS_URL = "/api/v1/docs-assets/"
+
+# Endpoints anyone may call in either service: health and the API's own documentation.
+OPERATIONAL_ENDPOINTS = frozenset(
+    {"healthz", "readyz", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets"}
+)
+
+# Every call but login carries `Authorization: Bearer <token>`.
+BEARER_SPEC: dict[str, Any] = {
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+    },
+    "security": [{"bearer": []}],
+}
+
+
+def openapi_config(title: str, max_body_bytes: int) -> dict[str, Any]:
+    """The Flask config flask-smorest reads: spec at /api/v1/openapi.json, docs at /api/v1/docs."""
+    return {
+        "MAX_CONTENT_LENGTH": max_body_bytes,
+        "API_TITLE": title,
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": DOCS_ASSETS_URL,
+    }
+
+
+def new_api_app(import_name: str, title: str, max_body_bytes: int) -> tuple[Flask, Api]:
+    """A Flask app with its flask-smorest Api: JSON keys in the order written."""
+    app = Flask(import_name, static_folder=None)
+    app.config |= openapi_config(title, max_body_bytes)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    return app, Api(app, spec_kwargs=BEARER_SPEC)
+
+
+def install_plumbing(
+    app: Flask,
+    *,
+    log: logging.Logger,
+    ready: Callable[[], object],
+    authenticate: Callable[[], None],
+    user: Callable[[], str | None],
+    public_endpoints: Iterable[str] = (),
+) -> None:
+    """Adds /healthz, /readyz (ready when `ready()` returns) and the docs' assets; calls
+    `authenticate()` before every endpoint but those and `public_endpoints`; and stamps
+    every response with its X-Request-ID and `Cache-Control: no-store`, logging one line
+    per request: method, route, status, user (`user()`) and request id."""
+    public = OPERATIONAL_ENDPOINTS | set(public_endpoints)
+    _add_operational_routes(app, ready)
+
+    @app.before_request
+    def _gate() -> None:
+        if request.endpoint is not None and request.endpoint not in public:
+            authenticate()
+
+    @app.after_request
+    def _stamp(response: Any) -> Any:
+        response.headers["X-Request-ID"] = request_id()
+        # Children's records must not linger in shared caches or a phone's disk cache.
+        response.headers.setdefault("Cache-Control", "no-store")
+        # Never a child's data here: who, what, how it went.
+        log.info(
+            "request method=%s path=%s status=%s user=%s request_id=%s",
+            request.method,
+            request.url_rule.rule if request.url_rule else "-",
+            response.status_code,
+            user() or "-",
+            request_id(),
+        )
+        return response
+
+
+def _add_operational_routes(app: Flask, ready: Callable[[], object]) -> None:
+    from swagger_ui_bundle import swagger_ui_path
+
+    @app.get("/api/v1/docs-assets/<path:filename>", endpoint="docs_assets")
+    def docs_assets(filename: str) -> Any:
+        return send_from_directory(swagger_ui_path, filename)
+
+    @app.get("/healthz", endpoint="healthz")
+    def healthz() -> Any:
+        return {"status": "ok"}
+
+    @app.get("/readyz", endpoint="readyz")
+    def readyz() -> Any:
+        ready()
+        return {"status": "ready"}

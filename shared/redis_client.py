@@ -1,0 +1,31 @@
+"""The one way a process gets its Redis client: from settings, with timeouts."""
+
+from __future__ import annotations
+
+import redis
+
+from shared.settings import Settings
+
+
+class RedisNotConfiguredError(ValueError):
+    """Raised when a process needs Redis and REDIS_URL is not set."""
+
+
+def redis_client(settings: Settings, *, block_seconds: float = 0.0) -> redis.Redis:
+    """A Redis client for `settings.redis_url`, with timeouts so a hung Redis is noticed.
+
+    The read timeout stays above the longest blocking read the caller makes
+    (`block_seconds`), so a blocked XREADGROUP is not mistaken for a dead connection.
+    redis-py re-sends a command after a lost connection or a timeout: what callers run
+    through it (the relay's scripts, notify's acknowledgements) is safe to run twice."""
+    if not settings.redis_url:
+        raise RedisNotConfiguredError(
+            "REDIS_URL is not set: point it at Redis, or use `careledger run` (or "
+            "`careledger demo`), which starts an embedded one for its processes"
+        )
+    return redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=block_seconds + 10,
+        socket_connect_timeout=5,
+        health_check_interval=30,
+    )
