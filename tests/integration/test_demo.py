@@ -22,6 +22,7 @@ from services.cases.demo.staff import director_username
 from services.cases.domain import Case
 from services.cases.domain.checks import is_valid_id_number
 from services.cases.domain.corrections import get_path
+from services.cases.projections.divisions import names_of
 from shared.jurisdictions import in_scope
 from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role, can
 from shared.settings import Settings
@@ -307,3 +308,14 @@ def _fact_dates(data: Any) -> Iterator[str]:
 
 def _actors(service: CaseService, cases: list[Case]) -> set[str]:
     return {vars(e)["actor"]["username"] for c in cases for e in service.cases.events.get(c.id)}
+
+
+def test_the_demo_loads_its_villages_and_the_official_divisions_as_reference_data(
+    seeded: CaseService,
+) -> None:
+    store = seeded.read_models.store
+    codes = ["3601", "360124", *(v.code for v in villages())]
+
+    names = store.read(lambda tx: names_of(tx, codes))
+
+    assert names == {"3601": "南昌市", "360124": "进贤县"} | {v.code: v.name for v in villages()}
