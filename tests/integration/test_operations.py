@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from services.cli import main
-from tests.support import IDENTIFY, identify_body, login
+from tests.support import IDENTIFY, identify_body, json_of, login
 
 
 def test_users_add_creates_a_user_who_can_log_in(tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_users_add_refuses_a_bad_role_or_scope(
 
 
 def test_the_openapi_spec_documents_every_case_endpoint(client: FlaskClient) -> None:
-    spec = client.get("/api/v1/openapi.json").json
+    spec = json_of(client.get("/api/v1/openapi.json"))
     paths = set(spec["paths"])
     assert {
         "/api/v1/cases",
@@ -105,7 +105,7 @@ def test_request_logs_never_carry_a_child_s_personal_data(
     child = {**IDENTIFY["child"], "id_number": "36012420150302002X"}
     with caplog.at_level(logging.DEBUG):
         created = client.post("/api/v1/cases", json=identify_body(child=child), headers=headers)
-        client.get(f"/api/v1/cases/{created.json['id']}", headers=headers)
+        client.get(f"/api/v1/cases/{json_of(created)['id']}", headers=headers)
 
     assert created.status_code == 201, created.json
     logged = caplog.text
