@@ -12,7 +12,9 @@ COPY requirements.lock pyproject.toml README.md ./
 COPY services services
 COPY shared shared
 COPY --from=web /web/node_modules services/cases/web/node_modules
-RUN pip install --no-cache-dir -r requirements.lock . \
+# The locked packages checked against their hashes, then the project itself (no more).
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock \
+ && pip install --no-cache-dir --no-deps . \
  && useradd --system --home /app careledger
 USER careledger
 ENV CARELEDGER_DATA_DIR=/var/lib/careledger

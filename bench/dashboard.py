@@ -493,7 +493,9 @@ def sizes(settings: Any, store: Any, generation: int) -> dict[str, Any]:
     names = store.names(generation)
     rows = store.read(
         lambda tx: {
-            t: int(tx.value(f"SELECT COUNT(*) FROM {{{t}}}")) for t in names if t != "generations"
+            t: int(tx.value(f"SELECT COUNT(*) FROM {{{t}}}"))
+            for t in names
+            if t not in ("generations", "divisions")  # beside the generation, not in it
         }
     )
     out["rows"] = rows

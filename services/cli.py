@@ -133,9 +133,11 @@ def users_add(
 
 def _register_groups() -> None:
     from services.cases.commands import cases
+    from services.cases.divisions_command import divisions
     from services.notify.operate.commands import notify
 
     main.add_command(cases)
+    main.add_command(divisions)
     main.add_command(notify)
 
 

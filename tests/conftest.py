@@ -38,6 +38,20 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
+# Markers that follow from the folder a test lives in (registered in pyproject.toml). The
+# browser tests share a seeded city and a Chromium that take about 20 s to set up: slow.
+# A slow test elsewhere carries @pytest.mark.slow itself.
+FOLDER_MARKERS = {"browser": ("browser", "slow"), "e2e": ("e2e",)}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks each test by its folder under tests/ (FOLDER_MARKERS)."""
+    tests = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(tests):
+            for marker in FOLDER_MARKERS.get(item.path.relative_to(tests).parts[0], ()):
+                item.add_marker(marker)
+
 
 def _answers(host: str, port: int) -> bool:
     try:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from services.cases.bootstrap import CaseService
 from services.cases.projections.projector import catch_up
@@ -109,7 +110,14 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> dict[
     """Logs in and returns the Authorization header."""
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 201, response.json
-    return {"Authorization": f"Bearer {response.json['token']}"}  # type: ignore[index]
+    return {"Authorization": f"Bearer {json_of(response)['token']}"}
+
+
+def json_of(response: TestResponse) -> Any:
+    """The JSON body of a response; the test fails when there is none."""
+    body = response.json
+    assert body is not None, f"no JSON body in the {response.status} answer"
+    return body
 
 
 def caught_up(service: CaseService) -> int:

@@ -197,6 +197,7 @@ def assert_notified_exactly(rows: list[dict[str, Any]], expected: Expected) -> N
             assert row["event_id"] in expected.raised_by[(row["kind"], row["case_id"])], row
 
 
+@pytest.mark.slow
 def test_kill_9_and_redis_losing_everything_leave_each_notification_exactly_once(
     stores: Settings, cases: CaseService, look: NotifyLook, server: RedisServer, tmp_path: Path
 ) -> None:

@@ -14,14 +14,36 @@ the tests (today is 2026-11-29).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from flask.testing import FlaskClient
 
+import shared
+from services.cases.bootstrap import CaseService
+from services.cases.projections.division_rows import DivisionRow, read_csv
+from services.cases.projections.divisions import import_divisions
 from tests.support import GUARDIAN_CHANGE, VISIT, identify_body, login
 
 V1, V2, V3 = "360124105203", "360124105204", "360121100201"
 TOWNSHIP, COUNTY, CITY = V1[:9], V1[:6], V1[:4]
+# The city's villages, one of them (桥头村) without a child: the breakdown still lists it.
+VILLAGE_NAMES = {V1: "前坊村", V2: "后坊村", "360124105205": "桥头村", V3: "新联村"}
+# The official divisions, province to township, that ship with CareLedger.
+SHIPPED_DIVISIONS = Path(shared.__file__).parent / "data" / "jiangxi-jurisdictions.csv"
+
+
+def import_city_divisions(service: CaseService) -> None:
+    """The reference data a deployment loads: the shipped official divisions, then the
+    names of the city's villages."""
+    rows = read_csv(SHIPPED_DIVISIONS)
+    rows += [
+        DivisionRow(len(rows) + n, code, name)
+        for n, (code, name) in enumerate(VILLAGE_NAMES.items(), start=2)
+    ]
+    import_divisions(service.read_models.store, rows)
+
+
 ID_NUMBER = "36012420150302002X"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from tests.support import GUARDIAN_CHANGE, INTERVENTION, VISIT, identify_body, login
+from tests.support import GUARDIAN_CHANGE, INTERVENTION, VISIT, identify_body, json_of, login
 
 
 def test_identifying_a_child_opens_a_case_with_location_and_etag(client: FlaskClient) -> None:
@@ -15,23 +15,23 @@ def test_identifying_a_child_opens_a_case_with_location_and_etag(client: FlaskCl
     # then
     assert response.status_code == 201
     assert response.headers["ETag"] == '"1"'
-    assert response.headers["Location"] == f"/api/v1/cases/{response.json['id']}"
-    assert response.json["status"] == "active"
-    assert response.json["guardian_type"] == "grandparent"
+    assert response.headers["Location"] == f"/api/v1/cases/{json_of(response)['id']}"
+    assert json_of(response)["status"] == "active"
+    assert json_of(response)["guardian_type"] == "grandparent"
     read = client.get(response.headers["Location"], headers=headers)
     assert read.status_code == 200
-    assert read.json["child"]["name"] == "王小明"
+    assert json_of(read)["child"]["name"] == "王小明"
 
 
 def test_a_year_of_work_shows_in_state_and_history(client: FlaskClient) -> None:
     headers = login(client, "civil")
-    case = client.post("/api/v1/cases", json=identify_body(), headers=headers).json
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=headers))
     url = f"/api/v1/cases/{case['id']}"
 
     visit = client.post(f"{url}/visits", json=VISIT, headers=headers)
     changed = client.post(f"{url}/guardian-changes", json=GUARDIAN_CHANGE, headers=headers)
     opened = client.post(f"{url}/interventions", json=INTERVENTION, headers=headers)
-    iid = opened.json["intervention_id"]
+    iid = json_of(opened)["intervention_id"]
     progressed = client.post(
         f"{url}/interventions/{iid}/progress",
         json={"note": "第一次辅导", "progressed_on": "2026-06-01"},
@@ -50,14 +50,14 @@ def test_a_year_of_work_shows_in_state_and_history(client: FlaskClient) -> None:
         200,
         200,
     ]
-    state = client.get(url, headers=headers).json
+    state = json_of(client.get(url, headers=headers))
     assert state["version"] == 6
     assert state["risk_level"] == "medium"
     assert state["last_visit_on"] == "2026-04-01"
     assert state["guardian_type"] == "other_relative"
     assert state["entrustment_signed"] is True
     assert state["open_interventions"] == 0
-    history = client.get(f"{url}/history", headers=headers).json["events"]
+    history = json_of(client.get(f"{url}/history", headers=headers))["events"]
     assert [e["type"] for e in history] == [
         "identified",
         "visited",
@@ -76,22 +76,22 @@ def test_a_year_of_work_shows_in_state_and_history(client: FlaskClient) -> None:
 
 def test_a_case_can_be_read_as_it_stood_at_an_earlier_version(client: FlaskClient) -> None:
     headers = login(client, "director")
-    case = client.post("/api/v1/cases", json=identify_body(), headers=headers).json
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=headers))
     url = f"/api/v1/cases/{case['id']}"
     client.post(f"{url}/visits", json={**VISIT, "risk_level": "high"}, headers=headers)
 
     then = client.get(f"{url}?version=1", headers=headers)
     now = client.get(url, headers=headers)
 
-    assert then.json["risk_level"] is None and then.headers["ETag"] == '"1"'
-    assert now.json["risk_level"] == "high" and now.headers["ETag"] == '"2"'
+    assert json_of(then)["risk_level"] is None and then.headers["ETag"] == '"1"'
+    assert json_of(now)["risk_level"] == "high" and now.headers["ETag"] == '"2"'
 
 
 def test_a_case_can_be_read_as_it_stood_at_an_instant(client: FlaskClient) -> None:
     headers = login(client, "director")
-    case = client.post("/api/v1/cases", json=identify_body(), headers=headers).json
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=headers))
     url = f"/api/v1/cases/{case['id']}"
-    first = client.get(f"{url}/history", headers=headers).json["events"][0]["occurred_at"]
+    first = json_of(client.get(f"{url}/history", headers=headers))["events"][0]["occurred_at"]
     client.post(f"{url}/visits", json=VISIT, headers=headers)
 
     at_identification = client.get(url, query_string={"as_of": first}, headers=headers)
@@ -99,13 +99,13 @@ def test_a_case_can_be_read_as_it_stood_at_an_instant(client: FlaskClient) -> No
         url, query_string={"as_of": "2020-01-01T00:00:00+08:00"}, headers=headers
     )
 
-    assert at_identification.json["version"] == 1
+    assert json_of(at_identification)["version"] == 1
     assert before_anything.status_code == 404
 
 
 def test_a_correction_keeps_old_and_new_value_in_the_history(client: FlaskClient) -> None:
     headers = login(client, "director")
-    case = client.post("/api/v1/cases", json=identify_body(), headers=headers).json
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=headers))
     url = f"/api/v1/cases/{case['id']}"
 
     response = client.post(
@@ -115,8 +115,8 @@ def test_a_correction_keeps_old_and_new_value_in_the_history(client: FlaskClient
     )
 
     assert response.status_code == 200
-    assert response.json["child"]["name"] == "王小红"
-    last = client.get(f"{url}/history", headers=headers).json["events"][-1]
+    assert json_of(response)["child"]["name"] == "王小红"
+    last = json_of(client.get(f"{url}/history", headers=headers))["events"][-1]
     assert last["type"] == "corrected"
     assert last["data"] == {
         "field": "child.name",

@@ -16,7 +16,7 @@ from services.cases.bootstrap import CaseService
 from services.cases.projections.projector import build_projector
 from shared.runner import Runner
 from tests.integration.small_city import ID_NUMBER, TOWNSHIP, V1, V2, SmallCity, build_small_city
-from tests.support import caught_up, identify_body, login
+from tests.support import caught_up, identify_body, json_of, login
 
 CASES = "/api/v1/cases"
 
@@ -35,7 +35,7 @@ def listed(
     answer = client.get(CASES, query_string=query, headers=login(client, user))
     assert answer.status_code == 200, answer.json
     letter = {case_id: name for name, case_id in city.ids.items()}
-    return [letter[item["id"]] for item in answer.json["items"]]  # type: ignore[index]
+    return [letter[item["id"]] for item in json_of(answer)["items"]]
 
 
 FILTERS = [
@@ -165,7 +165,7 @@ def test_a_bad_list_parameter_is_refused(
     client: FlaskClient, query: dict[str, str], field: str
 ) -> None:
     answer = client.get(CASES, query_string=query, headers=login(client, "civil_city"))
-    assert answer.status_code == 422 and field in answer.json["errors"]  # type: ignore[index]
+    assert answer.status_code == 422 and field in json_of(answer)["errors"]
 
 
 # ---- worklists ------------------------------------------------------------------------------
@@ -181,8 +181,8 @@ def worklist(
     letter = {case_id: name for name, case_id in city.ids.items()}
     return [
         (letter[i["case"]["id"]], (i["intervention"] or {}).get("kind"), i["days_overdue"])
-        for i in answer.json["items"]
-    ]  # type: ignore[index]
+        for i in json_of(answer)["items"]
+    ]
 
 
 def test_the_worklists_most_urgent_first(client: FlaskClient, city: SmallCity) -> None:
@@ -252,9 +252,7 @@ def test_a_read_with_the_writes_position_sees_the_write(
 
     answer = client.get(CASES, query_string={"min_position": position}, headers=civil)
 
-    assert [item["id"] for item in answer.json["items"]] == [  # type: ignore[index]
-        written.json["id"]
-    ]  # type: ignore[index]
+    assert [item["id"] for item in json_of(answer)["items"]] == [json_of(written)["id"]]
     assert int(answer.headers["X-Read-Model-Position"]) >= position
     assert answer.headers["X-Read-Model-Behind"] == "false"
     for path in ("/api/v1/dashboard/summary", "/api/v1/worklists/overdue-visits"):
@@ -277,7 +275,7 @@ def test_a_read_says_so_when_the_projector_has_not_caught_up_in_time(
     assert answer.status_code == 200 and waited >= 0.3
     assert answer.headers["X-Read-Model-Behind"] == "true"
     assert int(answer.headers["X-Read-Model-Position"]) < position
-    assert answer.json["items"] == []  # type: ignore[index]
+    assert json_of(answer)["items"] == []
     service.read_models.wait_seconds = 60.0  # were it to wait, it would be for a minute
     started = time.monotonic()
     plain = client.get(CASES, headers=civil)  # without min_position: no waiting at all
@@ -291,7 +289,7 @@ def test_every_write_answers_with_its_log_position(
     civil = login(client, "civil")
     first = client.post(CASES, json=identify_body(), headers=civil)
     second = client.post(
-        f"{CASES}/{first.json['id']}/visits",  # type: ignore[index]
+        f"{CASES}/{json_of(first)['id']}/visits",
         json={
             "visited_on": "2026-04-01",
             "mode": "home",

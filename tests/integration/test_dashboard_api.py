@@ -9,7 +9,17 @@ import pytest
 from flask.testing import FlaskClient
 
 from services.cases.bootstrap import CaseService
-from tests.integration.small_city import CITY, COUNTY, TOWNSHIP, V1, V2, V3, build_small_city
+from tests.integration.small_city import (
+    CITY,
+    COUNTY,
+    TOWNSHIP,
+    V1,
+    V2,
+    V3,
+    VILLAGE_NAMES,
+    build_small_city,
+    import_city_divisions,
+)
 from tests.support import caught_up, login
 
 SUMMARY = "/api/v1/dashboard/summary"
@@ -18,6 +28,7 @@ SUMMARY = "/api/v1/dashboard/summary"
 @pytest.fixture
 def city(client: FlaskClient, service: CaseService) -> FlaskClient:
     build_small_city(client)
+    import_city_divisions(service)
     caught_up(service)
     return client
 
@@ -112,7 +123,8 @@ def test_the_breakdown_has_one_row_per_village_with_its_name(city: FlaskClient) 
     rows = {r["code"]: r for r in b["rows"]}
 
     assert V1 in rows and V2 in rows and all(len(code) == 12 for code in rows)
-    assert all(r["name"] and r["level"] == "village" for r in rows.values())
+    assert all(r["level"] == "village" for r in rows.values())
+    assert (rows[V1]["name"], rows[V2]["name"]) == (VILLAGE_NAMES[V1], VILLAGE_NAMES[V2])
     assert {
         k: rows[V1][k]
         for k in (

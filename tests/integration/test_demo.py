@@ -22,10 +22,11 @@ from services.cases.demo.staff import director_username
 from services.cases.domain import Case
 from services.cases.domain.checks import is_valid_id_number
 from services.cases.domain.corrections import get_path
+from services.cases.projections.divisions import names_of
 from shared.jurisdictions import in_scope
 from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role, can
 from shared.settings import Settings
-from tests.support import TODAY, FixedClock, caught_up
+from tests.support import TODAY, FixedClock, caught_up, json_of
 
 CHILDREN = 150
 # Argon2id with test-sized costs, so logging in as a hundred directors stays quick.
@@ -76,7 +77,7 @@ def case_ids(service: CaseService) -> list[UUID]:
 def login(client: FlaskClient, username: str, password: str) -> dict[str, str]:
     response = client.post("/api/v1/auth/token", json={"username": username, "password": password})
     assert response.status_code == 201, (username, response.json)
-    return {"Authorization": f"Bearer {response.json['token']}"}  # type: ignore[index]
+    return {"Authorization": f"Bearer {json_of(response)['token']}"}
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +120,7 @@ def test_a_small_city_is_seeded_and_every_case_is_readable_by_its_village_direct
         headers.setdefault(director, login(client, director, DIRECTOR_PASSWORD))
         response = client.get(f"/api/v1/cases/{case_id}", headers=headers[director])
         assert response.status_code == 200
-        assert response.json["jurisdiction"] == village  # type: ignore[index]
+        assert json_of(response)["jurisdiction"] == village
     service.close()
 
 
@@ -177,8 +178,8 @@ def test_the_printed_demo_users_can_log_in(
             "/api/v1/auth/token", json={"username": user.username, "password": user.password}
         )
         assert answer.status_code == 201, user.username
-        assert answer.json["user"]["role"] == user.role  # type: ignore[index]
-        assert answer.json["user"]["scope"] == user.scope  # type: ignore[index]
+        assert json_of(answer)["user"]["role"] == user.role
+        assert json_of(answer)["user"]["scope"] == user.scope
 
 
 def test_the_demo_director_sees_cases_of_a_real_village(seeded: CaseService) -> None:
@@ -187,12 +188,12 @@ def test_the_demo_director_sees_cases_of_a_real_village(seeded: CaseService) -> 
     caught_up(seeded)
     listed = client.get("/api/v1/cases", headers=login(client, "director", DIRECTOR_PASSWORD))
     assert listed.status_code == 200
-    assert listed.json["total"] > 0  # type: ignore[index]
+    assert json_of(listed)["total"] > 0
     assert all(
         c["jurisdiction"] == director.scope and c["assigned_to"] == "director"
-        for c in listed.json["items"]
+        for c in json_of(listed)["items"]
         if c["status"] == "active"
-    )  # type: ignore[index]
+    )
 
 
 # ---- the data ---------------------------------------------------------------------------------
@@ -307,3 +308,14 @@ def _fact_dates(data: Any) -> Iterator[str]:
 
 def _actors(service: CaseService, cases: list[Case]) -> set[str]:
     return {vars(e)["actor"]["username"] for c in cases for e in service.cases.events.get(c.id)}
+
+
+def test_the_demo_loads_its_villages_and_the_official_divisions_as_reference_data(
+    seeded: CaseService,
+) -> None:
+    store = seeded.read_models.store
+    codes = ["3601", "360124", *(v.code for v in villages())]
+
+    names = store.read(lambda tx: names_of(tx, codes))
+
+    assert names == {"3601": "南昌市", "360124": "进贤县"} | {v.code: v.name for v in villages()}

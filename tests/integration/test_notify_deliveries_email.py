@@ -53,7 +53,7 @@ ADDRESSES = {
 }
 
 
-@pytest.fixture  # type: ignore[no-redef]
+@pytest.fixture
 def clock() -> MovingClock:  # overrides the conftest's fixed clock
     return MovingClock()
 

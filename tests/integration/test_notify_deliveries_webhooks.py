@@ -35,7 +35,7 @@ from tests.integration.notify_support import (
 SECRET = "a-receivers-shared-secret-0123"
 
 
-@pytest.fixture  # type: ignore[no-redef]
+@pytest.fixture
 def clock() -> MovingClock:  # overrides the conftest's fixed clock
     return MovingClock()
 

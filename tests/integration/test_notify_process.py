@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 
+import pytest
 import redis
 
 from services.notify.bootstrap import NotifyService
@@ -81,6 +82,7 @@ def test_notify_run_handles_the_stream_and_stops_warmly_on_sigterm_with_a_summar
     assert "2 notifications from events" in last
 
 
+@pytest.mark.slow
 def test_kill_9_at_random_moments_loses_no_notification_and_doubles_none(
     notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
 ) -> None:

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from services.cli import main
 from shared.vocabulary import RISK_LEVELS, SAFETY_CONCERNS
-from tests.support import IDENTIFY, identify_body, login
+from tests.support import IDENTIFY, identify_body, json_of, login
 
 
 def test_users_add_creates_a_user_who_can_log_in(tmp_path: Path) -> None:
@@ -66,7 +66,7 @@ def test_users_add_refuses_a_bad_role_or_scope(
 
 
 def test_the_openapi_spec_documents_every_case_endpoint(client: FlaskClient) -> None:
-    spec = client.get("/api/v1/openapi.json").json
+    spec = json_of(client.get("/api/v1/openapi.json"))
     paths = set(spec["paths"])
     assert {
         "/api/v1/cases",
@@ -106,7 +106,7 @@ def test_request_logs_never_carry_a_child_s_personal_data(
     child = {**IDENTIFY["child"], "id_number": "36012420150302002X"}
     with caplog.at_level(logging.DEBUG):
         created = client.post("/api/v1/cases", json=identify_body(child=child), headers=headers)
-        client.get(f"/api/v1/cases/{created.json['id']}", headers=headers)
+        client.get(f"/api/v1/cases/{json_of(created)['id']}", headers=headers)
 
     assert created.status_code == 201, created.json
     logged = caplog.text
@@ -118,7 +118,7 @@ def test_request_logs_never_carry_a_child_s_personal_data(
 def test_the_openapi_spec_still_lists_the_terms_and_bounds_the_domain_checks(
     client: FlaskClient,
 ) -> None:
-    schemas = client.get("/api/v1/openapi.json").json["components"]["schemas"]
+    schemas = json_of(client.get("/api/v1/openapi.json"))["components"]["schemas"]
     visit, guardian = schemas["Visit"]["properties"], schemas["Guardian"]["properties"]
     assert visit["risk_level"]["enum"] == list(RISK_LEVELS)
     assert visit["safety_concerns"]["items"]["enum"] == list(SAFETY_CONCERNS)

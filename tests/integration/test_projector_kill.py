@@ -97,6 +97,7 @@ def wait_for(condition: object, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.slow
 def test_a_projector_killed_at_random_moments_resumes_to_the_views_a_rebuild_makes(
     service: CaseService, settings: Settings, writer: Writer, tmp_path: Path
 ) -> None:

@@ -99,6 +99,7 @@ class Killer(threading.Thread):
             self.error = error
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [20261129])
 def test_a_relay_killed_with_minus_9_at_random_moments_publishes_every_event_exactly_once(
     service: CaseService,

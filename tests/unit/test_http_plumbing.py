@@ -14,6 +14,7 @@ from marshmallow import Schema, fields
 
 from shared.http.app import install_plumbing, new_api_app
 from shared.http.problems import field_errors, install_problem_handlers
+from tests.support import json_of
 
 
 class _NotAllowedError(Exception):
@@ -70,14 +71,14 @@ def test_an_invalid_nested_field_is_named_by_its_path(client: FlaskClient) -> No
 
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
-    assert set(response.json["errors"]) == {"child.name", "parents.0.name"}
+    assert set(json_of(response)["errors"]) == {"child.name", "parents.0.name"}
 
 
 def test_a_body_that_is_not_json_is_a_problem_about_the_body(client: FlaskClient) -> None:
     response = client.post("/api/v1/things", data="{", content_type="application/json")
 
     assert response.status_code == 400
-    assert response.json["errors"] == {"body": ["Not valid JSON."]}
+    assert json_of(response)["errors"] == {"body": ["Not valid JSON."]}
 
 
 def test_a_well_formed_request_id_is_echoed_and_a_bad_one_replaced(client: FlaskClient) -> None:

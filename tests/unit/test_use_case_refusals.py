@@ -305,7 +305,7 @@ def test_every_value_the_demo_seeds_reads_back_unchanged() -> None:
             ):
                 stored = getattr(event, name, None)
                 if stored is not None:
-                    assert value.parse(stored).to_json() == stored  # type: ignore[attr-defined]
+                    assert value.parse(stored).to_json() == stored
 
 
 def test_a_value_object_is_frozen() -> None:

@@ -16,6 +16,7 @@ from random import Random
 
 from shared.jurisdictions import children_of, divisions
 
+from ..projections.division_rows import DivisionRow
 from . import names
 
 CITY = "3601"  # 南昌市
@@ -106,6 +107,17 @@ def place_name(code: str) -> str:
     if not parts and code in known:
         parts.append(known[code].name)
     return "".join(parts)
+
+
+def division_rows() -> list[DivisionRow]:
+    """The demo's reference data, as a deployment's file would give it: the shipped
+    official divisions (province to township), then the generated villages."""
+    official = [(d.code, d.name) for d in divisions().values()]
+    generated = [(v.code, v.name) for v in villages()]
+    return [
+        DivisionRow(row, code, name)
+        for row, (code, name) in enumerate(official + generated, start=1)
+    ]
 
 
 def villages_in(township: str) -> list[Village]:

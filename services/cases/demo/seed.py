@@ -23,9 +23,10 @@ from ..accounts import list_usernames
 from ..application import Cases
 from ..bootstrap import CaseService
 from ..domain import Case
+from ..projections.divisions import import_divisions
 from .history import Life
 from .people import RecordMaker
-from .places import Village, villages
+from .places import Village, division_rows, villages
 from .staff import DEMO_VILLAGE, user_aggregates
 
 SEED = 20261129  # the same city on every run (only ids and timestamps differ)
@@ -57,8 +58,10 @@ def seed_demo(
     service: CaseService, children: int = 10_000, *, show_progress: bool | None = None
 ) -> SeedSummary:
     """Seeds the demo city (users, then `children` cases with a year of history) when the
-    store holds no case yet; otherwise writes nothing. Progress shows on a terminal."""
+    store holds no case yet; otherwise writes nothing. Progress shows on a terminal. The
+    city's division names are imported either way (once imported, that changes nothing)."""
     started = perf_counter()
+    import_divisions(service.read_models.store, division_rows())
     cases = service.cases
     if has_cases(cases):
         return _report(SeedSummary(False, 0, 0, 0, perf_counter() - started))

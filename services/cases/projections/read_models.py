@@ -20,7 +20,7 @@ from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role
 
 from ..access import Actor, ForbiddenError, require
 from . import figures
-from .names import jurisdiction_name, known_children
+from .divisions import known_children, name_or_code, names_of
 from .personal import PersonalData
 from .queries import CaseFilter, CaseQueries, CaseRow, WorkItem
 from .store import ReadModelStore
@@ -105,7 +105,7 @@ class ReadModels:
 
         def query(tx: Tx) -> dict[str, Any]:
             return (
-                _about(scope)
+                _about(scope, names_of(tx, [scope]))
                 | {"as_of": as_of.isoformat()}
                 | figures.summary(tx, scope, as_of, police=police)
             )
@@ -121,11 +121,13 @@ class ReadModels:
 
         def query(tx: Tx) -> dict[str, Any]:
             rows = figures.children(tx, [scope], as_of, police=police)
-            codes = sorted(set(rows) | set(known_children(scope)))
+            names = known_children(tx, scope)
+            codes = sorted(set(rows) | set(names))
+            names |= names_of(tx, [scope, *(code for code in rows if code not in names)])
             empty = figures.empty_row(police=police)
-            return _about(scope) | {
+            return _about(scope, names) | {
                 "as_of": as_of.isoformat(),
-                "rows": [_about(code) | rows.get(code, empty) for code in codes],
+                "rows": [_about(code, names) | rows.get(code, empty) for code in codes],
             }
 
         return self._serve(query, min_position)
@@ -143,7 +145,7 @@ class ReadModels:
         police = actor.role is Role.POLICE
 
         def query(tx: Tx) -> dict[str, Any]:
-            return _about(scope) | {
+            return _about(scope, names_of(tx, [scope])) | {
                 "months": figures.trend(tx, scope, as_of.isoformat()[:7], months, police=police)
             }
 
@@ -168,10 +170,11 @@ class ReadModels:
             while parents and len(parents[0]) < SCOPE_LENGTHS[SCOPE_LENGTHS.index(length) - 1]:
                 parents = figures.child_codes(tx, parents)
             rows = figures.children(tx, parents, as_of, police=False)
-            return _about(scope) | {
+            names = names_of(tx, [scope, *rows])
+            return _about(scope, names) | {
                 "as_of": as_of.isoformat(),
                 "ranked_level": LEVEL_BY_LENGTH[length],
-                "rows": _ranked(rows),
+                "rows": _ranked(rows, names),
             }
 
         return self._serve(query, min_position)
@@ -267,11 +270,11 @@ def _level_length(scope: str, level: str | None) -> int:
     return length
 
 
-def _about(code: str) -> dict[str, Any]:
-    return {"code": code, "level": level_of(code), "name": jurisdiction_name(code)}
+def _about(code: str, names: dict[str, str]) -> dict[str, Any]:
+    return {"code": code, "level": level_of(code), "name": name_or_code(names, code)}
 
 
-def _ranked(rows: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def _ranked(rows: dict[str, dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
     scored = []
     for code, row in rows.items():
         overdue = row["overdue_visit_share"]
@@ -285,6 +288,6 @@ def _ranked(rows: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         ]
         known = [x for x in indicators if x is not None]
         score = round(100 * sum(known) / len(known), 1) if known and row["active"] else None
-        scored.append(_about(code) | row | {"score": score})
+        scored.append(_about(code, names) | row | {"score": score})
     scored.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["code"]))
     return [r | {"rank": i} for i, r in enumerate(scored, start=1)]

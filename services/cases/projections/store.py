@@ -25,6 +25,7 @@ from eventsourcing.postgres import PostgresDatastore
 
 from shared.settings import Settings
 
+from .divisions_table import DIVISIONS_TABLE
 from .schema import (
     GENERATIONS,
     SCHEMA_VERSION,
@@ -60,9 +61,11 @@ class ReadModelStore:
     # ---- naming -------------------------------------------------------------------------
 
     def names(self, generation: int) -> dict[str, str]:
-        """The qualified table names of a generation (and of the generations table)."""
+        """The qualified table names of a generation (and of the tables beside every
+        generation: the generations table and the divisions)."""
         names = {t: self._qualify(f"rm{generation}_{t}") for t in TABLES}
         names["generations"] = self._qualify("rm_generations")
+        names["divisions"] = self._qualify("divisions")
         return names
 
     def sql(self, template: str, generation: int) -> str:
@@ -79,11 +82,14 @@ class ReadModelStore:
     # ---- generations --------------------------------------------------------------------
 
     def setup(self) -> None:
-        """Creates the generations table and a first, empty, active generation."""
+        """Creates the generations and divisions tables and a first, empty, active
+        generation."""
         with self._transaction(write=True) as cursor:
             self._ddl_lock(cursor)
             tx = Tx(cursor, self, 0, 0)
             tx.run(GENERATIONS)
+            for statement in DIVISIONS_TABLE:
+                tx.run(statement)
             found = tx.rows(
                 "SELECT generation, schema_version FROM {generations} WHERE state = 'active'"
             )
@@ -164,6 +170,12 @@ class ReadModelStore:
                 position = self._position(tx, generation, lock=True)
             yield Tx(cursor, self, generation, position)
 
+    @contextmanager
+    def reference_data(self) -> Iterator[Tx]:
+        """A write transaction on the tables beside the generations (the divisions)."""
+        with self._transaction(write=True) as cursor:
+            yield Tx(cursor, self, 0, 0)
+
     def read(self, query: Callable[[Tx], T]) -> T:
         """Runs `query` on the active generation, in one consistent read transaction. A
         rebuild may drop the generation just read; the query then runs again on the new one."""
@@ -225,9 +237,9 @@ class ReadModelStore:
         )
 
     def _drop(self, tx: Tx, generation: int) -> None:
-        for table in self.names(generation).values():
-            if table != self.names(generation)["generations"]:
-                tx.cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        names = self.names(generation)
+        for table in TABLES:
+            tx.cursor.execute(f"DROP TABLE IF EXISTS {names[table]}")
         tx.run("DELETE FROM {generations} WHERE generation = ?", (generation,))
 
     def _ddl_lock(self, cursor: Any) -> None:
