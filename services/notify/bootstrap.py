@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import redis
 
-from services.notify.db import Database
+from services.notify.db import Database, open_database
 from services.notify.schema import create_tables
 from shared.settings import Settings
 
@@ -47,7 +47,7 @@ class NotifyService:
 
 def build_notify(settings: Settings, *, clock: Clock | None = None) -> NotifyService:
     """Opens notify's database (creating its tables) with `settings`."""
-    db = Database.from_settings(settings)
+    db = open_database(settings)
     create_tables(db)
     return NotifyService(settings, db, clock or Clock())
 
