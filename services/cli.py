@@ -161,10 +161,12 @@ def users_add(
 
 def _register_groups() -> None:
     from services.cases.commands import cases
+    from services.db_commands import db
     from services.notify.operate.commands import notify
 
     main.add_command(cases)
     main.add_command(notify)
+    main.add_command(db)
 
 
 _register_groups()

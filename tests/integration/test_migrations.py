@@ -249,3 +249,26 @@ def test_every_migration_set_is_numbered_from_1_without_gaps() -> None:
         versions: list[Any] = [m.version for m in package.migrations()]
         assert versions == list(range(1, len(versions) + 1))
         assert versions, package.__name__
+
+
+def test_db_upgrade_applies_each_databases_migrations_once(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from services.cli import main
+
+    env = {"CARELEDGER_DATA_DIR": str(tmp_path / "var")}
+    runner = CliRunner()
+    # given fresh databases, all pending
+    before = runner.invoke(main, ["db", "status"], env=env)
+    assert before.exit_code == 0, before.output
+    assert "notify 0001 initial: pending" in before.output
+    # when upgraded twice
+    first = runner.invoke(main, ["db", "upgrade"], env=env)
+    second = runner.invoke(main, ["db", "upgrade"], env=env)
+    # then the first applied everything, the second nothing
+    for package in (case_migrations, notify_migrations):
+        every = [m.version for m in package.migrations()]
+        assert f"{package.COMPONENT}: applied {every}" in first.output
+    assert second.output.count("applied nothing") == 2
+    after = runner.invoke(main, ["db", "status"], env=env)
+    assert "pending" not in after.output
