@@ -68,13 +68,13 @@ def upgrade(
 ) -> list[int]:
     """Applies `component`'s migrations the database has not had (up to `target`, default
     all); returns the versions applied now."""
+    _create_table(db)
     applied_now: list[int] = []
     for migration in migrations:
         if target is not None and migration.version > target:
             break
         with db.exclusive(_lock(db)) as tx:
             _search_path(db, tx)
-            tx.execute(_CREATE)
             done = tx.one(
                 f"SELECT 1 AS done FROM {_TABLE} WHERE component = ? AND version = ?",
                 (component, migration.version),
@@ -108,6 +108,23 @@ def applied_versions(db: Database, component: str) -> list[int]:
             f"SELECT version FROM {_TABLE} WHERE component = ? ORDER BY version", (component,)
         )
     return [int(r["version"]) for r in rows]
+
+
+def _create_table(db: Database) -> None:
+    try:
+        _create_table_once(db)
+    except Exception:
+        # Two components whose lock names differ (one names the schema, the other relies
+        # on the default search_path) can race on PostgreSQL's catalog; the second
+        # attempt finds the table there.
+        log.warning("event=schema_migrations_create_retry")
+        _create_table_once(db)
+
+
+def _create_table_once(db: Database) -> None:
+    with db.exclusive(_lock(db)) as tx:
+        _search_path(db, tx)
+        tx.execute(_CREATE)
 
 
 def _lock(db: Database) -> str:
