@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from .sql import SqlTables
+from shared.sql import Database
 
 
 @dataclass(frozen=True)
@@ -24,29 +24,12 @@ class AccessEntry:
 
 
 class AccessLog:
-    """The access log, a plain append-only table beside the events."""
+    """The access log, a plain append-only table beside the events (created and changed
+    by the migrations in services/cases/migrations/)."""
 
-    def __init__(self, tables: SqlTables) -> None:
+    def __init__(self, tables: Database) -> None:
         self.tables = tables
         self.name = tables.table("careledger_access_log")
-
-    def create_table(self) -> None:
-        """Creates the table and its indexes if they are missing."""
-        key = (
-            "BIGSERIAL PRIMARY KEY"
-            if self.tables.is_postgres
-            else "INTEGER PRIMARY KEY AUTOINCREMENT"
-        )
-        self.tables.execute(
-            f"CREATE TABLE IF NOT EXISTS {self.name} (id {key}, at TEXT NOT NULL, "
-            "username TEXT NOT NULL, role TEXT NOT NULL, case_id TEXT NOT NULL, "
-            "jurisdiction TEXT NOT NULL, purpose TEXT NOT NULL, request_id TEXT NOT NULL)"
-        )
-        for column in ("case_id", "username", "at"):
-            self.tables.execute(
-                f"CREATE INDEX IF NOT EXISTS careledger_access_log_{column} "
-                f"ON {self.name} ({column})"
-            )
 
     def record(self, entries: Iterable[AccessEntry]) -> None:
         """Appends entries in one transaction."""

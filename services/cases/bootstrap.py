@@ -9,14 +9,15 @@ from argon2 import PasswordHasher
 
 from shared.clock import Clock
 from shared.settings import Settings
+from shared.sql import EventStoreConnections
 
+from . import migrations
 from .access_log import AccessLog
 from .accounts import Accounts
 from .application import Cases
 from .projections.personal import PersonalData
 from .projections.read_models import ReadModels
 from .projections.store import ReadModelStore
-from .sql import SqlTables
 
 
 @dataclass
@@ -41,8 +42,10 @@ def build_case_service(
     """Wires the application, accounts, read models and access log to one store."""
     cases = Cases(settings.eventsourcing_env(), clock=clock)
     datastore: Any = cast(Any, cases.recorder).datastore
-    access_log = AccessLog(SqlTables(datastore))
-    access_log.create_table()
+    # The tables beside the events that the log cannot give back: versioned migrations.
+    tables = EventStoreConnections(datastore)
+    migrations.upgrade(tables)
+    access_log = AccessLog(tables)
     accounts = Accounts(cases, settings.token_secret, settings.token_ttl_seconds, password_hasher)
     # The read models' own file on SQLite; beside the events on PostgreSQL.
     store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.notify.db import Database
+from services.notify.db import Database, open_database
 from services.notify.schema import create_tables
 from shared.clock import Clock
 from shared.settings import Settings
@@ -31,6 +31,6 @@ class NotifyService:
 
 def build_notify(settings: Settings, *, clock: Clock | None = None) -> NotifyService:
     """Opens notify's database (creating its tables) with `settings`."""
-    db = Database.from_settings(settings)
+    db = open_database(settings)
     create_tables(db)
     return NotifyService(settings, db, clock or Clock())

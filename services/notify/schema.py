@@ -1,16 +1,25 @@
-"""Notify's tables. Every one of them can be rebuilt from the event log (a new consumer
-group at 0 over a refilled stream), except the inbox's read marks and subscriptions.
+"""Notify's tables, created and changed by the numbered migrations in
+services/notify/migrations/ (shared/migrations.py applies them).
+
+What each holds, and whether the log can give it back (a new consumer group at 0 over a
+refilled stream replays every event):
 
 - handled_events  the dedup state: one row per event handled, in the same transaction
-                  as what handling it wrote (promise 4)
-- notifications   the inbox: one row per (rule, event or due key, recipient)
+                  as what handling it wrote (promise 4)                      rebuilt
+- notifications   the inbox: one row per (rule, event or due key, recipient); its
+                  `read_at` marks are the users' own doing                 not rebuilt
 - outbox          one row per external delivery (webhook or e-mail), written with the
-                  inbox row; delivery workers send them and mark them sent or failed
-- subscriptions   signed webhooks, managed by admins
-- users, revoked_tokens  notify's own directory, learned from user.* events
-- cases           the per-case facts the rules need (no personal data)
-- due_dates       visits and interventions with a due date, for the scheduler
-- escalations     which time-based notification was sent for which due date and level
+                  inbox row; delivery workers send them and mark them sent or failed.
+                  Its history (what was sent when, what failed and why) is not in the
+                  log, and replaying would send every delivery again       not rebuilt
+- subscriptions   signed webhooks, managed by admins through the API       not rebuilt
+- users, revoked_tokens  notify's own directory, learned from user.* events  rebuilt
+- cases           the per-case facts the rules need (no personal data)       rebuilt
+- due_dates       visits and interventions with a due date, for the scheduler rebuilt
+- escalations     which time-based notification was sent for which due date and
+                  level: written by the scheduler, not by an event         not rebuilt
+
+So notify's database is kept and migrated, never dropped and refilled.
 
 Dead letters are not a table: they live in the dead-letter stream `<stream>:dead` beside
 the entries they came from (see deadletters.py).
@@ -18,147 +27,11 @@ the entries they came from (see deadletters.py).
 
 from __future__ import annotations
 
-import logging
-
-from services.notify.db import Database
-
-log = logging.getLogger("careledger.notify.schema")
-
-_TABLES = """
-CREATE TABLE IF NOT EXISTS handled_events (
-    event_id TEXT PRIMARY KEY,
-    position BIGINT NOT NULL,
-    type TEXT NOT NULL,
-    handled_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS handled_events_position ON handled_events (position);
-
-CREATE TABLE IF NOT EXISTS notifications (
-    id {serial},
-    rule TEXT NOT NULL,
-    dedup_key TEXT NOT NULL,
-    recipient TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    level INTEGER NOT NULL,
-    case_id TEXT NOT NULL,
-    intervention_id TEXT,
-    jurisdiction TEXT NOT NULL,
-    title TEXT NOT NULL,
-    body TEXT NOT NULL,
-    event_id TEXT,
-    occurred_at TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    read_at TEXT,
-    UNIQUE (rule, dedup_key, recipient)
-);
-CREATE INDEX IF NOT EXISTS notifications_inbox ON notifications (recipient, id);
-CREATE INDEX IF NOT EXISTS notifications_case ON notifications (case_id);
-
-CREATE TABLE IF NOT EXISTS outbox (
-    id {serial},
-    notification_id BIGINT,
-    subscription_id BIGINT,
-    channel TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
-    target TEXT NOT NULL,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    payload TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at TEXT NOT NULL,
-    last_error TEXT,
-    created_at TEXT NOT NULL,
-    sent_at TEXT
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
-
-CREATE TABLE IF NOT EXISTS subscriptions (
-    id {serial},
-    url TEXT NOT NULL,
-    secret TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    kinds TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    active INTEGER NOT NULL DEFAULT 1
-);
-
-CREATE TABLE IF NOT EXISTS users (
-    username TEXT PRIMARY KEY,
-    role TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    display_name TEXT NOT NULL,
-    email TEXT,
-    disabled INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS users_scope ON users (scope);
-
-CREATE TABLE IF NOT EXISTS revoked_tokens (
-    token_id TEXT PRIMARY KEY,
-    username TEXT NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS cases (
-    case_id TEXT PRIMARY KEY,
-    jurisdiction TEXT NOT NULL,
-    jurisdiction_v INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    status_v INTEGER NOT NULL,
-    assignee TEXT,
-    assignee_v INTEGER NOT NULL,
-    guardian_type TEXT,
-    guardian_v INTEGER NOT NULL,
-    identified_v INTEGER NOT NULL,
-    record_school_status TEXT,
-    risk_level TEXT,
-    latest_attendance TEXT,
-    last_visit_on TEXT,
-    last_visit_v INTEGER NOT NULL,
-    next_visit_due TEXT,
-    has_mandatory_report INTEGER NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS due_dates (
-    kind TEXT NOT NULL CHECK (kind IN ('visit', 'intervention')),
-    subject_id TEXT NOT NULL,
-    case_id TEXT NOT NULL,
-    due_on TEXT,
-    department TEXT,
-    intervention_kind TEXT,
-    open INTEGER NOT NULL,
-    PRIMARY KEY (kind, subject_id)
-);
-CREATE INDEX IF NOT EXISTS due_dates_due ON due_dates (kind, open, due_on);
-
-CREATE TABLE IF NOT EXISTS escalations (
-    rule TEXT NOT NULL,
-    subject_id TEXT NOT NULL,
-    due_on TEXT NOT NULL,
-    level INTEGER NOT NULL,
-    sent_at TEXT NOT NULL,
-    PRIMARY KEY (rule, subject_id, due_on, level)
-);
-"""
-
-_SERIAL = {
-    False: "INTEGER PRIMARY KEY AUTOINCREMENT",
-    True: "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
-}
+from services.notify import migrations
+from shared.sql import Database
 
 
-def create_tables(db: Database) -> None:
-    """Creates the missing tables and indexes (safe to run at every start)."""
-    statements = [s.strip() for s in _TABLES.format(serial=_SERIAL[db.postgres]).split(";")]
-    try:
-        _run(db, statements)
-    except Exception:
-        # Two processes starting at once on PostgreSQL can race on the catalog; the
-        # second attempt finds the tables there.
-        log.warning("event=create_tables_retry")
-        _run(db, statements)
-
-
-def _run(db: Database, statements: list[str]) -> None:
-    with db.transaction() as tx:
-        for statement in statements:
-            if statement:
-                tx.execute(statement)
+def create_tables(db: Database) -> list[int]:
+    """Brings notify's tables up to date (safe to run at every start); returns the
+    migration versions applied now."""
+    return migrations.upgrade(db)

@@ -16,7 +16,7 @@ from typing import Any
 
 import redis
 
-from services.notify.db import Database
+from services.notify.db import open_database
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,7 +117,7 @@ class NotifyLook:
     """Reads notify's database from outside the processes."""
 
     def __init__(self, settings: Settings) -> None:
-        self.db = Database.from_settings(settings)
+        self.db = open_database(settings)
 
     def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self.db.transaction() as tx:

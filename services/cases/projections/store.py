@@ -6,15 +6,16 @@ they sit beside the events, in `read_model_postgres_schema` (else the events' sc
 
 Every write is a `Tx` (tx.py) on one generation: it locks that generation's row in
 `rm_generations`, reads the tracking position there, and moves it in the same commit as
-the rows (`Tx.advance`). A reader sees one generation at one position.
+the rows (`Tx.advance`). A reader sees one generation at one position. Connections,
+pragmas and transactions are shared/sql.py's.
+
+Their tables are not migrated (shared/migrations.py): a generation whose shape is older
+than SCHEMA_VERSION is replaced by rebuilding it from the log, beside the live one.
 """
 
 from __future__ import annotations
 
 import logging
-import sqlite3
-import threading
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,9 +24,10 @@ from typing import Any, TypeVar
 
 from eventsourcing.postgres import PostgresDatastore
 
+from shared import sql
 from shared.settings import Settings
 
-from .divisions_table import DIVISIONS_TABLE
+from . import migrations
 from .schema import (
     GENERATIONS,
     SCHEMA_VERSION,
@@ -52,10 +54,20 @@ class ReadModelStore:
         self.path = Path(settings.data_dir) / "read_models.sqlite"
         if self.is_postgres and datastore is None:
             raise ValueError("the PostgreSQL read models share the event store's datastore")
-        self._datastore = datastore
-        self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
+        self.db: sql.Database
+        if datastore is not None:
+            self.db = sql.EventStoreConnections(datastore, schema=self.schema)
+        else:
+            self.db = sql.SqliteFile(
+                self.path,
+                # Committed pages survive a killed process; a power cut may lose the last
+                # few, which the projector simply redoes from its tracking position.
+                synchronous="NORMAL",
+                # The counters' hot pages are rewritten by every page of events: a bigger
+                # cache and rarer checkpoints write each of them to the file once, not once
+                # a page.
+                tuning=("PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=20000"),
+            )
         self._sql: dict[tuple[str, int], str] = {}
 
     # ---- naming -------------------------------------------------------------------------
@@ -72,8 +84,7 @@ class ReadModelStore:
         """`template` with this generation's table names and this database's placeholders."""
         key = (template, generation)
         if key not in self._sql:
-            text = template.format(**self.names(generation))
-            self._sql[key] = text.replace("?", "%s") if self.is_postgres else text
+            self._sql[key] = self.db.dialect.sql(template.format(**self.names(generation)))
         return self._sql[key]
 
     def _qualify(self, table: str) -> str:
@@ -82,14 +93,12 @@ class ReadModelStore:
     # ---- generations --------------------------------------------------------------------
 
     def setup(self) -> None:
-        """Creates the generations and divisions tables and a first, empty, active
-        generation."""
-        with self._transaction(write=True) as cursor:
-            self._ddl_lock(cursor)
+        """Brings the reference tables up to date (versioned migrations) and creates the
+        generations table and a first, empty, active generation."""
+        migrations.upgrade(self.db)
+        with self._ddl() as cursor:
             tx = Tx(cursor, self, 0, 0)
             tx.run(GENERATIONS)
-            for statement in DIVISIONS_TABLE:
-                tx.run(statement)
             found = tx.rows(
                 "SELECT generation, schema_version FROM {generations} WHERE state = 'active'"
             )
@@ -111,8 +120,7 @@ class ReadModelStore:
 
     def begin_generation(self) -> int:
         """A new, empty generation to rebuild into; leftovers of earlier rebuilds go."""
-        with self._transaction(write=True) as cursor:
-            self._ddl_lock(cursor)
+        with self._ddl() as cursor:
             tx = Tx(cursor, self, 0, 0)
             generation = self._next_generation(tx)  # numbers are never used twice
             for old in tx.rows("SELECT generation FROM {generations} WHERE state <> 'active'"):
@@ -145,8 +153,7 @@ class ReadModelStore:
 
     def drop_retired(self) -> list[int]:
         """Drops the tables of generations no longer active (after a rebuild switched)."""
-        with self._transaction(write=True) as cursor:
-            self._ddl_lock(cursor)
+        with self._ddl() as cursor:
             tx = Tx(cursor, self, 0, 0)
             retired = [
                 r["generation"]
@@ -191,11 +198,7 @@ class ReadModelStore:
 
     def close(self) -> None:
         """Closes this process's connections to the read models."""
-        with self._lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
-        self._local = threading.local()
+        self.db.close()
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -242,60 +245,24 @@ class ReadModelStore:
             tx.cursor.execute(f"DROP TABLE IF EXISTS {names[table]}")
         tx.run("DELETE FROM {generations} WHERE generation = ?", (generation,))
 
-    def _ddl_lock(self, cursor: Any) -> None:
-        if self.is_postgres:
-            cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
-            # Serialises the creation and dropping of tables by concurrent processes.
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(self.schema, "ddl"),))
+    def _ddl(self) -> Any:
+        # Serialises the creation and dropping of tables by concurrent processes.
+        return self._cursor(self.db.exclusive(f"read models {self.schema} ddl"))
 
+    def _transaction(self, *, write: bool) -> Any:
+        return self._cursor(self.db.transaction(write=write))
+
+    @staticmethod
     @contextmanager
-    def _transaction(self, *, write: bool) -> Iterator[Any]:
-        if self.is_postgres:
-            assert self._datastore is not None
-            with self._datastore.transaction(commit=write) as pg_cursor:
-                if not write:
-                    pg_cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                yield pg_cursor
-            return
-        connection = self._connection()
-        cursor = connection.cursor()
-        cursor.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-        try:
-            yield cursor
-        except BaseException:
-            if connection.in_transaction:
-                cursor.execute("ROLLBACK")
-            raise
-        else:
-            cursor.execute("COMMIT")
-        finally:
-            cursor.close()
-
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(
-                self.path, isolation_level=None, timeout=30, check_same_thread=False
-            )
-            connection.row_factory = sqlite3.Row
-            connection.execute("PRAGMA journal_mode=WAL")
-            # Committed pages survive a killed process; a power cut may lose the last
-            # few, which the projector simply redoes from its tracking position.
-            connection.execute("PRAGMA synchronous=NORMAL")
-            # The counters' hot pages are rewritten by every page of events: a bigger cache
-            # and rarer checkpoints write each of them to the file once, not once a page.
-            connection.execute("PRAGMA cache_size=-65536")
-            connection.execute("PRAGMA wal_autocheckpoint=20000")
-            self._local.connection = connection
-            with self._lock:
-                self._connections.append(connection)
-        return connection
+    def _cursor(transaction: Any) -> Iterator[Any]:
+        # Tx runs the statements it has already translated on the driver's cursor.
+        with transaction as tx:
+            yield tx.cursor
 
 
 def advisory_key(schema: str, purpose: str) -> int:
     """A PostgreSQL advisory lock key of our own, per read-model schema."""
-    return zlib.crc32(f"careledger read models {schema} {purpose}".encode())
+    return sql.advisory_key(f"read models {schema} {purpose}")
 
 
 def _missing_table(error: Exception) -> bool:
