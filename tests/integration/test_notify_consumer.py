@@ -8,12 +8,13 @@ import json
 import time
 from typing import Any
 
+import pytest
 import redis
 
 from services.notify.bootstrap import NotifyService
 from services.notify.consume.deadletters import dead_stream, list_dead_letters
 from services.notify.consume.handling import handle
-from shared.contracts import parse_entry
+from shared.contracts import PAYLOADS, CaseReopenedV1, parse_entry
 from tests.integration.notify_fixtures import *  # noqa: F403
 from tests.integration.notify_support import (
     Publisher,
@@ -278,3 +279,32 @@ def _poison(notify: NotifyService, event_id: str) -> None:
                 f"WHEN NEW.event_id = '{event_id}' "
                 "BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
             )
+
+
+def test_a_type_the_contract_knows_but_notify_has_not_decided_on_is_dead_lettered_at_once(
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a contract newer than notify's followers: a case type they have not decided on
+    monkeypatch.setitem(PAYLOADS, "case.teleported", {1: CaseReopenedV1})
+    case = _alarm(publisher)
+    good = entries(redis_client, publisher.stream)[-1][1]
+    publisher.append(
+        {
+            **good,
+            "event_id": f"{case}:9",
+            "type": "case.teleported",
+            "payload": json.dumps({"reopened_on": "2026-05-01"}),
+        }
+    )
+    later = new_case_id()
+    publisher.identify(later, guardian_type="none")
+    # when
+    drain(consumer(notify, redis_client, publisher.stream))
+    # then: parked with the reason on its first delivery, and the rest handled
+    [letter] = list_dead_letters(redis_client, publisher.stream)
+    assert letter.reason == "notify's case facts does not know 'case.teleported'"
+    assert {r["case_id"] for r in inbox(notify)} == {case, later}
+    assert pending_count(redis_client, publisher.stream) == 0

@@ -140,8 +140,8 @@ def project(case: Case) -> tuple[CaseState, counters.Deltas]:
     deltas = counters.Deltas()
     state: CaseState | None = None
     for position, recorded in enumerate(case.collect_events(), start=1):
-        data, kind = vars(recorded), type(recorded).__name__
-        if kind == "Identified":
+        data, kind = vars(recorded), type(recorded)
+        if kind.__name__ == "Identified":
             state, flows = identified(str(recorded.originator_id), 1, position, data["record"])
             deltas.move(None, state)
         else:

@@ -9,12 +9,12 @@ Every event names the village the case was in (`jurisdiction`): whoever follows 
 from __future__ import annotations
 
 from copy import deepcopy
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.vocabulary import AGE_LIMIT_YEARS, CLOSURE_REASONS, VISIT_INTERVAL_DAYS
+from shared.vocabulary import AGE_LIMIT_YEARS, CLOSURE_REASONS
 
 from .checks import add_years, one_of, parse_date, past_date, text
 from .corrections import check_correction, get_path, set_path
@@ -30,6 +30,7 @@ from .errors import (
     SameJurisdictionError,
     UnknownInterventionError,
 )
+from .visit_due import due_after_visit, due_before_any_visit, next_visit_due
 
 Json = dict[str, Any]
 RECENT_VISITS = 5  # how many of the latest visits the state keeps
@@ -48,10 +49,13 @@ class Case(Aggregate):
         identified_on = past_date(record["identified_on"], "identified_on", today)
         birth_date = past_date(record["child"]["birth_date"], "child.birth_date", today)
         check_eligible(birth_date, record["parents"], identified_on)
-        return cls(record=deepcopy(record), actor=actor)
+        due = due_before_any_visit(record["identified_on"], record["guardian"]["type"])
+        return cls(record=deepcopy(record), actor=actor, next_visit_due=due)
 
     @event("Identified")
-    def __init__(self, record: Json, actor: Json) -> None:
+    def __init__(self, record: Json, actor: Json, next_visit_due: str | None = None) -> None:
+        # `next_visit_due` (here and on the other events that move it): the case's due
+        # date after the event, for the log's followers; None in events stored before.
         # Mutators copy what they keep: corrections and transfers change the state in
         # place, and must never change the event that is about to be stored.
         self.record = deepcopy(record)  # the identification facts, as corrected since
@@ -100,6 +104,7 @@ class Case(Aggregate):
             risk_level_after=str(latest["risk_level"]),
             school_status_before=self.school_status,
             school_status_after=self._school_status_with(latest),
+            next_visit_due=due_after_visit(latest),
         )
 
     @event("Visited")
@@ -114,6 +119,7 @@ class Case(Aggregate):
         risk_level_after: str | None = None,
         school_status_before: str | None = None,
         school_status_after: str | None = None,
+        next_visit_due: str | None = None,
     ) -> None:
         self._saw(visit["visited_on"])
         self.visit_count += 1
@@ -145,6 +151,7 @@ class Case(Aggregate):
             effective_on=effective_on,
             entrustment_signed_on=entrustment_signed_on,
             actor=actor,
+            next_visit_due=self._due_with(guardian_type=guardian["type"]),
         )
 
     @event("GuardianChanged")
@@ -156,6 +163,7 @@ class Case(Aggregate):
         effective_on: str,
         entrustment_signed_on: str | None,
         actor: Json,
+        next_visit_due: str | None = None,
     ) -> None:
         self._saw(effective_on)
         self.guardian = deepcopy(guardian)
@@ -357,6 +365,10 @@ class Case(Aggregate):
             new_value=new_value,
             reason=reason,
             actor=actor,
+            next_visit_due=self._due_with(
+                identified_on=new_value if field == "identified_on" else None,
+                guardian_type=new_value if field == "guardian.type" else None,
+            ),
         )
 
     @event("Corrected")
@@ -368,6 +380,7 @@ class Case(Aggregate):
         new_value: Any,
         reason: str,
         actor: Json,
+        next_visit_due: str | None = None,
     ) -> None:
         if field.startswith("guardian."):
             set_path(self.guardian, field.removeprefix("guardian."), new_value)
@@ -411,15 +424,17 @@ class Case(Aggregate):
     @property
     def next_visit_due(self) -> str:
         """When the next visit is due: as the visitor said, or by risk level."""
-        latest = self.latest_visit
-        if latest is None:
-            start = parse_date(self.record["identified_on"], "identified_on")
-            days = VISIT_INTERVAL_DAYS["high" if self.guardian_type == "none" else "medium"]
-            return (start + timedelta(days=days)).isoformat()
-        if latest.get("next_visit_due"):
-            return str(latest["next_visit_due"])
-        visited = parse_date(latest["visited_on"], "visited_on")
-        return (visited + timedelta(days=VISIT_INTERVAL_DAYS[latest["risk_level"]])).isoformat()
+        return self._due_with()
+
+    def _due_with(
+        self, *, identified_on: str | None = None, guardian_type: str | None = None
+    ) -> str:
+        # The due date as it would be with these facts changed (for the event to record).
+        return next_visit_due(
+            identified_on=identified_on or self.record["identified_on"],
+            guardian_type=guardian_type or self.guardian_type,
+            latest_visit=self.latest_visit,
+        )
 
     @property
     def open_interventions(self) -> list[Json]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from services.notify.consume import casestore
-from services.notify.consume.casefacts import evolve
+from services.notify.consume.casefacts import FACTS, evolve
 from services.notify.consume.directory import apply_user_event
 from services.notify.db import Tx
 from services.notify.route import rules
@@ -23,6 +23,16 @@ class Handled:
 
     duplicate: bool
     notifications: int = 0
+
+
+def undecided(env: Envelope) -> str | None:
+    """Why notify cannot handle `env`: a type the contract knows but one of its followers
+    has not decided on (a newer case service, an older notify); None when it can. The
+    consumer dead-letters such an entry, as one of an unknown type, instead of retrying."""
+    for registry in (FACTS, rules.RULES):
+        if registry.missing([env.type]):
+            return f"{registry.follower} does not know {env.type!r}"
+    return None
 
 
 def handle(tx: Tx, env: Envelope, now: datetime, *, email: bool) -> Handled:
