@@ -141,6 +141,16 @@ class CaseCorrectedV2(CaseCorrectedV1):
     next_visit_due = fields.Date(required=True)
 
 
+class CaseSchoolChangedV1(_Payload):
+    """A school change (控辍保学) and the case's school status before and after it; the
+    school's name, grade and note stay in the case service."""
+
+    change = fields.String(required=True)  # enrolled / returned / dropped_out
+    changed_on = fields.Date(required=True)
+    school_status_before = fields.String(required=True)
+    school_status_after = fields.String(required=True)
+
+
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
     role = fields.String(required=True)
@@ -190,6 +200,7 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.closed": {1: CaseClosedV1},
     "case.reopened": {1: CaseReopenedV1},
     "case.corrected": {1: CaseCorrectedV1, 2: CaseCorrectedV2},
+    "case.school_changed": {1: CaseSchoolChangedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

@@ -53,6 +53,8 @@ PERSONAL = [
     "新地址一号",
     "王晓明",
     "又外出",
+    "前坊中学",
+    "随父母外出",
 ]
 _TRANSITION = (
     "risk_level_before",
@@ -87,6 +89,17 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
         civil, case_id, VISIT, idempotency=IdempotencyKey("civil", "visit-1", "fingerprint")
     )
     cases.change_guardian(civil, case_id, GUARDIAN_CHANGE)
+    cases.change_school(
+        civil,
+        case_id,
+        {
+            "change": "enrolled",
+            "changed_on": "2026-05-02",
+            "school_name": "前坊中学",
+            "grade": "7",
+            "note": "随父母外出后回村入学",
+        },
+    )
     iid = cases.open_intervention(civil, case_id, INTERVENTION).intervention_id
     assert iid is not None
     cases.progress_intervention(

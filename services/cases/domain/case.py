@@ -14,7 +14,12 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.vocabulary import AGE_LIMIT_YEARS, CLOSURE_REASONS
+from shared.vocabulary import (
+    AGE_LIMIT_YEARS,
+    CLOSURE_REASONS,
+    SCHOOL_CHANGES,
+    SCHOOL_STATUS_AFTER_CHANGE,
+)
 
 from .checks import add_years, one_of, parse_date, past_date, text
 from .corrections import check_correction, get_path, set_path
@@ -40,6 +45,8 @@ _FACTS_OF_ELIGIBILITY = frozenset({"child.birth_date", "identified_on"})
 
 class Case(Aggregate):
     """A left-behind child's case. Every event carries the acting user as `actor`."""
+
+    school_changed_on: str | None = None  # the latest recorded school change, if any
 
     # ---- identification -------------------------------------------------------------
 
@@ -253,6 +260,59 @@ class Case(Aggregate):
             "closed_on": closed_on,
         }
 
+    def change_school(
+        self,
+        *,
+        change: str,
+        changed_on: str,
+        school_name: str | None,
+        grade: str | None,
+        note: str | None,
+        actor: Json,
+        today: date,
+    ) -> None:
+        """Records a school change (控辍保学): enrolled at a new school, returned to school
+        after dropping out, or dropped out."""
+        self._require_active()
+        one_of(change, SCHOOL_CHANGES, "change")
+        day = past_date(changed_on, "changed_on", today)
+        self._require_not_before_identification(day, "changed_on")
+        for value, name, length in ((school_name, "school_name", 100), (grade, "grade", 20)):
+            text(value, name, max_length=length, required=False)
+        text(note, "note", max_length=2000, required=False)
+        self._school_changed(
+            jurisdiction=self.jurisdiction,
+            change=change,
+            changed_on=changed_on,
+            school_name=school_name,
+            grade=grade,
+            note=note,
+            actor=actor,
+            school_status_before=self.school_status,
+            school_status_after=self._school_status_with(
+                self.latest_visit, changed_on=changed_on, record=SCHOOL_STATUS_AFTER_CHANGE[change]
+            ),
+        )
+
+    @event("SchoolChanged")
+    def _school_changed(
+        self,
+        jurisdiction: str,
+        change: str,
+        changed_on: str,
+        school_name: str | None,
+        grade: str | None,
+        note: str | None,
+        actor: Json,
+        school_status_before: str,
+        school_status_after: str,
+    ) -> None:
+        self._saw(changed_on)
+        school = {**(self.child.get("school") or {}), "status": SCHOOL_STATUS_AFTER_CHANGE[change]}
+        school |= {k: v for k, v in (("name", school_name), ("grade", grade)) if v is not None}
+        self.record["child"]["school"] = school
+        self.school_changed_on = changed_on
+
     def assign(self, *, assignee: str, actor: Json) -> None:
         """Assigns the case to a child director (checked to exist by the application)."""
         self._require_active()
@@ -460,9 +520,19 @@ class Case(Aggregate):
         """enrolled / dropped_out / not_in_school, the latest visit overriding the record."""
         return self._school_status_with(self.latest_visit)
 
-    def _school_status_with(self, latest: Json | None) -> str:
-        if latest is not None and latest.get("school_attendance") == "dropped_out":
+    def _school_status_with(
+        self, latest: Json | None, *, changed_on: str | None = None, record: str | None = None
+    ) -> str:
+        # A dropout seen on the latest visit counts unless a school change came after it.
+        changed_on = changed_on or self.school_changed_on
+        if (
+            latest is not None
+            and latest.get("school_attendance") == "dropped_out"
+            and (changed_on is None or str(latest["visited_on"]) >= changed_on)
+        ):
             return "dropped_out"
+        if record is not None:
+            return record
         school = self.child.get("school") or {}
         return str(school.get("status", "not_in_school"))
 

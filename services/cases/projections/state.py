@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.dispatch import Registry
+from shared.vocabulary import SCHOOL_STATUS_AFTER_CHANGE
 
 from ..domain import Case
 from ..domain.visit_due import next_visit_due
@@ -191,7 +192,12 @@ def _visited(s: CaseState, data: Json) -> list[Flow]:
         s.last_visit_on = day
         s.risk_level = str(visit["risk_level"])
         s.visit_next_due = visit.get("next_visit_due") or None
-        s.visit_dropped_out = visit.get("school_attendance") == "dropped_out"
+        # A dropout seen counts unless a later school change says otherwise: the event
+        # records what the case decided (events stored before: there were no changes).
+        s.visit_dropped_out = (
+            visit.get("school_attendance") == "dropped_out"
+            and (data.get("school_status_after") or "dropped_out") == "dropped_out"
+        )
     month = day[:7]
     flows: list[Flow] = [(s.jurisdiction, month, "visits", 1)]
     if month not in s.visit_months:
@@ -230,6 +236,14 @@ def _intervention_closed(s: CaseState, data: Json) -> list[Flow]:
     intervention = s.interventions[data["intervention_id"]]
     intervention.status = "closed"
     intervention.closed_on = data["closed_on"]
+    return []
+
+
+@_on("SchoolChanged")
+def _school_changed(s: CaseState, data: Json) -> list[Flow]:
+    s.school_record_status = SCHOOL_STATUS_AFTER_CHANGE[data["change"]]
+    # As the case decided it: a dropout seen on a visit after the change still counts.
+    s.visit_dropped_out = data["school_status_after"] != s.school_record_status
     return []
 
 

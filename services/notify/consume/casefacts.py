@@ -137,6 +137,13 @@ def _closed_or_reopened(facts: CaseFacts, env: Envelope) -> CaseFacts:
     return facts
 
 
+@FACTS.on("case.school_changed")
+def _school_changed(facts: CaseFacts, env: Envelope) -> CaseFacts:
+    after = env.payload["school_status_after"]
+    attendance = facts.latest_attendance if after == "dropped_out" else None
+    return replace(facts, record_school_status=after, latest_attendance=attendance)
+
+
 def is_latest_visit(before: CaseFacts | None, env: Envelope) -> bool:
     """True when the visit in `env` is now the case's latest (by date, then version)."""
     if before is None or before.last_visit_on is None:

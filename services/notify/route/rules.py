@@ -252,6 +252,16 @@ def _intervention_opened(
     ]
 
 
+@_rules("case.school_changed", "school_dropout")
+def _school_changed(
+    env: Envelope, before: CaseFacts | None, after: CaseFacts, village: str
+) -> list[Found]:
+    p = env.payload
+    if p["school_status_before"] != "dropped_out" and p["school_status_after"] == "dropped_out":
+        return _dropout(env, village)
+    return []
+
+
 def _risk_raised_to_high(env: Envelope, before: CaseFacts | None) -> bool:
     p = env.payload
     if env.schema_version >= 2:  # the case service says what the visit changed

@@ -86,4 +86,5 @@ window.EVENT_LABELS = {
   closed: { "zh-CN": "结案", en: "Closed" },
   reopened: { "zh-CN": "重新开启", en: "Reopened" },
   corrected: { "zh-CN": "更正", en: "Corrected" },
+  school_changed: { "zh-CN": "就学变动", en: "School changed" },
 };
