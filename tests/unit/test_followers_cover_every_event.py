@@ -20,6 +20,7 @@ from services.cases.idempotency import IdempotencyRecord
 from services.cases.projections.state import STATE
 from services.cases.relay.entries import RELAY, event_classes
 from services.notify.consume.casefacts import FACTS
+from services.notify.consume.directory import DIRECTORY
 from services.notify.consume.handling import undecided
 from services.notify.operate.reconcile import RECONCILE
 from services.notify.route.rules import RULES
@@ -70,6 +71,11 @@ def test_the_read_models_decide_on_every_case_event() -> None:
 def test_notify_decides_on_every_type_the_relay_publishes(registry: Registry[str, Any]) -> None:
     types = {stream_type(c) for c in EVERY_EVENT}
     assert registry.missing(types) == set()
+
+
+def test_notify_s_directory_decides_on_every_user_event() -> None:
+    # case types go to the case facts (handling.py); the directory follows users
+    assert DIRECTORY.missing({stream_type(c) for c in event_classes(User)}) == set()
 
 
 def test_the_timeline_has_a_label_for_every_case_event() -> None:

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from services.notify.consume import casestore
 from services.notify.consume.casefacts import FACTS, evolve
-from services.notify.consume.directory import apply_user_event
+from services.notify.consume.directory import DIRECTORY, apply_user_event
 from services.notify.db import Tx
 from services.notify.route import rules
 from services.notify.route.inbox import deliver
 from shared.contracts import Envelope
+from shared.dispatch import Registry
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,10 @@ def undecided(env: Envelope) -> str | None:
     """Why notify cannot handle `env`: a type the contract knows but one of its followers
     has not decided on (a newer case service, an older notify); None when it can. The
     consumer dead-letters such an entry, as one of an unknown type, instead of retrying."""
-    for registry in (FACTS, rules.RULES):
+    followers: list[Registry[str, Any]] = [FACTS, rules.RULES]
+    if env.type.startswith("user."):
+        followers.append(DIRECTORY)
+    for registry in followers:
         if registry.missing([env.type]):
             return f"{registry.follower} does not know {env.type!r}"
     return None
