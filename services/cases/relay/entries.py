@@ -296,7 +296,8 @@ class EntryMapper:
         if mapping is None:
             raise UnmappedEventError(
                 f"no stream mapping for {kind.__qualname__} at position "
-                f"{position}: add it to services/cases/relay/entries.py"
+                f"{position}: define its type in shared/contracts.py (or map it in "
+                "services/cases/relay/entries.py)"
             )
         jurisdiction, case_id = "", ""
         if mapping.about_case:
