@@ -288,6 +288,7 @@ class BulkBuilder:
     def add(self, cases: Iterable[Sequence[Ev]]) -> Any:
         """Projects whole cases (each its events in log order); the case rows,
         interventions and search tokens to insert."""
+        from services.cases.domain import Case
         from services.cases.projections.state import apply, identified
 
         states = []
@@ -297,11 +298,15 @@ class BulkBuilder:
             if first.kind != "Identified":
                 raise AssertionError("a case starts with its identification")
             state, flows = identified(
-                first.case_id, first.version, first.position, first.data["record"]
+                first.case_id,
+                first.version,
+                first.position,
+                first.data["record"],
+                first.data.get("next_visit_due"),
             )
             deltas.flow(flows)
             for event in events[1:]:
-                deltas.flow(apply(state, event.kind, event.data))
+                deltas.flow(apply(state, getattr(Case, event.kind), event.data))
             state.version = events[-1].version
             deltas.move(None, state)
             states.append(state)

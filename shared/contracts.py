@@ -64,8 +64,10 @@ class CaseVisitedV1(_Payload):
     emotional_state = _term(v.EMOTIONAL_STATES, required=True)
     school_attendance = _term(v.SCHOOL_ATTENDANCE, required=True)
     safety_concerns = fields.List(_term(v.SAFETY_CONCERNS), required=True)
-    # The due date this visit sets: the visitor's, else by risk level (the relay fills it;
-    # null only from a producer that does not). Visits may arrive out of date order.
+    # The case's next visit due date after this visit, as the case service recorded it
+    # (for visits stored before it did: the date this visit sets, the visitor's or by risk
+    # level). The relay always fills it; null only from a producer that does not. Visits
+    # may arrive out of date order: it counts only for the latest visit.
     next_visit_due = fields.Date(required=True, allow_none=True)
 
 
@@ -89,6 +91,14 @@ class CaseGuardianChangedV1(_Payload):
     guardian_type = _term(v.GUARDIAN_TYPES, required=True)
     effective_on = fields.Date(required=True)
     entrustment_signed_on = fields.Date(required=True, allow_none=True)
+
+
+class CaseGuardianChangedV2(CaseGuardianChangedV1):
+    """v1 and the case's next visit due date after the change (a child not yet visited
+    is due sooner with no guardian). v1 entries (changes stored before the case service
+    recorded it) stay readable, without it."""
+
+    next_visit_due = fields.Date(required=True)
 
 
 class CaseInterventionOpenedV1(_Payload):
@@ -132,6 +142,24 @@ class CaseCorrectedV1(_Payload):
     field = fields.String(required=True)  # which fact; the values stay in the case service
 
 
+class CaseCorrectedV2(CaseCorrectedV1):
+    """v1 and the case's next visit due date after the correction (a corrected
+    identification date or guardian type moves it until the first visit). v1 entries
+    stay readable, without it."""
+
+    next_visit_due = fields.Date(required=True)
+
+
+class CaseSchoolChangedV1(_Payload):
+    """A school change (控辍保学) and the case's school status before and after it; the
+    school's name, grade and note stay in the case service."""
+
+    change = _term(v.SCHOOL_CHANGES, required=True)
+    changed_on = fields.Date(required=True)
+    school_status_before = _term(v.SCHOOL_STATUSES, required=True)
+    school_status_after = _term(v.SCHOOL_STATUSES, required=True)
+
+
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
     role = _term(tuple(Role), required=True)
@@ -172,7 +200,7 @@ class IdempotencyRecordedV1(_Payload):
 PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.identified": {1: CaseIdentifiedV1},
     "case.visited": {1: CaseVisitedV1, 2: CaseVisitedV2},
-    "case.guardian_changed": {1: CaseGuardianChangedV1},
+    "case.guardian_changed": {1: CaseGuardianChangedV1, 2: CaseGuardianChangedV2},
     "case.intervention_opened": {1: CaseInterventionOpenedV1},
     "case.intervention_progressed": {1: CaseInterventionProgressedV1},
     "case.intervention_closed": {1: CaseInterventionClosedV1},
@@ -180,7 +208,8 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.transferred": {1: CaseTransferredV1},
     "case.closed": {1: CaseClosedV1},
     "case.reopened": {1: CaseReopenedV1},
-    "case.corrected": {1: CaseCorrectedV1},
+    "case.corrected": {1: CaseCorrectedV1, 2: CaseCorrectedV2},
+    "case.school_changed": {1: CaseSchoolChangedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

@@ -51,6 +51,13 @@ DEPARTMENTS = ("civil_affairs", "education", "police", "health", "womens_federat
 URGENCIES = ("routine", "urgent", "immediate")
 CLOSURE_REASONS = ("parents_returned", "reached_16", "moved_out", "no_longer_eligible", "duplicate")
 CASE_STATUSES = ("active", "closed")
+# School changes (控辍保学) and the school status each leaves on the record.
+SCHOOL_CHANGES = ("enrolled", "returned", "dropped_out")
+SCHOOL_STATUS_AFTER_CHANGE = {
+    "enrolled": "enrolled",
+    "returned": "enrolled",
+    "dropped_out": "dropped_out",
+}
 
 # Days until the next visit is due when the visitor does not say, by risk level.
 VISIT_INTERVAL_DAYS = {"high": 7, "medium": 30, "low": 90}

@@ -267,6 +267,31 @@ class Cases(Application[UUID]):
             actor, Capability.WORK_INTERVENTION, case_id, act, expected_version, idempotency
         )
 
+    def change_school(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        change: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Records a school change (控辍保学)."""
+
+        def act(case: Case, today: date) -> None:
+            case.change_school(
+                change=change["change"],
+                changed_on=change["changed_on"],
+                school_name=change.get("school_name"),
+                grade=change.get("grade"),
+                note=change.get("note"),
+                actor=actor.as_event_data(),
+                today=today,
+            )
+
+        # Those who record visits record school changes: child directors, supervisors,
+        # civil affairs and the education bureau (not the police).
+        return self._change(actor, Capability.VISIT, case_id, act, expected_version, idempotency)
+
     def assign(
         self,
         actor: Actor,

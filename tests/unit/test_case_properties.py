@@ -42,6 +42,8 @@ commands = st.one_of(
         st.sampled_from(["王小红", "王小明", "school", "survey", "bogus"]),
     ),
     st.tuples(st.just("transfer"), dates, st.sampled_from([VILLAGE, OTHER_VILLAGE])),
+    st.tuples(st.just("school"), dates, st.sampled_from(["enrolled", "returned", "dropped_out"])),
+    st.tuples(st.just("correct"), st.just("identified_on"), dates),
 )
 
 
@@ -88,6 +90,16 @@ def apply(case: Case, command: tuple[str, str, str]) -> None:
         case.close_case(reason=b, closed_on=a, note=None, actor=ACTOR, today=TODAY)
     elif kind == "reopen":
         case.reopen(reason="重新纳入", reopened_on=a, actor=ACTOR, today=TODAY)
+    elif kind == "school":
+        case.change_school(
+            change=b,
+            changed_on=a,
+            school_name=None,
+            grade=None,
+            note=None,
+            actor=ACTOR,
+            today=TODAY,
+        )
     elif kind == "correct":
         case.correct(field=a, value=b, reason="核实", actor=ACTOR, today=TODAY)
     else:
@@ -126,6 +138,7 @@ def test_accepted_commands_replay_from_their_events_to_the_same_state(
     case, _ = run(command_list)
     expected = state(case)
     replayed: Any = None
+    event: Any
     for event in case.collect_events():
         replayed = event.mutate(replayed)
     assert state(replayed) == expected
@@ -139,6 +152,7 @@ def test_each_visit_records_the_risk_and_school_status_the_case_had_before_and_a
     # whoever follows the log reads these transitions instead of deriving them in order
     case, _ = run(command_list)
     replayed: Any = None
+    event: Any
     for event in case.collect_events():
         before = None if replayed is None else (replayed.risk_level, replayed.school_status)
         replayed = event.mutate(replayed)
@@ -149,6 +163,24 @@ def test_each_visit_records_the_risk_and_school_status_the_case_had_before_and_a
                 replayed.risk_level,
                 replayed.school_status,
             )
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(commands, max_size=30))
+def test_each_event_records_the_due_date_and_school_status_the_case_has_after_it(
+    command_list: list[tuple[str, str, str]],
+) -> None:
+    # the one rule is computed by the case; followers read it from these events
+    case, _ = run(command_list)
+    replayed: Any = None
+    event: Any
+    for event in case.collect_events():
+        replayed = event.mutate(replayed)
+        recorded = vars(event)
+        if "next_visit_due" in type(event).__dataclass_fields__:
+            assert recorded["next_visit_due"] == replayed.next_visit_due
+        if "school_status_after" in recorded:
+            assert recorded["school_status_after"] == replayed.school_status
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -164,6 +196,7 @@ def test_a_stored_case_reads_back_the_same_through_snapshots(
     case, _ = run(command_list)
     expected = state(case)
     # when each event is saved on its own (so snapshots are taken along the way)
+    event: Any
     for event in case.collect_events():
         app.save(event)
         if event.originator_version % 3 == 0:

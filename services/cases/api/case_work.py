@@ -1,9 +1,13 @@
-"""Work on a case: visits, guardian changes, interventions."""
+"""Work on a case: visits, guardian changes, school changes, interventions."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
+
+from marshmallow import fields, validate
+
+from shared.vocabulary import SCHOOL_CHANGES
 
 from .blueprint import Blueprint
 from .http import actor, expected_version, idempotency_key, service, write_answer
@@ -12,7 +16,9 @@ from .schemas import (
     GuardianChangeSchema,
     InterventionClosureSchema,
     InterventionSchema,
+    IsoDate,
     ProgressSchema,
+    Strict,
     VisitSchema,
 )
 
@@ -41,6 +47,26 @@ def change_guardian(change: dict[str, Any], case_id: UUID) -> Any:
     """Record who now looks after the child"""
     return write_answer(
         service().cases.change_guardian(
+            actor(), case_id, change, expected_version(), idempotency_key()
+        )
+    )
+
+
+class SchoolChangeSchema(Strict):
+    change = fields.String(required=True, validate=validate.OneOf(SCHOOL_CHANGES))
+    changed_on = IsoDate(required=True)
+    school_name = fields.String(load_default=None, allow_none=True)
+    grade = fields.String(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True)
+
+
+@blp.route("/<uuid:case_id>/school-changes", methods=["POST"])
+@blp.arguments(SchoolChangeSchema)
+@blp.response(200, CaseSchema)
+def change_school(change: dict[str, Any], case_id: UUID) -> Any:
+    """Record a school change: enrolled at a new school, returned, or dropped out"""
+    return write_answer(
+        service().cases.change_school(
             actor(), case_id, change, expected_version(), idempotency_key()
         )
     )

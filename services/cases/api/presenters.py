@@ -18,6 +18,9 @@ _ENVELOPE = {
     "originator_topic",
     "actor",
     "jurisdiction",
+    # The case's due date after the event, recorded for the log's followers: the history
+    # shows what happened, and the case shows its due date.
+    "next_visit_due",
 }
 
 

@@ -9,12 +9,17 @@ Every event names the village the case was in (`jurisdiction`): whoever follows 
 from __future__ import annotations
 
 from copy import deepcopy
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from shared.vocabulary import AGE_LIMIT_YEARS, CLOSURE_REASONS, VISIT_INTERVAL_DAYS
+from shared.vocabulary import (
+    AGE_LIMIT_YEARS,
+    CLOSURE_REASONS,
+    SCHOOL_CHANGES,
+    SCHOOL_STATUS_AFTER_CHANGE,
+)
 
 from .checks import add_years, one_of, optional_text, parse_date, past_date, text
 from .corrections import check_correction, get_path, set_path
@@ -32,6 +37,7 @@ from .errors import (
     UnknownInterventionError,
 )
 from .values import Guardian, Identification, Intervention, Visit
+from .visit_due import due_after_visit, due_before_any_visit, next_visit_due
 
 Json = dict[str, Any]
 RECENT_VISITS = 5  # how many of the latest visits the state keeps
@@ -42,6 +48,8 @@ _FACTS_OF_ELIGIBILITY = frozenset({"child.birth_date", "identified_on"})
 class Case(Aggregate):
     """A left-behind child's case. Every event carries the acting user as `actor`."""
 
+    school_changed_on: str | None = None  # the latest recorded school change, if any
+
     # ---- identification -------------------------------------------------------------
 
     @classmethod
@@ -51,10 +59,13 @@ class Case(Aggregate):
         identified_on = past_date(record["identified_on"], "identified_on", today)
         birth_date = past_date(record["child"]["birth_date"], "child.birth_date", today)
         check_eligible(birth_date, record["parents"], identified_on)
-        return cls(record=deepcopy(record), actor=actor)
+        due = due_before_any_visit(record["identified_on"], record["guardian"]["type"])
+        return cls(record=deepcopy(record), actor=actor, next_visit_due=due)
 
     @event("Identified")
-    def __init__(self, record: Json, actor: Json) -> None:
+    def __init__(self, record: Json, actor: Json, next_visit_due: str | None = None) -> None:
+        # `next_visit_due` (here and on the other events that move it): the case's due
+        # date after the event, for the log's followers; None in events stored before.
         # Mutators copy what they keep: corrections and transfers change the state in
         # place, and must never change the event that is about to be stored.
         self.record = deepcopy(record)  # the identification facts, as corrected since
@@ -98,6 +109,7 @@ class Case(Aggregate):
             risk_level_after=str(latest["risk_level"]),
             school_status_before=self.school_status,
             school_status_after=self._school_status_with(latest),
+            next_visit_due=due_after_visit(latest),
         )
 
     @event("Visited")
@@ -112,6 +124,7 @@ class Case(Aggregate):
         risk_level_after: str | None = None,
         school_status_before: str | None = None,
         school_status_after: str | None = None,
+        next_visit_due: str | None = None,
     ) -> None:
         self._saw(visit["visited_on"])
         self.visit_count += 1
@@ -144,6 +157,7 @@ class Case(Aggregate):
             effective_on=effective_on,
             entrustment_signed_on=entrustment_signed_on,
             actor=actor,
+            next_visit_due=self._due_with(guardian_type=guardian["type"]),
         )
 
     @event("GuardianChanged")
@@ -155,6 +169,7 @@ class Case(Aggregate):
         effective_on: str,
         entrustment_signed_on: str | None,
         actor: Json,
+        next_visit_due: str | None = None,
     ) -> None:
         self._saw(effective_on)
         self.guardian = deepcopy(guardian)
@@ -239,6 +254,59 @@ class Case(Aggregate):
             "outcome": outcome,
             "closed_on": closed_on,
         }
+
+    def change_school(
+        self,
+        *,
+        change: str,
+        changed_on: str,
+        school_name: str | None,
+        grade: str | None,
+        note: str | None,
+        actor: Json,
+        today: date,
+    ) -> None:
+        """Records a school change (控辍保学): enrolled at a new school, returned to school
+        after dropping out, or dropped out."""
+        self._require_active()
+        one_of(change, SCHOOL_CHANGES, "change")
+        day = past_date(changed_on, "changed_on", today)
+        self._require_not_before_identification(day, "changed_on")
+        for value, name, length in ((school_name, "school_name", 100), (grade, "grade", 20)):
+            text(value, name, max_length=length, required=False)
+        text(note, "note", max_length=2000, required=False)
+        self._school_changed(
+            jurisdiction=self.jurisdiction,
+            change=change,
+            changed_on=changed_on,
+            school_name=school_name,
+            grade=grade,
+            note=note,
+            actor=actor,
+            school_status_before=self.school_status,
+            school_status_after=self._school_status_with(
+                self.latest_visit, changed_on=changed_on, record=SCHOOL_STATUS_AFTER_CHANGE[change]
+            ),
+        )
+
+    @event("SchoolChanged")
+    def _school_changed(
+        self,
+        jurisdiction: str,
+        change: str,
+        changed_on: str,
+        school_name: str | None,
+        grade: str | None,
+        note: str | None,
+        actor: Json,
+        school_status_before: str,
+        school_status_after: str,
+    ) -> None:
+        self._saw(changed_on)
+        school = {**(self.child.get("school") or {}), "status": SCHOOL_STATUS_AFTER_CHANGE[change]}
+        school |= {k: v for k, v in (("name", school_name), ("grade", grade)) if v is not None}
+        self.record["child"]["school"] = school
+        self.school_changed_on = changed_on
 
     def assign(self, *, assignee: str, actor: Json) -> None:
         """Assigns the case to a child director (checked to exist by the application)."""
@@ -354,6 +422,10 @@ class Case(Aggregate):
             new_value=new_value,
             reason=reason,
             actor=actor,
+            next_visit_due=self._due_with(
+                identified_on=new_value if field == "identified_on" else None,
+                guardian_type=new_value if field == "guardian.type" else None,
+            ),
         )
 
     @event("Corrected")
@@ -365,6 +437,7 @@ class Case(Aggregate):
         new_value: Any,
         reason: str,
         actor: Json,
+        next_visit_due: str | None = None,
     ) -> None:
         if field.startswith("guardian."):
             set_path(self.guardian, field.removeprefix("guardian."), new_value)
@@ -408,15 +481,17 @@ class Case(Aggregate):
     @property
     def next_visit_due(self) -> str:
         """When the next visit is due: as the visitor said, or by risk level."""
-        latest = self.latest_visit
-        if latest is None:
-            start = parse_date(self.record["identified_on"], "identified_on")
-            days = VISIT_INTERVAL_DAYS["high" if self.guardian_type == "none" else "medium"]
-            return (start + timedelta(days=days)).isoformat()
-        if latest.get("next_visit_due"):
-            return str(latest["next_visit_due"])
-        visited = parse_date(latest["visited_on"], "visited_on")
-        return (visited + timedelta(days=VISIT_INTERVAL_DAYS[latest["risk_level"]])).isoformat()
+        return self._due_with()
+
+    def _due_with(
+        self, *, identified_on: str | None = None, guardian_type: str | None = None
+    ) -> str:
+        # The due date as it would be with these facts changed (for the event to record).
+        return next_visit_due(
+            identified_on=identified_on or self.record["identified_on"],
+            guardian_type=guardian_type or self.guardian_type,
+            latest_visit=self.latest_visit,
+        )
 
     @property
     def open_interventions(self) -> list[Json]:
@@ -442,9 +517,19 @@ class Case(Aggregate):
         """enrolled / dropped_out / not_in_school, the latest visit overriding the record."""
         return self._school_status_with(self.latest_visit)
 
-    def _school_status_with(self, latest: Json | None) -> str:
-        if latest is not None and latest.get("school_attendance") == "dropped_out":
+    def _school_status_with(
+        self, latest: Json | None, *, changed_on: str | None = None, record: str | None = None
+    ) -> str:
+        # A dropout seen on the latest visit counts unless a school change came after it.
+        changed_on = changed_on or self.school_changed_on
+        if (
+            latest is not None
+            and latest.get("school_attendance") == "dropped_out"
+            and (changed_on is None or str(latest["visited_on"]) >= changed_on)
+        ):
             return "dropped_out"
+        if record is not None:
+            return record
         school = self.child.get("school") or {}
         return str(school.get("status", "not_in_school"))
 

@@ -179,6 +179,8 @@ class CaseRows:
             assigned_to=row["assigned_to"],
             closed_on=row["closed_on"],
             sealed=sealed,
+            # As stored: what the events recorded (or the rule said, for older ones).
+            recorded_due=row["next_visit_due"],
         )
 
 

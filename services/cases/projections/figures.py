@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
+from shared.overdue import overdue_before
 from shared.vocabulary import DEPARTMENTS, GUARDIAN_TYPES, INTERVENTION_KINDS
 
 from .flows import FLOWS
@@ -54,7 +55,7 @@ def summary(tx: Tx, scope: str, as_of: date, *, police: bool) -> dict[str, Any]:
         for r in tx.rows(
             "SELECT kind, SUM(n) AS n FROM {dues} WHERE scope = ? AND due < ? "
             "AND kind <> 'last_visit' GROUP BY kind",
-            (scope, as_of.isoformat()),
+            (scope, overdue_before(as_of)),
         )
     }
     reports = {
@@ -146,7 +147,7 @@ def children(tx: Tx, parents: list[str], as_of: date, *, police: bool) -> dict[s
     for r in tx.rows(
         f"SELECT scope, kind, SUM(n) AS n FROM {{dues}} WHERE {in_codes} "
         "AND kind <> 'last_visit' AND due < ? GROUP BY scope, kind",
-        [*codes, as_of.isoformat()],
+        [*codes, overdue_before(as_of)],
     ):
         kind = "intervention" if r["kind"].startswith("intervention:") else r["kind"]
         figures[r["scope"]][f"overdue:{kind}"] += int(r["n"])

@@ -23,7 +23,7 @@ from ..domain import Case
 from . import counters
 from .case_rows import CaseRows, intervention_rows
 from .personal import PersonalData
-from .state import PERSONAL_FIELDS, CaseState, apply, identified
+from .state import IDENTIFIED, PERSONAL_FIELDS, CaseState, apply, identified
 from .tx import Tx
 
 log = logging.getLogger("careledger.projector")
@@ -85,17 +85,23 @@ class PageProjection:
         deltas: counters.Deltas,
     ) -> None:
         for position, event in events:
-            case_id, kind = str(event.originator_id), type(event).__name__
+            case_id, kind = str(event.originator_id), type(event)
             state = states.get(case_id)
-            if kind == "Identified":
-                state, flows = identified(case_id, event.originator_version, position, event.record)
+            if kind is IDENTIFIED:
+                state, flows = identified(
+                    case_id,
+                    event.originator_version,
+                    position,
+                    event.record,
+                    getattr(event, "next_visit_due", None),
+                )
                 states[case_id] = state
             elif state is None:
                 # Only possible if the log lost an identification; never guessed at.
-                log.error("event=orphan_event position=%s kind=%s", position, kind)
+                log.error("event=orphan_event position=%s kind=%s", position, kind.__name__)
                 continue
             else:
-                if kind == "Corrected" and event.field in PERSONAL_FIELDS:
+                if getattr(event, "field", None) in PERSONAL_FIELDS:  # a correction of them
                     self.rows.open_personal(state)
                 flows = apply(state, kind, event.__dict__)
             state.version = event.originator_version

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from shared.overdue import is_overdue, overdue_before
+
 from .personal import PersonalData
 from .tx import Tx
 
@@ -90,7 +92,7 @@ class CaseQueries:
         overdue = "(c.status = 'active' AND c.next_visit_due < ?)"
         if f.overdue is not None:
             where.append(overdue if f.overdue else f"NOT {overdue}")
-            params.append(today.isoformat())
+            params.append(overdue_before(today))
         if reported_only:
             where.append("c.has_mandatory_report = 1")
         if f.q:
@@ -120,7 +122,7 @@ class CaseQueries:
             "c.status = 'active' AND c.jurisdiction >= ? AND c.jurisdiction < ? "
             "AND c.next_visit_due < ?"
         )
-        params: list[Any] = [*scope_range(prefix), today.isoformat()]
+        params: list[Any] = [*scope_range(prefix), overdue_before(today)]
         if assignee is not None:
             where += " AND c.assigned_to = ?"
             params.append(assignee)
@@ -173,7 +175,7 @@ class CaseQueries:
             order = "i.opened_on DESC, i.intervention_id"
         else:
             where += " AND i.due_by < ?"
-            params.append(today.isoformat())
+            params.append(overdue_before(today))
             order = "i.due_by, i.intervention_id"
         if department is not None:
             where += " AND i.department = ?"
@@ -225,7 +227,7 @@ class CaseQueries:
                 "risk_level": r["risk_level"],
                 "last_visit_on": r["last_visit_on"],
                 "next_visit_due": r["next_visit_due"],
-                "visit_overdue": active and r["next_visit_due"] < today.isoformat(),
+                "visit_overdue": active and is_overdue(r["next_visit_due"], today),
                 "visit_count": r["visit_count"],
                 "school_status": r["school_status"],
                 "assigned_to": r["assigned_to"],

@@ -2,18 +2,26 @@
 
 The projector does not load aggregates (that would decode every case's history again):
 it keeps a compact state per case in the case row and moves it forward event by event.
-The derived figures (next visit due, school status…) follow the `Case` aggregate's own
-rules in `services/cases/domain/case.py`; a test compares them with the aggregates of a
-seeded city, so the two cannot drift apart unnoticed.
+The next visit's due date is read from the events that move it (the case records it);
+for events stored before it did, the domain's one rule (`domain/visit_due.py`) is asked.
+The school status follows the `Case` aggregate's rule; a test compares the projected state
+with the aggregates of a seeded city, so the two cannot drift apart unnoticed.
+
+Every Case event class is decided in `STATE`: a handler that moves the state, or ignored
+on purpose (with the reason); an event class the projector has not decided on stops it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Any
 
-from shared.vocabulary import VISIT_INTERVAL_DAYS
+from shared.dispatch import Registry
+from shared.vocabulary import SCHOOL_STATUS_AFTER_CHANGE
+
+from ..domain import Case
+from ..domain.visit_due import next_visit_due
 
 Json = dict[str, Any]
 # The guardians parents entrust in writing (委托监护确认书): the entrustment share's base.
@@ -67,6 +75,7 @@ class CaseState:
     personal: Json = field(default_factory=dict)  # name, sex, birth_date, id_number
     sealed: bytes = b""  # `personal` as stored (encrypted)
     personal_changed: bool = False
+    recorded_due: str | None = None  # the due date the latest event that moved it records
 
     @property
     def active(self) -> bool:
@@ -75,13 +84,20 @@ class CaseState:
 
     @property
     def next_visit_due(self) -> str:
-        """When the next visit is due: as the visitor said, or by risk (Case.next_visit_due)."""
-        if self.last_visit_on is None:
-            days = VISIT_INTERVAL_DAYS["high" if self.guardian_type == "none" else "medium"]
-            return _plus(self.identified_on, days)
-        if self.visit_next_due:
-            return self.visit_next_due
-        return _plus(self.last_visit_on, VISIT_INTERVAL_DAYS[self.risk_level or "medium"])
+        """When the next visit is due: as the case recorded it on the latest event that
+        moved it, else (events stored before it did) by the domain's rule."""
+        if self.recorded_due is not None:
+            return self.recorded_due
+        latest = None
+        if self.last_visit_on is not None:
+            latest = {
+                "visited_on": self.last_visit_on,
+                "risk_level": self.risk_level or "medium",
+                "next_visit_due": self.visit_next_due,
+            }
+        return next_visit_due(
+            identified_on=self.identified_on, guardian_type=self.guardian_type, latest_visit=latest
+        )
 
     @property
     def school_status(self) -> str:
@@ -104,7 +120,7 @@ Flow = tuple[str, str, str, int]
 
 
 def identified(
-    case_id: str, version: int, position: int, record: Json
+    case_id: str, version: int, position: int, record: Json, due: str | None = None
 ) -> tuple[CaseState, list[Flow]]:
     """The state of a newly identified case, and its monthly flows."""
     child = record["child"]
@@ -128,17 +144,44 @@ def identified(
             "id_number": child.get("id_number"),
         },
         personal_changed=True,
+        recorded_due=due,
     )
     month = state.identified_on[:7]
     return state, [(village, month, "identified", 1), (village, month, "active_delta", 1)]
 
 
-def apply(state: CaseState, kind: str, data: Json) -> list[Flow]:
-    """Moves `state` by one event (`kind` is the event class name); returns its flows."""
-    handler = _HANDLERS.get(kind)
-    return handler(state, data) if handler else []
+Move = Callable[[CaseState, Json], list[Flow]]
+STATE: Registry[type, Move] = Registry("the read models' case state")
 
 
+def _event(name: str) -> type:
+    event_class: type = getattr(Case, name)  # made by @event: invisible to the type checker
+    return event_class
+
+
+IDENTIFIED = _event("Identified")
+STATE.ignore(IDENTIFIED, why="opens the state rather than moving it: see identified()")
+STATE.ignore(_event("InterventionProgressed"), why="a progress note changes no figure")
+
+
+def apply(state: CaseState, kind: type, data: Json) -> list[Flow]:
+    """Moves `state` by one event (`kind` is its class, `data` its attributes); returns
+    its flows. Raises UnknownEventError for an event class not decided on in `STATE`."""
+    move = STATE.handler(kind)
+    if move is None:
+        return []
+    if "next_visit_due" in getattr(kind, "__dataclass_fields__", ()):
+        # An event that can move the due date: what it records (None when stored before
+        # it recorded it: the rule is asked again, from the state the event leaves).
+        state.recorded_due = data.get("next_visit_due")
+    return move(state, data)
+
+
+def _on(name: str) -> Callable[[Move], Move]:
+    return STATE.on(_event(name))
+
+
+@_on("Visited")
 def _visited(s: CaseState, data: Json) -> list[Flow]:
     visit = data["visit"]
     day = str(visit["visited_on"])
@@ -149,7 +192,12 @@ def _visited(s: CaseState, data: Json) -> list[Flow]:
         s.last_visit_on = day
         s.risk_level = str(visit["risk_level"])
         s.visit_next_due = visit.get("next_visit_due") or None
-        s.visit_dropped_out = visit.get("school_attendance") == "dropped_out"
+        # A dropout seen counts unless a later school change says otherwise: the event
+        # records what the case decided (events stored before: there were no changes).
+        s.visit_dropped_out = (
+            visit.get("school_attendance") == "dropped_out"
+            and (data.get("school_status_after") or "dropped_out") == "dropped_out"
+        )
     month = day[:7]
     flows: list[Flow] = [(s.jurisdiction, month, "visits", 1)]
     if month not in s.visit_months:
@@ -158,6 +206,7 @@ def _visited(s: CaseState, data: Json) -> list[Flow]:
     return flows
 
 
+@_on("GuardianChanged")
 def _guardian_changed(s: CaseState, data: Json) -> list[Flow]:
     s.guardian_type = str(data["guardian"]["type"])
     s.guardian_since = str(data["effective_on"])
@@ -165,6 +214,7 @@ def _guardian_changed(s: CaseState, data: Json) -> list[Flow]:
     return []
 
 
+@_on("InterventionOpened")
 def _intervention_opened(s: CaseState, data: Json) -> list[Flow]:
     i = data["intervention"]
     s.interventions[data["intervention_id"]] = Intervention(
@@ -181,6 +231,7 @@ def _intervention_opened(s: CaseState, data: Json) -> list[Flow]:
     return flows
 
 
+@_on("InterventionClosed")
 def _intervention_closed(s: CaseState, data: Json) -> list[Flow]:
     intervention = s.interventions[data["intervention_id"]]
     intervention.status = "closed"
@@ -188,11 +239,21 @@ def _intervention_closed(s: CaseState, data: Json) -> list[Flow]:
     return []
 
 
+@_on("SchoolChanged")
+def _school_changed(s: CaseState, data: Json) -> list[Flow]:
+    s.school_record_status = SCHOOL_STATUS_AFTER_CHANGE[data["change"]]
+    # As the case decided it: a dropout seen on a visit after the change still counts.
+    s.visit_dropped_out = data["school_status_after"] != s.school_record_status
+    return []
+
+
+@_on("Assigned")
 def _assigned(s: CaseState, data: Json) -> list[Flow]:
     s.assigned_to = data["assignee"]
     return []
 
 
+@_on("Transferred")
 def _transferred(s: CaseState, data: Json) -> list[Flow]:
     month = str(data["transferred_on"])[:7]
     flows: list[Flow] = [
@@ -204,6 +265,7 @@ def _transferred(s: CaseState, data: Json) -> list[Flow]:
     return flows
 
 
+@_on("Closed")
 def _closed(s: CaseState, data: Json) -> list[Flow]:
     s.status = "closed"
     s.closed_on = data["closed_on"]
@@ -211,6 +273,7 @@ def _closed(s: CaseState, data: Json) -> list[Flow]:
     return [(s.jurisdiction, month, "closed", 1), (s.jurisdiction, month, "active_delta", -1)]
 
 
+@_on("Reopened")
 def _reopened(s: CaseState, data: Json) -> list[Flow]:
     s.status = "active"
     s.closed_on = None
@@ -218,6 +281,7 @@ def _reopened(s: CaseState, data: Json) -> list[Flow]:
     return [(s.jurisdiction, month, "reopened", 1), (s.jurisdiction, month, "active_delta", 1)]
 
 
+@_on("Corrected")
 def _corrected(s: CaseState, data: Json) -> list[Flow]:
     name, value = data["field"], data["new_value"]
     if name in PERSONAL_FIELDS:
@@ -237,20 +301,3 @@ def _corrected(s: CaseState, data: Json) -> list[Flow]:
                 (s.identified_in, new, "active_delta", 1),
             ]
     return []
-
-
-_HANDLERS = {
-    "Visited": _visited,
-    "GuardianChanged": _guardian_changed,
-    "InterventionOpened": _intervention_opened,
-    "InterventionClosed": _intervention_closed,
-    "Assigned": _assigned,
-    "Transferred": _transferred,
-    "Closed": _closed,
-    "Reopened": _reopened,
-    "Corrected": _corrected,
-}
-
-
-def _plus(day: str, days: int) -> str:
-    return (date.fromisoformat(day) + timedelta(days=days)).isoformat()

@@ -10,16 +10,18 @@ stay in the case service.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
-from datetime import date, timedelta
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from services.cases.domain import Case
 from services.cases.domain.user import User
+from services.cases.domain.visit_due import due_after_visit, due_before_any_visit
 from services.cases.idempotency import IdempotencyRecord
-from shared.contracts import CURRENT_VERSION, stream_id
-from shared.vocabulary import VISIT_INTERVAL_DAYS
+from shared.contracts import CURRENT_VERSION, PAYLOADS, stream_id
+from shared.dispatch import Registry, UnknownEventError
 
 Json = dict[str, Any]
 Entry = dict[str, str]
@@ -45,6 +47,21 @@ _USERNAME_CACHE_SIZE = 10_000
 _VERSIONS = {type_: str(version) for type_, version in CURRENT_VERSION.items()}
 
 
+def event_classes(aggregate: type[Any]) -> list[type[Any]]:
+    """The event classes of an aggregate, found on the class: every `@event` makes one,
+    so a new event is found without being listed anywhere."""
+    base: type[Any] = aggregate.Event
+    return [
+        value
+        for name, value in vars(aggregate).items()
+        if isinstance(value, type)
+        and issubclass(value, base)
+        and value is not base
+        # the default creation event eventsourcing makes, unused when one is named
+        and not (name == "Created" and value.__qualname__ == f"{aggregate.__qualname__}.Created")
+    ]
+
+
 def _event(aggregate: type[Any], name: str) -> type[Any]:
     # The event classes are made by the @event decorator at class creation: the type
     # checker cannot see them as attributes.
@@ -55,7 +72,6 @@ def _event(aggregate: type[Any], name: str) -> type[Any]:
 _IDENTIFIED = _event(Case, "Identified")
 _REGISTERED = _event(User, "Registered")
 _RECORDED = _event(IdempotencyRecord, "Recorded")
-_VISITED = _event(Case, "Visited")
 # The fields case.visited v2 adds: the derived state around the visit.
 _VISIT_TRANSITION = (
     "risk_level_before",
@@ -65,18 +81,41 @@ _VISIT_TRANSITION = (
 )
 
 
-class UnmappedEventError(LookupError):
+class UnmappedEventError(UnknownEventError):
     """Raised when the log holds an event class the relay has no stream mapping for."""
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    """How one event class becomes a stream entry: its contract `type`, its payload
+    (`payload(event, username)`; the username only for user events), whether it is
+    about a case (then it carries the case id and village), and its schema version
+    (by default the contract's current one)."""
+
+    type: str
+    payload: Callable[[Any, str], Json]
+    about_case: bool = True
+    version: Callable[[Any], int] | None = None
+
+    def schema_version(self, event: Any) -> str:
+        """The version of the payload this event is published as."""
+        return str(self.version(event)) if self.version else _VERSIONS[self.type]
+
+
+RELAY: Registry[type, StreamMapping] = Registry("the relay")
+
+
+def _case(name: str, type_: str, build: Callable[[Any], Json], **options: Any) -> None:
+    RELAY.add(_event(Case, name), StreamMapping(type_, lambda e, _: build(e), **options))
+
+
+def _user(name: str, type_: str, build: Callable[[Any, str], Json]) -> None:
+    RELAY.add(_event(User, name), StreamMapping(type_, build, about_case=False))
 
 
 def _identified(event: Any) -> Json:
     record = event.record
     guardian_type = record["guardian"]["type"]
-    # The Case's rules for a case not yet visited (Case.next_visit_due, .school_status);
-    # a test holds these to the aggregate's. Not computed by replaying the event into a
-    # Case: its deep copies cost more than the rest of the relay's work per event.
-    risk = "high" if guardian_type == "none" else "medium"
-    due = date.fromisoformat(record["identified_on"]) + timedelta(VISIT_INTERVAL_DAYS[risk])
     school = record["child"].get("school") or {}
     return {
         "identified_on": record["identified_on"],
@@ -84,7 +123,9 @@ def _identified(event: Any) -> Json:
         "guardian_type": guardian_type,
         "school_status": school.get("status", "not_in_school"),
         "birth_date": record["child"]["birth_date"],
-        "next_visit_due": due.isoformat(),
+        # Stored before the case recorded it: the case's own rule (a case not yet visited).
+        "next_visit_due": getattr(event, "next_visit_due", None)
+        or due_before_any_visit(record["identified_on"], guardian_type),
     }
 
 
@@ -97,7 +138,9 @@ def _visited(event: Any) -> Json:
         "emotional_state": visit["emotional_state"],
         "school_attendance": visit["school_attendance"],
         "safety_concerns": list(visit["safety_concerns"]),
-        "next_visit_due": next_visit_due(visit),
+        # The case's due date after the visit, as the case recorded it; for visits stored
+        # before, the due date this visit sets (the case's rule, were it the latest).
+        "next_visit_due": getattr(event, "next_visit_due", None) or due_after_visit(visit),
     }
     if _has_transition(event):
         payload |= {name: getattr(event, name) for name in _VISIT_TRANSITION}
@@ -110,21 +153,15 @@ def _has_transition(event: Any) -> bool:
     return getattr(event, "risk_level_after", None) is not None
 
 
-def next_visit_due(visit: Json) -> str:
-    """When this visit makes the next one due: as the visitor said, else by risk level
-    (the Case's rule), so notify's scheduler needs no rule of the case service."""
-    if visit.get("next_visit_due"):
-        return str(visit["next_visit_due"])
-    days = VISIT_INTERVAL_DAYS[visit["risk_level"]]
-    return (date.fromisoformat(visit["visited_on"]) + timedelta(days=days)).isoformat()
+def _with_due(payload: Json, event: Any) -> Json:
+    # The case's due date after the event, when it was recorded (v2); events stored
+    # before are published as v1, without it: notify keeps the due date it had.
+    due = getattr(event, "next_visit_due", None)
+    return payload if due is None else payload | {"next_visit_due": due}
 
 
-def _guardian_changed(event: Any) -> Json:
-    return {
-        "guardian_type": event.guardian["type"],
-        "effective_on": event.effective_on,
-        "entrustment_signed_on": event.entrustment_signed_on,
-    }
+def _v2_when_due_recorded(event: Any) -> int:
+    return 1 if getattr(event, "next_visit_due", None) is None else 2
 
 
 def _intervention_opened(event: Any) -> Json:
@@ -139,60 +176,104 @@ def _intervention_opened(event: Any) -> Json:
     }
 
 
-_CASE_PAYLOADS: dict[type[Any], tuple[str, Callable[[Any], Json]]] = {
-    _IDENTIFIED: ("case.identified", _identified),
-    _VISITED: ("case.visited", _visited),
-    _event(Case, "GuardianChanged"): ("case.guardian_changed", _guardian_changed),
-    _event(Case, "InterventionOpened"): ("case.intervention_opened", _intervention_opened),
-    _event(Case, "InterventionProgressed"): (
-        "case.intervention_progressed",
-        lambda e: {"intervention_id": e.intervention_id, "progressed_on": e.progressed_on},
+_case("Identified", "case.identified", _identified)
+_case(
+    "Visited",
+    "case.visited",
+    _visited,
+    version=lambda e: CURRENT_VERSION["case.visited"] if _has_transition(e) else 1,
+)
+_case(
+    "GuardianChanged",
+    "case.guardian_changed",
+    lambda e: _with_due(
+        {
+            "guardian_type": e.guardian["type"],
+            "effective_on": e.effective_on,
+            "entrustment_signed_on": e.entrustment_signed_on,
+        },
+        e,
     ),
-    _event(Case, "InterventionClosed"): (
-        "case.intervention_closed",
-        lambda e: {"intervention_id": e.intervention_id, "closed_on": e.closed_on},
-    ),
-    _event(Case, "Assigned"): ("case.assigned", lambda e: {"assignee": e.assignee}),
-    _event(Case, "Transferred"): (
-        "case.transferred",
-        lambda e: {"from_jurisdiction": e.from_jurisdiction, "transferred_on": e.transferred_on},
-    ),
-    # The closure reason is one of a fixed vocabulary; the free-text note stays behind.
-    _event(Case, "Closed"): (
-        "case.closed",
-        lambda e: {"reason": e.reason, "closed_on": e.closed_on},
-    ),
-    _event(Case, "Reopened"): ("case.reopened", lambda e: {"reopened_on": e.reopened_on}),
-    _event(Case, "Corrected"): ("case.corrected", lambda e: {"field": e.field}),
-}
+    version=_v2_when_due_recorded,
+)
+_case("InterventionOpened", "case.intervention_opened", _intervention_opened)
+_case(
+    "InterventionProgressed",
+    "case.intervention_progressed",
+    lambda e: {"intervention_id": e.intervention_id, "progressed_on": e.progressed_on},
+)
+_case(
+    "InterventionClosed",
+    "case.intervention_closed",
+    lambda e: {"intervention_id": e.intervention_id, "closed_on": e.closed_on},
+)
+_case("Assigned", "case.assigned", lambda e: {"assignee": e.assignee})
+_case(
+    "Transferred",
+    "case.transferred",
+    lambda e: {"from_jurisdiction": e.from_jurisdiction, "transferred_on": e.transferred_on},
+)
+# The closure reason is one of a fixed vocabulary; the free-text note stays behind.
+_case("Closed", "case.closed", lambda e: {"reason": e.reason, "closed_on": e.closed_on})
+_case("Reopened", "case.reopened", lambda e: {"reopened_on": e.reopened_on})
+# Which fact was corrected; the values stay in the case service.
+_case(
+    "Corrected",
+    "case.corrected",
+    lambda e: _with_due({"field": e.field}, e),
+    version=_v2_when_due_recorded,
+)
 
 # Later user events do not repeat the username (the aggregate id derives from it and
 # cannot be inverted), so these builders are handed the username the mapper looked up.
-_USER_PAYLOADS: dict[type[Any], tuple[str, Callable[[Any, str], Json]]] = {
-    _REGISTERED: (
-        "user.registered",
-        # A staff address, not a child's data; None for users registered without one
-        # (and for registrations stored before users had addresses).
-        lambda e, username: {
-            "username": username,
-            "role": e.role,
-            "scope": e.scope,
-            "display_name": e.display_name,
-            "email": getattr(e, "email", None),
-        },
-    ),
-    _event(User, "Disabled"): ("user.disabled", lambda e, username: {"username": username}),
-    _event(User, "TokenRevoked"): (
-        "user.token_revoked",
-        lambda e, username: {"username": username, "token_id": e.token_id},
-    ),
-    _event(User, "PasswordChanged"): (
-        "user.password_changed",
-        lambda e, username: {"username": username},
-    ),
-}
+_user(
+    "Registered",
+    "user.registered",
+    # A staff address, not a child's data; None for users registered without one
+    # (and for registrations stored before users had addresses).
+    lambda e, username: {
+        "username": username,
+        "role": e.role,
+        "scope": e.scope,
+        "display_name": e.display_name,
+        "email": getattr(e, "email", None),
+    },
+)
+_user("Disabled", "user.disabled", lambda e, username: {"username": username})
+_user(
+    "TokenRevoked",
+    "user.token_revoked",
+    lambda e, username: {"username": username, "token_id": e.token_id},
+)
+_user("PasswordChanged", "user.password_changed", lambda e, username: {"username": username})
+RELAY.add(
+    _RECORDED,
+    StreamMapping("idempotency.recorded", lambda e, _: {}, about_case=False),
+)
 
-MAPPED_EVENT_CLASSES = frozenset(_CASE_PAYLOADS) | frozenset(_USER_PAYLOADS) | {_RECORDED}
+
+def _stream_type(event_class: type[Any]) -> str:
+    # Case.SchoolChanged → case.school_changed
+    return "case." + re.sub(r"(?<!^)(?=[A-Z])", "_", event_class.__name__).lower()
+
+
+def _contract_fields(type_: str) -> Callable[[Any, str], Json]:
+    names = tuple(PAYLOADS[type_][CURRENT_VERSION[type_]]().fields)
+    return lambda event, _: {name: getattr(event, name) for name in names}
+
+
+# A Case event with no mapping above whose type the contract defines is published as the
+# contract says, each payload field read from the event's attribute of that name: the
+# contract, reviewed for personal data, is the decision to publish it. A Case event the
+# contract does not know stays undecided, and the follower test fails.
+for _class in event_classes(Case):
+    if RELAY.missing([_class]) and _stream_type(_class) in PAYLOADS:
+        RELAY.add(
+            _class, StreamMapping(_stream_type(_class), _contract_fields(_stream_type(_class)))
+        )
+
+MAPPED_EVENT_CLASSES = RELAY.handled
+_USER_EVENTS = frozenset(event_classes(User))
 
 
 class EntryMapper:
@@ -208,35 +289,35 @@ class EntryMapper:
         (which depends on what was published before it: see `chain`)."""
         kind = type(event)
         aggregate_id = str(event.originator_id)
+        try:
+            mapping = RELAY.handler(kind)
+        except UnknownEventError:
+            mapping = None
+        if mapping is None:
+            raise UnmappedEventError(
+                f"no stream mapping for {kind.__qualname__} at position "
+                f"{position}: define its type in shared/contracts.py (or map it in "
+                "services/cases/relay/entries.py)"
+            )
         jurisdiction, case_id = "", ""
-        if kind in _CASE_PAYLOADS:
-            type_, build = _CASE_PAYLOADS[kind]
-            payload = build(event)
+        if mapping.about_case:
+            payload = mapping.payload(event, "")
             jurisdiction = (
                 event.record["address"]["jurisdiction"]
                 if kind is _IDENTIFIED
                 else event.jurisdiction
             )
             case_id = aggregate_id
-        elif kind in _USER_PAYLOADS:
-            type_, build_user = _USER_PAYLOADS[kind]
-            payload = build_user(event, self._username(event))
-        elif kind is _RECORDED:
-            type_, payload = "idempotency.recorded", {}
         else:
-            raise UnmappedEventError(
-                f"no stream mapping for {kind.__qualname__} at position "
-                f"{position}: add it to services/cases/relay/entries.py"
-            )
+            username = self._username(event) if kind in _USER_EVENTS else ""
+            payload = mapping.payload(event, username)
         actor = getattr(event, "actor", None) or _NO_ACTOR
         version = str(event.originator_version)
         return {
             "event_id": f"{aggregate_id}:{version}",
             "position": str(position),
-            "type": type_,
-            "schema_version": (
-                "1" if kind is _VISITED and not _has_transition(event) else _VERSIONS[type_]
-            ),
+            "type": mapping.type,
+            "schema_version": mapping.schema_version(event),
             "aggregate_id": aggregate_id,
             "case_id": case_id,
             "case_version": version,

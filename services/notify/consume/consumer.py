@@ -29,6 +29,7 @@ import redis
 from services.notify.bootstrap import NotifyService
 from services.notify.consume.batch import handle_batch
 from services.notify.consume.deadletters import send_to_dead_letters
+from services.notify.consume.handling import undecided
 from shared.contracts import ContractError, Envelope, parse_entry
 
 log = logging.getLogger("careledger.notify.consumer")
@@ -213,9 +214,14 @@ class Consumer:
                 )
             else:
                 try:
-                    checked.append((entry_id, parse_entry(fields)))
+                    env = parse_entry(fields)
                 except ContractError as error:
                     self._dead_letter(entry_id, fields, str(error), deliveries)
+                    continue
+                if (reason := undecided(env)) is not None:
+                    self._dead_letter(entry_id, fields, reason, deliveries)
+                else:
+                    checked.append((entry_id, env))
         failures = self._handle_all(checked, acks)
         if acks:
             self._call(lambda: self.redis.xack(self.stream, self.options.group, *acks))

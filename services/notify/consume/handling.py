@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from services.notify.consume import casestore
 from services.notify.db import Tx
 from services.notify.route import rules
-from services.notify.route.casefacts import evolve
-from services.notify.route.directory import apply_user_event
+from services.notify.route.casefacts import FACTS, evolve
+from services.notify.route.directory import DIRECTORY, apply_user_event
 from services.notify.route.inbox import deliver
 from shared.contracts import Envelope
+from shared.dispatch import Registry
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,19 @@ class Handled:
 
     duplicate: bool
     notifications: int = 0
+
+
+def undecided(env: Envelope) -> str | None:
+    """Why notify cannot handle `env`: a type the contract knows but one of its followers
+    has not decided on (a newer case service, an older notify); None when it can. The
+    consumer dead-letters such an entry, as one of an unknown type, instead of retrying."""
+    followers: list[Registry[str, Any]] = [FACTS, rules.RULES]
+    if env.type.startswith("user."):
+        followers.append(DIRECTORY)
+    for registry in followers:
+        if registry.missing([env.type]):
+            return f"{registry.follower} does not know {env.type!r}"
+    return None
 
 
 def handle(tx: Tx, env: Envelope, now: datetime, *, email: bool) -> Handled:

@@ -17,22 +17,21 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from services.cases.application import Cases
-from services.cases.domain import Case
-from services.cases.domain.user import User
-from services.cases.relay.entries import EntryMapper
+from services.cases.relay.entries import RELAY, EntryMapper
+from services.notify.operate.reconcile import RECONCILE
 from shared.contracts import Envelope, parse_entry, stream_id
 from shared.settings import Settings
 
-# Identified, a guardian change (no guardian), a visit (harm found), an intervention
-# opened (a mandatory report); users registered and disabled (who should hear).
-_WATCHED = (
-    ("Identified", Case),
-    ("GuardianChanged", Case),
-    ("Visited", Case),
-    ("InterventionOpened", Case),
-    ("Registered", User),
-    ("Disabled", User),
-)
+
+def _watched() -> list[type]:
+    """The event classes reconciliation reads (RECONCILE handles their stream type):
+    those that may raise a must-never-miss alert, and the users who should hear them."""
+    watched = []
+    for event_class in RELAY.handled:
+        mapping = RELAY.handler(event_class)
+        if mapping is not None and RECONCILE.handles(mapping.type):
+            watched.append(event_class)
+    return watched
 
 
 class CaseStoreMissingError(RuntimeError):
@@ -53,7 +52,7 @@ class CaseLog:
         # The mapper remembers the names of the registrations it maps (they come first
         # in the log); a lookup in the store is the rare fallback.
         self._mapper = EntryMapper(self._username_of)
-        self._topics = [get_topic(getattr(aggregate, name)) for name, aggregate in _WATCHED]
+        self._topics = sorted(get_topic(event_class) for event_class in _watched())
 
     def head(self) -> int:
         """The highest position in the log (0 when empty)."""

@@ -30,12 +30,40 @@ from services.notify.consume.handling import handle
 from services.notify.db import Tx
 from services.notify.route.casefacts import evolve
 from services.notify.route.inbox import deliver_to
-from services.notify.route.rules import MUST_NOT_MISS, Alert, Holder, alerts_for, choose_recipients
-from shared.contracts import Envelope
+from services.notify.route.rules import (
+    MUST_NOT_MISS,
+    RULES,
+    Alert,
+    Holder,
+    alerts_for,
+    choose_recipients,
+)
+from shared.contracts import PAYLOADS, Envelope
+from shared.dispatch import Registry
 from shared.jurisdictions import SCOPE_LENGTHS
 
 GRACE = timedelta(minutes=10)
 _QUERY_CHUNK = 500
+
+# What reconciliation does with each type of the log: replay it into the directory (who
+# should hear), or check the must-not-miss alerts it raises. Case types follow the rules'
+# own decision (a type whose rules may raise a must-not-miss alert is checked), so a new
+# case type is decided here once the rules decide on it; until then it stays missing.
+DIRECTORY, CHECK = "directory", "check"
+RECONCILE: Registry[str, str] = Registry("reconciliation")
+RECONCILE.add("user.registered", DIRECTORY)
+RECONCILE.add("user.disabled", DIRECTORY)
+RECONCILE.ignore(
+    "user.token_revoked", "user.password_changed", why="changes nobody's role or scope"
+)
+RECONCILE.ignore("idempotency.recorded", why="bookkeeping: raises no alert")
+for _type in PAYLOADS:
+    if _type.startswith("case.") and not RULES.missing([_type]):
+        _rules = RULES.handler(_type)
+        if _rules is not None and set(_rules.kinds) & set(MUST_NOT_MISS):
+            RECONCILE.add(_type, CHECK)
+        else:
+            RECONCILE.ignore(_type, why="its rules raise no must-not-miss alert")
 
 
 @dataclass(frozen=True)
@@ -169,7 +197,10 @@ def reconcile(
         checks: list[_Check] = []
         new_users: list[Envelope] = []
         for env in chunk:
-            if env.type.startswith("user."):
+            step = RECONCILE.handler(env.type)
+            if step is None:
+                continue
+            if step == DIRECTORY:
                 directory.apply(env)
                 if env.occurred_at <= cutoff:
                     new_users.append(env)

@@ -5,11 +5,14 @@ which tokens were revoked, and each user's e-mail address when their registratio
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from services.notify.db import Tx
 from services.notify.route.rules import Holder
 from shared.contracts import Envelope
+from shared.dispatch import Registry
 from shared.jurisdictions import SCOPE_LENGTHS
 
 
@@ -25,32 +28,50 @@ class DirectoryUser:
     disabled: bool
 
 
+UserChange = Callable[[Tx, dict[str, Any]], None]
+# Every user type of the stream is decided here (case types go to the case facts).
+DIRECTORY: Registry[str, UserChange] = Registry("notify's directory")
+DIRECTORY.ignore("user.password_changed", why="notify keeps no passwords")
+
+
 def apply_user_event(tx: Tx, env: Envelope) -> None:
     """Records a user.* event. Registration never re-enables a user whose disabling was
-    handled first (entries may arrive out of order)."""
-    p = env.payload
-    if env.type == "user.registered":
-        tx.execute(
-            "INSERT INTO users (username, role, scope, display_name, email, disabled) "
-            "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (username) DO UPDATE SET "
-            "role = excluded.role, scope = excluded.scope, "
-            "display_name = excluded.display_name, email = excluded.email",
-            (p["username"], p["role"], p["scope"], p["display_name"], p.get("email")),
-        )
-    elif env.type == "user.disabled":
-        # A placeholder without role or scope until the registration arrives: it holds
-        # no role anywhere, so it receives nothing and cannot log in.
-        tx.execute(
-            "INSERT INTO users (username, role, scope, display_name, disabled) "
-            "VALUES (?, '', '', '', 1) ON CONFLICT (username) DO UPDATE SET disabled = 1",
-            (p["username"],),
-        )
-    elif env.type == "user.token_revoked":
-        tx.execute(
-            "INSERT INTO revoked_tokens (token_id, username) VALUES (?, ?) "
-            "ON CONFLICT (token_id) DO NOTHING",
-            (p["token_id"], p["username"]),
-        )
+    handled first (entries may arrive out of order). Raises UnknownEventError for a type
+    not decided on in `DIRECTORY`."""
+    change = DIRECTORY.handler(env.type)
+    if change is not None:
+        change(tx, env.payload)
+
+
+@DIRECTORY.on("user.registered")
+def _registered(tx: Tx, p: dict[str, Any]) -> None:
+    tx.execute(
+        "INSERT INTO users (username, role, scope, display_name, email, disabled) "
+        "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (username) DO UPDATE SET "
+        "role = excluded.role, scope = excluded.scope, "
+        "display_name = excluded.display_name, email = excluded.email",
+        (p["username"], p["role"], p["scope"], p["display_name"], p.get("email")),
+    )
+
+
+@DIRECTORY.on("user.disabled")
+def _disabled(tx: Tx, p: dict[str, Any]) -> None:
+    # A placeholder without role or scope until the registration arrives: it holds
+    # no role anywhere, so it receives nothing and cannot log in.
+    tx.execute(
+        "INSERT INTO users (username, role, scope, display_name, disabled) "
+        "VALUES (?, '', '', '', 1) ON CONFLICT (username) DO UPDATE SET disabled = 1",
+        (p["username"],),
+    )
+
+
+@DIRECTORY.on("user.token_revoked")
+def _token_revoked(tx: Tx, p: dict[str, Any]) -> None:
+    tx.execute(
+        "INSERT INTO revoked_tokens (token_id, username) VALUES (?, ?) "
+        "ON CONFLICT (token_id) DO NOTHING",
+        (p["token_id"], p["username"]),
+    )
 
 
 def holders_over(tx: Tx, village: str) -> list[Holder]:

@@ -25,13 +25,15 @@ own facts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from services.notify.route import wording
 from services.notify.route.casefacts import CaseFacts, is_latest_visit
 from shared.contracts import Envelope
+from shared.dispatch import Registry
+from shared.overdue import is_overdue
 from shared.roles import ROLE_OF_DEPARTMENT, Role
 from shared.vocabulary import CONCERNS_OF_HARM
 
@@ -100,49 +102,56 @@ POLICE = Audience(Role.POLICE, COUNTY)
 EDUCATION = Audience(Role.EDUCATION, COUNTY)
 
 
+# An alert found for an event: its kind, its title and body, who should hear.
+Found = tuple[str, tuple[str, str], tuple[Audience, ...]]
+Find = Callable[[Envelope, "CaseFacts | None", CaseFacts, str], list[Found]]
+
+
+@dataclass(frozen=True)
+class TypeRules:
+    """The rules of one stream type: the alert kinds they may raise (reconcile checks
+    those that must never be missed), and `find(env, before, after, village)`."""
+
+    kinds: tuple[str, ...]
+    find: Find
+
+
+# Every type of the stream is decided here: the rules it runs, or why it raises nothing.
+RULES: Registry[str, TypeRules] = Registry("notify's rules")
+RULES.ignore(
+    "case.intervention_progressed",
+    "case.intervention_closed",
+    "case.assigned",
+    "case.transferred",
+    "case.closed",
+    "case.reopened",
+    "case.corrected",
+    why="raises no alert (time-based alerts come from the scheduler's due dates)",
+)
+RULES.ignore(
+    "user.registered",
+    "user.disabled",
+    "user.token_revoked",
+    "user.password_changed",
+    "idempotency.recorded",
+    why="not about a case: the directory follows user events",
+)
+
+
+def _rules(type_: str, *kinds: str) -> Callable[[Find], Find]:
+    def register(find: Find) -> Find:
+        RULES.add(type_, TypeRules(kinds, find))
+        return find
+
+    return register
+
+
 def alerts_for(env: Envelope, before: CaseFacts | None, after: CaseFacts) -> list[Alert]:
-    """The alerts a case event raises, given the case's facts before and after it."""
+    """The alerts a case event raises, given the case's facts before and after it.
+    Raises UnknownEventError for a type not decided on in `RULES`."""
     village = env.jurisdiction or after.jurisdiction
-    p = env.payload
-    found: list[tuple[str, tuple[str, str], tuple[Audience, ...]]] = []
-    if env.type == "case.identified" and p["guardian_type"] == "none":
-        found.append(
-            (
-                "no_guardian",
-                wording.no_guardian(village, env.case_id, "认定时"),
-                (SUPERVISOR, CIVIL_AFFAIRS),
-            )
-        )
-    if env.type == "case.guardian_changed" and p["guardian_type"] == "none":
-        found.append(
-            (
-                "no_guardian",
-                wording.no_guardian(village, env.case_id, "监护变更后"),
-                (SUPERVISOR, CIVIL_AFFAIRS),
-            )
-        )
-    if env.type == "case.visited":
-        harms = [c for c in p["safety_concerns"] if c in CONCERNS_OF_HARM]
-        if harms:
-            found.append(
-                (
-                    "harm_found",
-                    wording.harm_found(village, env.case_id, harms),
-                    (POLICE, CIVIL_AFFAIRS),
-                )
-            )
-        if _risk_raised_to_high(env, before):
-            found.append(("risk_high", wording.risk_high(village, env.case_id), (SUPERVISOR,)))
-    if env.type == "case.intervention_opened" and p["kind"] == "mandatory_report":
-        found.append(
-            (
-                "mandatory_report",
-                wording.mandatory_report(village, env.case_id),
-                (POLICE, CIVIL_AFFAIRS),
-            )
-        )
-    if _dropped_out(env, before, after):
-        found.append(("school_dropout", wording.school_dropout(village, env.case_id), (EDUCATION,)))
+    rules = RULES.handler(env.type)
+    found = [] if rules is None else rules.find(env, before, after, village)
     return [
         Alert(
             kind,
@@ -155,10 +164,93 @@ def alerts_for(env: Envelope, before: CaseFacts | None, after: CaseFacts) -> lis
             audiences,
             env.occurred_at.isoformat(),
             env.event_id,
-            p.get("intervention_id"),
+            env.payload.get("intervention_id"),
         )
         for kind, (title, body), audiences in found
     ]
+
+
+def _dropout(env: Envelope, village: str) -> list[Found]:
+    return [("school_dropout", wording.school_dropout(village, env.case_id), (EDUCATION,))]
+
+
+@_rules("case.identified", "no_guardian", "school_dropout")
+def _identified(
+    env: Envelope, before: CaseFacts | None, after: CaseFacts, village: str
+) -> list[Found]:
+    found: list[Found] = []
+    if env.payload["guardian_type"] == "none":
+        found.append(
+            (
+                "no_guardian",
+                wording.no_guardian(village, env.case_id, "认定时"),
+                (SUPERVISOR, CIVIL_AFFAIRS),
+            )
+        )
+    if env.payload["school_status"] == "dropped_out":
+        found += _dropout(env, village)
+    return found
+
+
+@_rules("case.guardian_changed", "no_guardian")
+def _guardian_changed(
+    env: Envelope, before: CaseFacts | None, after: CaseFacts, village: str
+) -> list[Found]:
+    if env.payload["guardian_type"] != "none":
+        return []
+    return [
+        (
+            "no_guardian",
+            wording.no_guardian(village, env.case_id, "监护变更后"),
+            (SUPERVISOR, CIVIL_AFFAIRS),
+        )
+    ]
+
+
+@_rules("case.visited", "harm_found", "risk_high", "school_dropout")
+def _visited(
+    env: Envelope, before: CaseFacts | None, after: CaseFacts, village: str
+) -> list[Found]:
+    found: list[Found] = []
+    harms = [c for c in env.payload["safety_concerns"] if c in CONCERNS_OF_HARM]
+    if harms:
+        found.append(
+            (
+                "harm_found",
+                wording.harm_found(village, env.case_id, harms),
+                (POLICE, CIVIL_AFFAIRS),
+            )
+        )
+    if _risk_raised_to_high(env, before):
+        found.append(("risk_high", wording.risk_high(village, env.case_id), (SUPERVISOR,)))
+    if _visit_dropped_out(env, before, after):
+        found += _dropout(env, village)
+    return found
+
+
+@_rules("case.intervention_opened", "mandatory_report")
+def _intervention_opened(
+    env: Envelope, before: CaseFacts | None, after: CaseFacts, village: str
+) -> list[Found]:
+    if env.payload["kind"] != "mandatory_report":
+        return []
+    return [
+        (
+            "mandatory_report",
+            wording.mandatory_report(village, env.case_id),
+            (POLICE, CIVIL_AFFAIRS),
+        )
+    ]
+
+
+@_rules("case.school_changed", "school_dropout")
+def _school_changed(
+    env: Envelope, before: CaseFacts | None, after: CaseFacts, village: str
+) -> list[Found]:
+    p = env.payload
+    if p["school_status_before"] != "dropped_out" and p["school_status_after"] == "dropped_out":
+        return _dropout(env, village)
+    return []
 
 
 def _risk_raised_to_high(env: Envelope, before: CaseFacts | None) -> bool:
@@ -170,12 +262,8 @@ def _risk_raised_to_high(env: Envelope, before: CaseFacts | None) -> bool:
     return p["risk_level"] == "high" and not was_high and is_latest_visit(before, env)
 
 
-def _dropped_out(env: Envelope, before: CaseFacts | None, after: CaseFacts) -> bool:
+def _visit_dropped_out(env: Envelope, before: CaseFacts | None, after: CaseFacts) -> bool:
     p = env.payload
-    if env.type == "case.identified":
-        return bool(p["school_status"] == "dropped_out")
-    if env.type != "case.visited":
-        return False  # nothing else on the stream changes the school status
     if env.schema_version >= 2:
         return bool(
             p["school_status_before"] != "dropped_out" and p["school_status_after"] == "dropped_out"
@@ -186,12 +274,11 @@ def _dropped_out(env: Envelope, before: CaseFacts | None, after: CaseFacts) -> b
 def visit_overdue(case: CaseFacts, due_on: str, today: date) -> list[Alert]:
     """Level 1 to the assigned child director once `today` is past the due date; level 2
     to the township supervisor once it is past by more than seven days."""
-    due = date.fromisoformat(due_on)
-    if case.status != "active" or today <= due:
+    if case.status != "active" or not is_overdue(due_on, today):
         return []
     director = Audience(Role.CHILD_DIRECTOR, VILLAGE, case.assignee)
     alerts = [_overdue_visit(case, due_on, 1, (director,))]
-    if today > due + timedelta(days=ESCALATE_AFTER_DAYS):
+    if is_overdue(due_on, today - timedelta(days=ESCALATE_AFTER_DAYS)):
         alerts.append(_overdue_visit(case, due_on, 2, (SUPERVISOR,)))
     return alerts
 
@@ -201,7 +288,7 @@ def intervention_overdue(
 ) -> list[Alert]:
     """Once `today` is past an open intervention's due date: its department over the
     county of the child."""
-    if case.status != "active" or today <= date.fromisoformat(due_on):
+    if case.status != "active" or not is_overdue(due_on, today):
         return []
     role = ROLE_OF_DEPARTMENT.get(department, Role.CIVIL_AFFAIRS)
     title, body = wording.intervention_overdue(

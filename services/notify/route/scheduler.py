@@ -18,6 +18,7 @@ from services.notify.db import Tx
 from services.notify.route import rules
 from services.notify.route.casefacts import COLUMNS, CaseFacts
 from services.notify.route.inbox import deliver
+from shared.overdue import overdue_before
 
 log = logging.getLogger("careledger.notify.scheduler")
 _FACTS = ", ".join(f"c.{c}" for c in COLUMNS)
@@ -75,7 +76,7 @@ class Scheduler:
 
     def _due_alerts(self, tx: Tx, today: date) -> list[rules.Alert]:
         alerts: list[rules.Alert] = []
-        for level, overdue_before in (
+        for level, as_of in (
             (1, today),
             (2, today - timedelta(days=rules.ESCALATE_AFTER_DAYS)),
         ):
@@ -87,7 +88,7 @@ class Scheduler:
                 "SELECT 1 FROM escalations e WHERE e.rule = 'visit_overdue' "
                 "AND e.subject_id = d.subject_id AND e.due_on = d.due_on AND e.level = ?) "
                 "ORDER BY d.due_on LIMIT ?",
-                (overdue_before.isoformat(), level, self.batch),
+                (overdue_before(as_of), level, self.batch),
             ):
                 due_on = row.pop("due_on")
                 found = rules.visit_overdue(CaseFacts(**row), due_on, today)
@@ -101,7 +102,7 @@ class Scheduler:
             "SELECT 1 FROM escalations e WHERE e.rule = 'intervention_overdue' "
             "AND e.subject_id = d.subject_id AND e.due_on = d.due_on AND e.level = 1) "
             "ORDER BY d.due_on LIMIT ?",
-            (today.isoformat(), self.batch),
+            (overdue_before(today), self.batch),
         ):
             iid, due_on = row.pop("intervention_id"), row.pop("due_on")
             department, kind = row.pop("department"), row.pop("intervention_kind")

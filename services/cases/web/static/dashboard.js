@@ -19,6 +19,12 @@
     return text;
   }
 
+  // An event of a case's history, as the timeline names it (its type when unknown).
+  function eventLabel(type) {
+    const labels = window.EVENT_LABELS[type];
+    return labels ? labels[state.lang] || type : type;
+  }
+
   function translatePage() {
     document.documentElement.lang = state.lang;
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
@@ -215,7 +221,7 @@
       const list = $("timeline"); list.replaceChildren();
       history.events.forEach((event) => {
         const li = document.createElement("li"); li.dataset.version = event.version;
-        li.textContent = `v${event.version} · ${t(event.type)} · ${event.occurred_at.slice(0, 16).replace("T", " ")} · ${event.actor.username || ""}`;
+        li.textContent = `v${event.version} · ${eventLabel(event.type)} · ${event.occurred_at.slice(0, 16).replace("T", " ")} · ${event.actor.username || ""}`;
         li.addEventListener("click", () => showVersion(caseId, event));
         list.append(li);
       });
