@@ -8,7 +8,8 @@ from shared.roles import Role
 
 from .blueprint import Blueprint
 from .http import actor, service
-from .presenters import user_view
+from .presenters import user_row_view, user_view
+from .reads import served_headers
 from .schemas import NewUserSchema, UserSchema
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin", description="Users and roles")
@@ -35,7 +36,8 @@ def add_user(body: dict[str, Any]) -> Any:
 @blp.response(200, UserSchema(many=True))
 def list_users() -> Any:
     """The users inside the admin's scope"""
-    return [user_view(u) for u in service().accounts.list_users(actor())]
+    served = service().accounts.list_users(actor())
+    return [user_row_view(u) for u in served.value], 200, served_headers(served)
 
 
 @blp.route("/users/<string:username>/disable", methods=["POST"])

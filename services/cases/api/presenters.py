@@ -20,6 +20,7 @@ from shared.dispatch import Registry, UnknownEventError
 from ..access_log import AccessEntry
 from ..domain import Case
 from ..domain.user import User
+from ..projections.users import UserRow
 
 Json = dict[str, Any]
 # A presenter: the public `data` of one stored event.
@@ -75,6 +76,18 @@ def user_view(user: User) -> Json:
         "display_name": user.display_name,
         "email": user.email,
         "disabled": user.disabled,
+    }
+
+
+def user_row_view(row: UserRow) -> Json:
+    """A row of the users read model, shown as `user_view` shows a user."""
+    return {
+        "username": row.username,
+        "role": row.role,
+        "scope": row.scope,
+        "display_name": row.display_name,
+        "email": row.email,
+        "disabled": row.disabled,
     }
 
 
