@@ -7,7 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.roles import Capability
 from shared.sql import Database
+
+from .access import Actor, require
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,18 @@ class AccessEntry:
     jurisdiction: str
     purpose: str
     request_id: str
+
+
+@dataclass(frozen=True)
+class AccessQuery:
+    """What an auditor asks of the access log: filters (each optional) and a page."""
+
+    case_id: str | None = None
+    username: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    page: int = 1
+    per_page: int = 100
 
 
 class AccessLog:
@@ -51,6 +66,20 @@ class AccessLog:
                 "request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+
+    def search_as(self, actor: Actor, query: AccessQuery) -> list[AccessEntry]:
+        """The use case: reads of children's records inside the auditor's scope that match
+        `query`, newest first."""
+        require(actor, Capability.READ_AUDIT)
+        return self.search(
+            scope=actor.scope,
+            case_id=query.case_id,
+            username=query.username,
+            since=query.since,
+            until=query.until,
+            limit=query.per_page,
+            offset=(query.page - 1) * query.per_page,
+        )
 
     def search(
         self,

@@ -22,10 +22,12 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import Environment, EnvType
 
 from shared.clock import Clock
-from shared.roles import Capability
+from shared.jurisdictions import in_scope
+from shared.roles import Capability, Role
 
 from .access import Actor, CaseNotFoundError, require, require_department, require_in_scope
 from .domain import Case
+from .domain.user import User, user_id
 from .domain.values import Guardian, Identification, Intervention, Visit
 from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
 
@@ -50,6 +52,10 @@ class WriteConflictError(Exception):
     """Raised when a write lost the race to concurrent writers too many times in a row."""
 
 
+class InvalidAssigneeError(Exception):
+    """Raised when a case is assigned to someone who is not a child director of its village."""
+
+
 @dataclass(frozen=True)
 class WriteResult:
     """What a write answers: the case as it now stands, and where the log got to."""
@@ -61,6 +67,14 @@ class WriteResult:
     # The notification id of the last event written (for a replay: the log's head then),
     # so a client can ask the read models to have caught up with it (`min_position`).
     position: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseHistory:
+    """A case's events, in order, and the case as they leave it."""
+
+    case: Case
+    events: list[DomainEventProtocol[UUID]]
 
 
 Act = Callable[[Case, date], str | None]
@@ -106,11 +120,14 @@ class Cases(Application[UUID]):
             case = self.repository.get(case_id, version=version)
         return case
 
-    def history(self, actor: Actor, case_id: UUID) -> list[DomainEventProtocol[UUID]]:
-        """Every event of the case, in order."""
+    def history(self, actor: Actor, case_id: UUID) -> CaseHistory:
+        """Every event of the case, in order, and the case they add up to."""
         require(actor, Capability.READ_CASE)
-        require(actor, Capability.READ_CASE, self._load(case_id))
-        return list(self.events.get(case_id))
+        case = self._load(case_id)  # once: for the access check, the ETag and the log
+        require(actor, Capability.READ_CASE, case)
+        # Up to the version loaded, so the events and the ETag describe the same case
+        # even when a write lands meanwhile.
+        return CaseHistory(case, list(self.events.get(case_id, lte=case.version)))
 
     def find_case(self, case_id: UUID) -> Case | None:
         """The case, without any access check: for listing, which checks each one."""
@@ -297,14 +314,13 @@ class Cases(Application[UUID]):
         actor: Actor,
         case_id: UUID,
         assignee: str,
-        check_assignee: Callable[[str, Case], None],
         expected_version: int | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> WriteResult:
         """Assigns the case to a child director of its village."""
 
         def act(case: Case, today: date) -> None:
-            check_assignee(assignee, case)
+            self._check_assignee(assignee, case)
             case.assign(assignee=assignee, actor=actor.as_event_data())
 
         return self._change(actor, Capability.ASSIGN, case_id, act, expected_version, idempotency)
@@ -487,6 +503,24 @@ class Cases(Application[UUID]):
         if version is None:
             raise CaseNotFoundError("the case had not been identified at that instant")
         return version
+
+    def _check_assignee(self, assignee: str, case: Case) -> None:
+        """Raises unless `assignee` is an enabled child director whose scope holds the case
+        (read afresh on every try: a user disabled meanwhile is refused)."""
+        try:
+            user: object = self.repository.get(user_id(assignee))
+        except AggregateNotFoundError:
+            user = None
+        if not isinstance(user, User):
+            raise InvalidAssigneeError(f"no user called {assignee!r}")
+        if (
+            user.disabled
+            or user.role != Role.CHILD_DIRECTOR
+            or not in_scope(case.jurisdiction, user.scope)
+        ):
+            raise InvalidAssigneeError(
+                f"{assignee!r} is not an active child director of the case's village"
+            )
 
     @staticmethod
     def _require_department_of(actor: Actor, case: Case, intervention_id: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from argon2 import PasswordHasher
@@ -16,8 +17,14 @@ from .access_log import AccessLog
 from .accounts import Accounts
 from .application import Cases
 from .projections.personal import PersonalData
+from .projections.projector import catch_up
 from .projections.read_models import ReadModels
 from .projections.store import ReadModelStore
+
+# How far the admin's list of users projects the log itself before reading (pages of
+# 1000): with the projector running it is a page at most; a store whose projector has
+# not run yet answers sooner, marked behind, rather than project the whole log.
+LIST_CATCH_UP_PAGES = 5
 
 
 @dataclass
@@ -46,9 +53,16 @@ def build_case_service(
     tables = EventStoreConnections(datastore)
     migrations.upgrade(tables)
     access_log = AccessLog(tables)
-    accounts = Accounts(cases, settings.token_secret, settings.token_ttl_seconds, password_hasher)
     # The read models' own file on SQLite; beside the events on PostgreSQL.
     store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)
     store.setup()
     read_models = ReadModels(store, PersonalData(settings.cipher_key))
+    accounts = Accounts(
+        cases,
+        settings.token_secret,
+        settings.token_ttl_seconds,
+        password_hasher,
+        read_models=read_models,
+        catch_up=partial(catch_up, settings, cases, store, max_pages=LIST_CATCH_UP_PAGES),
+    )
     return CaseService(settings, cases, accounts, read_models, access_log)

@@ -220,7 +220,7 @@ class Flow:
             else:
                 self.cases.close_intervention(civil, life.case_id, iid, body)
         elif kind == "assign":
-            self.cases.assign(civil, life.case_id, f"dir-{village}", lambda *_: None)
+            self.cases.assign(civil, life.case_id, f"dir-{village}")
         elif kind == "correct":
             self.cases.correct(director, life.case_id, body)
         else:

@@ -21,6 +21,7 @@ _ORDER = {
     "counts": "scope, metric",
     "dues": "scope, kind, due",
     "monthly": "scope, month",
+    "users": "position",
 }
 
 

@@ -92,7 +92,7 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
     cases.close_intervention(
         civil, case_id, iid, {"outcome": "情况好转", "closed_on": "2026-07-01"}
     )
-    cases.assign(civil, case_id, "director", service.accounts.check_assignee)
+    cases.assign(civil, case_id, "director")
     cases.transfer(
         civil,
         case_id,

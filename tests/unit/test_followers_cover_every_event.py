@@ -18,6 +18,7 @@ from services.cases.domain import Case
 from services.cases.domain.user import User
 from services.cases.idempotency import IdempotencyRecord
 from services.cases.projections.state import STATE
+from services.cases.projections.users import USERS
 from services.cases.relay.entries import RELAY, event_classes
 from services.notify.consume.handling import undecided
 from services.notify.operate.reconcile import RECONCILE
@@ -65,6 +66,10 @@ def test_the_relay_maps_every_event_of_every_aggregate() -> None:
 def test_the_read_models_decide_on_every_case_event() -> None:
     # Users and idempotency records are filtered out by topic before the state (pages.py).
     assert STATE.missing(CASE_EVENTS) == set()
+
+
+def test_the_users_read_model_decides_on_every_user_event() -> None:
+    assert USERS.missing(set(event_classes(User))) == set()
 
 
 @pytest.mark.parametrize("registry", [FACTS, RULES, RECONCILE], ids=lambda r: r.follower)

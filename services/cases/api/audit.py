@@ -6,11 +6,10 @@ from typing import Any
 
 from marshmallow import RAISE
 
-from shared.roles import Capability
-
-from ..access import require
+from ..access_log import AccessQuery
 from .blueprint import Blueprint
 from .http import actor, service
+from .presenters import access_entry_view
 from .schemas import AccessEntrySchema, AccessLogQuerySchema
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="For auditors")
@@ -21,16 +20,16 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="For 
 @blp.response(200, AccessEntrySchema(many=True))
 def access_log(query: dict[str, Any]) -> Any:
     """Reads of children's records inside the auditor's scope, newest first"""
-    require(actor(), Capability.READ_AUDIT)
-    per_page = query["per_page"]
     case_id = query.get("case_id")
-    entries = service().access_log.search(
-        scope=actor().scope,
-        case_id=str(case_id) if case_id else None,
-        username=query.get("username"),
-        since=query.get("since"),
-        until=query.get("until"),
-        limit=per_page,
-        offset=(query["page"] - 1) * per_page,
+    entries = service().access_log.search_as(
+        actor(),
+        AccessQuery(
+            case_id=str(case_id) if case_id else None,
+            username=query.get("username"),
+            since=query.get("since"),
+            until=query.get("until"),
+            page=query["page"],
+            per_page=query["per_page"],
+        ),
     )
-    return [{**vars(e), "at": e.at.isoformat()} for e in entries]
+    return [access_entry_view(e) for e in entries]

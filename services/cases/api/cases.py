@@ -10,7 +10,7 @@ from marshmallow import RAISE
 from ..projections.queries import CaseFilter
 from .blueprint import Blueprint
 from .http import actor, idempotency_key, log_reads, service, write_answer
-from .presenters import case_view, history_entry
+from .presenters import case_view, history_entries
 from .read_schemas import CaseListQuerySchema, CasePageSchema
 from .reads import served_headers
 from .schemas import (
@@ -85,9 +85,7 @@ def get_case(query: dict[str, Any], case_id: UUID) -> Any:
 @blp.response(200, HistorySchema)
 def history(query: dict[str, Any], case_id: UUID) -> Any:
     """Every event of a case: type, version, when, by whom, and what it recorded"""
-    cases = service().cases
-    events = cases.history(actor(), case_id)
-    current = cases.get_case(actor(), case_id)
-    log_reads([current], query.get("purpose", "history"))
-    body = {"case_id": str(case_id), "events": [history_entry(e) for e in events]}
-    return body, 200, {"ETag": f'"{current.version}"'}
+    history = service().cases.history(actor(), case_id)
+    log_reads([history.case], query.get("purpose", "history"))
+    body = {"case_id": str(case_id), "events": history_entries(history.events)}
+    return body, 200, {"ETag": f'"{history.case.version}"'}

@@ -29,15 +29,9 @@ blp = Blueprint(
 @blp.response(200, CaseSchema)
 def assign(body: dict[str, Any], case_id: UUID) -> Any:
     """Assign the case to a child director of its village"""
-    svc = service()
     return write_answer(
-        svc.cases.assign(
-            actor(),
-            case_id,
-            body["assignee"],
-            svc.accounts.check_assignee,
-            expected_version(),
-            idempotency_key(),
+        service().cases.assign(
+            actor(), case_id, body["assignee"], expected_version(), idempotency_key()
         )
     )
 

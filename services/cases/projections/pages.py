@@ -20,7 +20,8 @@ from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import get_topic
 
 from ..domain import Case
-from . import counters
+from ..domain.user import User
+from . import counters, users
 from .case_rows import CaseRows, intervention_rows
 from .personal import PersonalData
 from .state import IDENTIFIED, PERSONAL_FIELDS, CaseState, apply, identified
@@ -28,6 +29,7 @@ from .tx import Tx
 
 log = logging.getLogger("careledger.projector")
 _CASE_EVENT = get_topic(Case) + "."  # every Case event's topic starts so
+_USER_EVENT = get_topic(User) + "."
 CHUNK = 200  # events decoded and applied at a time within a page
 
 # A decoded Case event and its place in the log.
@@ -42,9 +44,9 @@ class PageProjection:
         self.rows = CaseRows(personal)
 
     def apply(self, tx: Tx, notifications: Sequence[Notification]) -> int:
-        """Applies the Case events after `tx.position` and moves the position to the page's
-        end (other aggregates' events, users and idempotency records, only move the
-        position); returns how many events it applied."""
+        """Applies the Case and User events after `tx.position` and moves the position to
+        the page's end (idempotency records only move the position); returns how many
+        events it applied."""
         if not notifications or notifications[-1].id <= tx.position:
             return 0  # delivered before: nothing to do
         after = tx.position
@@ -65,8 +67,14 @@ class PageProjection:
             deltas.move(before.get(case_id), state)
         self.rows.save(tx, list(touched.values()), stored, interventions_before)
         counters.write(tx, deltas)
+        staff = [
+            (n.id, self.mapper.to_domain_event(n))
+            for n in notifications
+            if n.id > after and n.topic.startswith(_USER_EVENT)
+        ]
+        users.apply(tx, staff)
         tx.advance(notifications[-1].id)
-        return len(mine)
+        return len(mine) + len(staff)
 
     def decode(self, notifications: Sequence[Notification], *, after: int = 0) -> list[Event]:
         """The Case events among `notifications` after `after`, decoded (and decrypted)."""

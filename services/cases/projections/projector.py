@@ -154,13 +154,17 @@ def build_projector(
     )
 
 
-def catch_up(settings: Settings, cases: Cases, store: ReadModelStore) -> int:
-    """Projects everything recorded so far, in this thread (tests, benchmarks); returns the
-    number of notifications handled."""
+def catch_up(
+    settings: Settings, cases: Cases, store: ReadModelStore, *, max_pages: int | None = None
+) -> int:
+    """Projects everything recorded so far (at most `max_pages` pages), in this thread:
+    tests, benchmarks, and a read that must see the latest users. Safe beside a running
+    projector: each page is applied once, whoever gets to it first. Returns the number of
+    notifications handled."""
     projector = build_projector(settings, cases, store, subscribe=False, lease=False)
-    handled = 0
-    while done := projector.run_once():
-        handled += done
+    handled, pages = 0, 0
+    while (max_pages is None or pages < max_pages) and (done := projector.run_once()):
+        handled, pages = handled + done, pages + 1
     projector.feed.close()
     return handled
 

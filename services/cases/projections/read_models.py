@@ -25,6 +25,7 @@ from .personal import PersonalData
 from .queries import CaseFilter, CaseQueries, CaseRow, WorkItem
 from .store import ReadModelStore
 from .tx import Tx
+from .users import UserRow, users_in
 
 T = TypeVar("T")
 WAIT_SECONDS = 2.0
@@ -219,6 +220,13 @@ class ReadModels:
             return Page(items, total)
 
         return self._serve(query, min_position)
+
+    # ---- users -----------------------------------------------------------------------------
+
+    def users(self, actor: Actor, min_position: int | None = None) -> Served[list[UserRow]]:
+        """The users inside the admin's scope, in registration order."""
+        require(actor, Capability.MANAGE_USERS)
+        return self._serve(lambda tx: users_in(tx, actor.scope), min_position)
 
     # ---- helpers ---------------------------------------------------------------------------
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from .flows import FLOWS
 
-TABLES = ("cases", "interventions", "search", "counts", "dues", "monthly")
+TABLES = ("cases", "interventions", "search", "counts", "dues", "monthly", "users")
 
 # The shape of a generation's tables: a generation built by other code (an older
 # release) is reported at start-up, and `careledger cases rebuild-projections` replaces it.
-SCHEMA_VERSION = 1
+# 2: the users table (the admin list of users).
+SCHEMA_VERSION = 2
 
 GENERATIONS = (
     "CREATE TABLE IF NOT EXISTS {generations} (generation INTEGER PRIMARY KEY, "
@@ -51,6 +52,11 @@ _TABLES = (
     "CREATE TABLE {monthly} (scope TEXT NOT NULL, month TEXT NOT NULL, "
     + ", ".join(f"{flow} BIGINT NOT NULL" for flow in FLOWS)
     + ", PRIMARY KEY (scope, month)){tail}",
+    # The admin's list of users (users.py); staff, not children: nothing here is sealed.
+    # Keyed by the aggregate id, which every User event names.
+    "CREATE TABLE {users} (user_id TEXT PRIMARY KEY, username TEXT NOT NULL, "
+    "position BIGINT NOT NULL, role TEXT NOT NULL, scope TEXT NOT NULL, "
+    "display_name TEXT NOT NULL, email TEXT, disabled INTEGER NOT NULL)",
 )
 
 # What the API reads by. A rebuild creates these once its tables are filled (one sort each,
