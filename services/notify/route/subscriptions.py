@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.notify.db import Database
 from services.notify.deliver.sealing import SecretBox
 from services.notify.route.inbox import record_subscription
 from shared.jurisdictions import in_scope
+from shared.sql import Database
 
 _COLUMNS = "id, url, scope, kinds, created_by, created_at"
 
