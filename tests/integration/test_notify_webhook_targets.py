@@ -1,17 +1,28 @@
 """Where webhooks may go, at delivery: the worker resolves the subscription's name once,
 checks every address and connects to the checked one. A name that resolved to an allowed
 address when subscribed but now resolves to a forbidden one (DNS rebinding) gets nothing;
-loopback works when the operator allows it. Names are resolved by a resolver the test
+loopback works when the operator allows it; https names the host for SNI and the
+certificate check while connecting to the checked address. Names are resolved by a resolver the test
 hands the worker, never by real DNS."""
 
 from __future__ import annotations
 
+import contextlib
 import random
+import socket
+import ssl
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import redis
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from services.notify.bootstrap import NotifyService
 from services.notify.deliver.deliveries import DeliveryOptions, webhook_worker
@@ -156,3 +167,71 @@ def test_a_name_that_does_not_resolve_now_is_tried_again_later(
 
     [row] = _webhooks(notify)
     assert (row["status"], "unknown host" in str(row["last_error"])) == ("pending", True)
+
+
+def _self_signed(folder: Path, name: str) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+def test_https_goes_to_the_checked_address_naming_the_host_for_sni_and_the_certificate(
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    tmp_path: Path,
+) -> None:
+    # given: a TLS server on loopback with a certificate no public CA signed, which
+    # records the server name each client asks for
+    cert_file, key_file = _self_signed(tmp_path, HOOK_HOST)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    asked: list[str | None] = []
+
+    def record(_socket: ssl.SSLObject, name: str | None, _context: ssl.SSLContext) -> None:
+        asked.append(name)
+
+    context.sni_callback = record
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        with contextlib.suppress(OSError), listener:
+            connection, _ = listener.accept()
+            with contextlib.suppress(OSError), context.wrap_socket(connection, server_side=True):
+                pass
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    dns = FakeDns(hooks_county_test=["127.0.0.1"])
+    _subscribe(notify, f"https://{HOOK_HOST}:{port}/hook", dns)
+    _alarm(notify, redis_client, publisher)
+    # when
+    _deliver(notify, dns)
+    server.join(timeout=10)
+    # then: the name went out as SNI, and its untrusted certificate stopped the body
+    assert asked == [HOOK_HOST]
+    [row] = _webhooks(notify)
+    assert row["status"] == "pending"
+    assert "CERTIFICATE_VERIFY_FAILED" in str(row["last_error"])
