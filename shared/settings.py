@@ -7,10 +7,12 @@ so the embedded default still encrypts children's data at rest.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from base64 import b64encode
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -40,6 +42,9 @@ class Settings:
     smtp_port: int = 25
     smtp_sender: str = "careledger@localhost"
     log_level: str = "INFO"
+    # Networks (10.0.0.0/8, 127.0.0.1/32) and host names webhooks may reach although
+    # they are not public; empty: public addresses only.
+    webhook_allow: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +68,7 @@ class Settings:
             smtp_port=_int(env, "CARELEDGER_SMTP_PORT", 25),
             smtp_sender=env.get("CARELEDGER_SMTP_SENDER", "careledger@localhost"),
             log_level=env.get("CARELEDGER_LOG_LEVEL", "INFO").upper(),
+            webhook_allow=_webhook_allow(env.get("CARELEDGER_WEBHOOK_ALLOW", "")),
         )
         for name, url in (
             ("CARELEDGER_DATABASE_URL", settings.database_url),
@@ -133,6 +139,33 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be positive")
     return value
+
+
+_ALLOWED_HOST = re.compile(r"^(?=.*[a-z])[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_])?$")
+
+
+def parse_webhook_allow(entries: Iterable[str]) -> tuple[str, ...]:
+    """The webhook allow-list's entries normalised (a network as address/prefix, a host
+    name in lower case); raises ValueError on one that is neither."""
+    parsed: list[str] = []
+    for raw in entries:
+        entry = raw.strip().lower().rstrip(".")
+        if not entry:
+            continue
+        try:
+            parsed.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            if not _ALLOWED_HOST.match(entry) or entry.rsplit(".", 1)[-1].isdigit():
+                raise ValueError(f"{raw.strip()!r} is neither a network nor a host name") from None
+            parsed.append(entry)
+    return tuple(parsed)
+
+
+def _webhook_allow(raw: str) -> tuple[str, ...]:
+    try:
+        return parse_webhook_allow(raw.split(","))
+    except ValueError as error:
+        raise SettingsError(f"CARELEDGER_WEBHOOK_ALLOW: {error}") from None
 
 
 def _secret_file(path: Path, make: Callable[[], bytes]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask
 
 from services.notify.api.reading import NotificationNotFoundError
+from services.notify.deliver.targets import WebhookTargetError
 from services.notify.route.subscriptions import OutsideScopeError, SubscriptionNotFoundError
 from shared.http.problems import install_problem_handlers
 
@@ -24,6 +25,7 @@ STATUS_OF: dict[type[Exception], int] = {
     OutsideScopeError: 403,
     NotificationNotFoundError: 404,
     SubscriptionNotFoundError: 404,
+    WebhookTargetError: 422,  # its `field` is "url"
 }
 
 

@@ -151,22 +151,45 @@
     return state.charts[id];
   }
 
+  // Chart tooltips built as elements rather than echarts' default HTML, whose inline
+  // style attributes the page's Content-Security-Policy refuses; `confine` drops the
+  // arrow, which is inline-styled HTML too. A colour set through `.style` is allowed.
+  function tooltipContent(params) {
+    const rows = Array.isArray(params) ? params : [params];
+    const box = document.createElement("div"); box.className = "tip";
+    if (Array.isArray(params) && rows.length) {
+      const head = document.createElement("div"); head.className = "tip-head";
+      head.textContent = rows[0].axisValueLabel; box.append(head);
+    }
+    for (const p of rows) {
+      const row = document.createElement("div"); row.className = "tip-row";
+      const dot = document.createElement("span"); dot.className = "tip-dot";
+      if (typeof p.color === "string") dot.style.backgroundColor = p.color;
+      const label = Array.isArray(params) ? p.seriesName : p.name;
+      const share = typeof p.percent === "number" ? ` (${p.percent}%)` : "";
+      row.append(dot, `${label}: ${figureValue(p.value) ?? p.value}${share}`);
+      box.append(row);
+    }
+    return box;
+  }
+  const tooltip = (trigger) => ({ trigger, confine: true, formatter: tooltipContent });
+
   function pairs(object) { return Object.entries(object || {}).map(([k, v]) => ({ name: t(k), value: v })); }
 
   function renderCharts(summary, trend) {
     const guardians = chart("chart-guardians");
     if (guardians) guardians.setOption({ title: { text: t("guardians"), textStyle: { fontSize: 14 } },
-      tooltip: {}, series: [{ type: "pie", radius: ["35%", "65%"], data: pairs(summary.guardian_types) }] }, true);
+      tooltip: tooltip("item"), series: [{ type: "pie", radius: ["35%", "65%"], data: pairs(summary.guardian_types) }] }, true);
     const risk = chart("chart-risk");
     const riskData = pairs(summary.risk_levels);
-    if (risk) risk.setOption({ title: { text: t("risk"), textStyle: { fontSize: 14 } }, tooltip: {},
+    if (risk) risk.setOption({ title: { text: t("risk"), textStyle: { fontSize: 14 } }, tooltip: tooltip("item"),
       xAxis: { type: "category", data: riskData.map((d) => d.name) }, yAxis: { type: "value" },
       series: [{ type: "bar", data: riskData.map((d) => d.value) }] }, true);
     const months = trend.months || [];
     const keys = ["identified", "children_visited", "interventions_opened", "active_at_month_end"];
     const line = chart("chart-trend");
     if (line) line.setOption({ title: { text: t("trend"), textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "axis" }, legend: { top: 24, data: keys.map((k) => t(k)) }, grid: { top: 60 },
+      tooltip: tooltip("axis"), legend: { top: 24, data: keys.map((k) => t(k)) }, grid: { top: 60 },
       xAxis: { type: "category", data: months.map((m) => m.month) }, yAxis: { type: "value" },
       series: keys.map((k) => ({ name: t(k), type: "line", data: months.map((m) => m[k]) })) }, true);
   }
