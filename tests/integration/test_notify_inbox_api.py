@@ -13,7 +13,14 @@ from flask.testing import FlaskClient
 from services.notify.api import create_app
 from services.notify.bootstrap import NotifyService
 from shared.tokens import issue_token
-from tests.integration.notify_support import TOKEN_SECRET, Publisher, consumer, drain, new_case_id
+from tests.integration.notify_support import (
+    TOKEN_SECRET,
+    Publisher,
+    TrustedTokens,
+    consumer,
+    drain,
+    new_case_id,
+)
 
 
 @pytest.fixture
@@ -28,11 +35,11 @@ def client(
     publisher.intervention(new_case_id(), "i-1", kind="mandatory_report")
     publisher.identify(new_case_id(), guardian_type="none")
     drain(consumer(notify, redis_client, publisher.stream))
-    yield create_app(notify.settings, notify=notify).test_client()
+    yield create_app(notify.settings, notify=notify, tokens=TrustedTokens()).test_client()
 
 
-def _auth(username: str, **kwargs: datetime) -> dict[str, str]:
-    token = issue_token(TOKEN_SECRET, username, 3600, **kwargs).token
+def _auth(username: str, now: datetime | None = None) -> dict[str, str]:
+    token = issue_token(TOKEN_SECRET, username, 3600, now).token
     return {"Authorization": f"Bearer {token}"}
 
 
