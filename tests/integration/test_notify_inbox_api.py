@@ -165,6 +165,18 @@ def test_a_revoked_token_is_401_and_the_users_other_tokens_still_work(
     assert client.get("/api/v1/notifications", headers=_auth("civil")).status_code == 200
 
 
+def test_a_revoked_session_heard_from_the_stream_refuses_every_access_token_of_it(
+    client: FlaskClient, notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
+    session = {
+        "Authorization": f"Bearer {issue_token(TOKEN_SECRET, 'civil', 300, session_id='s-1').token}"
+    }
+    assert client.get("/api/v1/notifications", headers=session).status_code == 200
+    publisher.revoke("civil", "s-1")  # logout records the session's id
+    _sync(notify, redis_client, publisher)
+    assert client.get("/api/v1/notifications", headers=session).status_code == 401
+
+
 def test_a_disabled_user_is_401(
     client: FlaskClient, notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
 ) -> None:
