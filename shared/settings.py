@@ -31,7 +31,10 @@ class Settings:
     postgres_schema: str = ""
     cipher_key: str = ""  # base64 AES key; empty: no encryption (tests only)
     token_secret: str = field(default="", repr=False)
-    token_ttl_seconds: int = 8 * 3600
+    token_ttl_seconds: int = 8 * 3600  # a login (its refresh token) lasts this long
+    access_token_ttl_seconds: int = 5 * 60  # each access token, renewed with the refresh token
+    cases_url: str = "http://127.0.0.1:8000"  # where notify asks if a token still holds
+    token_check_seconds: int = 5  # how long notify trusts the case service's answer
     max_body_bytes: int = 64 * 1024
     redis_url: str = ""  # empty: the embedded Redis `careledger demo` starts
     stream: str = "careledger:events"  # the Redis Stream the relay publishes to
@@ -58,6 +61,9 @@ class Settings:
             cipher_key=env.get("CARELEDGER_CIPHER_KEY", ""),
             token_secret=env.get("CARELEDGER_TOKEN_SECRET", ""),
             token_ttl_seconds=_int(env, "CARELEDGER_TOKEN_TTL_SECONDS", 8 * 3600),
+            access_token_ttl_seconds=_int(env, "CARELEDGER_ACCESS_TOKEN_TTL_SECONDS", 5 * 60),
+            cases_url=env.get("CARELEDGER_CASES_URL", "http://127.0.0.1:8000").rstrip("/"),
+            token_check_seconds=_int(env, "CARELEDGER_TOKEN_CHECK_SECONDS", 5),
             max_body_bytes=_int(env, "CARELEDGER_MAX_BODY_BYTES", 64 * 1024),
             redis_url=env.get("REDIS_URL", ""),
             stream=env.get("CARELEDGER_STREAM", "careledger:events"),
@@ -70,6 +76,8 @@ class Settings:
             log_level=env.get("CARELEDGER_LOG_LEVEL", "INFO").upper(),
             webhook_allow=_webhook_allow(env.get("CARELEDGER_WEBHOOK_ALLOW", "")),
         )
+        if urlparse(settings.cases_url).scheme not in ("http", "https"):
+            raise SettingsError("CARELEDGER_CASES_URL must be an http:// or https:// URL")
         for name, url in (
             ("CARELEDGER_DATABASE_URL", settings.database_url),
             ("CARELEDGER_NOTIFY_DATABASE_URL", settings.notify_database_url),

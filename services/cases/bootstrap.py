@@ -64,5 +64,6 @@ def build_case_service(
         password_hasher,
         read_models=read_models,
         catch_up=partial(catch_up, settings, cases, store, max_pages=LIST_CATCH_UP_PAGES),
+        access_token_ttl_seconds=settings.access_token_ttl_seconds,
     )
     return CaseService(settings, cases, accounts, read_models, access_log)

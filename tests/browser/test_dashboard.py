@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,6 +137,32 @@ def test_a_worklist_opens_a_case_timeline_and_its_state_at_a_version(
     expect(page.locator("#case-when")).to_contain_text("第 1 版")
     expect(page.locator("#case-state dd").first).to_have_text("1")
     shot(page, "4-case-at-version-1")
+
+
+def test_a_lapsed_access_token_is_renewed_and_logging_out_ends_the_session(
+    page: Page, base_url: str
+) -> None:
+    # given: a session whose access token has lapsed (they live minutes)
+    log_in(page, base_url, "director", "demo-director-2026")
+    refresh_token = page.evaluate("sessionStorage.getItem('careledger.refresh')")
+    page.evaluate("sessionStorage.setItem('careledger.token', 'lapsed')")
+    # when
+    page.reload()
+    # then: the refresh token bought a new one and the dashboard opened
+    expect(page.locator("#figures .figure").first).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('careledger.token')") != "lapsed"
+    # and logging out revokes the session, its refresh token too
+    page.click("#logout")
+    expect(page.locator("#login-form")).to_be_visible()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        again = page.request.post(
+            f"{base_url}/api/v1/auth/refresh", data={"refresh_token": refresh_token}
+        )
+        if again.status == 401:
+            break
+        time.sleep(0.1)
+    assert again.status == 401
 
 
 def test_the_language_switches_to_english_and_back(page: Page, base_url: str) -> None:

@@ -22,6 +22,7 @@ from tests.integration.notify_support import (
     TOKEN_SECRET,
     VILLAGE,
     Publisher,
+    TrustedTokens,
     consumer,
     drain,
     new_case_id,
@@ -46,7 +47,7 @@ def client(
     publisher.staff()
     publisher.user("admin_elsewhere", "admin", "3602")
     drain(consumer(notify, redis_client, publisher.stream))
-    yield create_app(notify.settings, notify=notify).test_client()
+    yield create_app(notify.settings, notify=notify, tokens=TrustedTokens()).test_client()
 
 
 def _auth(username: str) -> dict[str, str]:

@@ -7,6 +7,7 @@
   const state = {
     lang: localStorage.getItem("careledger.lang") || "zh-CN",
     token: sessionStorage.getItem("careledger.token"),
+    refresh: sessionStorage.getItem("careledger.refresh"),
     user: JSON.parse(sessionStorage.getItem("careledger.user") || "null"),
     scope: null, trail: [], worklist: "overdue-visits", charts: {},
   };
@@ -30,8 +31,42 @@
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
   }
 
+  // Access tokens live minutes: on a 401, trade the refresh token for a new one (one
+  // exchange shared by the requests that failed together), then try once more.
+  async function exchange(refreshToken) {
+    const response = await fetch("/api/v1/auth/refresh", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    });
+    return response.status === 200 ? response.json() : null;
+  }
+
+  let renewing = null;
+  function renew() {
+    if (!renewing) {
+      renewing = exchange(state.refresh)
+        .then((session) => { if (session && state.token) remember(session); return Boolean(session); })
+        .catch(() => false).finally(() => { renewing = null; });
+    }
+    return renewing;
+  }
+
+  async function authorized(path, init) {
+    const send = () => fetch(path, { ...init, headers: { Authorization: `Bearer ${state.token}` } });
+    const response = await send();
+    if (response.status === 401 && state.refresh && await renew()) return send();
+    return response;
+  }
+
+  function remember(session) {
+    state.token = session.token; state.refresh = session.refresh_token; state.user = session.user;
+    sessionStorage.setItem("careledger.token", session.token);
+    sessionStorage.setItem("careledger.refresh", session.refresh_token);
+    sessionStorage.setItem("careledger.user", JSON.stringify(session.user));
+  }
+
   async function api(path) {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
+    const response = await authorized(path, {});
     if (response.status === 401) { logout(); throw new Error("401"); }
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));
@@ -59,16 +94,21 @@
     });
     if (response.status !== 201) { $("login-error").textContent = t("login_failed"); return; }
     const body = await response.json();
-    state.token = body.token; state.user = body.user;
-    sessionStorage.setItem("careledger.token", body.token);
-    sessionStorage.setItem("careledger.user", JSON.stringify(body.user));
+    remember(body);
     openScope(body.user.scope, true);
   });
 
   function logout() {
-    if (state.token) fetch("/api/v1/auth/token", { method: "DELETE", headers: { Authorization: `Bearer ${state.token}` } });
-    state.token = null; state.user = null; sessionStorage.clear();
+    if (state.token) endSession(state.token, state.refresh).catch(() => {});
+    state.token = null; state.refresh = null; state.user = null; sessionStorage.clear();
     show("login-view");
+  }
+  // Ends the whole session, its refresh token too (renewed first if the access token lapsed).
+  async function endSession(token, refreshToken) {
+    const end = (bearer) => fetch("/api/v1/auth/token", { method: "DELETE", headers: { Authorization: `Bearer ${bearer}` } });
+    if ((await end(token)).status !== 401 || !refreshToken) return;
+    const session = await exchange(refreshToken);
+    if (session) await end(session.token);
   }
   $("logout").addEventListener("click", logout);
   $("lang").addEventListener("click", () => {
