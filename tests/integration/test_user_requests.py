@@ -183,3 +183,14 @@ def test_the_stream_learns_of_the_user_only_once_approved(
     ]
     assert types == ["user_request.recorded", "user_request.recorded", "user.registered"]
     assert all(e["payload"] == "{}" for e in entries if e["type"] == "user_request.recorded")
+
+
+def test_the_admin_s_list_shows_the_user_only_once_approved(client: FlaskClient) -> None:
+    # the read models step over the request's events; the user appears with her registration
+    admin = login(client, "admin")
+    request_id = _request(client)
+    names = [u["username"] for u in client.get(USERS, headers=admin).json]  # type: ignore[union-attr]
+    assert "admin.ca" not in names
+    client.post(f"{REQUESTS}/{request_id}/approve", headers=login(client, "civil_city"))
+    names = [u["username"] for u in client.get(USERS, headers=admin).json]  # type: ignore[union-attr]
+    assert "admin.ca" in names
