@@ -23,7 +23,7 @@ from marshmallow import ValidationError
 from marshmallow.validate import Email
 
 from shared.jurisdictions import in_scope, is_scope
-from shared.roles import Capability, Role, reads_case_data
+from shared.roles import Capability, Role, can, reads_case_data
 from shared.tokens import InvalidTokenError, IssuedToken, issue_token, verify_token
 
 from .access import Actor, ForbiddenError, require, require_in_scope
@@ -226,10 +226,19 @@ class Accounts:
             raise RequestDecidedError("the request was decided meanwhile") from None
         return request
 
+    def get_request(self, actor: Actor, request_id: UUID) -> UserRequest:
+        """A request, for the admins who may ask and the leads who may decide on it."""
+        if not can(actor.role, Capability.MANAGE_USERS):
+            require(actor, Capability.APPROVE_USERS)
+        return self._request_in_scope(actor, request_id)
+
     def _request_to_decide(self, actor: Actor, request_id: UUID) -> UserRequest:
-        # The role first (403 reveals nothing); a request outside the lead's scope does
-        # not exist to her (404), as a case outside it does not.
         require(actor, Capability.APPROVE_USERS)
+        return self._request_in_scope(actor, request_id)
+
+    def _request_in_scope(self, actor: Actor, request_id: UUID) -> UserRequest:
+        # Called after the role check (403 reveals nothing); a request outside the
+        # caller's scope does not exist to her (404), as a case outside it does not.
         request: object = None
         with suppress(AggregateNotFoundError):
             request = self.cases.repository.get(request_id)

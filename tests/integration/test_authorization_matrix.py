@@ -92,6 +92,7 @@ IN_SCOPE: dict[str, tuple[int, ...]] = {
     "add_user":              (403, 403, 403, 403, 403, 403, 403, 403, 202),
     "list_users":            (403, 403, 403, 403, 403, 403, 403, 403, 200),
     "disable_user":          (403, 403, 403, 403, 403, 403, 403, 403, 200),
+    "user_request":          (403, 403, 200, 403, 403, 403, 403, 403, 200),
     "approve_user_request":  (403, 403, 200, 403, 403, 403, 403, 403, 403),
     "reject_user_request":   (403, 403, 200, 403, 403, 403, 403, 403, 403),
     "logout":                (204, 204, 204, 204, 204, 204, 204, 204, 204),
@@ -120,6 +121,7 @@ OUT_OF_SCOPE: dict[str, tuple[int, ...]] = {
     "add_user":              (403, 403, 403, 403, 403, 403, 403, 403, 403),
     "list_users":            (403, 403, 403, 403, 403, 403, 403, 403, 200),
     "disable_user":          (403, 403, 403, 403, 403, 403, 403, 403, 404),
+    "user_request":          (403, 403, 404, 403, 403, 403, 403, 403, 404),
     "approve_user_request":  (403, 403, 404, 403, 403, 403, 403, 403, 403),
     "reject_user_request":   (403, 403, 404, 403, 403, 403, 403, 403, 403),
     "logout":                (204, 204, 204, 204, 204, 204, 204, 204, 204),
@@ -322,6 +324,7 @@ def call_for(endpoint: str, scene: Scene, role: Role, username: str) -> Call:
         "add_user": Call("POST", "/api/v1/admin/users", NEW_USER),
         "list_users": Call("GET", "/api/v1/admin/users"),
         "disable_user": Call("POST", "/api/v1/admin/users/leaver/disable"),
+        "user_request": Call("GET", f"/api/v1/admin/user-requests/{scene.user_request_id}"),
         "approve_user_request": Call(
             "POST", f"/api/v1/admin/user-requests/{scene.user_request_id}/approve"
         ),
@@ -370,7 +373,7 @@ def set_scene(client: FlaskClient, endpoint: str, role: Role, scope: str) -> Sce
     if endpoint == "access_log":
         assert client.get(url, headers=civil).status_code == 200
     user_request_id = ""
-    if endpoint in ("approve_user_request", "reject_user_request"):
+    if endpoint in ("user_request", "approve_user_request", "reject_user_request"):
         asked = client.post("/api/v1/admin/users", json=NEW_USER, headers=login(client, "admin"))
         assert asked.status_code == 202, asked.json
         user_request_id = str(asked.json["id"])  # type: ignore[index]

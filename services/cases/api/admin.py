@@ -58,6 +58,13 @@ def disable_user(username: str) -> Any:
     return user_view(service().accounts.disable(actor(), username))
 
 
+@blp.route("/user-requests/<uuid:request_id>", methods=["GET"])
+@blp.response(200, UserRequestSchema)
+def get_user_request(request_id: UUID) -> Any:
+    """A request for an account, for the admins and the civil-affairs leads over it"""
+    return user_request_view(service().accounts.get_request(actor(), request_id))
+
+
 @blp.route("/user-requests/<uuid:request_id>/approve", methods=["POST"])
 @blp.response(200, UserRequestSchema)
 def approve_user_request(request_id: UUID) -> Any:
