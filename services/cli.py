@@ -101,7 +101,10 @@ def users() -> None:
 def users_add(
     username: str, role: str, scope: str, display_name: str, email: str | None, password_stdin: bool
 ) -> None:
-    """Create a user with a role over a jurisdiction prefix."""
+    """Create a user with a role over a jurisdiction prefix.
+
+    Acts as the system, without the approval an admin needs over HTTP for a role that
+    reads case data: whoever runs it already holds the database (docs/security.md)."""
     from services.cases.accounts import UserExistsError, is_email
     from services.cases.bootstrap import build_case_service
 

@@ -198,6 +198,13 @@ class IdempotencyRecordedV1(_Payload):
     a rolled-back insert can, from an entry it lost: see `previous_id`)."""
 
 
+class UserRequestRecordedV1(_Payload):
+    """A step of an admin's request for an account (requested, approved, rejected):
+    bookkeeping of the case service, on the stream only so positions have no holes. Who
+    was asked for, and the password hash, stay behind; notify learns of the user from
+    user.registered, published once the request is approved."""
+
+
 # type → {schema version → payload schema}
 PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.identified": {1: CaseIdentifiedV1},
@@ -217,6 +224,7 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "user.token_revoked": {1: UserTokenRevokedV1},
     "user.password_changed": {1: UserPasswordChangedV1},
     "idempotency.recorded": {1: IdempotencyRecordedV1},
+    "user_request.recorded": {1: UserRequestRecordedV1},
 }
 
 CURRENT_VERSION = {kind: max(versions) for kind, versions in PAYLOADS.items()}

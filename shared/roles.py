@@ -37,6 +37,9 @@ class Capability(StrEnum):
     CORRECT = "correct"
     READ_AUDIT = "read_audit"
     MANAGE_USERS = "manage_users"
+    # Decide on an admin's request for an account that may read case data (a second
+    # person: admins may not grant such access on their own word).
+    APPROVE_USERS = "approve_users"
 
 
 _C = Capability
@@ -54,7 +57,9 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CHILD_DIRECTOR: frozenset(_FIELD_WORK),
     Role.CHILD_SUPERVISOR: frozenset(_FIELD_WORK | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER}),
     Role.CIVIL_AFFAIRS: frozenset(
-        _FIELD_WORK | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
+        _FIELD_WORK
+        | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
+        | {_C.APPROVE_USERS}
     ),
     Role.EDUCATION: frozenset(_DEPARTMENT | {_C.VISIT}),
     # Police receive mandatory reports and record their actions on them; they open nothing.
@@ -84,3 +89,9 @@ ROLE_OF_DEPARTMENT: dict[str, Role] = {
 def can(role: Role, capability: Capability) -> bool:
     """True when `role` holds `capability`."""
     return capability in CAPABILITIES[role]
+
+
+def reads_case_data(role: Role) -> bool:
+    """True when `role` reads children's records or their history (the audit log): an
+    admin's request for such an account needs a second person's approval."""
+    return bool(CAPABILITIES[role] & {Capability.READ_CASE, Capability.READ_AUDIT})

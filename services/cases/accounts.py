@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import cast
+from uuid import UUID
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -25,7 +27,7 @@ from marshmallow import ValidationError
 from marshmallow.validate import Email
 
 from shared.jurisdictions import in_scope, is_scope
-from shared.roles import Capability, Role
+from shared.roles import Capability, Role, can, reads_case_data
 from shared.tokens import (
     InvalidTokenError,
     IssuedToken,
@@ -34,13 +36,14 @@ from shared.tokens import (
     verify_token,
 )
 
-from .access import Actor, require, require_in_scope
+from .access import Actor, ForbiddenError, require, require_in_scope
 from .application import Cases
 
 # Raised by the assignment use case (Cases.assign), which reads users itself; named here
 # too because the HTTP error table imports the user errors from this module.
 from .application import InvalidAssigneeError as InvalidAssigneeError
 from .domain.user import User, user_id
+from .domain.user_request import RequestDecidedError, UserRequest
 from .projections.read_models import ReadModels, Served
 from .projections.users import UserRow
 
@@ -55,6 +58,14 @@ class UserExistsError(Exception):
 
 class UnknownUserError(Exception):
     """Raised when a username names no user."""
+
+
+class UnknownUserRequestError(Exception):
+    """Raised when an id names no user request the caller may decide on."""
+
+
+class ApprovalRequiredError(ForbiddenError):
+    """Raised when an admin registers, without a second person, a user who reads case data."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,30 @@ class Accounts:
         # Brings the read models up to the log's head in this thread (bounded).
         self.catch_up = catch_up
 
+    def add(
+        self,
+        actor: Actor,
+        *,
+        username: str,
+        role: Role,
+        scope: str,
+        password: str,
+        display_name: str = "",
+        email: str | None = None,
+    ) -> User | UserRequest:
+        """An admin adds a user: at once when the role reads no case data (another
+        admin), else as a request that a civil-affairs lead must approve first."""
+        add = self.request if reads_case_data(role) else self.register
+        return add(
+            actor,
+            username=username,
+            role=role,
+            scope=scope,
+            password=password,
+            display_name=display_name,
+            email=email,
+        )
+
     def register(
         self,
         actor: Actor | None,
@@ -108,15 +143,19 @@ class Accounts:
         display_name: str = "",
         email: str | None = None,
     ) -> User:
-        """Creates a user; `actor` is the admin, or None from the command line. `email`,
-        optional, is where the notify service e-mails their notifications."""
+        """Creates a user; `actor` is the admin, or None from the command line, the demo
+        seed and the test fixtures, which act as the system (whoever runs them holds the
+        database itself). An admin registers only roles that read no case data; the
+        others go through `request`. `email`, optional, is where the notify service
+        e-mails their notifications."""
         if actor is not None:
             require(actor, Capability.MANAGE_USERS)
             require_in_scope(actor, scope, "scope")
-        if not is_scope(scope):
-            raise ValueError("scope must be a 2, 4, 6, 9 or 12 digit jurisdiction prefix")
-        if email is not None and not is_email(email):
-            raise ValueError("email must be an e-mail address (name@example.org)")
+            if reads_case_data(role):
+                raise ApprovalRequiredError(
+                    f"a {role} account needs a civil-affairs lead's approval"
+                )
+        _check_new_user(scope, email)
         by = (
             actor.as_event_data()
             if actor
@@ -136,6 +175,97 @@ class Accounts:
         except IntegrityError:
             raise UserExistsError(f"the username {username!r} is taken") from None
         return user
+
+    def request(
+        self,
+        actor: Actor | None,
+        *,
+        username: str,
+        role: Role,
+        scope: str,
+        password: str,
+        display_name: str = "",
+        email: str | None = None,
+    ) -> UserRequest:
+        """An admin asks for an account that reads case data: nobody can log in with it
+        until a civil-affairs user whose scope holds `scope`, not the admin, approves."""
+        if actor is None:
+            raise ValueError("a request is made by an admin")
+        require(actor, Capability.MANAGE_USERS)
+        require_in_scope(actor, scope, "scope")
+        _check_new_user(scope, email)
+        if self._exists(username):
+            raise UserExistsError(f"the username {username!r} is taken")
+        request = UserRequest(
+            username=username,
+            role=str(role),
+            scope=scope,
+            display_name=display_name or username,
+            password_hash=self.hasher.hash(password),
+            email=email,
+            actor=actor.as_event_data(),
+        )
+        self.cases.save(request)
+        return request
+
+    def approve(self, actor: Actor, request_id: UUID) -> UserRequest:
+        """A civil-affairs lead approves a request inside her scope; the user is
+        registered in the same write, so an approval without its user never exists."""
+        request = self._request_to_decide(actor, request_id)
+        if self._exists(request.username):
+            raise UserExistsError(f"the username {request.username!r} is taken")
+        request.approve(actor.as_event_data())
+        user = User(
+            username=request.username,
+            role=request.role,
+            scope=request.scope,
+            display_name=request.display_name,
+            password_hash=request.password_hash,
+            actor=actor.as_event_data(),
+            email=request.email,
+        )
+        try:
+            self.cases.save(request, user)
+        except IntegrityError:
+            raise RequestDecidedError("the request was decided meanwhile") from None
+        return request
+
+    def reject(self, actor: Actor, request_id: UUID) -> UserRequest:
+        """A civil-affairs lead rejects a request inside her scope: no account is made."""
+        request = self._request_to_decide(actor, request_id)
+        request.reject(actor.as_event_data())
+        try:
+            self.cases.save(request)
+        except IntegrityError:
+            raise RequestDecidedError("the request was decided meanwhile") from None
+        return request
+
+    def get_request(self, actor: Actor, request_id: UUID) -> UserRequest:
+        """A request, for the admins who may ask and the leads who may decide on it."""
+        if not can(actor.role, Capability.MANAGE_USERS):
+            require(actor, Capability.APPROVE_USERS)
+        return self._request_in_scope(actor, request_id)
+
+    def _request_to_decide(self, actor: Actor, request_id: UUID) -> UserRequest:
+        require(actor, Capability.APPROVE_USERS)
+        return self._request_in_scope(actor, request_id)
+
+    def _request_in_scope(self, actor: Actor, request_id: UUID) -> UserRequest:
+        # Called after the role check (403 reveals nothing); a request outside the
+        # caller's scope does not exist to her (404), as a case outside it does not.
+        request: object = None
+        with suppress(AggregateNotFoundError):
+            request = self.cases.repository.get(request_id)
+        if not isinstance(request, UserRequest) or not in_scope(request.scope, actor.scope):
+            raise UnknownUserRequestError("no user request with that id")
+        return request
+
+    def _exists(self, username: str) -> bool:
+        try:
+            self.get(username)
+        except UnknownUserError:
+            return False
+        return True
 
     def get(self, username: str) -> User:
         """The user called `username`."""
@@ -248,6 +378,13 @@ class Accounts:
         require(actor, Capability.MANAGE_USERS)
         if not in_scope(user.scope, actor.scope):
             raise UnknownUserError(f"no user called {user.username!r}")
+
+
+def _check_new_user(scope: str, email: str | None) -> None:
+    if not is_scope(scope):
+        raise ValueError("scope must be a 2, 4, 6, 9 or 12 digit jurisdiction prefix")
+    if email is not None and not is_email(email):
+        raise ValueError("email must be an e-mail address (name@example.org)")
 
 
 def is_email(value: str) -> bool:

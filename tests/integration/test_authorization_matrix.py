@@ -87,9 +87,14 @@ IN_SCOPE: dict[str, tuple[int, ...]] = {
     "reopen_case":           (403, 403, 200, 403, 403, 403, 403, 403, 403),
     "correct":               (200, 200, 200, 403, 403, 403, 403, 403, 403),
     "access_log":            (403, 403, 403, 403, 403, 403, 403, 200, 403),
-    "add_user":              (403, 403, 403, 403, 403, 403, 403, 403, 201),
+    # A child director reads case data: the admin's addition is a request (202) that a
+    # civil-affairs user over its scope decides on; never an admin.
+    "add_user":              (403, 403, 403, 403, 403, 403, 403, 403, 202),
     "list_users":            (403, 403, 403, 403, 403, 403, 403, 403, 200),
     "disable_user":          (403, 403, 403, 403, 403, 403, 403, 403, 200),
+    "user_request":          (403, 403, 200, 403, 403, 403, 403, 403, 200),
+    "approve_user_request":  (403, 403, 200, 403, 403, 403, 403, 403, 403),
+    "reject_user_request":   (403, 403, 200, 403, 403, 403, 403, 403, 403),
     "logout":                (204, 204, 204, 204, 204, 204, 204, 204, 204),
 }
 #                             dir  sup  civ  edu  pol  hea  wom  aud  adm
@@ -116,6 +121,9 @@ OUT_OF_SCOPE: dict[str, tuple[int, ...]] = {
     "add_user":              (403, 403, 403, 403, 403, 403, 403, 403, 403),
     "list_users":            (403, 403, 403, 403, 403, 403, 403, 403, 200),
     "disable_user":          (403, 403, 403, 403, 403, 403, 403, 403, 404),
+    "user_request":          (403, 403, 404, 403, 403, 403, 403, 403, 404),
+    "approve_user_request":  (403, 403, 404, 403, 403, 403, 403, 403, 403),
+    "reject_user_request":   (403, 403, 404, 403, 403, 403, 403, 403, 403),
     "logout":                (204, 204, 204, 204, 204, 204, 204, 204, 204),
 }
 # fmt: on
@@ -267,6 +275,7 @@ class Scene:
 
     case_id: str
     intervention_id: str
+    user_request_id: str = ""
 
     @property
     def url(self) -> str:
@@ -315,6 +324,13 @@ def call_for(endpoint: str, scene: Scene, role: Role, username: str) -> Call:
         "add_user": Call("POST", "/api/v1/admin/users", NEW_USER),
         "list_users": Call("GET", "/api/v1/admin/users"),
         "disable_user": Call("POST", "/api/v1/admin/users/leaver/disable"),
+        "user_request": Call("GET", f"/api/v1/admin/user-requests/{scene.user_request_id}"),
+        "approve_user_request": Call(
+            "POST", f"/api/v1/admin/user-requests/{scene.user_request_id}/approve"
+        ),
+        "reject_user_request": Call(
+            "POST", f"/api/v1/admin/user-requests/{scene.user_request_id}/reject"
+        ),
         "logout": Call("DELETE", "/api/v1/auth/token"),
     }
     return calls[endpoint]
@@ -356,7 +372,12 @@ def set_scene(client: FlaskClient, endpoint: str, role: Role, scope: str) -> Sce
         assert closed.status_code == 200, closed.json
     if endpoint == "access_log":
         assert client.get(url, headers=civil).status_code == 200
-    return Scene(case_id, intervention_id)
+    user_request_id = ""
+    if endpoint in ("user_request", "approve_user_request", "reject_user_request"):
+        asked = client.post("/api/v1/admin/users", json=NEW_USER, headers=login(client, "admin"))
+        assert asked.status_code == 202, asked.json
+        user_request_id = str(asked.json["id"])  # type: ignore[index]
+    return Scene(case_id, intervention_id, user_request_id)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,15 @@ from tests.integration.relay_support import (
     publish_all,
     read_stream,
 )
-from tests.support import GUARDIAN_CHANGE, IDENTIFY, INTERVENTION, OTHER_VILLAGE, TODAY, VISIT
+from tests.support import (
+    GUARDIAN_CHANGE,
+    IDENTIFY,
+    INTERVENTION,
+    OTHER_VILLAGE,
+    PASSWORD,
+    TODAY,
+    VISIT,
+)
 
 # Personal data the case service holds, which must never reach the stream.
 PERSONAL = [
@@ -118,6 +126,11 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
     )
     user.disable(actor=CIVIL.as_event_data())
     cases.save(user)
+    admin = Actor("admin", Role.ADMIN, "3601", "req-2")
+    request = service.accounts.request(
+        admin, username="newcomer", role=Role.POLICE, scope="360124", password=PASSWORD
+    )
+    service.accounts.approve(civil, request.id)
     yield service
     service.close()
 

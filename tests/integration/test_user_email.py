@@ -43,16 +43,26 @@ def _entry(service: CaseService, username: str) -> dict[str, str]:
 
 
 def test_an_admin_adds_a_user_with_an_email_address(client: FlaskClient) -> None:
+    # a child director reads case data: the admin's addition waits for civil affairs
     headers = login(client, "admin")
     response = client.post(
         "/api/v1/admin/users",
         headers=headers,
         json={**NEW_USER, "email": "wang.fang@jxx.example.gov.cn"},
     )
-    assert response.status_code == 201, response.json
+    assert response.status_code == 202, response.json
     assert response.json["email"] == "wang.fang@jxx.example.gov.cn"  # type: ignore[index]
+    approved = client.post(
+        f"{response.headers['Location']}/approve", headers=login(client, "civil")
+    )
+    assert approved.status_code == 200, approved.json
+    users = client.get("/api/v1/admin/users", headers=headers).json
+    added = [u for u in users if u["username"] == "wang.fang"]  # type: ignore[union-attr]
+    assert added and added[0]["email"] == "wang.fang@jxx.example.gov.cn"
     without = client.post(
-        "/api/v1/admin/users", headers=headers, json={**NEW_USER, "username": "li.ming"}
+        "/api/v1/admin/users",
+        headers=headers,
+        json={**NEW_USER, "username": "li.ming", "role": "admin"},
     )
     assert without.status_code == 201 and without.json["email"] is None  # type: ignore[index]
 

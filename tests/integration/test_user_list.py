@@ -14,7 +14,8 @@ USERS = "/api/v1/admin/users"
 NEW_USER = {
     "username": "wang.fang",
     "password": "a long enough password",
-    "role": "child_director",
+    # a role that reads no case data: an admin adds it without a second person
+    "role": "admin",
     "scope": "360124105203",
     "display_name": "王芳",
     "email": "wang.fang@jxx.example.gov.cn",

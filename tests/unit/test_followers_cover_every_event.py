@@ -16,6 +16,7 @@ from eventsourcing.domain import Aggregate, event
 from services.cases.api.presenters import event_type
 from services.cases.domain import Case
 from services.cases.domain.user import User
+from services.cases.domain.user_request import UserRequest
 from services.cases.idempotency import IdempotencyRecord
 from services.cases.projections.state import STATE
 from services.cases.projections.users import USERS
@@ -29,7 +30,7 @@ from shared.contracts import Envelope
 from shared.dispatch import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
-AGGREGATES = (Case, User, IdempotencyRecord)
+AGGREGATES = (Case, User, UserRequest, IdempotencyRecord)
 EVERY_EVENT = {c for aggregate in AGGREGATES for c in event_classes(aggregate)}
 CASE_EVENTS = set(event_classes(Case))
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from services.cases.access import Actor, ForbiddenError
-from services.cases.accounts import Accounts, UnknownUserError
+from services.cases.accounts import Accounts, ApprovalRequiredError, UnknownUserError
 from services.cases.application import Cases, InvalidAssigneeError
+from services.cases.domain.user_request import RequestDecidedError, SelfApprovalError, UserRequest
 from shared.roles import Role
 from tests.conftest import FAST_HASHER
 from tests.support import IDENTIFY, OTHER_VILLAGE, PASSWORD, VILLAGE, FixedClock
@@ -65,3 +66,33 @@ def test_only_an_admin_disables_and_a_refusal_does_not_say_who_exists(
 
     assert accounts.disable(ADMIN, "leaver").disabled
     assert accounts.get("leaver").disabled
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r is not Role.ADMIN], ids=str)
+def test_an_admin_cannot_register_a_role_that_reads_case_data_without_approval(
+    accounts: Accounts, role: Role
+) -> None:
+    # the direct path refuses; only a request (approved by someone else) makes such a user
+    head = accounts.cases.recorder.max_notification_id()
+    with pytest.raises(ApprovalRequiredError):
+        accounts.register(ADMIN, username="self", role=role, scope=VILLAGE, password=PASSWORD)
+    assert accounts.cases.recorder.max_notification_id() == head
+
+
+def test_the_one_who_asked_never_decides_on_her_request(accounts: Accounts) -> None:
+    request = UserRequest(
+        username="new",
+        role="police",
+        scope=VILLAGE,
+        display_name="new",
+        password_hash="x",
+        email=None,
+        actor=CIVIL.as_event_data(),
+    )
+    with pytest.raises(SelfApprovalError):
+        request.approve(CIVIL.as_event_data())
+    with pytest.raises(SelfApprovalError):
+        request.reject({**CIVIL.as_event_data(), "username": "new"})
+    request.reject({**CIVIL.as_event_data(), "username": "lead"})
+    with pytest.raises(RequestDecidedError):
+        request.approve({**CIVIL.as_event_data(), "username": "lead"})

@@ -10,9 +10,16 @@ from shared.http.problems import install_problem_handlers, problem
 
 from .. import domain
 from ..access import CaseNotFoundError, ForbiddenError
-from ..accounts import AuthenticationError, InvalidAssigneeError, UnknownUserError, UserExistsError
+from ..accounts import (
+    AuthenticationError,
+    InvalidAssigneeError,
+    UnknownUserError,
+    UnknownUserRequestError,
+    UserExistsError,
+)
 from ..application import IdempotencyKeyReusedError, StaleVersionError, WriteConflictError
 from ..domain.user import UserDisabledError
+from ..domain.user_request import RequestDecidedError, SelfApprovalError
 from ..projections.read_models import BadQueryError
 
 STATUS_OF: dict[type[Exception], int] = {
@@ -20,12 +27,15 @@ STATUS_OF: dict[type[Exception], int] = {
     ForbiddenError: 403,
     CaseNotFoundError: 404,
     UnknownUserError: 404,
+    UnknownUserRequestError: 404,
     domain.UnknownInterventionError: 404,
     domain.CaseClosedError: 409,
     domain.CaseNotClosedError: 409,
     domain.InterventionNotOpenError: 409,
     UserExistsError: 409,
     UserDisabledError: 409,
+    RequestDecidedError: 409,
+    SelfApprovalError: 403,
     WriteConflictError: 409,
     StaleVersionError: 412,
     domain.InvalidValueError: 422,

@@ -21,6 +21,7 @@ from shared.overdue import is_overdue
 from ..access_log import AccessEntry
 from ..domain import Case
 from ..domain.user import User
+from ..domain.user_request import UserRequest
 from ..projections.users import UserRow
 
 Json = dict[str, Any]
@@ -77,6 +78,21 @@ def user_view(user: User) -> Json:
         "display_name": user.display_name,
         "email": user.email,
         "disabled": user.disabled,
+    }
+
+
+def user_request_view(request: UserRequest) -> Json:
+    """A request for an account, as the admin and the approver see it (no hash)."""
+    return {
+        "id": request.id,
+        "username": request.username,
+        "role": request.role,
+        "scope": request.scope,
+        "display_name": request.display_name,
+        "email": request.email,
+        "status": request.status,
+        "requested_by": request.requested_by,
+        "decided_by": request.decided_by,
     }
 
 

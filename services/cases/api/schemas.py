@@ -321,6 +321,18 @@ class RefreshSchema(Strict):
     refresh_token = fields.String(required=True, validate=validate.Length(1, 4096))
 
 
+class UserRequestSchema(Schema):
+    id = fields.UUID()
+    username = fields.String()
+    role = fields.String()
+    scope = fields.String()
+    display_name = fields.String()
+    email = fields.String(allow_none=True)
+    status = fields.String()
+    requested_by = fields.String()
+    decided_by = fields.String(allow_none=True)
+
+
 class TokenSchema(Schema):
     token = fields.String()
     expires_at = fields.String()

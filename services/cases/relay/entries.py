@@ -18,6 +18,7 @@ from uuid import UUID
 
 from services.cases.domain import Case
 from services.cases.domain.user import User
+from services.cases.domain.user_request import UserRequest
 from services.cases.domain.visit_due import due_after_visit, due_before_any_visit
 from services.cases.idempotency import IdempotencyRecord
 from shared.contracts import CURRENT_VERSION, PAYLOADS, stream_id
@@ -250,6 +251,12 @@ RELAY.add(
     _RECORDED,
     StreamMapping("idempotency.recorded", lambda e, _: {}, about_case=False),
 )
+
+for _request_event in event_classes(UserRequest):
+    RELAY.add(
+        _request_event,
+        StreamMapping("user_request.recorded", lambda e, _: {}, about_case=False),
+    )
 
 
 def _stream_type(event_class: type[Any]) -> str:

@@ -57,6 +57,9 @@ RECONCILE.ignore(
     "user.token_revoked", "user.password_changed", why="changes nobody's role or scope"
 )
 RECONCILE.ignore("idempotency.recorded", why="bookkeeping: raises no alert")
+RECONCILE.ignore(
+    "user_request.recorded", why="a request is no user: user.registered follows approval"
+)
 for _type in PAYLOADS:
     if _type.startswith("case.") and not RULES.missing([_type]):
         _rules = RULES.handler(_type)

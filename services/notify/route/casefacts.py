@@ -174,5 +174,6 @@ FACTS.ignore(
     "user.token_revoked",
     "user.password_changed",
     "idempotency.recorded",
+    "user_request.recorded",
     why="not about a case: the directory follows user events",
 )

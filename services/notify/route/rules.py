@@ -134,6 +134,7 @@ RULES.ignore(
     "user.token_revoked",
     "user.password_changed",
     "idempotency.recorded",
+    "user_request.recorded",
     why="not about a case: the directory follows user events",
 )
 
