@@ -31,6 +31,7 @@ from .application import Cases
 # too because the HTTP error table imports the user errors from this module.
 from .application import InvalidAssigneeError as InvalidAssigneeError
 from .domain.user import User, user_id
+from .login_throttle import HashingSlots, LoginThrottle
 from .projections.read_models import ReadModels, Served
 from .projections.users import UserRow
 
@@ -74,6 +75,8 @@ class Accounts:
         *,
         read_models: ReadModels | None = None,
         catch_up: Callable[[], object] = lambda: None,
+        throttle: LoginThrottle | None = None,
+        slots: HashingSlots | None = None,
     ) -> None:
         self.cases = cases
         self.token_secret = token_secret
@@ -82,6 +85,10 @@ class Accounts:
         self.read_models = read_models
         # Brings the read models up to the log's head in this thread (bounded).
         self.catch_up = catch_up
+        # Failed logins per username and address (None: unthrottled, tests of other things).
+        self.throttle = throttle
+        # How many passwords this process hashes at once when logging in.
+        self.slots = slots or HashingSlots()
 
     def register(
         self,
@@ -130,19 +137,34 @@ class Accounts:
         except AggregateNotFoundError:
             raise UnknownUserError(f"no user called {username!r}") from None
 
-    def login(self, username: str, password: str) -> Login:
-        """Checks the password and issues a token."""
+    def login(self, username: str, password: str, address: str | None = None) -> Login:
+        """Checks the password and issues a token. Refused before any hashing while the
+        username or the client `address` is locked out (TooManyLoginsError), or when every
+        hashing slot stays busy (LoginsBusyError)."""
+        if self.throttle:
+            self.throttle.check(username, address)
+        with self.slots.hold():
+            user = self._check_password(username, password)
+            if user and self.hasher.check_needs_rehash(user.password_hash):
+                user.rehash_password(self.hasher.hash(password), actor=_self_actor(user))
+                self.cases.save(user)
+        if user is None:
+            if self.throttle:
+                self.throttle.failed(username, address)
+            raise AuthenticationError("wrong username or password")
+        if self.throttle:
+            self.throttle.succeeded(username)
+        return Login(issue_token(self.token_secret, username, self.token_ttl_seconds), user)
+
+    def _check_password(self, username: str, password: str) -> User | None:
         try:
             user = self.get(username)
         except UnknownUserError:
             _verify(self.hasher, _DUMMY_HASH, password)
-            raise AuthenticationError("wrong username or password") from None
+            return None
         if not _verify(self.hasher, user.password_hash, password) or user.disabled:
-            raise AuthenticationError("wrong username or password")
-        if self.hasher.check_needs_rehash(user.password_hash):
-            user.rehash_password(self.hasher.hash(password), actor=_self_actor(user))
-            self.cases.save(user)
-        return Login(issue_token(self.token_secret, username, self.token_ttl_seconds), user)
+            return None
+        return user
 
     def authenticate(self, token: str, request_id: str) -> tuple[Actor, str]:
         """The actor behind a bearer token, and the token's id."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import g, request
 
 from .blueprint import Blueprint
 from .http import actor, service
@@ -18,7 +18,8 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer
 @blp.response(201, TokenSchema)
 def login(body: dict[str, Any]) -> Any:
     """Log in with username and password; answers an expiring bearer token"""
-    login = service().accounts.login(body["username"], body["password"])
+    # The peer's address: behind a reverse proxy, every client shares the proxy's.
+    login = service().accounts.login(body["username"], body["password"], request.remote_addr)
     user = login.user
     return {
         "token": login.issued.token,
