@@ -26,7 +26,7 @@ class TooManyLoginsError(Exception):
     never says whether it was the username or the address, nor whether the user exists)."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many failed logins. Try again in {retry_after} seconds.")
+        super().__init__(f"Too many failed logins. Try again in {_seconds(retry_after)}.")
         self.retry_after = retry_after
 
 
@@ -35,8 +35,12 @@ class LoginsBusyError(Exception):
     rather than queued."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"Too many logins at once. Try again in {retry_after} seconds.")
+        super().__init__(f"Too many logins at once. Try again in {_seconds(retry_after)}.")
         self.retry_after = retry_after
+
+
+def _seconds(n: int) -> str:
+    return "1 second" if n == 1 else f"{n} seconds"
 
 
 @dataclass(frozen=True)
