@@ -586,7 +586,11 @@ def measure_http(
         None, username=username, role=Role.CIVIL_AFFAIRS, scope=COUNTY, password=PASSWORD
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARELEDGER_")}
-    env |= store.server_env | {"PYTHONUNBUFFERED": "1"}
+    # One login for the whole run (access tokens otherwise last minutes).
+    env |= store.server_env | {
+        "PYTHONUNBUFFERED": "1",
+        "CARELEDGER_ACCESS_TOKEN_TTL_SECONDS": "86400",
+    }
     today = datetime.now(UTC).date()  # the served API runs on the real clock
     with ExitStack() as stack:
         api = start_server(

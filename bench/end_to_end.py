@@ -425,6 +425,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             "CARELEDGER_DATA_DIR": str(settings.data_dir),
             "CARELEDGER_CIPHER_KEY": settings.cipher_key,
             "CARELEDGER_TOKEN_SECRET": settings.token_secret,
+            # One login for the whole run, however long it is asked to be.
+            "CARELEDGER_ACCESS_TOKEN_TTL_SECONDS": "86400",
             "REDIS_URL": redis_url,
             "CARELEDGER_LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",

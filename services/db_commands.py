@@ -1,5 +1,6 @@
 """`careledger db …`: the versioned migrations of the databases beside the event store
-(the case service's tables and notify's database; see docs/database.md).
+(the case service's tables, the read models' reference tables and notify's database; see
+docs/database.md).
 
 Every process applies them when it starts; these commands let an operator upgrade
 before starting the new release, and see where each database stands.
@@ -40,6 +41,21 @@ def _case_tables(settings: Settings) -> Iterator[Database]:
 
 
 @contextmanager
+def _read_model_database(settings: Settings) -> Iterator[Database]:
+    from services.cases.application import Cases
+    from services.cases.projections.store import ReadModelStore
+
+    cases = Cases(settings.eventsourcing_env())
+    datastore = cast(Any, cases.recorder).datastore if settings.uses_postgres else None
+    store = ReadModelStore(settings, datastore=datastore)
+    try:
+        yield store.db
+    finally:
+        store.close()
+        cases.close()
+
+
+@contextmanager
 def _notify_database(settings: Settings) -> Iterator[Database]:
     from services.notify.db import open_database
 
@@ -52,10 +68,14 @@ def _notify_database(settings: Settings) -> Iterator[Database]:
 
 def _components() -> list[_Component]:
     from services.cases import migrations as cases
+    from services.cases.projections import migrations as read_models
     from services.notify import migrations as notify
 
     return [
         _Component(cases.COMPONENT, cases.migrations, cases.upgrade, _case_tables),
+        _Component(
+            read_models.COMPONENT, read_models.migrations, read_models.upgrade, _read_model_database
+        ),
         _Component(notify.COMPONENT, notify.migrations, notify.upgrade, _notify_database),
     ]
 

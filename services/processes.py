@@ -13,6 +13,24 @@ def demo_processes(host: str, port: int) -> list[ProcessSpec]:
         ProcessSpec("projector", ("cases", "project")),
         ProcessSpec("relay", ("cases", "relay")),
         ProcessSpec("notify", ("notify", "run")),
-        # The inbox API beside the case API: 8001 with the default 8000.
-        ProcessSpec("notify-api", ("notify", "serve", "--host", host, "--port", str(port + 1))),
+        # The inbox API beside the case API (8001 with the default 8000), asking it
+        # whether each token still holds.
+        ProcessSpec(
+            "notify-api",
+            (
+                "notify",
+                "serve",
+                *("--host", host, "--port", str(port + 1)),
+                *("--cases-url", f"http://{_local(host)}:{port}"),
+            ),
+        ),
     ]
+
+
+def _local(host: str) -> str:
+    # A server listening on every address is reached on the loopback one.
+    if host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if host == "::":
+        return "[::1]"
+    return f"[{host}]" if ":" in host else host

@@ -193,7 +193,9 @@ class UserPasswordChangedV1(_Payload):
 
 
 class IdempotencyRecordedV1(_Payload):
-    """Bookkeeping of the case service; on the stream only so positions have no holes."""
+    """Bookkeeping of the case service. On the stream so that every position the relay
+    reads is published (a consumer then tells a hole the store left, which on PostgreSQL
+    a rolled-back insert can, from an entry it lost: see `previous_id`)."""
 
 
 # type → {schema version → payload schema}

@@ -7,10 +7,12 @@ so the embedded default still encrypts children's data at rest.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from base64 import b64encode
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -29,7 +31,10 @@ class Settings:
     postgres_schema: str = ""
     cipher_key: str = ""  # base64 AES key; empty: no encryption (tests only)
     token_secret: str = field(default="", repr=False)
-    token_ttl_seconds: int = 8 * 3600
+    token_ttl_seconds: int = 8 * 3600  # a login (its refresh token) lasts this long
+    access_token_ttl_seconds: int = 5 * 60  # each access token, renewed with the refresh token
+    cases_url: str = "http://127.0.0.1:8000"  # where notify asks if a token still holds
+    token_check_seconds: int = 5  # how long notify trusts the case service's answer
     max_body_bytes: int = 64 * 1024
     redis_url: str = ""  # empty: the embedded Redis `careledger demo` starts
     stream: str = "careledger:events"  # the Redis Stream the relay publishes to
@@ -40,6 +45,9 @@ class Settings:
     smtp_port: int = 25
     smtp_sender: str = "careledger@localhost"
     log_level: str = "INFO"
+    # Networks (10.0.0.0/8, 127.0.0.1/32) and host names webhooks may reach although
+    # they are not public; empty: public addresses only.
+    webhook_allow: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -53,6 +61,9 @@ class Settings:
             cipher_key=env.get("CARELEDGER_CIPHER_KEY", ""),
             token_secret=env.get("CARELEDGER_TOKEN_SECRET", ""),
             token_ttl_seconds=_int(env, "CARELEDGER_TOKEN_TTL_SECONDS", 8 * 3600),
+            access_token_ttl_seconds=_int(env, "CARELEDGER_ACCESS_TOKEN_TTL_SECONDS", 5 * 60),
+            cases_url=env.get("CARELEDGER_CASES_URL", "http://127.0.0.1:8000").rstrip("/"),
+            token_check_seconds=_int(env, "CARELEDGER_TOKEN_CHECK_SECONDS", 5),
             max_body_bytes=_int(env, "CARELEDGER_MAX_BODY_BYTES", 64 * 1024),
             redis_url=env.get("REDIS_URL", ""),
             stream=env.get("CARELEDGER_STREAM", "careledger:events"),
@@ -63,7 +74,10 @@ class Settings:
             smtp_port=_int(env, "CARELEDGER_SMTP_PORT", 25),
             smtp_sender=env.get("CARELEDGER_SMTP_SENDER", "careledger@localhost"),
             log_level=env.get("CARELEDGER_LOG_LEVEL", "INFO").upper(),
+            webhook_allow=_webhook_allow(env.get("CARELEDGER_WEBHOOK_ALLOW", "")),
         )
+        if urlparse(settings.cases_url).scheme not in ("http", "https"):
+            raise SettingsError("CARELEDGER_CASES_URL must be an http:// or https:// URL")
         for name, url in (
             ("CARELEDGER_DATABASE_URL", settings.database_url),
             ("CARELEDGER_NOTIFY_DATABASE_URL", settings.notify_database_url),
@@ -133,6 +147,33 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value <= 0:
         raise SettingsError(f"{name} must be positive")
     return value
+
+
+_ALLOWED_HOST = re.compile(r"^(?=.*[a-z])[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_])?$")
+
+
+def parse_webhook_allow(entries: Iterable[str]) -> tuple[str, ...]:
+    """The webhook allow-list's entries normalised (a network as address/prefix, a host
+    name in lower case); raises ValueError on one that is neither."""
+    parsed: list[str] = []
+    for raw in entries:
+        entry = raw.strip().lower().rstrip(".")
+        if not entry:
+            continue
+        try:
+            parsed.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            if not _ALLOWED_HOST.match(entry) or entry.rsplit(".", 1)[-1].isdigit():
+                raise ValueError(f"{raw.strip()!r} is neither a network nor a host name") from None
+            parsed.append(entry)
+    return tuple(parsed)
+
+
+def _webhook_allow(raw: str) -> tuple[str, ...]:
+    try:
+        return parse_webhook_allow(raw.split(","))
+    except ValueError as error:
+        raise SettingsError(f"CARELEDGER_WEBHOOK_ALLOW: {error}") from None
 
 
 def _secret_file(path: Path, make: Callable[[], bytes]) -> str:

@@ -1,13 +1,17 @@
 """Users, passwords and bearer tokens.
 
 Passwords are hashed with Argon2id; tokens are signed JWTs (shared/tokens.py) that the
-notify service verifies too. A token stops working when it expires, when it is revoked,
-or when its user is disabled; a user's role and scope are read afresh on every request,
-so a change takes effect at once.
+notify service verifies too. A login is a session: a refresh token (hours) that buys
+short access tokens (minutes). A token stops working when it expires, when its session
+is revoked (logout), when its user is disabled, or when the password it was issued under
+changes; a user's role and scope are read afresh on every request, so a change takes
+effect at once. Notify asks here whether a token still holds (GET /api/v1/auth/token).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
@@ -22,7 +26,13 @@ from marshmallow.validate import Email
 
 from shared.jurisdictions import in_scope, is_scope
 from shared.roles import Capability, Role
-from shared.tokens import InvalidTokenError, IssuedToken, issue_token, verify_token
+from shared.tokens import (
+    InvalidTokenError,
+    IssuedToken,
+    TokenClaims,
+    issue_token,
+    verify_token,
+)
 
 from .access import Actor, require, require_in_scope
 from .application import Cases
@@ -50,9 +60,11 @@ class UnknownUserError(Exception):
 
 @dataclass(frozen=True)
 class Login:
-    """A successful login: the token and the user it was issued to."""
+    """A successful login or refresh: the access token, the session's refresh token and
+    the user they were issued to."""
 
     issued: IssuedToken
+    refresh: IssuedToken
     user: User
 
 
@@ -75,12 +87,14 @@ class Accounts:
         *,
         read_models: ReadModels | None = None,
         catch_up: Callable[[], object] = lambda: None,
+        access_token_ttl_seconds: int = 5 * 60,
         throttle: LoginThrottle | None = None,
         slots: HashingSlots | None = None,
     ) -> None:
         self.cases = cases
         self.token_secret = token_secret
-        self.token_ttl_seconds = token_ttl_seconds
+        self.token_ttl_seconds = token_ttl_seconds  # a session (its refresh token)
+        self.access_token_ttl_seconds = access_token_ttl_seconds
         self.hasher = hasher or _hasher
         self.read_models = read_models
         # Brings the read models up to the log's head in this thread (bounded).
@@ -138,9 +152,9 @@ class Accounts:
             raise UnknownUserError(f"no user called {username!r}") from None
 
     def login(self, username: str, password: str, address: str | None = None) -> Login:
-        """Checks the password and issues a token. Refused before any hashing while the
-        username or the client `address` is locked out (TooManyLoginsError), or when every
-        hashing slot stays busy (LoginsBusyError)."""
+        """Checks the password and opens a session: a refresh token and an access token.
+        Refused before any hashing while the username or the client `address` is locked
+        out (TooManyLoginsError), or when every hashing slot stays busy (LoginsBusyError)."""
         if self.throttle:
             self.throttle.check(username, address)
         with self.slots.hold():
@@ -154,7 +168,15 @@ class Accounts:
             raise AuthenticationError("wrong username or password")
         if self.throttle:
             self.throttle.succeeded(username)
-        return Login(issue_token(self.token_secret, username, self.token_ttl_seconds), user)
+        stamp = self._password_stamp(user)
+        refresh = issue_token(
+            self.token_secret,
+            username,
+            self.token_ttl_seconds,
+            kind="refresh",
+            password_stamp=stamp,
+        )
+        return Login(self._access_token(user, refresh.token_id, stamp), refresh, user)
 
     def _check_password(self, username: str, password: str) -> User | None:
         try:
@@ -166,19 +188,57 @@ class Accounts:
             return None
         return user
 
-    def authenticate(self, token: str, request_id: str) -> tuple[Actor, str]:
-        """The actor behind a bearer token, and the token's id."""
+    def refresh(self, refresh_token: str) -> Login:
+        """A new access token for the session of `refresh_token`, checked against the user
+        as stored now: disabled, logged out or password changed → AuthenticationError.
+        The refresh token is answered back unchanged (no rotation: each would be an event
+        on the log)."""
+        try:
+            claims = verify_token(self.token_secret, refresh_token, kind="refresh")
+            user = self.get(claims.username)
+        except (InvalidTokenError, UnknownUserError) as error:
+            raise AuthenticationError(str(error)) from None
+        self._require_live(user, claims)
+        refresh = IssuedToken(refresh_token, claims.token_id, claims.expires_at)
+        return Login(self._access_token(user, claims.session, claims.password_stamp), refresh, user)
+
+    def authenticate(self, token: str, request_id: str) -> tuple[Actor, TokenClaims]:
+        """The actor behind an access token, and what the token says."""
         try:
             claims = verify_token(self.token_secret, token)
             user = self.get(claims.username)
         except (InvalidTokenError, UnknownUserError) as error:
             raise AuthenticationError(str(error)) from None
-        if user.disabled or claims.token_id in user.revoked_token_ids:
+        self._require_live(user, claims)
+        return Actor(user.username, Role(user.role), user.scope, request_id), claims
+
+    def _require_live(self, user: User, claims: TokenClaims) -> None:
+        revoked = claims.token_id in user.revoked_token_ids or (
+            claims.session in user.revoked_token_ids
+        )
+        if user.disabled or revoked:
             raise AuthenticationError("the token has been revoked")
-        return Actor(user.username, Role(user.role), user.scope, request_id), claims.token_id
+        if claims.password_stamp and not hmac.compare_digest(
+            claims.password_stamp, self._password_stamp(user)
+        ):
+            raise AuthenticationError("the password has changed since this login")
+
+    def _access_token(self, user: User, session_id: str, stamp: str) -> IssuedToken:
+        return issue_token(
+            self.token_secret,
+            user.username,
+            self.access_token_ttl_seconds,
+            session_id=session_id,
+            password_stamp=stamp,
+        )
+
+    def _password_stamp(self, user: User) -> str:
+        # Changes whenever the stored hash does; keyed, so a token reveals nothing of it.
+        digest = hmac.new(self.token_secret.encode(), user.password_hash.encode(), hashlib.sha256)
+        return digest.hexdigest()[:16]
 
     def revoke(self, actor: Actor, token_id: str) -> None:
-        """Revokes the caller's own token (logout)."""
+        """Revokes one of the caller's own sessions or tokens (logout)."""
         user = self.get(actor.username)
         user.revoke_token(token_id, actor=actor.as_event_data())
         self.cases.save(user)

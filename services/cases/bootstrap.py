@@ -69,6 +69,7 @@ def build_case_service(
         password_hasher,
         read_models=read_models,
         catch_up=partial(catch_up, settings, cases, store, max_pages=LIST_CATCH_UP_PAGES),
+        access_token_ttl_seconds=settings.access_token_ttl_seconds,
         throttle=LoginThrottle(tables, cases.clock),
         slots=hashing_slots,
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.notify.db import Database, open_database
+from services.notify.db import open_database
 from services.notify.schema import create_tables
 from shared.clock import Clock
 from shared.settings import Settings
+from shared.sql import Database
 
 
 @dataclass

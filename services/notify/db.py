@@ -1,16 +1,13 @@
 """Notify's own database: a SQLite file by default, PostgreSQL when configured.
 
-The SQL layer itself (connections, placeholders, transactions) is shared/sql.py; the
-names below are what notify's modules import from here.
+The SQL layer itself (connections, placeholders, transactions) is shared/sql.py, which
+notify's modules import directly; this module only says which database notify opens.
 """
 
 from __future__ import annotations
 
 from shared.settings import Settings
-from shared.sql import OPERATIONAL_ERRORS, Database, PostgresPool, Row, SqliteFile
-from shared.sql import Transaction as Tx
-
-__all__ = ["OPERATIONAL_ERRORS", "Database", "Row", "Tx", "open_database"]
+from shared.sql import Database, PostgresPool, SqliteFile
 
 
 def open_database(settings: Settings) -> Database:

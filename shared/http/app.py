@@ -10,7 +10,9 @@ from typing import Any
 from flask import Flask, request, send_from_directory
 from flask_smorest import Api
 
+from shared.http.docs_page import DOCS_ENDPOINT, INIT_ENDPOINT, install_docs_page
 from shared.http.request_ids import request_id
+from shared.http.security import add_security_headers
 
 # Swagger UI's assets are served by each app itself (swagger-ui-bundle): deployments sit
 # on government intranets with no internet.
@@ -18,7 +20,7 @@ DOCS_ASSETS_URL = "/api/v1/docs-assets/"
 
 # Endpoints anyone may call in either service: health and the API's own documentation.
 OPERATIONAL_ENDPOINTS = frozenset(
-    {"healthz", "readyz", "api-docs.openapi_json", "api-docs.openapi_swagger_ui", "docs_assets"}
+    {"healthz", "readyz", "api-docs.openapi_json", DOCS_ENDPOINT, "docs_assets", INIT_ENDPOINT}
 )
 
 # Every call but login carries `Authorization: Bearer <token>`.
@@ -63,8 +65,9 @@ def install_plumbing(
 ) -> None:
     """Adds /healthz, /readyz (ready when `ready()` returns) and the docs' assets; calls
     `authenticate()` before every endpoint but those and `public_endpoints`; and stamps
-    every response with its X-Request-ID and `Cache-Control: no-store`, logging one line
-    per request: method, route, status, user (`user()`) and request id."""
+    every response with its X-Request-ID, `Cache-Control: no-store` and the security
+    headers (`security`), logging one line per request: method, route, status, user
+    (`user()`) and request id."""
     public = OPERATIONAL_ENDPOINTS | set(public_endpoints)
     _add_operational_routes(app, ready)
 
@@ -78,6 +81,7 @@ def install_plumbing(
         response.headers["X-Request-ID"] = request_id()
         # Children's records must not linger in shared caches or a phone's disk cache.
         response.headers.setdefault("Cache-Control", "no-store")
+        add_security_headers(response, docs_page=request.endpoint == DOCS_ENDPOINT)
         # Never a child's data here: who, what, how it went.
         log.info(
             "request method=%s path=%s status=%s user=%s request_id=%s",
@@ -92,6 +96,8 @@ def install_plumbing(
 
 def _add_operational_routes(app: Flask, ready: Callable[[], object]) -> None:
     from swagger_ui_bundle import swagger_ui_path
+
+    install_docs_page(app, DOCS_ASSETS_URL)
 
     @app.get("/api/v1/docs-assets/<path:filename>", endpoint="docs_assets")
     def docs_assets(filename: str) -> Any:

@@ -1,17 +1,20 @@
 """The web dashboard in a real headless Chromium: log in, drill down from the city to a
 village, open a worklist and a case's timeline (and its state at a point of it), switch
-language, and fit a phone's screen. Screenshots are kept under test-artifacts/browser/."""
+language, and fit a phone's screen; and the API docs page. Every page runs under the
+strict Content-Security-Policy with no violation reported. Screenshots are kept under
+test-artifacts/browser/."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 from waitress.server import create_server
 
 from services.cases.api import create_app
@@ -61,15 +64,31 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+def watch(page: Page) -> tuple[list[str], list[str]]:
+    """The page's uncaught errors, and the Content-Security-Policy violations Chromium
+    reports on the console ("Refused to load / execute / apply … because it violates the
+    following Content Security Policy directive")."""
+    errors: list[str] = []
+    violations: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            violations.append(message.text)
+
+    page.on("console", on_console)
+    return errors, violations
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    errors, violations = watch(page)
     yield page
     context.close()
     assert errors == [], f"the page raised: {errors}"
+    assert violations == [], f"the page broke its Content-Security-Policy: {violations}"
 
 
 def shot(page: Page, name: str) -> None:
@@ -120,6 +139,32 @@ def test_a_worklist_opens_a_case_timeline_and_its_state_at_a_version(
     shot(page, "4-case-at-version-1")
 
 
+def test_a_lapsed_access_token_is_renewed_and_logging_out_ends_the_session(
+    page: Page, base_url: str
+) -> None:
+    # given: a session whose access token has lapsed (they live minutes)
+    log_in(page, base_url, "director", "demo-director-2026")
+    refresh_token = page.evaluate("sessionStorage.getItem('careledger.refresh')")
+    page.evaluate("sessionStorage.setItem('careledger.token', 'lapsed')")
+    # when
+    page.reload()
+    # then: the refresh token bought a new one and the dashboard opened
+    expect(page.locator("#figures .figure").first).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('careledger.token')") != "lapsed"
+    # and logging out revokes the session, its refresh token too
+    page.click("#logout")
+    expect(page.locator("#login-form")).to_be_visible()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        again = page.request.post(
+            f"{base_url}/api/v1/auth/refresh", data={"refresh_token": refresh_token}
+        )
+        if again.status == 401:
+            break
+        time.sleep(0.1)
+    assert again.status == 401
+
+
 def test_the_language_switches_to_english_and_back(page: Page, base_url: str) -> None:
     log_in(page, base_url, "director", "demo-director-2026")
     expect(page.locator(".figure[data-key=active] .label")).to_have_text("在册儿童")
@@ -134,8 +179,37 @@ def test_the_language_switches_to_english_and_back(page: Page, base_url: str) ->
 def test_the_dashboard_fits_a_phone_screen(browser: Browser, base_url: str) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     page = context.new_page()
+    errors, violations = watch(page)
     log_in(page, base_url, "supervisor", "demo-supervisor-2026")
     width = page.evaluate("document.documentElement.scrollWidth")
     shot(page, "6-phone")
     context.close()
     assert width <= 390, "the page scrolls sideways on a phone"
+    assert errors == [] and violations == [], f"{errors} {violations}"
+
+
+def test_a_chart_tooltip_shows_under_the_strict_policy(page: Page, base_url: str) -> None:
+    log_in(page, base_url, "civil-city", "demo-civil-2026")
+    chart = page.locator("#chart-trend")
+    expect(chart.locator("canvas")).to_have_count(1)
+    box = chart.bounding_box()
+    assert box is not None
+    # when the pointer rests on a month of the trend
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    # then its tooltip shows (the page's fixture finds no policy violation)
+    expect(chart).to_contain_text("月末在册")
+    shot(page, "7-tooltip")
+    # and on the grandparents' slice of the guardians' ring (an item tooltip)
+    ring = page.locator("#chart-guardians").bounding_box()
+    assert ring is not None
+    page.mouse.move(ring["x"] + ring["width"] / 2, ring["y"] + ring["height"] * 0.75)
+    expect(page.locator("#chart-guardians")).to_contain_text("祖父母")
+
+
+def test_the_api_docs_page_works_under_its_first_party_policy(page: Page, base_url: str) -> None:
+    response = page.goto(f"{base_url}/api/v1/docs")
+    assert response is not None
+    assert "'unsafe-inline'" not in response.headers["content-security-policy"]
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("CareLedger cases")
+    expect(page.locator(".opblock").first).to_be_visible()
+    shot(page, "8-api-docs")

@@ -47,6 +47,16 @@ STAFF: dict[str, tuple[str, str]] = {
 
 TOKEN_SECRET = "notify-tests-token-secret-0123456789abcdef"
 
+
+class TrustedTokens:
+    """The case service's answer when it has revoked nothing: every signed token holds.
+    For the tests of notify's own checks; test_token_revocation_at_source.py asks a real
+    case service."""
+
+    def holds(self, token: str) -> bool:
+        return True
+
+
 _ACTOR = {"username": "director", "role": "child_director", "request_id": "publisher"}
 
 

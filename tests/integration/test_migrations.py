@@ -18,6 +18,7 @@ from services.cases import migrations as case_migrations
 from services.cases.access_log import AccessEntry
 from services.cases.application import Cases
 from services.cases.bootstrap import build_case_service
+from services.cases.projections import migrations as read_model_migrations
 from services.notify import migrations as notify_migrations
 from services.notify.bootstrap import build_notify
 from services.notify.db import open_database
@@ -245,7 +246,7 @@ def test_components_sharing_a_database_keep_their_own_versions(
 
 
 def test_every_migration_set_is_numbered_from_1_without_gaps() -> None:
-    for package in (notify_migrations, case_migrations):
+    for package in (notify_migrations, case_migrations, read_model_migrations):
         versions: list[Any] = [m.version for m in package.migrations()]
         assert versions == list(range(1, len(versions) + 1))
         assert versions, package.__name__
@@ -266,9 +267,9 @@ def test_db_upgrade_applies_each_databases_migrations_once(tmp_path: Path) -> No
     first = runner.invoke(main, ["db", "upgrade"], env=env)
     second = runner.invoke(main, ["db", "upgrade"], env=env)
     # then the first applied everything, the second nothing
-    for package in (case_migrations, notify_migrations):
+    for package in (case_migrations, read_model_migrations, notify_migrations):
         every = [m.version for m in package.migrations()]
         assert f"{package.COMPONENT}: applied {every}" in first.output
-    assert second.output.count("applied nothing") == 2
+    assert second.output.count("applied nothing") == 3
     after = runner.invoke(main, ["db", "status"], env=env)
     assert "pending" not in after.output

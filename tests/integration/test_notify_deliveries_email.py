@@ -26,6 +26,7 @@ from services.notify.deliver.deliveries import (
 )
 from services.notify.deliver.outbox import Delivery, claim_due
 from services.notify.deliver.sealing import SecretBox
+from services.notify.deliver.targets import WebhookTargets
 from services.notify.route.subscriptions import add_subscription
 from shared.runner import Runner
 from tests.integration.delivery_support import (
@@ -71,6 +72,7 @@ def _with_smtp(notify: NotifyService, port: int) -> None:
         smtp_host="127.0.0.1",
         smtp_port=port,
         smtp_sender="careledger@city.example.gov.cn",
+        webhook_allow=("127.0.0.1/32",),  # the webhook receiver some tests start
     )
 
 
@@ -150,6 +152,7 @@ def test_a_slow_smtp_server_holds_up_no_webhook_and_its_emails_still_arrive(
     add_subscription(
         notify.db,
         SecretBox.from_settings(notify.settings),
+        targets=WebhookTargets.from_settings(notify.settings),
         admin="admin",
         admin_scope="3601",
         url=receiver.url,

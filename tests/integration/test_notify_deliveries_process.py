@@ -18,6 +18,7 @@ import redis
 
 from services.notify.bootstrap import NotifyService
 from services.notify.deliver.sealing import SecretBox
+from services.notify.deliver.targets import WebhookTargets
 from services.notify.route.subscriptions import add_subscription
 from tests.integration.delivery_support import Receiver, SmtpServer, wait_until
 from tests.integration.notify_support import STAFF, Publisher, new_case_id, outbox
@@ -39,6 +40,7 @@ def _start(notify: NotifyService, smtp_port: int) -> subprocess.Popen[str]:
         "CARELEDGER_SMTP_PORT": str(smtp_port),
         "CARELEDGER_SMTP_SENDER": "careledger@city.example.gov.cn",
         "CARELEDGER_LOG_LEVEL": "WARNING",
+        "CARELEDGER_WEBHOOK_ALLOW": "127.0.0.1/32",  # the receiver on loopback
     }
     return subprocess.Popen(
         [sys.executable, "-m", "services.cli", "notify", "run", "--consumer", "notify-deliveries"],
@@ -65,6 +67,7 @@ def test_notify_run_delivers_webhooks_ahead_of_a_slow_smtp_server_and_every_emai
     add_subscription(
         notify.db,
         box,
+        targets=WebhookTargets(["127.0.0.1/32"]),
         admin="admin",
         admin_scope="3601",
         url=receiver.url,

@@ -2,7 +2,8 @@
 receiver can verify the signature, the idempotency key holds across retries, a receiver
 that was down gets the webhook once after backing off, one that keeps failing ends in
 the failed state, and two workers never send one delivery twice. Time is moved on an
-injected clock, never slept."""
+injected clock, never slept. The receiver is on loopback, which webhooks may reach
+only because these tests' settings allow it (CARELEDGER_WEBHOOK_ALLOW)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 import random
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +23,9 @@ from services.notify.bootstrap import NotifyService, build_notify
 from services.notify.deliver.deliveries import DeliveryOptions, DeliveryWorker, webhook_worker
 from services.notify.deliver.outbox import redeliver
 from services.notify.deliver.sealing import SecretBox
+from services.notify.deliver.targets import WebhookTargets
 from services.notify.route.subscriptions import add_subscription, delete_subscription
+from shared.settings import Settings
 from tests.integration.delivery_support import MovingClock, Receiver
 from tests.integration.notify_support import (
     VILLAGE,
@@ -33,6 +37,13 @@ from tests.integration.notify_support import (
 )
 
 SECRET = "a-receivers-shared-secret-0123"
+LOOPBACK = ("127.0.0.1/32",)
+
+
+@pytest.fixture
+def notify_settings(notify_settings: Settings) -> Settings:
+    """The conftest's settings, allowing webhooks to the receiver on loopback."""
+    return replace(notify_settings, webhook_allow=LOOPBACK)
 
 
 @pytest.fixture
@@ -51,6 +62,7 @@ def _subscribe(notify: NotifyService, url: str, secret: str = SECRET) -> int:
     return add_subscription(
         notify.db,
         SecretBox.from_settings(notify.settings),
+        targets=WebhookTargets.from_settings(notify.settings),
         admin="admin",
         admin_scope="3601",
         url=url,

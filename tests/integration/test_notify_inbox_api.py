@@ -13,7 +13,14 @@ from flask.testing import FlaskClient
 from services.notify.api import create_app
 from services.notify.bootstrap import NotifyService
 from shared.tokens import issue_token
-from tests.integration.notify_support import TOKEN_SECRET, Publisher, consumer, drain, new_case_id
+from tests.integration.notify_support import (
+    TOKEN_SECRET,
+    Publisher,
+    TrustedTokens,
+    consumer,
+    drain,
+    new_case_id,
+)
 
 
 @pytest.fixture
@@ -28,11 +35,11 @@ def client(
     publisher.intervention(new_case_id(), "i-1", kind="mandatory_report")
     publisher.identify(new_case_id(), guardian_type="none")
     drain(consumer(notify, redis_client, publisher.stream))
-    yield create_app(notify.settings, notify=notify).test_client()
+    yield create_app(notify.settings, notify=notify, tokens=TrustedTokens()).test_client()
 
 
-def _auth(username: str, **kwargs: datetime) -> dict[str, str]:
-    token = issue_token(TOKEN_SECRET, username, 3600, **kwargs).token
+def _auth(username: str, now: datetime | None = None) -> dict[str, str]:
+    token = issue_token(TOKEN_SECRET, username, 3600, now).token
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -156,6 +163,18 @@ def test_a_revoked_token_is_401_and_the_users_other_tokens_still_work(
     _sync(notify, redis_client, publisher)
     assert client.get("/api/v1/notifications", headers=revoked).status_code == 401
     assert client.get("/api/v1/notifications", headers=_auth("civil")).status_code == 200
+
+
+def test_a_revoked_session_heard_from_the_stream_refuses_every_access_token_of_it(
+    client: FlaskClient, notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
+    session = {
+        "Authorization": f"Bearer {issue_token(TOKEN_SECRET, 'civil', 300, session_id='s-1').token}"
+    }
+    assert client.get("/api/v1/notifications", headers=session).status_code == 200
+    publisher.revoke("civil", "s-1")  # logout records the session's id
+    _sync(notify, redis_client, publisher)
+    assert client.get("/api/v1/notifications", headers=session).status_code == 401
 
 
 def test_a_disabled_user_is_401(

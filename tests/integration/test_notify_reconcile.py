@@ -24,6 +24,7 @@ from services.cases.relay import Relay
 from services.cli import main
 from services.notify.bootstrap import NotifyService, build_notify
 from services.notify.deliver.sealing import SecretBox
+from services.notify.deliver.targets import WebhookTargets
 from services.notify.operate.caselog import CaseLog
 from services.notify.operate.reconcile import Report, reconcile
 from services.notify.operate.reconcile_view import summary
@@ -192,6 +193,7 @@ def test_an_entry_lost_on_the_way_to_notify_is_reported_and_handled_through_the_
     add_subscription(
         world.notify.db,
         SecretBox.from_settings(world.notify.settings),
+        targets=WebhookTargets(["127.0.0.1/32"]),
         admin="admin",
         admin_scope="3601",
         url="http://127.0.0.1:9/hook",

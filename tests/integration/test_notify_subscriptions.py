@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from tests.integration.notify_support import (
     TOKEN_SECRET,
     VILLAGE,
     Publisher,
+    TrustedTokens,
     consumer,
     drain,
     new_case_id,
@@ -45,7 +47,7 @@ def client(
     publisher.staff()
     publisher.user("admin_elsewhere", "admin", "3602")
     drain(consumer(notify, redis_client, publisher.stream))
-    yield create_app(notify.settings, notify=notify).test_client()
+    yield create_app(notify.settings, notify=notify, tokens=TrustedTokens()).test_client()
 
 
 def _auth(username: str) -> dict[str, str]:
@@ -162,6 +164,57 @@ def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(
     assert field in response.json["errors"]
     assert SECRET not in response.get_data(as_text=True)
     assert _stored(notify) == []
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://127.0.0.1/hook", "loopback"),
+        ("http://localhost:8080/hook", "loopback"),
+        ("http://[::1]/hook", "loopback"),
+        ("http://[::ffff:127.0.0.1]/hook", "loopback"),
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[fe80::1]/hook", "link-local"),
+        ("http://0.0.0.0:8000/hook", "unspecified"),
+        ("http://10.0.0.5/hook", "private"),
+        ("http://192.168.1.1/hook", "private"),
+        ("http://100.64.0.1/hook", "non-public"),
+        ("http://224.0.0.1/hook", "multicast"),
+        ("http://240.0.0.1/hook", "reserved"),
+        ("http://2130706433/hook", "DNS name"),
+        ("http://0177.0.0.1/hook", "DNS name"),
+        ("http://0x7f000001/hook", "DNS name"),
+        ("http://127.1/hook", "DNS name"),
+        ("http://county.example.org/hook\r\nX-Injected: 1", "line breaks"),
+        ("http://county.exa\nmple.org/hook", "line breaks"),
+        ("http://county.example.org/ho ok", "spaces"),
+        ("http://county.example.org/\thook", "spaces"),
+        ("https://token@county.example.org/hook", "user name"),
+        ("file:///etc/passwd", "http"),
+        ("gopher://county.example.org/", "http"),
+    ],
+)
+def test_a_url_webhooks_may_not_reach_is_a_422_with_the_reason_and_stores_nothing(
+    client: FlaskClient, notify: NotifyService, url: str, reason: str
+) -> None:
+    response = _add(client, {**GOOD, "url": url})
+
+    assert response.status_code == 422, response.json
+    assert response.mimetype == "application/problem+json"
+    [message] = response.json["errors"]["url"]
+    assert reason in message
+    assert _stored(notify) == []
+
+
+def test_loopback_is_taken_when_the_operator_allows_it(
+    client: FlaskClient, notify: NotifyService
+) -> None:
+    # given: CARELEDGER_WEBHOOK_ALLOW=127.0.0.1/32
+    notify.settings = replace(notify.settings, webhook_allow=("127.0.0.1/32",))
+    # when / then: loopback is taken, the rest of the private ranges are not
+    assert _add(client, {**GOOD, "url": "http://127.0.0.1:9000/hook"}).status_code == 201
+    assert _add(client, {**GOOD, "url": "http://10.0.0.5/hook"}).status_code == 422
+    assert [s["url"] for s in _stored(notify)] == ["http://127.0.0.1:9000/hook"]
 
 
 @pytest.mark.parametrize("missing", ["url", "secret", "scope"])

@@ -33,8 +33,8 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
         ready=lambda: service().cases.recorder.max_notification_id(),
         authenticate=_authenticate,
         user=_username,
-        # Logging in, and the dashboard's page and assets.
-        public_endpoints={"auth.login", *web.PUBLIC_ENDPOINTS},
+        # Logging in and refreshing, and the dashboard's page and assets.
+        public_endpoints={"auth.login", "auth.refresh", *web.PUBLIC_ENDPOINTS},
     )
     app.register_blueprint(web.blueprint)
     return app
@@ -45,7 +45,7 @@ def _authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("a bearer token is required")
-    g.actor, g.token_id = service().accounts.authenticate(token.strip(), request_id())
+    g.actor, g.token = service().accounts.authenticate(token.strip(), request_id())
 
 
 def _username() -> str | None:

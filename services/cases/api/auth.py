@@ -1,4 +1,4 @@
-"""Login and logout: bearer tokens."""
+"""Login, refresh and logout: bearer tokens, and the check notify makes of them."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import g, request
 
+from ..accounts import Login
 from .blueprint import Blueprint
 from .http import actor, service
-from .schemas import LoginSchema, TokenSchema
+from .schemas import LoginSchema, RefreshSchema, TokenCheckSchema, TokenSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer tokens")
 
@@ -17,13 +18,52 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer
 @blp.arguments(LoginSchema)
 @blp.response(201, TokenSchema)
 def login(body: dict[str, Any]) -> Any:
-    """Log in with username and password; answers an expiring bearer token"""
+    """Log in with username and password; answers a short access token and a refresh token"""
     # The peer's address: behind a reverse proxy, every client shares the proxy's.
-    login = service().accounts.login(body["username"], body["password"], request.remote_addr)
+    accounts = service().accounts
+    return _session(accounts.login(body["username"], body["password"], request.remote_addr))
+
+
+@blp.route("/refresh", methods=["POST"])
+@blp.arguments(RefreshSchema)
+@blp.response(200, TokenSchema)
+def refresh(body: dict[str, Any]) -> Any:
+    """Trade a refresh token for a new access token (refused once the session is revoked,
+    the user disabled or the password changed)"""
+    return _session(service().accounts.refresh(body["refresh_token"]))
+
+
+@blp.route("/token", methods=["GET"])
+@blp.response(200, TokenCheckSchema)
+def check() -> Any:
+    """Whether the access token this request carries still holds, and whose it is (the
+    notify service asks this before trusting a token)"""
+    who, claims = actor(), g.token
+    return {
+        "username": who.username,
+        "role": str(who.role),
+        "scope": who.scope,
+        "token_id": claims.token_id,
+        "session_id": claims.session,
+        "expires_at": claims.expires_at.isoformat(),
+    }
+
+
+@blp.route("/token", methods=["DELETE"])
+@blp.response(204)
+def logout() -> None:
+    """Revoke the session of the token this request carries (its refresh token too)"""
+    service().accounts.revoke(actor(), g.token.session)
+
+
+def _session(login: Login) -> dict[str, Any]:
     user = login.user
     return {
         "token": login.issued.token,
         "expires_at": login.issued.expires_at.isoformat(),
+        "expires_in": service().accounts.access_token_ttl_seconds,
+        "refresh_token": login.refresh.token,
+        "refresh_expires_at": login.refresh.expires_at.isoformat(),
         "user": {
             "username": user.username,
             "role": user.role,
@@ -32,10 +72,3 @@ def login(body: dict[str, Any]) -> Any:
             "disabled": user.disabled,
         },
     }
-
-
-@blp.route("/token", methods=["DELETE"])
-@blp.response(204)
-def logout() -> None:
-    """Revoke the token this request carries"""
-    service().accounts.revoke(actor(), g.token_id)

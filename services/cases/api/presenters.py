@@ -16,6 +16,7 @@ from typing import Any
 from eventsourcing.domain import DomainEventProtocol
 
 from shared.dispatch import Registry, UnknownEventError
+from shared.overdue import is_overdue
 
 from ..access_log import AccessEntry
 from ..domain import Case
@@ -50,7 +51,7 @@ def case_view(case: Case, today: date, intervention_id: str | None = None) -> di
         "risk_level": case.risk_level,
         "last_visit_on": case.last_visit_on,
         "next_visit_due": case.next_visit_due,
-        "visit_overdue": case.status == "active" and case.next_visit_due < today.isoformat(),
+        "visit_overdue": case.status == "active" and is_overdue(case.next_visit_due, today),
         "school_status": case.school_status,
         "sixteenth_birthday": case.sixteenth_birthday,
         "assigned_to": case.assigned_to,

@@ -317,10 +317,26 @@ class UserSchema(Schema):
     disabled = fields.Boolean()
 
 
+class RefreshSchema(Strict):
+    refresh_token = fields.String(required=True, validate=validate.Length(1, 4096))
+
+
 class TokenSchema(Schema):
     token = fields.String()
     expires_at = fields.String()
+    expires_in = fields.Integer()
+    refresh_token = fields.String()
+    refresh_expires_at = fields.String()
     user = fields.Nested(UserSchema)
+
+
+class TokenCheckSchema(Schema):
+    username = fields.String()
+    role = fields.String()
+    scope = fields.String()
+    token_id = fields.String()
+    session_id = fields.String()
+    expires_at = fields.String()
 
 
 class NewUserSchema(Strict):

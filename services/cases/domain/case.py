@@ -426,6 +426,13 @@ class Case(Aggregate):
                 identified_on=new_value if field == "identified_on" else None,
                 guardian_type=new_value if field == "guardian.type" else None,
             ),
+            # A corrected school record moves the school status, unless a dropout seen on
+            # a visit after the last school change still counts: the case decides, and
+            # the read models read it from here.
+            school_status_after=self._school_status_with(
+                self.latest_visit,
+                record=str(new_value) if field == "child.school.status" else None,
+            ),
         )
 
     @event("Corrected")
@@ -438,6 +445,7 @@ class Case(Aggregate):
         reason: str,
         actor: Json,
         next_visit_due: str | None = None,
+        school_status_after: str | None = None,
     ) -> None:
         if field.startswith("guardian."):
             set_path(self.guardian, field.removeprefix("guardian."), new_value)

@@ -289,6 +289,10 @@ def _corrected(s: CaseState, data: Json) -> list[Flow]:
         s.personal_changed = True
     elif name == "child.school.status":
         s.school_record_status = str(value)
+        if data.get("school_status_after"):
+            # As the case decided it (a dropout seen on a later visit still counts);
+            # corrections stored before it did so came before any school change.
+            s.visit_dropped_out = data["school_status_after"] != s.school_record_status
     elif name == "identified_on":
         # The identification moves to another month where the case was identified.
         old, new = s.identified_on[:7], str(value)[:7]

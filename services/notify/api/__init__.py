@@ -11,6 +11,7 @@ from services.notify.api import notifications, subscriptions
 from services.notify.api.auth import authenticate
 from services.notify.api.errors import register_error_handlers
 from services.notify.api.http import service
+from services.notify.api.token_check import CaseServiceTokens, TokenChecks, TokenSource
 from services.notify.bootstrap import NotifyService, build_notify
 from shared.http.app import install_plumbing, new_api_app
 from shared.settings import Settings
@@ -18,12 +19,19 @@ from shared.settings import Settings
 log = logging.getLogger("careledger.notify.http")
 
 
-def create_app(settings: Settings, *, notify: NotifyService | None = None) -> Flask:
-    """The Flask app; hand in `notify` to reuse one (tests, benchmarks)."""
+def create_app(
+    settings: Settings, *, notify: NotifyService | None = None, tokens: TokenSource | None = None
+) -> Flask:
+    """The Flask app; hand in `notify` to reuse one (tests, benchmarks), and `tokens` to
+    ask another than the case service at `settings.cases_url` whether a token holds."""
     if not settings.token_secret:
         raise ValueError("the notify API needs the token secret the case service signs with")
     app, api = new_api_app("careledger.notify", "CareLedger notify", settings.max_body_bytes)
-    app.extensions["careledger.notify"] = notify or build_notify(settings)
+    notify = notify or build_notify(settings)
+    app.extensions["careledger.notify"] = notify
+    app.extensions["careledger.token_checks"] = TokenChecks(
+        tokens or CaseServiceTokens(settings.cases_url), settings.token_check_seconds, notify.clock
+    )
     api.register_blueprint(notifications.blp)
     api.register_blueprint(subscriptions.blp)
     register_error_handlers(app)

@@ -1,7 +1,9 @@
 """Bearer tokens, the same ones the case service issues: the signature and expiry are
 checked with the shared secret, then notify's own directory (learned from the stream)
 says whether the user exists, is enabled, and has not revoked the token, and which role
-and scope they hold."""
+and scope they hold. The directory can lag the case service by as long as the stream
+does, so the case service is asked too (token_check.py): its word, at most a few
+seconds old, is what lets a token in."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from typing import cast
 from flask import g, request
 
 from services.notify.api.errors import AuthenticationError, ForbiddenError
-from services.notify.api.http import service
+from services.notify.api.http import service, token_checks
 from services.notify.route.directory import find_user, is_revoked
 from shared.roles import Role
 from shared.tokens import InvalidTokenError, verify_token
@@ -27,10 +29,10 @@ def authenticate() -> None:
         raise AuthenticationError(str(error)) from None
     with service().db.transaction() as tx:
         user = find_user(tx, claims.username)
-        revoked = is_revoked(tx, claims.token_id)
+        revoked = is_revoked(tx, claims.token_id) or is_revoked(tx, claims.session)
     if user is None or not user.role:
         raise AuthenticationError("the user is not known to the notify service")
-    if user.disabled or revoked:
+    if user.disabled or revoked or not token_checks().holds(claims.token_id, token.strip()):
         raise AuthenticationError("the token has been revoked")
     g.username = user.username
     g.role = user.role

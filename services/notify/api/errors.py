@@ -3,11 +3,13 @@ the case service's, from `shared.http.problems`; services import nothing from ea
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 
 from services.notify.api.reading import NotificationNotFoundError
+from services.notify.api.token_check import TokenCheckUnavailableError
+from services.notify.deliver.targets import WebhookTargetError
 from services.notify.route.subscriptions import OutsideScopeError, SubscriptionNotFoundError
-from shared.http.problems import install_problem_handlers
+from shared.http.problems import install_problem_handlers, problem
 
 
 class AuthenticationError(Exception):
@@ -24,9 +26,17 @@ STATUS_OF: dict[type[Exception], int] = {
     OutsideScopeError: 403,
     NotificationNotFoundError: 404,
     SubscriptionNotFoundError: 404,
+    WebhookTargetError: 422,  # its `field` is "url"
 }
 
 
 def register_error_handlers(app: Flask) -> None:
     """Installs the table above, and the shared shape of framework errors."""
     install_problem_handlers(app, STATUS_OF)
+
+    @app.errorhandler(TokenCheckUnavailableError)
+    def _cannot_check(error: TokenCheckUnavailableError) -> Response:
+        # Fail closed: a token the case service cannot vouch for now is not trusted.
+        response = problem(503, f"The token cannot be checked now: {error}.")
+        response.headers["Retry-After"] = "5"
+        return response

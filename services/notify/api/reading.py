@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.notify.db import Database
+from shared.sql import Database
 
 _COLUMNS = (
     "id, kind, level, title, body, case_id, intervention_id, jurisdiction, "

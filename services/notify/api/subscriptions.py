@@ -11,6 +11,7 @@ from services.notify.api.auth import admin_scope, username
 from services.notify.api.http import service
 from services.notify.api.subscription_schemas import NewSubscriptionSchema, SubscriptionSchema
 from services.notify.deliver.sealing import SecretBox
+from services.notify.deliver.targets import WebhookTargets
 from services.notify.route.subscriptions import (
     add_subscription,
     delete_subscription,
@@ -35,6 +36,7 @@ def add(body: dict[str, Any]) -> Any:
     added = add_subscription(
         notify.db,
         SecretBox.from_settings(notify.settings),
+        targets=WebhookTargets.from_settings(notify.settings),
         admin=username(),
         admin_scope=scope,
         url=body["url"],

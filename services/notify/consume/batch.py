@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from services.notify.bootstrap import NotifyService
 from services.notify.consume.handling import handle, position_seen
-from services.notify.db import OPERATIONAL_ERRORS, Tx
 from shared.contracts import Envelope
+from shared.sql import OPERATIONAL_ERRORS, Transaction
 
 log = logging.getLogger("careledger.notify.consumer")
 
@@ -95,7 +95,9 @@ def _attempt(
     return outcome
 
 
-def _is_gap(tx: Tx, env: Envelope, in_batch: set[int], seen_before: Callable[[int], bool]) -> bool:
+def _is_gap(
+    tx: Transaction, env: Envelope, in_batch: set[int], seen_before: Callable[[int], bool]
+) -> bool:
     previous = int(env.previous_id.split("-")[0])
     if previous == 0 or previous in in_batch or seen_before(previous):
         return False

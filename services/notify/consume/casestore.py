@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.notify.db import Tx
 from services.notify.route.casefacts import COLUMNS, CaseFacts
 from shared.contracts import Envelope
+from shared.sql import Transaction
 
 # Inserting nothing new but "updating" the key returns the row, existing or just made,
 # and locks it (PostgreSQL; SQLite's IMMEDIATE transaction holds the whole file).
@@ -20,7 +20,7 @@ _UPSERT = (
 )
 
 
-def lock_facts(tx: Tx, case_id: str) -> CaseFacts:
+def lock_facts(tx: Transaction, case_id: str) -> CaseFacts:
     """The case's facts (all defaults when notify has seen nothing of it), in one round
     trip: the row is created when missing and stays locked until the transaction ends, so
     two consumers handling one case take turns."""
@@ -29,7 +29,7 @@ def lock_facts(tx: Tx, case_id: str) -> CaseFacts:
     return CaseFacts(**row)
 
 
-def save_facts(tx: Tx, before: CaseFacts, after: CaseFacts) -> None:
+def save_facts(tx: Transaction, before: CaseFacts, after: CaseFacts) -> None:
     """Writes what changed: the case's facts, and its visit due date."""
     if after == before:
         return
@@ -44,7 +44,7 @@ def save_facts(tx: Tx, before: CaseFacts, after: CaseFacts) -> None:
         )
 
 
-def apply_intervention(tx: Tx, env: Envelope) -> None:
+def apply_intervention(tx: Transaction, env: Envelope) -> None:
     """Keeps an intervention's due date while it is open. A closing handled before its
     opening (out of order) stays closed."""
     p = env.payload

@@ -10,13 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from services.notify.consume import casestore
-from services.notify.db import Tx
 from services.notify.route import rules
 from services.notify.route.casefacts import FACTS, evolve
 from services.notify.route.directory import DIRECTORY, apply_user_event
 from services.notify.route.inbox import deliver
 from shared.contracts import Envelope
 from shared.dispatch import Registry
+from shared.sql import Transaction
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def undecided(env: Envelope) -> str | None:
     return None
 
 
-def handle(tx: Tx, env: Envelope, now: datetime, *, email: bool) -> Handled:
+def handle(tx: Transaction, env: Envelope, now: datetime, *, email: bool) -> Handled:
     """Handles `env` once: a second time (same event id) it does nothing."""
     inserted = tx.execute(
         "INSERT INTO handled_events (event_id, position, type, handled_at) VALUES (?, ?, ?, ?) "
@@ -64,7 +64,7 @@ def handle(tx: Tx, env: Envelope, now: datetime, *, email: bool) -> Handled:
     return Handled(duplicate=False, notifications=written)
 
 
-def position_seen(tx: Tx, position: int) -> bool:
+def position_seen(tx: Transaction, position: int) -> bool:
     """True when the entry at `position` was handled (gap detection)."""
     return (
         tx.one("SELECT 1 AS seen FROM handled_events WHERE position = ?", (position,)) is not None

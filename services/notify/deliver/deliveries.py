@@ -32,6 +32,7 @@ from services.notify.deliver.outbox import (
     record_sent,
 )
 from services.notify.deliver.sealing import SecretBox
+from services.notify.deliver.targets import Resolver, WebhookTargets, system_resolver
 from services.notify.deliver.webhooks import WebhookSender
 
 log = logging.getLogger("careledger.notify.deliveries")
@@ -167,13 +168,18 @@ class DeliveryWorker:
 
 
 def webhook_worker(
-    service: NotifyService, options: DeliveryOptions | None = None, rng: random.Random | None = None
+    service: NotifyService,
+    options: DeliveryOptions | None = None,
+    rng: random.Random | None = None,
+    resolve: Resolver = system_resolver,
 ) -> DeliveryWorker:
-    """The worker that sends signed webhooks."""
+    """The worker that sends signed webhooks to the targets the settings allow, looking
+    names up with `resolve` (the system resolver; tests hand in their own)."""
     o = options or DeliveryOptions()
     sender = WebhookSender(
         SecretBox.from_settings(service.settings),
         service.clock,
+        targets=WebhookTargets.from_settings(service.settings, resolve),
         connect_timeout=o.connect_timeout,
         read_timeout=o.read_timeout,
         concurrency=o.webhook_concurrency,

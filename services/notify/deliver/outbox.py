@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.notify.db import Database, Row, Tx
+from shared.sql import Database, Row, Transaction
 
 _RETURNING = "id, channel, target, idempotency_key, payload, attempts, subscription_id"
 
@@ -131,7 +131,7 @@ def record_failed(db: Database, delivery: Delivery, error: str) -> bool:
         )
 
 
-def _secrets(tx: Tx, rows: list[Row]) -> dict[int, tuple[str, bool]]:
+def _secrets(tx: Transaction, rows: list[Row]) -> dict[int, tuple[str, bool]]:
     """The sealed secret and whether it is still active, per subscription of `rows`."""
     ids = sorted({int(r["subscription_id"]) for r in rows if r["subscription_id"] is not None})
     if not ids:

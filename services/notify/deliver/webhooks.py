@@ -6,9 +6,14 @@
 - `Idempotency-Key`: the outbox row's key, the same on every retry, so a receiver that
   saw it already can answer 2xx and do nothing.
 
-Any 2xx is delivered; anything else (another status, a refused or timed-out connection)
-is retried by the worker. Redirects are not followed: a receiver that moved is a
-configuration to fix, not something to chase with signed bodies.
+Any 2xx is delivered; anything else (another status, a refused or timed-out connection,
+a name that does not resolve) is retried by the worker. Redirects are not followed: a
+receiver that moved is a configuration to fix, not something to chase with signed bodies.
+
+Before each attempt the URL's host is resolved once and every address checked
+(`targets`): a target that is or now resolves to an address webhooks may not reach is
+given up, and the connection goes to the checked address, with the URL's name in the
+Host header and, over https, as the TLS server name the certificate must match.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
+import ssl
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import urlsplit
 
 from services.notify.deliver.outbox import Delivery, Outcome
 from services.notify.deliver.sealing import SecretBox, SecretUnreadableError
+from services.notify.deliver.targets import Target, WebhookTargetError, WebhookTargets
 from shared.clock import Clock
 
 SIGNATURE_HEADER = "X-CareLedger-Signature"
@@ -33,21 +39,42 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """TLS to an address already checked, verifying the certificate of the URL's name."""
+
+    def __init__(self, target: Target, *, timeout: float) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(target.address, target.port, timeout=timeout, context=self._tls)
+        self._server_name = target.host_name
+
+    def connect(self) -> None:
+        http.client.HTTPConnection.connect(self)  # TCP to the checked address, no lookup
+        self.sock = self._tls.wrap_socket(self.sock, server_hostname=self._server_name)
+
+
 def post(
-    url: str, body: bytes, headers: dict[str, str], *, connect_timeout: float, read_timeout: float
+    target: Target,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    connect_timeout: float,
+    read_timeout: float,
 ) -> Outcome:
-    """POSTs `body` to `url`, connecting and reading within the timeouts."""
-    parts = urlsplit(url)
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
-    connection = connection_class(parts.hostname or "", parts.port, timeout=connect_timeout)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    """POSTs `body` to the checked `target`, connecting and reading within the timeouts."""
+    connection: http.client.HTTPConnection
+    if target.scheme == "https":
+        connection = _PinnedHTTPSConnection(target, timeout=connect_timeout)
+    else:
+        connection = http.client.HTTPConnection(
+            target.address, target.port, timeout=connect_timeout
+        )
     try:
         connection.connect()
         if connection.sock is not None:
             connection.sock.settimeout(read_timeout)
-        connection.request("POST", path, body=body, headers=headers)
+        connection.request(
+            "POST", target.path, body=body, headers={**headers, "Host": target.host_header}
+        )
         response = connection.getresponse()
         response.read(_RESPONSE_READ_LIMIT)
     except (OSError, http.client.HTTPException) as error:
@@ -68,12 +95,14 @@ class WebhookSender:
         box: SecretBox,
         clock: Clock,
         *,
+        targets: WebhookTargets,
         connect_timeout: float,
         read_timeout: float,
         concurrency: int,
     ) -> None:
         self.box = box
         self.clock = clock
+        self.targets = targets
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="notify-webhook")
@@ -93,6 +122,12 @@ class WebhookSender:
             secret = self.box.open(delivery.sealed_secret)
         except SecretUnreadableError as error:
             return Outcome.give_up(str(error))
+        try:
+            target = self.targets.target(delivery.target)
+        except WebhookTargetError as error:
+            return Outcome.give_up(f"refused target: {error}")
+        except (OSError, UnicodeError) as error:
+            return Outcome.retry(f"{type(error).__name__}: {error}")
         body = delivery.payload.encode()
         headers = {
             "Content-Type": "application/json; charset=utf-8",
@@ -103,7 +138,7 @@ class WebhookSender:
             "X-CareLedger-Attempt": str(delivery.attempt),
         }
         return post(
-            delivery.target,
+            target,
             body,
             headers,
             connect_timeout=self.connect_timeout,

@@ -66,12 +66,21 @@ def run(consumer: str, group: str, batch: int, delivery_attempts: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@click.option(
+    "--cases-url",
+    default="",
+    help="The case API notify asks whether a token holds (default CARELEDGER_CASES_URL).",
+)
+def serve(host: str, port: int, threads: int, cases_url: str) -> None:
     """Serve the inbox API."""
+    from dataclasses import replace
+
     from services.notify.api import create_app
     from services.notify.bootstrap import build_notify
 
     settings = load_settings()
+    if cases_url:
+        settings = replace(settings, cases_url=cases_url.rstrip("/"))
     configure_logging(settings)
     service = build_notify(settings)
     try:

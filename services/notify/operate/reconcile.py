@@ -27,7 +27,6 @@ from itertools import islice
 
 from services.notify.bootstrap import NotifyService
 from services.notify.consume.handling import handle
-from services.notify.db import Tx
 from services.notify.route.casefacts import evolve
 from services.notify.route.inbox import deliver_to
 from services.notify.route.rules import (
@@ -41,6 +40,7 @@ from services.notify.route.rules import (
 from shared.contracts import PAYLOADS, Envelope
 from shared.dispatch import Registry
 from shared.jurisdictions import SCOPE_LENGTHS
+from shared.sql import Transaction
 
 GRACE = timedelta(minutes=10)
 _QUERY_CHUNK = 500
@@ -267,7 +267,7 @@ def _tally_missing(report: Report) -> None:
             counted.add(gap.event_id)
 
 
-def _held(tx: Tx, event_ids: list[str]) -> tuple[set[str], set[tuple[str, str, str]]]:
+def _held(tx: Transaction, event_ids: list[str]) -> tuple[set[str], set[tuple[str, str, str]]]:
     """Which of the events notify handled, and their must-not-miss inbox rows."""
     ids = sorted(set(event_ids))
     handled: set[str] = set()

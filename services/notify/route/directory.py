@@ -9,11 +9,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from services.notify.db import Tx
 from services.notify.route.rules import Holder
 from shared.contracts import Envelope
 from shared.dispatch import Registry
 from shared.jurisdictions import SCOPE_LENGTHS
+from shared.sql import Transaction
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,13 @@ class DirectoryUser:
     disabled: bool
 
 
-UserChange = Callable[[Tx, dict[str, Any]], None]
+UserChange = Callable[[Transaction, dict[str, Any]], None]
 # Every user type of the stream is decided here (case types go to the case facts).
 DIRECTORY: Registry[str, UserChange] = Registry("notify's directory")
 DIRECTORY.ignore("user.password_changed", why="notify keeps no passwords")
 
 
-def apply_user_event(tx: Tx, env: Envelope) -> None:
+def apply_user_event(tx: Transaction, env: Envelope) -> None:
     """Records a user.* event. Registration never re-enables a user whose disabling was
     handled first (entries may arrive out of order). Raises UnknownEventError for a type
     not decided on in `DIRECTORY`."""
@@ -44,7 +44,7 @@ def apply_user_event(tx: Tx, env: Envelope) -> None:
 
 
 @DIRECTORY.on("user.registered")
-def _registered(tx: Tx, p: dict[str, Any]) -> None:
+def _registered(tx: Transaction, p: dict[str, Any]) -> None:
     tx.execute(
         "INSERT INTO users (username, role, scope, display_name, email, disabled) "
         "VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (username) DO UPDATE SET "
@@ -55,7 +55,7 @@ def _registered(tx: Tx, p: dict[str, Any]) -> None:
 
 
 @DIRECTORY.on("user.disabled")
-def _disabled(tx: Tx, p: dict[str, Any]) -> None:
+def _disabled(tx: Transaction, p: dict[str, Any]) -> None:
     # A placeholder without role or scope until the registration arrives: it holds
     # no role anywhere, so it receives nothing and cannot log in.
     tx.execute(
@@ -66,7 +66,7 @@ def _disabled(tx: Tx, p: dict[str, Any]) -> None:
 
 
 @DIRECTORY.on("user.token_revoked")
-def _token_revoked(tx: Tx, p: dict[str, Any]) -> None:
+def _token_revoked(tx: Transaction, p: dict[str, Any]) -> None:
     tx.execute(
         "INSERT INTO revoked_tokens (token_id, username) VALUES (?, ?) "
         "ON CONFLICT (token_id) DO NOTHING",
@@ -74,7 +74,7 @@ def _token_revoked(tx: Tx, p: dict[str, Any]) -> None:
     )
 
 
-def holders_over(tx: Tx, village: str) -> list[Holder]:
+def holders_over(tx: Transaction, village: str) -> list[Holder]:
     """Every enabled user whose scope contains `village`, whatever their role."""
     prefixes = [village[:n] for n in SCOPE_LENGTHS if len(village) >= n]
     if not prefixes:
@@ -87,7 +87,7 @@ def holders_over(tx: Tx, village: str) -> list[Holder]:
     return [Holder(r["username"], r["role"], r["scope"]) for r in rows]
 
 
-def find_user(tx: Tx, username: str) -> DirectoryUser | None:
+def find_user(tx: Transaction, username: str) -> DirectoryUser | None:
     """The user called `username`, or None."""
     row = tx.one(
         "SELECT username, role, scope, display_name, email, disabled FROM users WHERE username = ?",
@@ -105,7 +105,7 @@ def find_user(tx: Tx, username: str) -> DirectoryUser | None:
     )
 
 
-def is_revoked(tx: Tx, token_id: str) -> bool:
+def is_revoked(tx: Transaction, token_id: str) -> bool:
     """True when the token was revoked (logout)."""
     return (
         tx.one("SELECT 1 AS revoked FROM revoked_tokens WHERE token_id = ?", (token_id,))
@@ -113,7 +113,7 @@ def is_revoked(tx: Tx, token_id: str) -> bool:
     )
 
 
-def emails_of(tx: Tx, usernames: list[str]) -> dict[str, str]:
+def emails_of(tx: Transaction, usernames: list[str]) -> dict[str, str]:
     """The e-mail address of each user that has one."""
     if not usernames:
         return {}

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.notify.db import Tx
 from services.notify.route.directory import emails_of, holders_over
 from services.notify.route.rules import Alert, choose_recipients
+from shared.sql import Transaction
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Delivered:
     outbox_rows: int
 
 
-def deliver(tx: Tx, alert: Alert, now: datetime, *, email: bool) -> Delivered:
+def deliver(tx: Transaction, alert: Alert, now: datetime, *, email: bool) -> Delivered:
     """Writes the alert's inbox rows and outbox rows; rows already there stay as they are."""
     holders = holders_over(tx, alert.jurisdiction)
     recipients = sorted(
@@ -57,7 +57,7 @@ def deliver(tx: Tx, alert: Alert, now: datetime, *, email: bool) -> Delivered:
 
 
 def deliver_to(
-    tx: Tx, alert: Alert, recipients: list[str], now: datetime, *, email: bool
+    tx: Transaction, alert: Alert, recipients: list[str], now: datetime, *, email: bool
 ) -> Delivered:
     """A repair (reconcile): the inbox rows of `recipients` that are missing, and their
     e-mails; no webhooks, which went out when the event was first handled (a subscription
@@ -68,7 +68,9 @@ def deliver_to(
     return Delivered(len(inbox_ids), outbox)
 
 
-def _inbox_rows(tx: Tx, alert: Alert, recipients: list[str], created: str) -> dict[str, int]:
+def _inbox_rows(
+    tx: Transaction, alert: Alert, recipients: list[str], created: str
+) -> dict[str, int]:
     """Inserts the missing inbox rows; returns the new rows' ids by recipient."""
     inbox_ids: dict[str, int] = {}
     for username in recipients:
@@ -99,7 +101,7 @@ def _inbox_rows(tx: Tx, alert: Alert, recipients: list[str], created: str) -> di
 
 
 def _emails(
-    tx: Tx, alert: Alert, inbox_ids: dict[str, int], payload: dict[str, Any], created: str
+    tx: Transaction, alert: Alert, inbox_ids: dict[str, int], payload: dict[str, Any], created: str
 ) -> int:
     """One e-mail per new inbox row whose recipient has an address."""
     outbox = 0
@@ -119,7 +121,14 @@ def _emails(
 
 
 def record_subscription(
-    tx: Tx, *, url: str, secret: str, scope: str, kinds: list[str], created_by: str, now: datetime
+    tx: Transaction,
+    *,
+    url: str,
+    secret: str,
+    scope: str,
+    kinds: list[str],
+    created_by: str,
+    now: datetime,
 ) -> int:
     """Adds an active webhook subscription; returns its id. An empty `kinds` means every
     kind."""
@@ -132,7 +141,7 @@ def record_subscription(
     return int(row["id"])
 
 
-def _subscriptions_for(tx: Tx, alert: Alert) -> list[dict[str, Any]]:
+def _subscriptions_for(tx: Transaction, alert: Alert) -> list[dict[str, Any]]:
     # Few subscriptions per city: filtering in Python keeps the SQL portable.
     rows = tx.all("SELECT id, url, scope, kinds FROM subscriptions WHERE active = 1 ORDER BY id")
     return [
@@ -144,7 +153,7 @@ def _subscriptions_for(tx: Tx, alert: Alert) -> list[dict[str, Any]]:
 
 
 def _enqueue(
-    tx: Tx,
+    tx: Transaction,
     notification_id: int | None,
     subscription_id: int | None,
     channel: str,

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from services.notify.bootstrap import NotifyService
-from services.notify.db import Tx
 from services.notify.route import rules
 from services.notify.route.casefacts import COLUMNS, CaseFacts
 from services.notify.route.inbox import deliver
 from shared.overdue import overdue_before
+from shared.sql import Transaction
 
 log = logging.getLogger("careledger.notify.scheduler")
 _FACTS = ", ".join(f"c.{c}" for c in COLUMNS)
@@ -74,7 +74,7 @@ class Scheduler:
     def close(self) -> None:
         """Nothing of its own to release (the database belongs to the service)."""
 
-    def _due_alerts(self, tx: Tx, today: date) -> list[rules.Alert]:
+    def _due_alerts(self, tx: Transaction, today: date) -> list[rules.Alert]:
         alerts: list[rules.Alert] = []
         for level, as_of in (
             (1, today),

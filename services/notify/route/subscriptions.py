@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.notify.db import Database
 from services.notify.deliver.sealing import SecretBox
+from services.notify.deliver.targets import WebhookTargets
 from services.notify.route.inbox import record_subscription
 from shared.jurisdictions import in_scope
+from shared.sql import Database
 
 _COLUMNS = "id, url, scope, kinds, created_by, created_at"
 
@@ -46,6 +47,7 @@ def add_subscription(
     db: Database,
     box: SecretBox,
     *,
+    targets: WebhookTargets,
     admin: str,
     admin_scope: str,
     url: str,
@@ -54,9 +56,11 @@ def add_subscription(
     kinds: list[str],
     now: datetime,
 ) -> Subscription:
-    """Adds an active subscription over `scope`, which must lie inside the admin's."""
+    """Adds an active subscription over `scope`, which must lie inside the admin's, to a
+    `url` webhooks may reach (`targets`; raises WebhookTargetError otherwise)."""
     if not in_scope(scope, admin_scope):
         raise OutsideScopeError(f"the scope {scope} is outside your scope {admin_scope}")
+    targets.check_subscription(url)
     with db.transaction() as tx:
         new_id = record_subscription(
             tx,

@@ -7,6 +7,7 @@
   const state = {
     lang: localStorage.getItem("careledger.lang") || "zh-CN",
     token: sessionStorage.getItem("careledger.token"),
+    refresh: sessionStorage.getItem("careledger.refresh"),
     user: JSON.parse(sessionStorage.getItem("careledger.user") || "null"),
     scope: null, trail: [], worklist: "overdue-visits", charts: {},
   };
@@ -30,8 +31,42 @@
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
   }
 
+  // Access tokens live minutes: on a 401, trade the refresh token for a new one (one
+  // exchange shared by the requests that failed together), then try once more.
+  async function exchange(refreshToken) {
+    const response = await fetch("/api/v1/auth/refresh", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    });
+    return response.status === 200 ? response.json() : null;
+  }
+
+  let renewing = null;
+  function renew() {
+    if (!renewing) {
+      renewing = exchange(state.refresh)
+        .then((session) => { if (session && state.token) remember(session); return Boolean(session); })
+        .catch(() => false).finally(() => { renewing = null; });
+    }
+    return renewing;
+  }
+
+  async function authorized(path, init) {
+    const send = () => fetch(path, { ...init, headers: { Authorization: `Bearer ${state.token}` } });
+    const response = await send();
+    if (response.status === 401 && state.refresh && await renew()) return send();
+    return response;
+  }
+
+  function remember(session) {
+    state.token = session.token; state.refresh = session.refresh_token; state.user = session.user;
+    sessionStorage.setItem("careledger.token", session.token);
+    sessionStorage.setItem("careledger.refresh", session.refresh_token);
+    sessionStorage.setItem("careledger.user", JSON.stringify(session.user));
+  }
+
   async function api(path) {
-    const response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
+    const response = await authorized(path, {});
     if (response.status === 401) { logout(); throw new Error("401"); }
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));
@@ -59,16 +94,21 @@
     });
     if (response.status !== 201) { $("login-error").textContent = t("login_failed"); return; }
     const body = await response.json();
-    state.token = body.token; state.user = body.user;
-    sessionStorage.setItem("careledger.token", body.token);
-    sessionStorage.setItem("careledger.user", JSON.stringify(body.user));
+    remember(body);
     openScope(body.user.scope, true);
   });
 
   function logout() {
-    if (state.token) fetch("/api/v1/auth/token", { method: "DELETE", headers: { Authorization: `Bearer ${state.token}` } });
-    state.token = null; state.user = null; sessionStorage.clear();
+    if (state.token) endSession(state.token, state.refresh).catch(() => {});
+    state.token = null; state.refresh = null; state.user = null; sessionStorage.clear();
     show("login-view");
+  }
+  // Ends the whole session, its refresh token too (renewed first if the access token lapsed).
+  async function endSession(token, refreshToken) {
+    const end = (bearer) => fetch("/api/v1/auth/token", { method: "DELETE", headers: { Authorization: `Bearer ${bearer}` } });
+    if ((await end(token)).status !== 401 || !refreshToken) return;
+    const session = await exchange(refreshToken);
+    if (session) await end(session.token);
   }
   $("logout").addEventListener("click", logout);
   $("lang").addEventListener("click", () => {
@@ -151,22 +191,45 @@
     return state.charts[id];
   }
 
+  // Chart tooltips built as elements rather than echarts' default HTML, whose inline
+  // style attributes the page's Content-Security-Policy refuses; `confine` drops the
+  // arrow, which is inline-styled HTML too. A colour set through `.style` is allowed.
+  function tooltipContent(params) {
+    const rows = Array.isArray(params) ? params : [params];
+    const box = document.createElement("div"); box.className = "tip";
+    if (Array.isArray(params) && rows.length) {
+      const head = document.createElement("div"); head.className = "tip-head";
+      head.textContent = rows[0].axisValueLabel; box.append(head);
+    }
+    for (const p of rows) {
+      const row = document.createElement("div"); row.className = "tip-row";
+      const dot = document.createElement("span"); dot.className = "tip-dot";
+      if (typeof p.color === "string") dot.style.backgroundColor = p.color;
+      const label = Array.isArray(params) ? p.seriesName : p.name;
+      const share = typeof p.percent === "number" ? ` (${p.percent}%)` : "";
+      row.append(dot, `${label}: ${figureValue(p.value) ?? p.value}${share}`);
+      box.append(row);
+    }
+    return box;
+  }
+  const tooltip = (trigger) => ({ trigger, confine: true, formatter: tooltipContent });
+
   function pairs(object) { return Object.entries(object || {}).map(([k, v]) => ({ name: t(k), value: v })); }
 
   function renderCharts(summary, trend) {
     const guardians = chart("chart-guardians");
     if (guardians) guardians.setOption({ title: { text: t("guardians"), textStyle: { fontSize: 14 } },
-      tooltip: {}, series: [{ type: "pie", radius: ["35%", "65%"], data: pairs(summary.guardian_types) }] }, true);
+      tooltip: tooltip("item"), series: [{ type: "pie", radius: ["35%", "65%"], data: pairs(summary.guardian_types) }] }, true);
     const risk = chart("chart-risk");
     const riskData = pairs(summary.risk_levels);
-    if (risk) risk.setOption({ title: { text: t("risk"), textStyle: { fontSize: 14 } }, tooltip: {},
+    if (risk) risk.setOption({ title: { text: t("risk"), textStyle: { fontSize: 14 } }, tooltip: tooltip("item"),
       xAxis: { type: "category", data: riskData.map((d) => d.name) }, yAxis: { type: "value" },
       series: [{ type: "bar", data: riskData.map((d) => d.value) }] }, true);
     const months = trend.months || [];
     const keys = ["identified", "children_visited", "interventions_opened", "active_at_month_end"];
     const line = chart("chart-trend");
     if (line) line.setOption({ title: { text: t("trend"), textStyle: { fontSize: 14 } },
-      tooltip: { trigger: "axis" }, legend: { top: 24, data: keys.map((k) => t(k)) }, grid: { top: 60 },
+      tooltip: tooltip("axis"), legend: { top: 24, data: keys.map((k) => t(k)) }, grid: { top: 60 },
       xAxis: { type: "category", data: months.map((m) => m.month) }, yAxis: { type: "value" },
       series: keys.map((k) => ({ name: t(k), type: "line", data: months.map((m) => m[k]) })) }, true);
   }
