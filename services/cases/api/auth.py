@@ -14,9 +14,20 @@ from .schemas import LoginSchema, RefreshSchema, TokenCheckSchema, TokenSchema
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer tokens")
 
 
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+
+
 @blp.route("/token", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(201, TokenSchema)
+@blp.alt_response(
+    429,
+    description="Too many failed logins for this username or address (problem+json)",
+    headers=_RETRY_AFTER,
+)
+@blp.alt_response(
+    503, description="Every password-hashing slot is busy (problem+json)", headers=_RETRY_AFTER
+)
 def login(body: dict[str, Any]) -> Any:
     """Log in with username and password; answers a short access token and a refresh token"""
     # The peer's address: behind a reverse proxy, every client shares the proxy's.
