@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -21,7 +22,7 @@ from services.cases.api import create_app
 from services.cases.bootstrap import CaseService, build_case_service
 from services.cases.login_throttle import HashingSlots
 from shared.roles import Role
-from shared.settings import Settings
+from shared.settings import Settings, SettingsError
 from tests.conftest import FAST_HASHER
 from tests.support import PASSWORD, VILLAGE, FixedClock
 
@@ -83,11 +84,18 @@ def client_of(settings: Settings, service: CaseService) -> FlaskClient:
     return create_app(settings, case_service=service).test_client()
 
 
-def log_in(client: FlaskClient, username: str, password: str, address: str = HERE) -> TestResponse:
+def log_in(
+    client: FlaskClient,
+    username: str,
+    password: str,
+    address: str = HERE,
+    forwarded_for: str | None = None,
+) -> TestResponse:
     return client.post(
         "/api/v1/auth/token",
         json={"username": username, "password": password},
         environ_base={"REMOTE_ADDR": address},
+        headers={"X-Forwarded-For": forwarded_for} if forwarded_for else {},
     )
 
 
@@ -179,6 +187,36 @@ def test_one_address_trying_many_usernames_is_locked_out_but_not_other_addresses
     assert log_in(client, "director", PASSWORD, address=ELSEWHERE).status_code == 201
     clock.offset += timedelta(seconds=30)
     assert log_in(client, "director", PASSWORD).status_code == 201
+
+
+def test_a_client_cannot_dodge_the_address_limit_by_naming_another_address(
+    settings: Settings, throttled: CaseService
+) -> None:
+    client = client_of(settings, throttled)
+    for n in range(50):
+        log_in(client, f"guess{n}", "wrong password", forwarded_for=f"127.9.0.{n}")
+    assert_throttled(log_in(client, "director", PASSWORD, forwarded_for="127.9.1.1"), 30)
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_is_counted_apart(
+    settings: Settings, throttled: CaseService
+) -> None:
+    # given the API behind one reverse proxy (the TCP peer is always the proxy)
+    client = create_app(replace(settings, trusted_proxies=1), case_service=throttled).test_client()
+    # when one client behind it fails 50 times
+    for n in range(50):
+        log_in(client, f"guess{n}", "wrong password", forwarded_for=ELSEWHERE)
+    # then that client is locked out, and another client behind the same proxy is not
+    assert_throttled(log_in(client, "director", PASSWORD, forwarded_for=ELSEWHERE), 30)
+    assert log_in(client, "director", PASSWORD, forwarded_for="127.0.0.4").status_code == 201
+
+
+def test_trusted_proxies_is_a_small_count() -> None:
+    assert Settings.from_env({"CARELEDGER_TRUSTED_PROXIES": "2"}).trusted_proxies == 2
+    assert Settings.from_env({}).trusted_proxies == 0
+    for wrong in ("-1", "yes", "6", "1.5"):
+        with pytest.raises(SettingsError, match="CARELEDGER_TRUSTED_PROXIES"):
+            Settings.from_env({"CARELEDGER_TRUSTED_PROXIES": wrong})
 
 
 def test_the_count_is_shared_by_every_api_process_on_the_database(

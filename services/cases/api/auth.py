@@ -30,7 +30,7 @@ _RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"ty
 )
 def login(body: dict[str, Any]) -> Any:
     """Log in with username and password; answers a short access token and a refresh token"""
-    # The peer's address: behind a reverse proxy, every client shares the proxy's.
+    # The TCP peer, or the client a trusted proxy names (CARELEDGER_TRUSTED_PROXIES).
     accounts = service().accounts
     return _session(accounts.login(body["username"], body["password"], request.remote_addr))
 
