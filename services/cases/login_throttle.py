@@ -46,8 +46,9 @@ def _seconds(n: int) -> str:
 @dataclass(frozen=True)
 class Limit:
     """`failures` failures lock a key for `lockout`, doubled for each further failure
-    after the lock ends, up to `max_lockout`. A key's failures are forgotten after
-    `window` without one (so a patient attacker stays at the longest lockout)."""
+    after the lock ends, up to `max_lockout`. A key's failures are forgotten `window`
+    after its last failure or, when locked, after its lockout ends: an attacker who waits
+    out each lockout stays at the longest one."""
 
     failures: int
     window: timedelta
@@ -55,7 +56,7 @@ class Limit:
     max_lockout: timedelta
 
     def lock_for(self, failures: int) -> timedelta | None:
-        """How long `failures` failures in one window lock the key, or None."""
+        """How long `failures` failures (not yet forgotten) lock the key, or None."""
         if failures < self.failures:
             return None
         doublings = min(failures - self.failures, 32)
@@ -64,8 +65,8 @@ class Limit:
 
 
 # A person mistyping gets five tries; an address (an office behind one router, say)
-# gets ten times that across all its usernames. Failures are forgotten after 15 quiet
-# minutes; lockouts run 30 s, 1, 2, 4, 8 and at most 15 minutes.
+# gets ten times that across all its usernames. Lockouts run 30 s, 1, 2, 4, 8 and at
+# most 15 minutes; failures are forgotten 15 quiet minutes after the last lockout ends.
 PER_USER = Limit(5, timedelta(minutes=15), timedelta(seconds=30), timedelta(minutes=15))
 PER_ADDRESS = Limit(50, timedelta(minutes=15), timedelta(seconds=30), timedelta(minutes=15))
 
@@ -106,7 +107,7 @@ class LoginThrottle:
         """Counts one failed login against the username and the address."""
         now = self.clock.now()
         with self.tables.transaction() as tx:
-            # Expired rows go first, so usernames an attacker invents do not pile up.
+            # Forgotten rows go first, so usernames an attacker invents do not pile up.
             tx.execute(f"DELETE FROM {self.name} WHERE expires < ?", (now.isoformat(),))
             for key, kind in self._keys(username, address).items():
                 self._count(tx, key, self.limits[kind], now)
@@ -125,17 +126,17 @@ class LoginThrottle:
             (key, now.isoformat(), now.isoformat()),
         )
         row = tx.one(
-            f"SELECT failures, last_failure FROM {self.name} WHERE key = ?{tx.for_update}",
+            f"SELECT failures, expires FROM {self.name} WHERE key = ?{tx.for_update}",
             (key,),
         )
         assert row is not None
         failures = int(row["failures"])
-        if now - datetime.fromisoformat(row["last_failure"]) >= limit.window:
+        if now >= datetime.fromisoformat(row["expires"]):
             failures = 0
         failures += 1
         lock = limit.lock_for(failures)
         locked_until = now + lock if lock else None
-        expires = max(now + limit.window, locked_until or now)
+        expires = (locked_until or now) + limit.window
         tx.execute(
             f"UPDATE {self.name} SET failures = ?, last_failure = ?, locked_until = ?, "
             "expires = ? WHERE key = ?",
