@@ -48,6 +48,9 @@ class Settings:
     # Networks (10.0.0.0/8, 127.0.0.1/32) and host names webhooks may reach although
     # they are not public; empty: public addresses only.
     webhook_allow: tuple[str, ...] = ()
+    # Reverse proxies in front of the case API whose X-Forwarded-For is believed (the login
+    # throttle counts failures per client address); 0: the TCP peer is the client.
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +78,7 @@ class Settings:
             smtp_sender=env.get("CARELEDGER_SMTP_SENDER", "careledger@localhost"),
             log_level=env.get("CARELEDGER_LOG_LEVEL", "INFO").upper(),
             webhook_allow=_webhook_allow(env.get("CARELEDGER_WEBHOOK_ALLOW", "")),
+            trusted_proxies=_proxies(env.get("CARELEDGER_TRUSTED_PROXIES", "")),
         )
         if urlparse(settings.cases_url).scheme not in ("http", "https"):
             raise SettingsError("CARELEDGER_CASES_URL must be an http:// or https:// URL")
@@ -174,6 +178,14 @@ def _webhook_allow(raw: str) -> tuple[str, ...]:
         return parse_webhook_allow(raw.split(","))
     except ValueError as error:
         raise SettingsError(f"CARELEDGER_WEBHOOK_ALLOW: {error}") from None
+
+
+def _proxies(raw: str) -> int:
+    if raw.strip() in ("", "0"):
+        return 0
+    if not raw.strip().isdigit() or not 0 < int(raw) <= 5:
+        raise SettingsError(f"CARELEDGER_TRUSTED_PROXIES must be 0 to 5, not {raw!r}")
+    return int(raw)
 
 
 def _secret_file(path: Path, make: Callable[[], bytes]) -> str:

@@ -44,6 +44,7 @@ from .application import Cases
 from .application import InvalidAssigneeError as InvalidAssigneeError
 from .domain.user import User, user_id
 from .domain.user_request import RequestDecidedError, UserRequest
+from .login_throttle import HashingSlots, LoginThrottle
 from .projections.read_models import ReadModels, Served
 from .projections.users import UserRow
 
@@ -98,6 +99,8 @@ class Accounts:
         read_models: ReadModels | None = None,
         catch_up: Callable[[], object] = lambda: None,
         access_token_ttl_seconds: int = 5 * 60,
+        throttle: LoginThrottle | None = None,
+        slots: HashingSlots | None = None,
     ) -> None:
         self.cases = cases
         self.token_secret = token_secret
@@ -107,6 +110,10 @@ class Accounts:
         self.read_models = read_models
         # Brings the read models up to the log's head in this thread (bounded).
         self.catch_up = catch_up
+        # Failed logins per username and address (None: unthrottled, tests of other things).
+        self.throttle = throttle
+        # How many passwords this process hashes at once when logging in.
+        self.slots = slots or HashingSlots()
 
     def add(
         self,
@@ -274,18 +281,23 @@ class Accounts:
         except AggregateNotFoundError:
             raise UnknownUserError(f"no user called {username!r}") from None
 
-    def login(self, username: str, password: str) -> Login:
-        """Checks the password and opens a session: a refresh token and an access token."""
-        try:
-            user = self.get(username)
-        except UnknownUserError:
-            _verify(self.hasher, _DUMMY_HASH, password)
-            raise AuthenticationError("wrong username or password") from None
-        if not _verify(self.hasher, user.password_hash, password) or user.disabled:
+    def login(self, username: str, password: str, address: str | None = None) -> Login:
+        """Checks the password and opens a session: a refresh token and an access token.
+        Refused before any hashing while the username or the client `address` is locked
+        out (TooManyLoginsError), or when every hashing slot stays busy (LoginsBusyError)."""
+        if self.throttle:
+            self.throttle.check(username, address)
+        with self.slots.hold():
+            user = self._check_password(username, password)
+            if user and self.hasher.check_needs_rehash(user.password_hash):
+                user.rehash_password(self.hasher.hash(password), actor=_self_actor(user))
+                self.cases.save(user)
+        if user is None:
+            if self.throttle:
+                self.throttle.failed(username, address)
             raise AuthenticationError("wrong username or password")
-        if self.hasher.check_needs_rehash(user.password_hash):
-            user.rehash_password(self.hasher.hash(password), actor=_self_actor(user))
-            self.cases.save(user)
+        if self.throttle:
+            self.throttle.succeeded(username)
         stamp = self._password_stamp(user)
         refresh = issue_token(
             self.token_secret,
@@ -295,6 +307,16 @@ class Accounts:
             password_stamp=stamp,
         )
         return Login(self._access_token(user, refresh.token_id, stamp), refresh, user)
+
+    def _check_password(self, username: str, password: str) -> User | None:
+        try:
+            user = self.get(username)
+        except UnknownUserError:
+            _verify(self.hasher, _DUMMY_HASH, password)
+            return None
+        if not _verify(self.hasher, user.password_hash, password) or user.disabled:
+            return None
+        return user
 
     def refresh(self, refresh_token: str) -> Login:
         """A new access token for the session of `refresh_token`, checked against the user

@@ -16,6 +16,7 @@ from . import migrations
 from .access_log import AccessLog
 from .accounts import Accounts
 from .application import Cases
+from .login_throttle import HashingSlots, LoginThrottle
 from .projections.personal import PersonalData
 from .projections.projector import catch_up
 from .projections.read_models import ReadModels
@@ -44,7 +45,11 @@ class CaseService:
 
 
 def build_case_service(
-    settings: Settings, *, clock: Clock | None = None, password_hasher: PasswordHasher | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    password_hasher: PasswordHasher | None = None,
+    hashing_slots: HashingSlots | None = None,
 ) -> CaseService:
     """Wires the application, accounts, read models and access log to one store."""
     cases = Cases(settings.eventsourcing_env(), clock=clock)
@@ -65,5 +70,7 @@ def build_case_service(
         read_models=read_models,
         catch_up=partial(catch_up, settings, cases, store, max_pages=LIST_CATCH_UP_PAGES),
         access_token_ttl_seconds=settings.access_token_ttl_seconds,
+        throttle=LoginThrottle(tables, cases.clock),
+        slots=hashing_slots,
     )
     return CaseService(settings, cases, accounts, read_models, access_log)

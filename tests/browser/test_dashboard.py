@@ -213,3 +213,18 @@ def test_the_api_docs_page_works_under_its_first_party_policy(page: Page, base_u
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("CareLedger cases")
     expect(page.locator(".opblock").first).to_be_visible()
     shot(page, "8-api-docs")
+
+
+def test_a_locked_out_login_says_when_to_try_again(page: Page, base_url: str) -> None:
+    # An unknown username, so the other tests' users stay unlocked.
+    page.goto(f"{base_url}/dashboard")
+    answers = []
+    for _ in range(6):
+        page.fill("input[name=username]", "intruder")
+        page.fill("input[name=password]", "wrong password")
+        with page.expect_response("**/api/v1/auth/token") as response:
+            page.click("#login-form button[type=submit]")
+        answers.append(response.value.status)
+    assert answers == [401] * 5 + [429]
+    expect(page.locator("#login-error")).to_have_text("登录失败次数过多，请 30 秒后再试")
+    shot(page, "login-locked-out")

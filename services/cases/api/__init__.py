@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.http.app import install_plumbing, new_api_app
 from shared.http.request_ids import request_id
@@ -37,6 +38,10 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
         public_endpoints={"auth.login", "auth.refresh", *web.PUBLIC_ENDPOINTS},
     )
     app.register_blueprint(web.blueprint)
+    if settings.trusted_proxies:
+        # The client's address, as the proxies in front saw it: what the login throttle
+        # counts per address (else every client would share the proxy's).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import g, request
 
 from ..accounts import Login
 from .blueprint import Blueprint
@@ -14,12 +14,25 @@ from .schemas import LoginSchema, RefreshSchema, TokenCheckSchema, TokenSchema
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Bearer tokens")
 
 
+_RETRY_AFTER = {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}}
+
+
 @blp.route("/token", methods=["POST"])
 @blp.arguments(LoginSchema)
 @blp.response(201, TokenSchema)
+@blp.alt_response(
+    429,
+    description="Too many failed logins for this username or address (problem+json)",
+    headers=_RETRY_AFTER,
+)
+@blp.alt_response(
+    503, description="Every password-hashing slot is busy (problem+json)", headers=_RETRY_AFTER
+)
 def login(body: dict[str, Any]) -> Any:
     """Log in with username and password; answers a short access token and a refresh token"""
-    return _session(service().accounts.login(body["username"], body["password"]))
+    # The TCP peer, or the client a trusted proxy names (CARELEDGER_TRUSTED_PROXIES).
+    accounts = service().accounts
+    return _session(accounts.login(body["username"], body["password"], request.remote_addr))
 
 
 @blp.route("/refresh", methods=["POST"])

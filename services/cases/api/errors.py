@@ -20,6 +20,7 @@ from ..accounts import (
 from ..application import IdempotencyKeyReusedError, StaleVersionError, WriteConflictError
 from ..domain.user import UserDisabledError
 from ..domain.user_request import RequestDecidedError, SelfApprovalError
+from ..login_throttle import LoginsBusyError, TooManyLoginsError
 from ..projections.read_models import BadQueryError
 
 STATUS_OF: dict[type[Exception], int] = {
@@ -67,4 +68,16 @@ def register_error_handlers(app: Flask) -> None:
     def _stale(error: StaleVersionError) -> Response:
         response = problem(412, str(error), current_version=error.current_version)
         response.headers["ETag"] = f'"{error.current_version}"'
+        return response
+
+    @app.errorhandler(TooManyLoginsError)
+    def _throttled(error: TooManyLoginsError) -> Response:
+        response = problem(429, str(error), retry_after=error.retry_after)
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.errorhandler(LoginsBusyError)
+    def _busy(error: LoginsBusyError) -> Response:
+        response = problem(503, str(error), retry_after=error.retry_after)
+        response.headers["Retry-After"] = str(error.retry_after)
         return response

@@ -92,7 +92,13 @@
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ username: form.get("username"), password: form.get("password") }),
     });
-    if (response.status !== 201) { $("login-error").textContent = t("login_failed"); return; }
+    if (response.status !== 201) {
+      // 429: this username or address is locked out for a while; 503: logins are busy.
+      const wait = { s: response.headers.get("Retry-After") || "60" };
+      const key = { 429: "login_throttled", 503: "login_busy" }[response.status];
+      $("login-error").textContent = t(key || "login_failed", wait);
+      return;
+    }
     const body = await response.json();
     remember(body);
     openScope(body.user.scope, true);
