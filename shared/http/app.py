@@ -11,6 +11,7 @@ from flask import Flask, request, send_from_directory
 from flask_smorest import Api
 
 from shared.http.docs_page import DOCS_ENDPOINT, INIT_ENDPOINT, install_docs_page
+from shared.http.json_body import check_json_body
 from shared.http.request_ids import request_id
 from shared.http.security import add_security_headers
 
@@ -75,6 +76,9 @@ def install_plumbing(
     def _gate() -> None:
         if request.endpoint is not None and request.endpoint not in public:
             authenticate()
+
+    # After the gate: a caller without a token learns nothing about the body's rules.
+    app.before_request(check_json_body)
 
     @app.after_request
     def _stamp(response: Any) -> Any:

@@ -93,16 +93,28 @@ class CasePageSchema(Schema):
     per_page = fields.Integer()
 
 
+def _as_of() -> IsoDate:
+    """The day figures are counted for (default: today). Bounded: the figures reach a
+    few years back from it, and no register holds a child before 2000."""
+    return IsoDate(
+        validate=validate.Range(
+            min="2000-01-01",
+            max="2999-12-31",
+            error="Must be a date from 2000-01-01 to 2999-12-31.",
+        )
+    )
+
+
 class SummaryQuerySchema(Strict):
     scope = _scope()
-    as_of = IsoDate()  # the day overdue and coverage are counted for (default: today)
+    as_of = _as_of()
     min_position = _min_position()
 
 
 class TrendQuerySchema(Strict):
     scope = _scope()
     months = fields.Integer(load_default=12, validate=validate.Range(min=1, max=36))
-    as_of = IsoDate()
+    as_of = _as_of()
     min_position = _min_position()
 
 
@@ -115,7 +127,7 @@ class RankingQuerySchema(SummaryQuerySchema):
 
 class WorklistQuerySchema(Strict):
     scope = _scope()
-    as_of = IsoDate()
+    as_of = _as_of()
     assignee = _text(
         64,
         required=False,

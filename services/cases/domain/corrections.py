@@ -126,5 +126,11 @@ def _child(node: Any, part: str, path: str) -> Any:
             )
         return node[index]
     if isinstance(node, dict) and part in node:
+        if node[part] is None:
+            # e.g. the grade of a child with no school record: there is nothing to correct
+            # (a school change records a school).
+            raise UnknownFieldError(
+                f"the case records no {part}, so {path!r} cannot be corrected", field="field"
+            )
         return node[part]
     raise UnknownFieldError(f"{path!r} is not a field of this case", field="field")

@@ -41,7 +41,8 @@ def list_notifications(query: dict[str, Any]) -> Any:
     }
 
 
-@blp.route("/<int:notification_id>/read", methods=["POST"])
+# Ids are 64-bit: a larger one names nothing (404) rather than overflowing the database.
+@blp.route("/<int(max=9223372036854775807):notification_id>/read", methods=["POST"])
 @blp.response(200, NotificationSchema)
 def read(notification_id: int) -> Any:
     """Mark one of the caller's notifications read (again: no change)"""

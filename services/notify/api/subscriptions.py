@@ -55,7 +55,8 @@ def list_all() -> Any:
     return [asdict(s) for s in list_subscriptions(service().db, admin_scope())]
 
 
-@blp.route("/<int:subscription_id>", methods=["DELETE"])
+# Ids are 64-bit: a larger one names nothing (404) rather than overflowing the database.
+@blp.route("/<int(max=9223372036854775807):subscription_id>", methods=["DELETE"])
 @blp.response(204)
 def delete(subscription_id: int) -> Any:
     """Delete a subscription: its deliveries still waiting are not sent"""
