@@ -113,7 +113,20 @@ def test_search_finds_only_inside_the_callers_scope(client: FlaskClient, city: S
     assert listed(client, city, "director_elsewhere") == ["E", "C"]
     assert listed(client, city, "civil_elsewhere", q="张三丰") == ["D"]  # 南昌县, D's county
     assert listed(client, city, "civil_elsewhere", q="王") == []
-    assert listed(client, city, "director", jurisdiction=V2) == []
+
+
+@pytest.mark.parametrize("jurisdiction", [V2, V2[:9], "3601", "3602"])
+def test_a_jurisdiction_filter_outside_the_callers_scope_is_a_403_not_a_narrowed_list(
+    client: FlaskClient, city: SmallCity, jurisdiction: str
+) -> None:
+    # given a child director of village V1, asking for another village, her township,
+    # her city, and another city
+    answer = client.get(
+        CASES, query_string={"jurisdiction": jurisdiction}, headers=login(client, "director")
+    )
+
+    assert answer.status_code == 403, answer.json
+    assert answer.mimetype == "application/problem+json"
 
 
 def test_the_police_list_only_cases_with_a_mandatory_report(

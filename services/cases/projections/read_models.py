@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from shared.jurisdictions import LEVEL_BY_LENGTH, SCOPE_LENGTHS, in_scope, level_of
 from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role
 
-from ..access import Actor, ForbiddenError, require
+from ..access import Actor, ForbiddenError, require, require_in_scope
 from . import figures
 from .divisions import known_children, name_or_code, names_of
 from .personal import PersonalData
@@ -77,11 +77,13 @@ class ReadModels:
     ) -> Served[Page[CaseRow]]:
         """The caller's cases matching every filter, newest identification first."""
         require(actor, Capability.READ_CASE)
-        prefix = _narrower(actor.scope, f.jurisdiction)
+        # A filter outside the caller's scope is refused, not silently narrowed: she learns
+        # that she asked for what she may not see (docs/http-api.md).
+        if f.jurisdiction is not None:
+            require_in_scope(actor, f.jurisdiction)
+        prefix = f.jurisdiction or actor.scope
 
         def query(tx: Tx) -> Page[CaseRow]:
-            if prefix is None:
-                return Page([], 0)
             rows, total = self.queries.list_cases(
                 tx,
                 prefix,
@@ -250,13 +252,6 @@ class ReadModels:
         self.store.read(run)
         value, position = answer[-1]
         return Served(value, position, min_position is not None and position < min_position)
-
-
-def _narrower(scope: str, jurisdiction: str | None) -> str | None:
-    """The list's prefix: the caller's scope narrowed by the filter (None: nothing in both)."""
-    if jurisdiction is None or jurisdiction.startswith(scope):
-        return jurisdiction or scope
-    return scope if scope.startswith(jurisdiction) else None
 
 
 class BadQueryError(ValueError):
