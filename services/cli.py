@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -14,6 +15,10 @@ from shared.settings import Settings
 @click.group()
 def main() -> None:
     """CareLedger: case management for rural left-behind children."""
+    # Children's records: every file and folder any CareLedger process creates (the
+    # SQLite files and their journals, secrets, the embedded Redis) is its owner's alone,
+    # 0600 / 0700, whatever the shell's umask. Supervised processes inherit it.
+    os.umask(0o077)
 
 
 @main.command()

@@ -124,7 +124,7 @@ class Settings:
             if self.postgres_schema:
                 env["POSTGRES_SCHEMA"] = self.postgres_schema
         else:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             env |= {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.data_dir / "cases.sqlite"),
@@ -190,7 +190,7 @@ def _proxies(raw: str) -> int:
 
 def _secret_file(path: Path, make: Callable[[], bytes]) -> str:
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         value = make()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
