@@ -141,3 +141,35 @@ def test_json_nested_six_thousand_deep_is_a_400_on_the_body(notify_client: Flask
 
     assert answer.status_code == 400, answer.json
     assert "body" in json_of(answer)["errors"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["王\x00小明", "王\u200b小明", "\u202e明小王", "王小明\x07"],
+    ids=["nul", "zwsp", "rlo", "bel"],
+)
+def test_a_name_with_control_or_invisible_characters_is_refused_on_its_field(
+    client: FlaskClient, service: CaseService, name: str
+) -> None:
+    headers = login(client, "director")
+    body = identify_body()
+    body["child"]["name"] = name
+    before = _log_head(service)
+
+    answer = client.post("/api/v1/cases", json=body, headers=headers)
+
+    assert answer.status_code == 422, answer.json
+    assert list(json_of(answer)["errors"]) == ["child.name"]
+    assert _log_head(service) == before
+
+
+def test_a_name_is_kept_in_unicode_nfc(client: FlaskClient) -> None:
+    headers = login(client, "director")
+    body = identify_body()
+    body["guardian"]["name"] = "Zoe\u0301"  # e + combining acute: NFC is one character
+
+    answer = client.post("/api/v1/cases", json=body, headers=headers)
+
+    assert answer.status_code == 201, answer.json
+    case = json_of(client.get(f"/api/v1/cases/{json_of(answer)['id']}", headers=headers))
+    assert case["guardian"]["name"] == "Zo\u00e9"

@@ -24,6 +24,7 @@ DOMAIN_MAY_IMPORT = {
     "re",
     "typing",
     "uuid",
+    "unicodedata",
     "collections",
     "eventsourcing.domain",
     # The vocabularies: plain tuples, no imports, shared with the HTTP schemas and the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import date
 
@@ -40,17 +41,31 @@ def one_of(value: object, allowed: Iterable[str], field: str) -> str:
 
 
 def text(value: object, field: str, *, max_length: int, required: bool = True) -> str:
-    """Checks a free-text value is a bounded string, non-blank when required."""
+    """Checks a free-text value is a bounded string, non-blank when required, with no
+    control or invisible format characters; returns it in Unicode NFC."""
     # The API's words for the same refusals, whichever layer makes them.
     if value is None and not required:
         return ""
     if not isinstance(value, str):
         raise InvalidValueError("Not a valid string.", field=field)
+    value = unicodedata.normalize("NFC", value)
+    if any(_hidden(c) for c in value):
+        # NUL, zero-width and right-to-left override characters make two names that
+        # read the same differ, or hide what a name says.
+        raise InvalidValueError(
+            "Must not contain control or invisible formatting characters.", field=field
+        )
     if len(value) > max_length:
         raise InvalidValueError(f"Length must be between 1 and {max_length}.", field=field)
     if required and not value.strip():
         raise InvalidValueError("Must not be blank.", field=field)
     return value
+
+
+def _hidden(char: str) -> bool:
+    # Line breaks and tabs are text in notes; every other control (Cc) or format (Cf:
+    # zero-width, bidirectional overrides) character is not.
+    return char not in "\n\r\t" and unicodedata.category(char) in ("Cc", "Cf")
 
 
 def optional_text(value: object, field: str, *, max_length: int) -> str | None:
