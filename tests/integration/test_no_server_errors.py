@@ -1,8 +1,10 @@
-"""Inputs that used to end in a 500 (issue 10, "500s"): each is now a 4xx that names the
-field and the reason, and changes nothing."""
+"""Inputs an attacker or a flaky client sends (issue 10, "500s" and "Smaller"): each that
+used to end in a 500 is now a 4xx naming the field and the reason, and changes nothing;
+names refuse hidden characters; a retry serialised anew is still a replay."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -50,7 +52,7 @@ def test_a_lone_surrogate_deep_in_an_identification_is_a_422_naming_the_path(
     before = _log_head(service)
     body = identify_body()
     body["parents"][0]["work_location"] = "SURROGATE"
-    raw = __import__("json").dumps(body, ensure_ascii=False).replace('"SURROGATE"', LONE_SURROGATE)
+    raw = json.dumps(body, ensure_ascii=False).replace('"SURROGATE"', LONE_SURROGATE)
 
     answer = client.post("/api/v1/cases", data=raw, headers=headers)
 
@@ -173,3 +175,34 @@ def test_a_name_is_kept_in_unicode_nfc(client: FlaskClient) -> None:
     assert answer.status_code == 201, answer.json
     case = json_of(client.get(f"/api/v1/cases/{json_of(answer)['id']}", headers=headers))
     assert case["guardian"]["name"] == "Zo\u00e9"
+
+
+def test_a_retry_whose_body_was_serialised_anew_is_replayed_not_refused(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given a visit sent with an Idempotency-Key
+    headers = login(client, "civil") | {"Content-Type": "application/json"}
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=headers))
+    url = f"/api/v1/cases/{case['id']}/visits"
+    visit = {
+        "visited_on": "2026-04-01",
+        "mode": "home",
+        "guardian_present": True,
+        "living_conditions": "fair",
+        "school_attendance": "regular",
+        "emotional_state": "lonely",
+        "safety_concerns": [],
+        "risk_level": "medium",
+        "notes": "孩子想念父母",
+    }
+    first = client.post(url, data=json.dumps(visit), headers=headers | {"Idempotency-Key": "v-9"})
+    assert first.status_code == 200, first.json
+    before = _log_head(service)
+    # when the phone retries with the same request serialised otherwise (key order,
+    # spacing, escaped Chinese)
+    again = json.dumps(dict(reversed(list(visit.items()))), indent=2, ensure_ascii=True)
+    retry = client.post(url, data=again, headers=headers | {"Idempotency-Key": "v-9"})
+    # then it is the replay of the first, and nothing more is written
+    assert retry.status_code == 200, retry.json
+    assert retry.headers.get("Idempotent-Replayed") == "true"
+    assert _log_head(service) == before

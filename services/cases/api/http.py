@@ -5,6 +5,7 @@ and errors come from `shared.http`)."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from typing import Any, Protocol, cast
@@ -55,7 +56,7 @@ def idempotency_key() -> IdempotencyKey | None:
             422, "Idempotency-Key", "Idempotency-Key must be 1 to 100 printable ASCII characters"
         )
     fingerprint = hashlib.sha256(
-        b"\n".join([request.method.encode(), request.path.encode(), request.get_data()])
+        b"\n".join([request.method.encode(), request.path.encode(), _canonical_body()])
     ).hexdigest()
     return IdempotencyKey(actor().username, key, fingerprint)
 
@@ -101,3 +102,12 @@ def log_reads(records: Iterable[ReadRecord], purpose: str | None) -> None:
         )
         for record in records
     )
+
+
+def _canonical_body() -> bytes:
+    """The body as parsed, in one canonical form: a client that re-serialises the same
+    request on a retry (other key order, spacing or escapes) gets its replay, not a 422."""
+    parsed = request.get_json(silent=True)
+    if parsed is None:
+        return request.get_data()
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
