@@ -296,6 +296,32 @@ def test_a_read_says_so_when_the_projector_has_not_caught_up_in_time(
     assert plain.headers["X-Read-Model-Behind"] == "false"
 
 
+def test_waiting_reads_are_bounded_and_one_past_the_bound_is_served_at_once(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given the projector behind, a long wait, and every waiting slot taken by other reads
+    service.read_models.wait_seconds = 60.0
+    civil = login(client, "civil")
+    written = client.post(CASES, json=identify_body(), headers=civil)
+    position = int(written.headers["X-Log-Position"])
+    slots = service.read_models._waiting
+    taken = 0
+    while slots.acquire(blocking=False):
+        taken += 1
+    try:
+        # when one more read asks to wait for its write
+        started = time.monotonic()
+        answer = client.get(CASES, query_string={"min_position": position}, headers=civil)
+        # then it is answered now (not after a minute), and says it is behind
+        assert time.monotonic() - started < 30.0
+        assert answer.status_code == 200
+        assert answer.headers["X-Read-Model-Behind"] == "true"
+    finally:
+        for _ in range(taken):
+            slots.release()
+    assert taken == 4
+
+
 def test_every_write_answers_with_its_log_position(
     client: FlaskClient, service: CaseService
 ) -> None:

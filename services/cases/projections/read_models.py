@@ -2,13 +2,15 @@
 each held to the caller's role and scope, each able to wait for the caller's own writes.
 
 Read-your-writes: every write answers with its log position; a read given
-`min_position` waits (up to `wait_seconds`) until the projector has got that far. Either
+`min_position` waits (up to `wait_seconds`, and at most `max_waiting` requests at once, so
+waiting reads can never hold every request thread) until the projector has got that far. Either
 way the answer says which position it was served at, and whether that is still short of
 what was asked (`Served.behind`): the API then answers 200 with `X-Read-Model-Behind: true`.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +31,9 @@ from .users import UserRow, users_in
 
 T = TypeVar("T")
 WAIT_SECONDS = 2.0
+# At most this many reads wait for the projector at once: the API serves with 8 threads
+# (`careledger serve --threads`), and half of them stay free for everything else.
+MAX_WAITING = 4
 WORKLISTS = ("overdue-visits", "no-guardian", "mandatory-reports", "overdue-interventions")
 
 
@@ -53,11 +58,18 @@ class ReadModels:
     """The read side of the case service."""
 
     def __init__(
-        self, store: ReadModelStore, personal: PersonalData, *, wait_seconds: float = WAIT_SECONDS
+        self,
+        store: ReadModelStore,
+        personal: PersonalData,
+        *,
+        wait_seconds: float = WAIT_SECONDS,
+        max_waiting: int = MAX_WAITING,
     ) -> None:
         self.store = store
         self.queries = CaseQueries(personal)
         self.wait_seconds = wait_seconds
+        # Requests waiting for the projector at once; the rest answer at once, marked behind.
+        self._waiting = threading.BoundedSemaphore(max_waiting)
 
     def position(self) -> int:
         """How far in the log the active read models are."""
@@ -240,10 +252,8 @@ class ReadModels:
         return scope
 
     def _serve(self, query: Callable[[Tx], T], min_position: int | None) -> Served[T]:
-        if min_position is not None:
-            deadline = time.monotonic() + self.wait_seconds
-            while self.position() < min_position and time.monotonic() < deadline:
-                time.sleep(0.05)
+        if min_position is not None and self.position() < min_position:
+            self._wait_for(min_position)
         answer: list[tuple[T, int]] = []
 
         def run(tx: Tx) -> None:
@@ -252,6 +262,16 @@ class ReadModels:
         self.store.read(run)
         value, position = answer[-1]
         return Served(value, position, min_position is not None and position < min_position)
+
+    def _wait_for(self, min_position: int) -> None:
+        if not self._waiting.acquire(blocking=False):
+            return  # enough requests wait already: this one is served now, marked behind
+        try:
+            deadline = time.monotonic() + self.wait_seconds
+            while self.position() < min_position and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            self._waiting.release()
 
 
 class BadQueryError(ValueError):
