@@ -22,7 +22,7 @@ from tests.integration.notify_support import (
     consumer,
     drain,
 )
-from tests.support import caught_up, identify_body, json_of, login
+from tests.support import VISIT, caught_up, identify_body, json_of, login
 
 LONE_SURROGATE = '"\\ud800"'  # JSON text of a string no UTF-8 can hold
 
@@ -184,17 +184,7 @@ def test_a_retry_whose_body_was_serialised_anew_is_replayed_not_refused(
     headers = login(client, "civil") | {"Content-Type": "application/json"}
     case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=headers))
     url = f"/api/v1/cases/{case['id']}/visits"
-    visit = {
-        "visited_on": "2026-04-01",
-        "mode": "home",
-        "guardian_present": True,
-        "living_conditions": "fair",
-        "school_attendance": "regular",
-        "emotional_state": "lonely",
-        "safety_concerns": [],
-        "risk_level": "medium",
-        "notes": "孩子想念父母",
-    }
+    visit = dict(VISIT)
     first = client.post(url, data=json.dumps(visit), headers=headers | {"Idempotency-Key": "v-9"})
     assert first.status_code == 200, first.json
     before = _log_head(service)
