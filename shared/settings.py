@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from shared.private_files import private_file, private_folder
+
 
 class SettingsError(ValueError):
     """Raised when an environment variable holds a value CareLedger cannot use."""
@@ -124,7 +126,7 @@ class Settings:
             if self.postgres_schema:
                 env["POSTGRES_SCHEMA"] = self.postgres_schema
         else:
-            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_file(self.data_dir / "cases.sqlite")
             env |= {
                 "PERSISTENCE_MODULE": "eventsourcing.sqlite",
                 "SQLITE_DBNAME": str(self.data_dir / "cases.sqlite"),
@@ -189,10 +191,11 @@ def _proxies(raw: str) -> int:
 
 
 def _secret_file(path: Path, make: Callable[[], bytes]) -> str:
+    private_folder(path.parent)
     if not path.exists():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         value = make()
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(value)
+    private_file(path)  # one written under a looser rule before is tightened
     return path.read_text().strip()

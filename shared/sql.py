@@ -35,6 +35,8 @@ from eventsourcing.sqlite import SQLiteDatastore
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from shared.private_files import private_file
+
 Row = dict[str, Any]
 # The database is unreachable or unwell (as opposed to one entry being bad).
 OPERATIONAL_ERRORS: tuple[type[Exception], ...] = (
@@ -215,7 +217,7 @@ class SqliteFile(Database):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
 
     @contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Transaction]:

@@ -131,6 +131,22 @@ def test_a_notification_id_past_64_bits_names_nothing(
     assert answer.mimetype == "application/problem+json"
 
 
+def test_a_lone_surrogate_on_notify_is_a_422_on_its_field(notify_client: FlaskClient) -> None:
+    # the same shared body check as the case service's: notify's JSON is no weaker
+    body = '{"url": "https://county.example.org/hook", "secret": ' + LONE_SURROGATE + "}"
+
+    answer = notify_client.post(
+        "/api/v1/subscriptions",
+        data=body,
+        content_type="application/json",
+        headers=_notify_auth("admin"),
+    )
+
+    assert answer.status_code == 422, answer.json
+    assert answer.mimetype == "application/problem+json"
+    assert list(json_of(answer)["errors"]) == ["secret"]
+
+
 def test_json_nested_six_thousand_deep_is_a_400_on_the_body(notify_client: FlaskClient) -> None:
     body = "[" * 6000 + "]" * 6000
 

@@ -19,6 +19,8 @@ from typing import Protocol
 
 import psycopg
 
+from shared.private_files import private_file
+
 log = logging.getLogger("careledger.projector")
 _ADVISORY_KEY = 7_310_443
 _RECHECK_SECONDS = 5.0
@@ -45,8 +47,7 @@ class FileLease:
         """Takes the lock if no other process holds it."""
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(private_file(self.path), os.O_RDWR)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
