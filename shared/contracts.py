@@ -160,6 +160,15 @@ class CaseSchoolChangedV1(_Payload):
     school_status_after = _term(v.SCHOOL_STATUSES, required=True)
 
 
+class CaseEmergencyAccessGrantedV1(_Payload):
+    """Break-the-glass: the acting user (the envelope's actor) may read this case outside
+    her scope until `expires_at`. Her scope, so notify can tell her supervisor; the
+    reason (free text) stays in the case service."""
+
+    requester_scope = fields.String(required=True, validate=validate.Regexp(r"^\d{2,12}$"))
+    expires_at = fields.AwareDateTime(required=True)
+
+
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
     role = _term(tuple(Role), required=True)
@@ -219,6 +228,7 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.reopened": {1: CaseReopenedV1},
     "case.corrected": {1: CaseCorrectedV1, 2: CaseCorrectedV2},
     "case.school_changed": {1: CaseSchoolChangedV1},
+    "case.emergency_access_granted": {1: CaseEmergencyAccessGrantedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

@@ -8,16 +8,18 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, Protocol, cast
 
 from flask import current_app, g, request
 
 from shared.http.problems import RequestError
 
-from ..access import Actor
+from ..access import Actor, in_emergency
 from ..access_log import AccessEntry
 from ..application import WriteResult
 from ..bootstrap import CaseService
+from ..domain import Case
 from ..idempotency import IdempotencyKey
 from .presenters import case_view
 
@@ -73,7 +75,7 @@ def write_answer(result: WriteResult) -> tuple[dict[str, Any], int, dict[str, st
         # Read-your-writes: pass it as `min_position` to the list, dashboard and worklists.
         headers["X-Log-Position"] = str(result.position)
     today = service().cases.clock.today()
-    return case_view(case, today, result.intervention_id), result.status, headers
+    return case_view(case, today, actor().role, result.intervention_id), result.status, headers
 
 
 class ReadRecord(Protocol):
@@ -97,11 +99,18 @@ def log_reads(records: Iterable[ReadRecord], purpose: str | None) -> None:
             str(who.role),
             str(record.id),
             record.jurisdiction,
-            purpose or "case_work",
+            _marked(who, record, now, purpose or "case_work"),
             who.request_id,
         )
         for record in records
     )
+
+
+def _marked(who: Actor, record: ReadRecord, now: datetime, purpose: str) -> str:
+    """A read under a break-the-glass grant is marked as such in the access log."""
+    if isinstance(record, Case) and in_emergency(who, record, now):
+        return f"emergency: {purpose}"
+    return purpose
 
 
 def _canonical_body() -> bytes:
