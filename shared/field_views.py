@@ -66,6 +66,8 @@ _SCHOOL = (
     "recent_visits.*.visited_on",
     "recent_visits.*.school_attendance",
 )
+# When the child was and is next to be visited (education records school visits too).
+_VISIT_DATES = ("last_visit_on", "next_visit_due", "visit_overdue", "visit_count")
 _HEALTH = (
     "child.health",
     "child.disability",
@@ -79,7 +81,7 @@ _DEPARTMENT_FIELDS: dict[Role, frozenset[str]] = {
         _CASE + _IDENTITY + ("child.id_number", "child.hukou_registered") + _ADDRESS
     )
     | frozenset(_INTERVENTIONS),
-    Role.EDUCATION: frozenset(_CASE + _IDENTITY + _SCHOOL + _INTERVENTIONS),
+    Role.EDUCATION: frozenset(_CASE + _IDENTITY + _SCHOOL + _VISIT_DATES + _INTERVENTIONS),
     Role.HEALTH: frozenset(
         _CASE + _IDENTITY + _ADDRESS + _HEALTH + _INTERVENTIONS + ("guardian", "guardian_type")
     ),
