@@ -29,6 +29,7 @@ from shared.roles import Capability, Role
 from .access import (
     Actor,
     CaseNotFoundError,
+    in_emergency,
     may_see,
     require,
     require_department,
@@ -140,6 +141,12 @@ class Cases(Application[UUID]):
         # Up to the version loaded, so the events and the ETag describe the same case
         # even when a write lands meanwhile.
         return CaseHistory(case, list(self.events.get(case_id, lte=case.version)))
+
+    def reads_in_emergency(self, actor: Actor, case_id: UUID) -> bool:
+        """True when the caller reads the case only by a running break-the-glass grant
+        (judged on the case as it stands now, whichever version she reads)."""
+        case = self.find_case(case_id)
+        return case is not None and in_emergency(actor, case, self.clock.now())
 
     def find_case(self, case_id: UUID) -> Case | None:
         """The case, without any access check: for listing, which checks each one."""

@@ -72,8 +72,10 @@ def test_granted_used_and_logged_as_emergency(
     read = client.get(case_url, headers=elsewhere)
     assert read.status_code == 200 and json_of(read)["child"]["name"] == "王小明"
     assert client.get(f"{case_url}/history", headers=elsewhere).status_code == 200
+    # the case as it stood before the grant, read under it, is an emergency read too
+    assert client.get(f"{case_url}?version=1", headers=elsewhere).status_code == 200
     mine = [e for e in access_log(client, case_url) if e["username"] == "civil_elsewhere"]
-    assert len(mine) == 2 and all(e["purpose"].startswith("emergency: ") for e in mine)
+    assert len(mine) == 3 and all(e["purpose"].startswith("emergency: ") for e in mine)
     # The grant is in the case's history: who, why and until when (for case workers and
     # auditors), and the in-scope reads stay unmarked.
     history = json_of(client.get(f"{case_url}/history", headers=login(client, "civil")))

@@ -77,7 +77,8 @@ def get_case(query: dict[str, Any], case_id: UUID) -> Any:
     case = service().cases.get_case(
         actor(), case_id, version=query.get("version"), as_of=query.get("as_of")
     )
-    log_reads([case], query.get("purpose"))
+    emergency = service().cases.reads_in_emergency(actor(), case_id)
+    log_reads([case], query.get("purpose"), emergency=emergency)
     today = service().cases.clock.today()
     return case_view(case, today, actor().role), 200, {"ETag": f'"{case.version}"'}
 
@@ -88,7 +89,8 @@ def get_case(query: dict[str, Any], case_id: UUID) -> Any:
 def history(query: dict[str, Any], case_id: UUID) -> Any:
     """Every event of a case: type, version, when, by whom, and what it recorded"""
     history = service().cases.history(actor(), case_id)
-    log_reads([history.case], query.get("purpose", "history"))
+    emergency = service().cases.reads_in_emergency(actor(), case_id)
+    log_reads([history.case], query.get("purpose", "history"), emergency=emergency)
     events = history_view(actor().role, history_entries(history.events), history.case.interventions)
     body = {"case_id": str(case_id), "events": events}
     return body, 200, {"ETag": f'"{history.case.version}"'}

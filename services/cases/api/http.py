@@ -8,18 +8,16 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any, Protocol, cast
 
 from flask import current_app, g, request
 
 from shared.http.problems import RequestError
 
-from ..access import Actor, in_emergency
+from ..access import Actor
 from ..access_log import AccessEntry
 from ..application import WriteResult
 from ..bootstrap import CaseService
-from ..domain import Case
 from ..idempotency import IdempotencyKey
 from .presenters import case_view
 
@@ -88,10 +86,16 @@ class ReadRecord(Protocol):
     def jurisdiction(self) -> str: ...
 
 
-def log_reads(records: Iterable[ReadRecord], purpose: str | None) -> None:
-    """Records that the caller read these children's records, and why."""
+def log_reads(
+    records: Iterable[ReadRecord], purpose: str | None, *, emergency: bool = False
+) -> None:
+    """Records that the caller read these children's records, and why; a read under a
+    break-the-glass grant is marked `emergency: ` in the access log."""
     who = actor()
     now = service().cases.clock.now()
+    purpose = purpose or "case_work"
+    if emergency:
+        purpose = f"emergency: {purpose}"
     service().access_log.record(
         AccessEntry(
             now,
@@ -99,18 +103,11 @@ def log_reads(records: Iterable[ReadRecord], purpose: str | None) -> None:
             str(who.role),
             str(record.id),
             record.jurisdiction,
-            _marked(who, record, now, purpose or "case_work"),
+            purpose,
             who.request_id,
         )
         for record in records
     )
-
-
-def _marked(who: Actor, record: ReadRecord, now: datetime, purpose: str) -> str:
-    """A read under a break-the-glass grant is marked as such in the access log."""
-    if isinstance(record, Case) and in_emergency(who, record, now):
-        return f"emergency: {purpose}"
-    return purpose
 
 
 def _canonical_body() -> bytes:

@@ -49,7 +49,8 @@ def reveal_field(query: dict[str, Any], case_id: UUID, field: str) -> Any:
     """Auditors: one field shown masked (ID number, a phone), in clear, with a reason"""
     case = service().cases.reveal_field(actor(), case_id, field, query["reason"])
     value = field_value(case, field)  # before logging: a field the case lacks is no read
-    log_reads([case], f"reveal {field}: {query['reason']}")
+    emergency = service().cases.reads_in_emergency(actor(), case_id)
+    log_reads([case], f"reveal {field}: {query['reason']}", emergency=emergency)
     return {"case_id": str(case_id), "field": field, "value": value}
 
 
