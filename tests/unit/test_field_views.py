@@ -3,6 +3,8 @@ field nobody named stays private to departments)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from shared import field_views
@@ -38,7 +40,10 @@ def test_admins_see_no_field_of_a_case() -> None:
 
 
 def test_a_view_never_changes_the_dict_it_was_given() -> None:
-    case = {"child": {"name": "王小明", "id_number": "410702201001011234"}, "parents": []}
+    case: dict[str, Any] = {
+        "child": {"name": "王小明", "id_number": "410702201001011234"},
+        "parents": [],
+    }
     field_views.case_view(Role.AUDITOR, case)
     field_views.case_view(Role.EDUCATION, case)
     assert case["child"]["id_number"] == "410702201001011234"
