@@ -17,8 +17,9 @@ An entry is a flat map of strings (Redis Stream fields):
     actor           JSON {"username", "role", "request_id"}
     payload         JSON, the type's payload below
 
-Personal data is kept to what the consumers need: no child's name, ID number, phone,
-address, free-text notes or reasons; never a password hash.
+Personal data is kept to what the consumers need: no child's name, ID number, birth date
+(since case.identified v2), phone, address, free-text notes or reasons; never a password
+hash.
 """
 
 from __future__ import annotations
@@ -54,6 +55,18 @@ class CaseIdentifiedV1(_Payload):
     guardian_type = _term(v.GUARDIAN_TYPES, required=True)
     school_status = _term(v.SCHOOL_STATUSES, required=True)
     birth_date = fields.Date(required=True)  # for age-based rules (the 16th birthday)
+    next_visit_due = fields.Date(required=True)
+
+
+class CaseIdentifiedV2(_Payload):
+    """v1 without the child's birth date: no consumer reads it (notify never stored it),
+    and what the stream need not carry it should not (issue 10, field-level views). v1
+    entries, published before, stay readable."""
+
+    identified_on = fields.Date(required=True)
+    source = _term(v.SOURCES, required=True)
+    guardian_type = _term(v.GUARDIAN_TYPES, required=True)
+    school_status = _term(v.SCHOOL_STATUSES, required=True)
     next_visit_due = fields.Date(required=True)
 
 
@@ -160,6 +173,15 @@ class CaseSchoolChangedV1(_Payload):
     school_status_after = _term(v.SCHOOL_STATUSES, required=True)
 
 
+class CaseEmergencyAccessGrantedV1(_Payload):
+    """Break-the-glass: the acting user (the envelope's actor) may read this case outside
+    her scope until `expires_at`. Her scope, so notify can tell her supervisor; the
+    reason (free text) stays in the case service."""
+
+    requester_scope = fields.String(required=True, validate=validate.Regexp(r"^\d{2,12}$"))
+    expires_at = fields.AwareDateTime(required=True)
+
+
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
     role = _term(tuple(Role), required=True)
@@ -207,7 +229,7 @@ class UserRequestRecordedV1(_Payload):
 
 # type → {schema version → payload schema}
 PAYLOADS: dict[str, dict[int, type[Schema]]] = {
-    "case.identified": {1: CaseIdentifiedV1},
+    "case.identified": {1: CaseIdentifiedV1, 2: CaseIdentifiedV2},
     "case.visited": {1: CaseVisitedV1, 2: CaseVisitedV2},
     "case.guardian_changed": {1: CaseGuardianChangedV1, 2: CaseGuardianChangedV2},
     "case.intervention_opened": {1: CaseInterventionOpenedV1},
@@ -219,6 +241,7 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.reopened": {1: CaseReopenedV1},
     "case.corrected": {1: CaseCorrectedV1, 2: CaseCorrectedV2},
     "case.school_changed": {1: CaseSchoolChangedV1},
+    "case.emergency_access_granted": {1: CaseEmergencyAccessGrantedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

@@ -37,6 +37,8 @@ class Settings:
     access_token_ttl_seconds: int = 5 * 60  # each access token, renewed with the refresh token
     cases_url: str = "http://127.0.0.1:8000"  # where notify asks if a token still holds
     token_check_seconds: int = 5  # how long notify trusts the case service's answer
+    # How long a reasoned emergency access (break-the-glass) to one case lasts.
+    emergency_access_hours: int = 4
     max_body_bytes: int = 64 * 1024
     redis_url: str = ""  # empty: the embedded Redis `careledger demo` starts
     stream: str = "careledger:events"  # the Redis Stream the relay publishes to
@@ -69,6 +71,7 @@ class Settings:
             access_token_ttl_seconds=_int(env, "CARELEDGER_ACCESS_TOKEN_TTL_SECONDS", 5 * 60),
             cases_url=env.get("CARELEDGER_CASES_URL", "http://127.0.0.1:8000").rstrip("/"),
             token_check_seconds=_int(env, "CARELEDGER_TOKEN_CHECK_SECONDS", 5),
+            emergency_access_hours=_int(env, "CARELEDGER_EMERGENCY_ACCESS_HOURS", 4),
             max_body_bytes=_int(env, "CARELEDGER_MAX_BODY_BYTES", 64 * 1024),
             redis_url=env.get("REDIS_URL", ""),
             stream=env.get("CARELEDGER_STREAM", "careledger:events"),

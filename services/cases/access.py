@@ -7,6 +7,7 @@ A case outside the caller's scope is reported as not found: its existence is pri
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from shared.jurisdictions import in_scope
@@ -43,6 +44,23 @@ def may_see(actor: Actor, case: Case) -> bool:
         return False
     # The police see only the cases that were reported to them.
     return actor.role is not Role.POLICE or case.has_mandatory_report
+
+
+def in_emergency(actor: Actor, case: Case, now: datetime) -> bool:
+    """True when the caller may not see the case as her scope and role stand, but holds a
+    break-the-glass grant to read it that has not expired."""
+    if not can(actor.role, Capability.READ_CASE) or may_see(actor, case):
+        return False
+    until = case.emergency_access_until(actor.username)
+    return until is not None and now < until
+
+
+def require_read(actor: Actor, case: Case, now: datetime) -> None:
+    """Raises unless the caller may read `case`: in her view, or under an emergency grant
+    still running at `now` (reads only: a grant lets her do nothing else)."""
+    require(actor, Capability.READ_CASE)
+    if not may_see(actor, case) and not in_emergency(actor, case, now):
+        raise CaseNotFoundError("no case with that id")
 
 
 def require(actor: Actor, capability: Capability, case: Case | None = None) -> None:

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
 
@@ -21,12 +21,23 @@ from eventsourcing.domain import AggregateEvent, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import Environment, EnvType
 
+from shared import field_views
 from shared.clock import Clock
 from shared.jurisdictions import in_scope
 from shared.roles import Capability, Role
 
-from .access import Actor, CaseNotFoundError, require, require_department, require_in_scope
-from .domain import Case
+from .access import (
+    Actor,
+    CaseNotFoundError,
+    in_emergency,
+    may_see,
+    require,
+    require_department,
+    require_in_scope,
+    require_read,
+)
+from .domain import Case, InvalidValueError
+from .domain.checks import text
 from .domain.user import User, user_id
 from .domain.values import Guardian, Identification, Intervention, Visit
 from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
@@ -91,6 +102,8 @@ class Cases(Application[UUID]):
     def __init__(self, env: EnvType | None = None, *, clock: Clock | None = None) -> None:
         super().__init__(env)
         self.clock = clock or Clock()
+        # Settings.emergency_access_hours (set by bootstrap).
+        self.emergency_access_hours = 4
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Configuration comes from Settings only: stray POSTGRES_* or CIPHER_* variables
@@ -111,7 +124,7 @@ class Cases(Application[UUID]):
         """The case now, at a version, or as it stood at an instant."""
         require(actor, Capability.READ_CASE)  # before loading: a refusal tells nothing
         case = self._load(case_id)
-        require(actor, Capability.READ_CASE, case)
+        require_read(actor, case, self.clock.now())
         if as_of is not None:
             version = self._version_at(case_id, as_of)
         if version is not None and version != case.version:
@@ -124,10 +137,16 @@ class Cases(Application[UUID]):
         """Every event of the case, in order, and the case they add up to."""
         require(actor, Capability.READ_CASE)
         case = self._load(case_id)  # once: for the access check, the ETag and the log
-        require(actor, Capability.READ_CASE, case)
+        require_read(actor, case, self.clock.now())
         # Up to the version loaded, so the events and the ETag describe the same case
         # even when a write lands meanwhile.
         return CaseHistory(case, list(self.events.get(case_id, lte=case.version)))
+
+    def reads_in_emergency(self, actor: Actor, case_id: UUID) -> bool:
+        """True when the caller reads the case only by a running break-the-glass grant
+        (judged on the case as it stands now, whichever version she reads)."""
+        case = self.find_case(case_id)
+        return case is not None and in_emergency(actor, case, self.clock.now())
 
     def find_case(self, case_id: UUID) -> Case | None:
         """The case, without any access check: for listing, which checks each one."""
@@ -135,6 +154,48 @@ class Cases(Application[UUID]):
             return self._load(case_id)
         except CaseNotFoundError:
             return None
+
+    def reveal_field(self, actor: Actor, case_id: UUID, field: str, reason: str) -> Case:
+        """The case, for an auditor to read one field she otherwise sees masked (an ID
+        number, a phone) in clear, with the reason she gives; the caller logs the read."""
+        require(actor, Capability.READ_AUDIT)
+        text(reason, "reason", max_length=500)
+        if field_views.visibility(actor.role, field) is not field_views.Visibility.MASKED:
+            raise InvalidValueError(
+                "only a field shown masked can be asked for in clear "
+                f"({', '.join(sorted(field_views.MASKED_FOR_AUDITORS))})",
+                field="field",
+            )
+        case = self._load(case_id)
+        require_read(actor, case, self.clock.now())
+        return case
+
+    def request_emergency_access(self, actor: Actor, case_id: UUID, reason: str) -> WriteResult:
+        """Break-the-glass: lets the caller read one case outside her view for
+        `emergency_access_hours`, for the reason she gives. Recorded on the case (so its
+        history shows who opened it and why), published for notify to tell her
+        supervisor and the auditors."""
+        require(actor, Capability.READ_CASE)  # admins read no case data, even so
+        text(reason, "reason", max_length=500)
+        for _attempt in range(_RETRIES):
+            case = self._load(case_id)
+            if may_see(actor, case):
+                raise InvalidValueError(
+                    "the case is in your view already: no emergency access is needed",
+                    field="case_id",
+                )
+            expires_at = self.clock.now() + timedelta(hours=self.emergency_access_hours)
+            case.grant_emergency_access(
+                reason=reason,
+                requester_scope=actor.scope,
+                expires_at=expires_at,
+                actor=actor.as_event_data(),
+            )
+            try:
+                return self._save(case, WriteResult(case, 201), None)
+            except IntegrityError:
+                continue  # a write landed first: grant on the new state
+        raise WriteConflictError("the case changed too often while writing; try again")
 
     # ---- writes -------------------------------------------------------------------------
 

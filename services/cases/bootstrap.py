@@ -53,6 +53,7 @@ def build_case_service(
 ) -> CaseService:
     """Wires the application, accounts, read models and access log to one store."""
     cases = Cases(settings.eventsourcing_env(), clock=clock)
+    cases.emergency_access_hours = settings.emergency_access_hours
     datastore: Any = cast(Any, cases.recorder).datastore
     # The tables beside the events that the log cannot give back: versioned migrations.
     tables = EventStoreConnections(datastore)

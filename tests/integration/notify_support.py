@@ -225,6 +225,24 @@ class Publisher:
     def reopen(self, case_id: str, village: str = VILLAGE) -> dict[str, str]:
         return self.case(case_id, "case.reopened", village, reopened_on="2026-06-02")
 
+    def emergency_access(
+        self, case_id: str, username: str, role: str, scope: str, village: str = VILLAGE
+    ) -> dict[str, str]:
+        """Break-the-glass by `username` (who acts: the envelope's actor)."""
+        version = self.versions.get(case_id, 0) + 1
+        self.versions[case_id] = version
+        payload = {"requester_scope": scope, "expires_at": "2026-03-01T08:00:00+00:00"}
+        actor = {"username": username, "role": role, "request_id": "break-glass"}
+        return self.entry(
+            "case.emergency_access_granted",
+            case_id,
+            case_id,
+            version,
+            village,
+            payload,
+            actor=actor,
+        )
+
     def case(
         self, case_id: str, event_type: str, village: str, schema_version: int = 1, **payload: Any
     ) -> dict[str, str]:
@@ -243,6 +261,7 @@ class Publisher:
         jurisdiction: str,
         payload: dict[str, Any],
         schema_version: int = 1,
+        actor: dict[str, str] | None = None,
     ) -> dict[str, str]:
         """Builds the next contract-valid entry, checks it, and appends it."""
         self.day += timedelta(minutes=1)
@@ -257,7 +276,7 @@ class Publisher:
             "case_version": str(version),
             "occurred_at": self.day.isoformat(),
             "jurisdiction": jurisdiction,
-            "actor": json.dumps({**_ACTOR, "request_id": uuid.uuid4().hex}),
+            "actor": json.dumps(actor or {**_ACTOR, "request_id": uuid.uuid4().hex}),
             "payload": json.dumps(payload, ensure_ascii=False),
         }
         parse_entry(fields)  # the helper itself must build what the contract accepts

@@ -153,7 +153,7 @@ def test_malformed_entries_unknown_types_and_newer_versions_are_dead_lettered_wi
     good = entries(redis_client, publisher.stream)[-1][1]
     publisher.append({"garbage": "yes"})
     publisher.append({**good, "event_id": f"{case}:9", "type": "case.teleported"})
-    publisher.append({**good, "event_id": f"{case}:10", "schema_version": "2"})
+    publisher.append({**good, "event_id": f"{case}:10", "schema_version": "3"})
     publisher.append({**good, "event_id": f"{case}:11", "payload": "{not json"})
     publisher.append({**good, "event_id": f"{case}:12", "occurred_at": "yesterday"})
     later = new_case_id()
@@ -166,7 +166,7 @@ def test_malformed_entries_unknown_types_and_newer_versions_are_dead_lettered_wi
     assert len(reasons) == 5
     assert "malformed entry" in reasons[0] and "event_id" in reasons[0]
     assert "unknown event type 'case.teleported'" in reasons[1]
-    assert "schema version 2 is newer than this consumer knows (1)" in reasons[2]
+    assert "schema version 3 is newer than this consumer knows (2)" in reasons[2]
     assert "malformed actor or payload" in reasons[3]
     assert "occurred_at" in reasons[4]
     assert {r["case_id"] for r in inbox(notify)} == {case, later}

@@ -306,3 +306,35 @@ def test_a_named_user_is_chosen_when_enabled_and_over_the_village_else_the_role_
 
 def test_nobody_is_chosen_when_no_one_holds_the_role_over_the_village() -> None:
     assert choose_recipients(HOLDERS, Audience(Role.POLICE, 6), VILLAGE) == []
+
+
+@pytest.mark.parametrize(
+    ("requester", "role", "scope", "told"),
+    [
+        # A child director of the next village: her township supervisor.
+        ("director_next_door", "child_director", "360124105204", {"supervisor"}),
+        # Civil affairs of another county: the city's civil affairs, not the child's county.
+        ("civil_elsewhere", "civil_affairs", "360121", {"civil_city"}),
+        # A department of another county: civil affairs of her own county.
+        ("education_elsewhere", "education", "360121", {"civil_elsewhere"}),
+    ],
+)
+def test_break_the_glass_tells_the_requesters_supervisor_and_the_auditors_over_the_child(
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    requester: str,
+    role: str,
+    scope: str,
+    told: set[str],
+) -> None:
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case)
+    publisher.emergency_access(case, requester, role, scope)
+    _consume(notify, redis_client, publisher)
+    assert recipients(notify, "emergency_access") == told | {"auditor"}
+    rows = [r for r in inbox(notify) if r["kind"] == "emergency_access"]
+    # Who opened which case, until when: her username and the place, never the child.
+    assert all(requester in r["body"] and f"/api/v1/cases/{case}" in r["body"] for r in rows)
+    assert all("王小明" not in r["body"] for r in rows)

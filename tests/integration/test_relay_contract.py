@@ -61,6 +61,7 @@ PERSONAL = [
     "又外出",
     "前坊中学",
     "随父母外出",
+    "儿童走失紧急核查",  # a break-the-glass reason
 ]
 _TRANSITION = (
     "risk_level_before",
@@ -118,6 +119,8 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
         {"reason": "parents_returned", "closed_on": "2026-09-01", "note": "父母返乡"},
     )
     cases.reopen(civil, case_id, {"reason": "父母返乡又外出", "reopened_on": "2026-10-01"})
+    elsewhere = Actor("civil_elsewhere", Role.CIVIL_AFFAIRS, "360121", "req-3")
+    cases.request_emergency_access(elsewhere, case_id, "儿童走失紧急核查")
     user = service.accounts.get("education")
     user.revoke_token("token-1", actor=CIVIL.as_event_data())
     user.rehash_password(

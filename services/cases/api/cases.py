@@ -7,10 +7,12 @@ from uuid import UUID
 
 from marshmallow import RAISE
 
+from shared import field_views
+
 from ..projections.queries import CaseFilter
 from .blueprint import Blueprint
 from .http import actor, idempotency_key, log_reads, service, write_answer
-from .presenters import case_view, history_entries
+from .presenters import case_view, history_entries, history_view
 from .read_schemas import CaseListQuerySchema, CasePageSchema
 from .reads import served_headers
 from .schemas import (
@@ -59,7 +61,7 @@ def list_cases(query: dict[str, Any]) -> Any:
     )
     log_reads(served.value.items, query.get("purpose", "case_list"))
     body = {
-        "items": [row.view for row in served.value.items],
+        "items": [field_views.case_view(actor().role, row.view) for row in served.value.items],
         "total": served.value.total,
         "page": query["page"],
         "per_page": query["per_page"],
@@ -75,9 +77,10 @@ def get_case(query: dict[str, Any], case_id: UUID) -> Any:
     case = service().cases.get_case(
         actor(), case_id, version=query.get("version"), as_of=query.get("as_of")
     )
-    log_reads([case], query.get("purpose"))
+    emergency = service().cases.reads_in_emergency(actor(), case_id)
+    log_reads([case], query.get("purpose"), emergency=emergency)
     today = service().cases.clock.today()
-    return case_view(case, today), 200, {"ETag": f'"{case.version}"'}
+    return case_view(case, today, actor().role), 200, {"ETag": f'"{case.version}"'}
 
 
 @blp.route("/<uuid:case_id>/history", methods=["GET"])
@@ -86,6 +89,8 @@ def get_case(query: dict[str, Any], case_id: UUID) -> Any:
 def history(query: dict[str, Any], case_id: UUID) -> Any:
     """Every event of a case: type, version, when, by whom, and what it recorded"""
     history = service().cases.history(actor(), case_id)
-    log_reads([history.case], query.get("purpose", "history"))
-    body = {"case_id": str(case_id), "events": history_entries(history.events)}
+    emergency = service().cases.reads_in_emergency(actor(), case_id)
+    log_reads([history.case], query.get("purpose", "history"), emergency=emergency)
+    events = history_view(actor().role, history_entries(history.events), history.case.interventions)
+    body = {"case_id": str(case_id), "events": events}
     return body, 200, {"ETag": f'"{history.case.version}"'}

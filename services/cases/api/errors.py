@@ -22,6 +22,7 @@ from ..domain.user import UserDisabledError
 from ..domain.user_request import RequestDecidedError, SelfApprovalError
 from ..login_throttle import LoginsBusyError, TooManyLoginsError
 from ..projections.read_models import BadQueryError
+from .presenters import FieldNotFoundError
 
 STATUS_OF: dict[type[Exception], int] = {
     AuthenticationError: 401,
@@ -30,6 +31,7 @@ STATUS_OF: dict[type[Exception], int] = {
     UnknownUserError: 404,
     UnknownUserRequestError: 404,
     domain.UnknownInterventionError: 404,
+    FieldNotFoundError: 404,
     domain.CaseClosedError: 409,
     domain.CaseNotClosedError: 409,
     domain.InterventionNotOpenError: 409,

@@ -73,7 +73,7 @@ def write_answer(result: WriteResult) -> tuple[dict[str, Any], int, dict[str, st
         # Read-your-writes: pass it as `min_position` to the list, dashboard and worklists.
         headers["X-Log-Position"] = str(result.position)
     today = service().cases.clock.today()
-    return case_view(case, today, result.intervention_id), result.status, headers
+    return case_view(case, today, actor().role, result.intervention_id), result.status, headers
 
 
 class ReadRecord(Protocol):
@@ -86,10 +86,16 @@ class ReadRecord(Protocol):
     def jurisdiction(self) -> str: ...
 
 
-def log_reads(records: Iterable[ReadRecord], purpose: str | None) -> None:
-    """Records that the caller read these children's records, and why."""
+def log_reads(
+    records: Iterable[ReadRecord], purpose: str | None, *, emergency: bool = False
+) -> None:
+    """Records that the caller read these children's records, and why; a read under a
+    break-the-glass grant is marked `emergency: ` in the access log."""
     who = actor()
     now = service().cases.clock.now()
+    purpose = purpose or "case_work"
+    if emergency:
+        purpose = f"emergency: {purpose}"
     service().access_log.record(
         AccessEntry(
             now,
@@ -97,7 +103,7 @@ def log_reads(records: Iterable[ReadRecord], purpose: str | None) -> None:
             str(who.role),
             str(record.id),
             record.jurisdiction,
-            purpose or "case_work",
+            purpose,
             who.request_id,
         )
         for record in records

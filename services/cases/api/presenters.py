@@ -15,8 +15,10 @@ from typing import Any
 
 from eventsourcing.domain import DomainEventProtocol
 
+from shared import field_views
 from shared.dispatch import Registry, UnknownEventError
 from shared.overdue import is_overdue
+from shared.roles import Role
 
 from ..access_log import AccessEntry
 from ..domain import Case
@@ -31,8 +33,31 @@ Presenter = Callable[[Any], Json]
 HISTORY: Registry[type, Presenter] = Registry("the case history")
 
 
-def case_view(case: Case, today: date, intervention_id: str | None = None) -> dict[str, Any]:
-    """The case as the API shows it."""
+def case_view(
+    case: Case, today: date, role: Role, intervention_id: str | None = None
+) -> dict[str, Any]:
+    """The case as the API shows it to `role` (shared/field_views.py: what it may see)."""
+    return field_views.case_view(role, _whole_case(case, today, intervention_id))
+
+
+def field_value(case: Case, path: str) -> Any:
+    """The value of one field of the case (a dotted path, `parents.0.phone`), in clear."""
+    node: Any = _whole_case(case, date.min, None)
+    for part in path.split("."):
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise FieldNotFoundError(f"the case has no {path}")
+    return node
+
+
+class FieldNotFoundError(LookupError):
+    """Raised when the case has no field at the path asked for."""
+
+
+def _whole_case(case: Case, today: date, intervention_id: str | None) -> dict[str, Any]:
     record = case.record
     return {
         "id": str(case.id),
@@ -143,6 +168,91 @@ def history_entries(events: Iterable[DomainEventProtocol[Any]]) -> list[Json]:
     return [history_entry(e) for e in events if not HISTORY.ignores(type(e))]
 
 
+# Where each event's public `data` lies in the case (shared/field_views.py names fields by
+# their path in the case): a role sees a key of an event's data when it may see that
+# field of the case. A key not named here is shown to case workers and auditors only.
+# `""`: the key holds a part of the case itself (the identification's record).
+HISTORY_FIELDS: dict[str, dict[str, str]] = {
+    "identified": {"record": ""},
+    "visited": {
+        "visit": "recent_visits.*",
+        "risk_level_before": "risk_level",
+        "risk_level_after": "risk_level",
+        "school_status_before": "school_status",
+        "school_status_after": "school_status",
+    },
+    "guardian_changed": {
+        "guardian": "guardian",
+        "reason": "guardian",
+        "effective_on": "guardian_since",
+        "entrustment_signed_on": "entrustment_signed_on",
+    },
+    "intervention_opened": {
+        "intervention_id": "interventions.*",
+        "intervention": "interventions.*",
+    },
+    "intervention_progressed": {
+        "intervention_id": "interventions.*",
+        "note": "interventions.*",
+        "progressed_on": "interventions.*",
+    },
+    "intervention_closed": {
+        "intervention_id": "interventions.*",
+        "outcome": "interventions.*",
+        "closed_on": "interventions.*",
+    },
+    "assigned": {"assignee": "assigned_to"},
+    "transferred": {
+        "from_jurisdiction": "jurisdiction",
+        "address_detail": "address.detail",
+        "reason": "address",
+        "transferred_on": "jurisdiction",
+    },
+    "closed": {"reason": "closure", "closed_on": "closure", "note": "closure"},
+    "reopened": {"reason": "closure", "reopened_on": "closure"},
+    "school_changed": {
+        "change": "school_status",
+        "changed_on": "school_status",
+        "school_name": "child.school.name",
+        "grade": "child.school.grade",
+        "note": "child.school",
+        "school_status_before": "school_status",
+        "school_status_after": "school_status",
+    },
+    # "corrected": by the field it corrects (field_views.correction_view).
+}
+
+
+def history_view(role: Role, entries: list[Json], interventions: dict[str, Json]) -> list[Json]:
+    """A case's history as `role` may see it: each entry's envelope (what happened, when,
+    by whom) and of its data only the fields of the case the role may see. `interventions`
+    (the case's, by id) tells whose department an intervention event is about."""
+    return [entry | {"data": _history_data(role, entry, interventions)} for entry in entries]
+
+
+def _history_data(role: Role, entry: Json, interventions: dict[str, Json]) -> Json:
+    kind, data = entry["type"], entry["data"]
+    if kind == "corrected":
+        return field_views.correction_view(role, data) or {}
+    if kind.startswith("intervention_"):
+        intervention = data.get("intervention") or interventions.get(
+            data.get("intervention_id", ""), {}
+        )
+        if not field_views.shows_intervention(role, intervention):
+            return {}
+    paths = HISTORY_FIELDS.get(kind, {})
+    shown: Json = {}
+    for key, value in data.items():
+        if key not in paths:
+            if role in field_views.CASE_WORKERS or role is Role.AUDITOR:
+                shown[key] = value
+            continue
+        seen = field_views.view(role, value, paths[key])
+        if seen is not field_views.ABSENT:
+            shown[key] = seen
+    return shown
+
+
 def _event(name: str) -> type[Any]:
     # The @event decorator makes the event classes when Case is created: the type
     # checker cannot see them as attributes.
@@ -251,4 +361,16 @@ def _school_changed(e: Any) -> Json:
         "note": e.note,
         "school_status_before": e.school_status_before,
         "school_status_after": e.school_status_after,
+    }
+
+
+@HISTORY.on(_event("EmergencyAccessGranted"))
+def _emergency_access_granted(e: Any) -> Json:
+    # Who opened the case outside her scope, why and until when: for case workers and
+    # auditors (HISTORY_FIELDS names none of it for departments).
+    return {
+        "username": e.username,
+        "requester_scope": e.requester_scope,
+        "reason": e.reason,
+        "expires_at": e.expires_at,
     }

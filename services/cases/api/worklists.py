@@ -9,6 +9,7 @@ from typing import Any
 
 from marshmallow import RAISE
 
+from shared import field_views
 from shared.http.problems import RequestError
 
 from ..projections.read_models import WORKLISTS
@@ -45,14 +46,19 @@ def worklist(query: dict[str, Any], name: str) -> Any:
         min_position=query.get("min_position"),
     )
     log_reads(served.value.items, query.get("purpose", f"worklist:{name}"))
+    role = actor().role
     body = {
         "worklist": name,
         "scope": query.get("scope") or actor().scope,
         "as_of": today.isoformat(),
         "items": [
             {
-                "case": item.case.view,
-                "intervention": item.intervention,
+                "case": field_views.case_view(role, item.case.view),
+                # An intervention of another department is not the caller's to read.
+                "intervention": item.intervention
+                if item.intervention is None
+                or field_views.shows_intervention(role, item.intervention)
+                else None,
                 "days_overdue": item.days_overdue,
             }
             for item in served.value.items

@@ -9,7 +9,7 @@ Every event names the village the case was in (`jurisdiction`): whoever follows 
 from __future__ import annotations
 
 from copy import deepcopy
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
@@ -49,6 +49,9 @@ class Case(Aggregate):
     """A left-behind child's case. Every event carries the acting user as `actor`."""
 
     school_changed_on: str | None = None  # the latest recorded school change, if any
+    # Who may read this case outside their scope, and until when (ISO instant, UTC):
+    # break-the-glass grants. None until the first (cases stored before have none).
+    emergency_access: dict[str, str] | None = None
 
     # ---- identification -------------------------------------------------------------
 
@@ -454,6 +457,40 @@ class Case(Aggregate):
         self.corrections.append(
             {"field": field, "old_value": old_value, "new_value": new_value, "reason": reason}
         )
+
+    # ---- break-the-glass --------------------------------------------------------------
+
+    def grant_emergency_access(
+        self, *, reason: str, requester_scope: str, expires_at: datetime, actor: Json
+    ) -> None:
+        """Lets the acting user read this case, outside her scope, until `expires_at`:
+        an emergency, with the reason she gives (on a closed case too: it is a read)."""
+        reason = text(reason, "reason", max_length=500)
+        self._emergency_access_granted(
+            jurisdiction=self.jurisdiction,
+            username=actor["username"],
+            requester_scope=requester_scope,
+            reason=reason,
+            expires_at=expires_at.isoformat(),
+            actor=actor,
+        )
+
+    @event("EmergencyAccessGranted")
+    def _emergency_access_granted(
+        self,
+        jurisdiction: str,
+        username: str,
+        requester_scope: str,
+        reason: str,
+        expires_at: str,
+        actor: Json,
+    ) -> None:
+        self.emergency_access = {**(self.emergency_access or {}), username: expires_at}
+
+    def emergency_access_until(self, username: str) -> datetime | None:
+        """Until when `username` may read this case in an emergency, if ever granted."""
+        until = (self.emergency_access or {}).get(username)
+        return None if until is None else datetime.fromisoformat(until)
 
     # ---- derived state ----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ what was asked (`Served.behind`): the API then answers 200 with `X-Read-Model-Be
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Generic, TypeVar
 
+from shared.field_views import Visibility, visibility
 from shared.jurisdictions import LEVEL_BY_LENGTH, SCOPE_LENGTHS, in_scope, level_of
 from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role
 
@@ -35,6 +37,31 @@ WAIT_SECONDS = 2.0
 # (`careledger serve --threads`), and half of them stay free for everything else.
 MAX_WAITING = 4
 WORKLISTS = ("overdue-visits", "no-guardian", "mandatory-reports", "overdue-interventions")
+
+
+# Which field of the case each list filter matches on: a role may filter by a field only
+# when it may see it in clear, or the filter would tell it what the answer hides.
+_FILTER_FIELDS = {
+    "risk_level": "risk_level",
+    "guardian_type": "guardian_type",
+    "overdue": "visit_overdue",
+    "q": "child.name",
+}
+_WORKLIST_FIELDS = {"overdue-visits": "visit_overdue", "no-guardian": "guardian_type"}
+_ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
+
+
+def require_filters_visible(role: Role, f: CaseFilter) -> None:
+    """Raises ForbiddenError naming the first filter on a field `role` may not see (the
+    search `q` by an ID number needs the ID number in clear)."""
+    for name, path in _FILTER_FIELDS.items():
+        value = getattr(f, name)
+        if value is None:
+            continue
+        if name == "q" and _ID_NUMBER.match(str(value).strip()):
+            path = "child.id_number"
+        if visibility(role, path) is not Visibility.VISIBLE:
+            raise ForbiddenError(f"the role {role} may not search by {path}")
 
 
 @dataclass(frozen=True)
@@ -93,6 +120,7 @@ class ReadModels:
         # that she asked for what she may not see (docs/http-api.md).
         if f.jurisdiction is not None:
             require_in_scope(actor, f.jurisdiction)
+        require_filters_visible(actor.role, f)
         prefix = f.jurisdiction or actor.scope
 
         def query(tx: Tx) -> Page[CaseRow]:
@@ -212,6 +240,12 @@ class ReadModels:
         scope = self._scope(actor, scope)
         if actor.role is Role.POLICE and name != "mandatory-reports":
             raise ForbiddenError("the police see only the mandatory-reports worklist")
+        # Being on a worklist tells the field it is drawn from (no guardian, visit overdue).
+        needs = _WORKLIST_FIELDS.get(name)
+        if needs is not None and visibility(actor.role, needs) is not Visibility.VISIBLE:
+            raise ForbiddenError(
+                f"the role {actor.role} may not see {needs}, which {name} lists by"
+            )
         # A department works its own interventions: its overdue list is its own.
         department = DEPARTMENT_OF_ROLE.get(actor.role)
         q = self.queries

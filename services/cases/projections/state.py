@@ -162,6 +162,10 @@ def _event(name: str) -> type:
 IDENTIFIED = _event("Identified")
 STATE.ignore(IDENTIFIED, why="opens the state rather than moving it: see identified()")
 STATE.ignore(_event("InterventionProgressed"), why="a progress note changes no figure")
+STATE.ignore(
+    _event("EmergencyAccessGranted"),
+    why="a read granted (break-the-glass) changes no figure and no list row",
+)
 
 
 def apply(state: CaseState, kind: type, data: Json) -> list[Flow]:

@@ -123,7 +123,6 @@ def _identified(event: Any) -> Json:
         "source": record["source"],
         "guardian_type": guardian_type,
         "school_status": school.get("status", "not_in_school"),
-        "birth_date": record["child"]["birth_date"],
         # Stored before the case recorded it: the case's own rule (a case not yet visited).
         "next_visit_due": getattr(event, "next_visit_due", None)
         or due_before_any_visit(record["identified_on"], guardian_type),

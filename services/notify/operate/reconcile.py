@@ -166,6 +166,8 @@ class _Directory:
 
     def recipients(self, alert: Alert) -> set[str]:
         holders = self.holders_over(alert.jurisdiction)
+        for over in {a.over for a in alert.audiences if a.over}:  # as inbox.deliver does
+            holders += self.holders_over(over)
         return {
             n
             for audience in alert.audiences

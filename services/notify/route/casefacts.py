@@ -56,6 +56,10 @@ Evolve = Callable[["CaseFacts", Envelope], "CaseFacts"]
 # Every case type of the stream is decided here: how it changes the facts, or why not.
 FACTS: Registry[str, Evolve] = Registry("notify's case facts")
 FACTS.ignore(
+    "case.emergency_access_granted",
+    why="a read granted (break-the-glass) changes no fact of the case",
+)
+FACTS.ignore(
     "case.intervention_progressed",
     "case.intervention_closed",  # the due dates of interventions: casestore.apply_intervention
     why="changes no fact the rules or the scheduler read (beyond the village)",

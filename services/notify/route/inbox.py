@@ -29,6 +29,8 @@ class Delivered:
 def deliver(tx: Transaction, alert: Alert, now: datetime, *, email: bool) -> Delivered:
     """Writes the alert's inbox rows and outbox rows; rows already there stay as they are."""
     holders = holders_over(tx, alert.jurisdiction)
+    for over in {a.over for a in alert.audiences if a.over}:  # e.g. a requester's supervisor
+        holders += holders_over(tx, over)
     recipients = sorted(
         {
             name

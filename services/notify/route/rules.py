@@ -16,6 +16,8 @@ directory.
   director; level 2: still overdue 7 days after it → the township supervisor.
 - intervention_overdue: an open intervention is past its due date → its department's
   officers over the child's county (civil affairs for court).
+- emergency_access: a user opened a case outside her scope (break-the-glass) → her
+  supervisor (`supervisor_of`, over her own scope) and the auditors over the child.
 
 Entries of a case can arrive out of order, so a visit's transition is read from the entry
 (case.visited v2: the case's risk and school status before and after it, as the case
@@ -46,6 +48,7 @@ KINDS = (
     "risk_high",
     "visit_overdue",
     "intervention_overdue",
+    "emergency_access",
 )
 # The alerts that must never be missed: `careledger notify reconcile` checks them against
 # the event log itself.
@@ -57,11 +60,15 @@ ESCALATE_AFTER_DAYS = 7
 @dataclass(frozen=True)
 class Audience:
     """Who should hear: holders of `role` expected at scope length `level` (9 township,
-    6 county, 12 village), or the named user when given and able to receive."""
+    6 county, 12 village), or the named user when given and able to receive; over `over`
+    when given, else over the child's village."""
 
     role: Role
     level: int
     username: str | None = None
+    # Route by this code instead of the child's village (her supervisor is over the
+    # requester's scope, not over the case's).
+    over: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,9 @@ SUPERVISOR = Audience(Role.CHILD_SUPERVISOR, TOWNSHIP)
 CIVIL_AFFAIRS = Audience(Role.CIVIL_AFFAIRS, COUNTY)
 POLICE = Audience(Role.POLICE, COUNTY)
 EDUCATION = Audience(Role.EDUCATION, COUNTY)
+# Every auditor whose scope holds the child's village (city or province ones included).
+AUDITORS = Audience(Role.AUDITOR, 2)
+_LEVEL_ABOVE = {12: TOWNSHIP, 9: COUNTY, 6: 4, 4: 2}
 
 
 # An alert found for an event: its kind, its title and body, who should hear.
@@ -254,6 +264,29 @@ def _school_changed(
     return []
 
 
+@_rules("case.emergency_access_granted", "emergency_access")
+def _emergency_access(
+    env: Envelope, before: CaseFacts | None, after: CaseFacts, village: str
+) -> list[Found]:
+    requester = env.actor["username"]
+    words = wording.emergency_access(village, env.case_id, requester, env.payload["expires_at"])
+    supervisor = supervisor_of(env.actor["role"], env.payload["requester_scope"])
+    return [("emergency_access", words, (supervisor, AUDITORS))]
+
+
+def supervisor_of(role: str, scope: str) -> Audience:
+    """Who answers for a user's use of break-the-glass: a child director's township
+    supervisor; for a supervisor or civil affairs, civil affairs one level above her
+    scope; for a department or an auditor, civil affairs of her own jurisdiction (who keep
+    the register her department reads)."""
+    if role == Role.CHILD_DIRECTOR:
+        return Audience(Role.CHILD_SUPERVISOR, TOWNSHIP, over=scope)
+    if role in (Role.CHILD_SUPERVISOR, Role.CIVIL_AFFAIRS):
+        above = _LEVEL_ABOVE.get(len(scope), len(scope))
+        return Audience(Role.CIVIL_AFFAIRS, above, over=scope[:above])
+    return Audience(Role.CIVIL_AFFAIRS, len(scope), over=scope)
+
+
 def _risk_raised_to_high(env: Envelope, before: CaseFacts | None) -> bool:
     p = env.payload
     if env.schema_version >= 2:  # the case service says what the visit changed
@@ -321,6 +354,7 @@ def choose_recipients(holders: Iterable[Holder], audience: Audience, village: st
     when the county has nobody), so an alert is never addressed to no one while someone
     above is responsible.
     """
+    village = audience.over or village
     if audience.username is not None:
         # The named user (the assignee) when still enabled and over the child's village.
         named = [h for h in holders if h.username == audience.username]

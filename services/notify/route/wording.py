@@ -105,3 +105,13 @@ def intervention_overdue(
         f"{place(village)} 一名儿童的{what}（{who}负责）应于 {due_on} 前完成，已逾期。"
         f"案件：{case_link(case_id)}",
     )
+
+
+def emergency_access(village: str, case_id: str, username: str, expires_at: str) -> tuple[str, str]:
+    # The staff member's username, not the child's anything; the reason stays in the
+    # case's history, which the recipient reads under her own rights.
+    return (
+        "紧急查阅辖区外案件",
+        f"用户 {username} 以紧急理由查阅了 {place(village)} 一名儿童的案件，"
+        f"有效期至 {expires_at}。请核查其理由。案件：{case_link(case_id)}",
+    )

@@ -90,4 +90,5 @@ window.EVENT_LABELS = {
   reopened: { "zh-CN": "重新开启", en: "Reopened" },
   corrected: { "zh-CN": "更正", en: "Corrected" },
   school_changed: { "zh-CN": "就学变动", en: "School changed" },
+  emergency_access_granted: { "zh-CN": "紧急查阅", en: "Emergency access" },
 };
