@@ -54,6 +54,8 @@ def demo(host: str, port: int, children: int, seed_only: bool) -> None:
     from services.cases.bootstrap import build_case_service
     from services.cases.demo import print_demo_users, seed_demo
 
+    # The demo is watched on a terminal: plain lines, unless told otherwise.
+    os.environ.setdefault("CARELEDGER_LOG_FORMAT", "text")
     settings = load_settings()
     configure_logging(settings)
     service = build_case_service(settings)

@@ -7,10 +7,11 @@ import contextlib
 import logging
 import signal
 import sys
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 import click
 import redis
+from pythonjsonlogger.json import JsonFormatter
 
 from shared.redis_client import RedisNotConfiguredError, redis_client
 from shared.settings import Settings, SettingsError
@@ -36,12 +37,28 @@ def load_settings(*, needs_redis: bool = False) -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    """One structured line per event on standard error, at the configured level."""
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
+    """Logs at the configured level to standard error through `log_handler`."""
+    logging.basicConfig(level=settings.log_level, handlers=[log_handler(settings)])
+
+
+def log_handler(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+    """One line per event on `stream` (standard error): a JSON object (time, level,
+    logger, message and the record's own fields: a request's id, user, route, status and
+    duration) unless CARELEDGER_LOG_FORMAT=text."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if settings.log_format == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                json_ensure_ascii=False,
+            )
+        )
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+        )
+    return handler
 
 
 def connect_redis(settings: Settings) -> redis.Redis:

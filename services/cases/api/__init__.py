@@ -17,6 +17,7 @@ from ..bootstrap import CaseService, build_case_service
 from . import admin, audit, auth, case_work, cases, dashboard, lifecycle, sensitive, worklists
 from .errors import register_error_handlers
 from .http import service
+from .metrics import case_gauges, count_refused_logins
 
 log = logging.getLogger("careledger.http")
 
@@ -38,7 +39,7 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
-    install_plumbing(
+    metrics = install_plumbing(
         app,
         log=log,
         ready=lambda: service().cases.recorder.max_notification_id(),
@@ -46,7 +47,9 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
         user=_username,
         # Logging in and refreshing, and the dashboard's page and assets.
         public_endpoints={"auth.login", "auth.refresh", *web.PUBLIC_ENDPOINTS},
+        gauges=case_gauges(app.extensions["careledger"]),
     )
+    count_refused_logins(app, metrics)
     app.register_blueprint(web.blueprint)
     if settings.trusted_proxies:
         # The client's address, as the proxies in front saw it: what the login throttle

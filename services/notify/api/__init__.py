@@ -11,6 +11,7 @@ from services.notify.api import notifications, subscriptions
 from services.notify.api.auth import authenticate
 from services.notify.api.errors import register_error_handlers
 from services.notify.api.http import service
+from services.notify.api.metrics import notify_gauges
 from services.notify.api.token_check import CaseServiceTokens, TokenChecks, TokenSource
 from services.notify.bootstrap import NotifyService, build_notify
 from shared.http.app import install_plumbing, new_api_app
@@ -41,5 +42,6 @@ def create_app(
         ready=lambda: service().db.ping(),
         authenticate=authenticate,
         user=lambda: g.get("username"),
+        gauges=notify_gauges(notify),
     )
     return app
