@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn, TextIO
 
 import click
@@ -69,17 +70,41 @@ def connect_redis(settings: Settings) -> redis.Redis:
         raise click.ClickException(str(error)) from None
 
 
-def serve_app(app: Any, *, host: str, port: int, threads: int, name: str) -> None:
-    """Serves a WSGI app with waitress until SIGTERM or Ctrl-C."""
+def serve_app(
+    make_app: Callable[[], Any], *, host: str, port: int, threads: int, name: str, workers: int = 1
+) -> None:
+    """Serves the WSGI app `make_app()` builds until SIGTERM or Ctrl-C: in this process with
+    waitress when `workers` is 1, else in that many gunicorn workers (0: one per CPU),
+    each building its own app after the fork (shared/workers.py)."""
+    click.echo(f"{name} on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True)
+    if workers != 1:
+        from shared.workers import default_workers, serve_workers
+
+        serve_workers(
+            make_app, host=host, port=port, workers=workers or default_workers(), threads=threads
+        )
+        click.echo(f"{name} stopped", err=True)
+        return
     import waitress
 
-    click.echo(f"{name} on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True)
+    app = make_app()
     # A warm stop on SIGTERM (what process supervisors and `docker stop` send), as on
     # Ctrl-C: the serve loop unwinds and the caller closes what it opened.
     signal.signal(signal.SIGTERM, _stop)
     with contextlib.suppress(KeyboardInterrupt):
         waitress.serve(app, host=host, port=port, threads=threads, ident="careledger")
     click.echo(f"{name} stopped", err=True)
+
+
+# `--workers` of the serving commands.
+workers_option = click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0, max=256),
+    help="API processes: 1 serves in this process (waitress); more, or 0 for one per CPU, "
+    "serves with gunicorn, each worker building its own app after the fork.",
+)
 
 
 def exit_clean_or_not(clean: bool) -> NoReturn:
