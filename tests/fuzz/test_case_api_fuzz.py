@@ -1,0 +1,100 @@
+"""schemathesis against the case service's OpenAPI spec, served by waitress on SQLite,
+with real logged-in users (civil affairs of the city for case work, the admin for the
+admin operations, the auditor for the access log) and the small city's five cases, their
+interventions, real users and a pending user request as path ids: no 5xx, and every
+answer as the spec documents it (status, content type, body, headers)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+
+from services.cases.api import create_app
+from services.cases.projections.read_models import WORKLISTS
+from shared.settings import Settings
+from tests.conftest import USERS, make_service
+from tests.fuzz.conftest import served
+from tests.fuzz.runner import fuzz
+from tests.integration.small_city import build_small_city, import_city_divisions
+from tests.support import caught_up, json_of, login
+
+# Who calls what: one user per part of the API, never one whose token a fuzzed call
+# could end (logout is fuzzed with a token of its own user).
+_CALLER = {"/api/v1/admin/": "admin", "/api/v1/audit/": "auditor"}
+_LOGOUT = ("delete", "/api/v1/auth/token")
+
+
+@dataclasses.dataclass(frozen=True)
+class CaseWorld:
+    base_url: str
+    headers: dict[str, dict[str, str]]
+    path_values: dict[str, list[str]]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseWorld]:
+    settings = dataclasses.replace(
+        Settings(data_dir=tmp_path_factory.mktemp("var")).with_generated_secrets(),
+        access_token_ttl_seconds=3600,  # outlasts the run
+    )
+    service = make_service(settings)
+    app = create_app(settings, case_service=service)
+    client: FlaskClient = app.test_client()
+    import_city_divisions(service)
+    city = build_small_city(client)
+    caught_up(service)
+    headers = {name: login(client, name) for name in ("civil_city", "admin", "auditor", "police")}
+    interventions = [
+        item["intervention_id"]
+        for case_id in city.ids.values()
+        for item in json_of(
+            client.get(f"/api/v1/cases/{case_id}", headers=headers["civil_city"])
+        ).get("interventions", [])
+    ]
+    asked = client.post(
+        "/api/v1/admin/users",
+        json={
+            "username": "fuzz.ca",
+            "password": "a long enough password",
+            "role": "civil_affairs",
+            "scope": "3601",
+        },
+        headers=headers["admin"],
+    )
+    assert asked.status_code == 202, asked.json
+    path_values = {
+        "case_id": list(city.ids.values()),
+        "intervention_id": interventions,
+        # Users a fuzzed `disable` may hit without ending the run's own sessions.
+        "username": [u for u in USERS if u not in headers],
+        "request_id": [json_of(asked)["id"]],
+        "name": list(WORKLISTS),
+    }
+    with served(app) as base_url:
+        yield CaseWorld(base_url, headers, path_values)
+    service.close()
+
+
+def _caller(world: CaseWorld, method: str, path: str) -> dict[str, str]:
+    if (method, path) == _LOGOUT:
+        return world.headers["police"]
+    for prefix, name in _CALLER.items():
+        if path.startswith(prefix):
+            return world.headers[name]
+    return world.headers["civil_city"]
+
+
+def test_the_case_api_answers_every_fuzzed_request_as_its_spec_says(world: CaseWorld) -> None:
+    report = fuzz(
+        "case service",
+        world.base_url,
+        headers_for=lambda method, path: _caller(world, method, path),
+        path_values=world.path_values,
+    )
+
+    assert report.requests > 0 and report.statuses[200] > 0
+    assert report.server_errors == 0, report.line()
+    assert not report.failures, "\n\n".join(f"{k}\n{v}" for k, v in report.failures.items())
