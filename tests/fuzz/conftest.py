@@ -13,6 +13,9 @@ from waitress.server import create_server
 
 from tests.fuzz.runner import REPORTS
 
+# Redis for the notify fuzz tests: the integration tests' own fixture, shared.
+from tests.integration.conftest import redis_url  # noqa: F401
+
 
 @contextmanager
 def served(app: Any) -> Iterator[str]:

@@ -18,7 +18,6 @@ from shared.settings import Settings
 from tests.conftest import make_service
 from tests.fuzz.conftest import served
 from tests.fuzz.runner import fuzz
-from tests.integration.conftest import redis_url  # noqa: F401  (a fixture)
 from tests.integration.notify_support import Publisher, consumer, drain, inbox, new_case_id
 from tests.support import FixedClock, json_of, login
 
@@ -31,7 +30,7 @@ class NotifyWorld:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[NotifyWorld]:  # noqa: F811
+def world(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[NotifyWorld]:
     cases_settings = Settings(data_dir=tmp_path_factory.mktemp("cases")).with_generated_secrets()
     case_service = make_service(cases_settings)
     case_app = create_case_app(cases_settings, case_service=case_service)
