@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 
 # Examples per operation and mode: the whole run stays within a few minutes on 2 cores
 # in CI. CARELEDGER_FUZZ_EXAMPLES raises it for a longer run by hand.
-EXAMPLES = int(os.environ.get("CARELEDGER_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("CARELEDGER_FUZZ_EXAMPLES", "25"))
 
 # `positive_data_acceptance` is left out on purpose: a body valid by the schema is still
 # refused by rules that depend on the case's state (a visit dated before the
@@ -85,14 +85,17 @@ def fuzz(
     base_url: str,
     *,
     headers_for: Callable[[str, str], Mapping[str, str]],
-    path_values: Mapping[str, Sequence[Any]],
+    records: Sequence[Mapping[str, Any]],
+    bodies: Mapping[str, Sequence[Any]] | None = None,
     skip: Callable[[str, str], bool] = lambda method, path: False,
 ) -> FuzzReport:
     """Fuzzes every operation of the spec served at `base_url`/api/v1/openapi.json.
 
     `headers_for(method, path)` gives the headers of the user who calls it (a real
-    login); `path_values[name]` the real ids a path parameter takes in most examples
-    (the others are generated)."""
+    login); `records` the path ids of real records (e.g. {"case_id": …,
+    "intervention_id": …} of one case), which half the examples use; `bodies["POST
+    /path"]` valid bodies sent on those records besides the generated ones, so that
+    writes get through to the case's own rules (and succeed)."""
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
     report = FuzzReport(name)
     REPORTS.append(report)
@@ -103,26 +106,27 @@ def fuzz(
         operation = result.ok()
         method, path = operation.method.lower(), operation.path
         if not skip(method, path):
-            _fuzz_operation(
-                operation, base_url, session, dict(headers_for(method, path)), path_values, report
-            )
+            headers = headers_for(method, path)
+            given = (bodies or {}).get(f"{method.upper()} {path}", ())
+            cases = _cases(operation, records, given)
+            _fuzz_operation(operation, cases, base_url, session, headers, report)
     session.close()
     return report
 
 
 def _fuzz_operation(
     operation: Any,
+    cases: Any,
     base_url: str,
     session: requests.Session,
-    headers: dict[str, str],
-    path_values: Mapping[str, Sequence[Any]],
+    headers: Mapping[str, str],
     report: FuzzReport,
 ) -> None:
     label = f"{operation.method.upper()} {operation.path}"
     report.operations += 1
     seen = report.by_operation[label] = Counter()
 
-    @given(case=_cases(operation, path_values))
+    @given(case=cases)
     @settings(
         max_examples=EXAMPLES * 2,
         deadline=None,
@@ -134,7 +138,7 @@ def _fuzz_operation(
     def run(case: Any) -> None:
         # A case whose headers are invalid on purpose (no or a bad Authorization) is sent
         # as generated: the user's token would make it valid again.
-        sent = {} if _negative_headers(case) else headers
+        sent = {} if _negative_headers(case) else dict(headers)
         response = case.call(base_url=base_url, session=session, headers=sent)
         report.requests += 1
         report.statuses[response.status_code] += 1
@@ -147,16 +151,34 @@ def _fuzz_operation(
         report.failures[label] = str(error)[:3000]
 
 
-def _cases(operation: Any, path_values: Mapping[str, Sequence[Any]]) -> Any:
-    """Valid and invalid requests, half of them (when the path has ids) on real records."""
+def _cases(
+    operation: Any,
+    records: Sequence[Mapping[str, Any]],
+    bodies: Sequence[Any],
+) -> Any:
+    """Valid and invalid requests, half of them (when the path has ids) on real records,
+    and the given valid bodies on those records."""
     names = _PATH_PARAMETER.findall(operation.path)
-    options = []
+    known = [
+        {n: record[n] for n in names} for record in records if names and set(names) <= set(record)
+    ]
+    real = st.sampled_from(known) if known else st.none()
+    # Most requests carry the user's token, so that invalid data reaches the checks behind
+    # the login; the first option alone may also send an invalid Authorization header.
+    options = [operation.as_strategy(GenerationMode.NEGATIVE)]
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         options.append(operation.as_strategy(mode))
-        if names and all(path_values.get(n) for n in names):
-            real = st.fixed_dictionaries({n: st.sampled_from(list(path_values[n])) for n in names})
+        if known:
             options.append(real.flatmap(partial(_on_records, operation, mode)))
-    return st.one_of(options)
+    valid = GenerationMode.POSITIVE
+    for body in bodies:
+        options.append(real.flatmap(partial(_on_records, operation, valid, body=body)))
+    signed = [option.filter(_signed) for option in options[1:]]
+    return st.one_of([options[0], *signed])
+
+
+def _signed(case: Any) -> bool:
+    return not _negative_headers(case)
 
 
 def _negative_headers(case: Any) -> bool:
@@ -165,5 +187,7 @@ def _negative_headers(case: Any) -> bool:
     return info is not None and info.mode == GenerationMode.NEGATIVE
 
 
-def _on_records(operation: Any, mode: GenerationMode, fixed: dict[str, Any]) -> Any:
-    return operation.as_strategy(mode, path_parameters=fixed)
+def _on_records(
+    operation: Any, mode: GenerationMode, fixed: dict[str, Any] | None, **given: Any
+) -> Any:
+    return operation.as_strategy(mode, path_parameters=fixed, **given)
