@@ -33,6 +33,6 @@ def served(app: Any) -> Iterator[str]:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """The fuzz runs' figures: requests, operations, 5xx, statuses."""
     if REPORTS:
-        terminalreporter.section("schemathesis fuzz summary")
+        terminalreporter.section("fuzz summary")
         for report in REPORTS:
             terminalreporter.write_line(report.line())

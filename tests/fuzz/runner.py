@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 import schemathesis
@@ -76,8 +76,12 @@ class FuzzReport:
         )
 
 
+class Summary(Protocol):
+    def line(self) -> str: ...
+
+
 # Every run of the session, for the summary pytest prints (conftest.py).
-REPORTS: list[FuzzReport] = []
+REPORTS: list[Summary] = []
 
 
 def fuzz(

