@@ -1,15 +1,17 @@
-"""schemathesis against the case service's OpenAPI spec, served by waitress on SQLite,
-with real logged-in users (civil affairs of the city for case work, the admin for the
-admin operations, the auditor for the access log) and the small city's five cases, their
-interventions, real users and a pending user request as path ids: no 5xx, and every
-answer as the spec documents it (status, content type, body, headers)."""
+"""schemathesis against the case service's OpenAPI spec, served by waitress on SQLite and
+on PostgreSQL, with real logged-in users (civil affairs of the city for case work, the
+admin for the admin operations, the auditor for the access log) and the small city's five
+cases, their interventions, real users and a pending user request as path ids: no 5xx,
+and every answer as the spec documents it (status, content type, body, headers)."""
 
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
 
@@ -50,9 +52,28 @@ class CaseWorld:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CaseWorld]:
+def storage(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """SQLite, or a PostgreSQL schema of its own (dropped with the test database's)."""
+    data_dir = tmp_path_factory.mktemp("var")
+    if request.param == "sqlite":
+        return Settings(data_dir=data_dir)
+    url = request.getfixturevalue("postgres_url")
+    schema = f"fuzz_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    request.addfinalizer(lambda: _drop(url, schema))
+    return Settings(data_dir=data_dir, database_url=url, postgres_schema=schema)
+
+
+def _drop(url: str, schema: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(scope="module")
+def world(storage: Settings) -> Iterator[CaseWorld]:
     settings = dataclasses.replace(
-        Settings(data_dir=tmp_path_factory.mktemp("var")).with_generated_secrets(),
+        storage.with_generated_secrets(),
         access_token_ttl_seconds=3600,  # outlasts the run
     )
     service = make_service(settings)
@@ -99,10 +120,15 @@ def _caller(world: CaseWorld, method: str, path: str) -> dict[str, str]:
     return world.headers["civil_city"]
 
 
-@pytest.mark.slow  # about 30 s on the shared 2-core machine
-def test_the_case_api_answers_every_fuzzed_request_as_its_spec_says(world: CaseWorld) -> None:
+@pytest.mark.slow  # about 30 s on the shared 2-core machine, each backend
+@pytest.mark.parametrize(
+    "storage", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_the_case_api_answers_every_fuzzed_request_as_its_spec_says(
+    storage: Settings, world: CaseWorld
+) -> None:
     report = fuzz(
-        "case service",
+        f"case service ({'PostgreSQL' if storage.database_url else 'SQLite'})",
         world.base_url,
         headers_for=lambda method, path: _caller(world, method, path),
         records=world.records,
