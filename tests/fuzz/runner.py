@@ -88,18 +88,18 @@ def fuzz(
     name: str,
     base_url: str,
     *,
-    headers_for: Callable[[str, str], Mapping[str, str]],
+    headers_for: Callable[[str, str], Sequence[Mapping[str, str]]],
     records: Sequence[Mapping[str, Any]],
     bodies: Mapping[str, Sequence[Any]] | None = None,
     skip: Callable[[str, str], bool] = lambda method, path: False,
 ) -> FuzzReport:
     """Fuzzes every operation of the spec served at `base_url`/api/v1/openapi.json.
 
-    `headers_for(method, path)` gives the headers of the user who calls it (a real
-    login); `records` the path ids of real records (e.g. {"case_id": …,
-    "intervention_id": …} of one case), which half the examples use; `bodies["POST
-    /path"]` valid bodies sent on those records besides the generated ones, so that
-    writes get through to the case's own rules (and succeed)."""
+    `headers_for(method, path)` gives the headers of the users who may call it (real
+    logins of several roles; each example picks one); `records` the path ids of real
+    records (e.g. {"case_id": …, "intervention_id": …} of one case), which half the
+    examples use; `bodies["POST /path"]` valid bodies sent on those records besides the
+    generated ones, so that writes get through to the case's own rules (and succeed)."""
     schema = schemathesis.openapi.from_url(f"{base_url}/api/v1/openapi.json")
     report = FuzzReport(name)
     REPORTS.append(report)
@@ -110,10 +110,10 @@ def fuzz(
         operation = result.ok()
         method, path = operation.method.lower(), operation.path
         if not skip(method, path):
-            headers = headers_for(method, path)
+            callers = headers_for(method, path)
             given = (bodies or {}).get(f"{method.upper()} {path}", ())
             cases = _cases(operation, records, given)
-            _fuzz_operation(operation, cases, base_url, session, headers, report)
+            _fuzz_operation(operation, cases, base_url, session, callers, report)
     session.close()
     return report
 
@@ -123,14 +123,14 @@ def _fuzz_operation(
     cases: Any,
     base_url: str,
     session: requests.Session,
-    headers: Mapping[str, str],
+    callers: Sequence[Mapping[str, str]],
     report: FuzzReport,
 ) -> None:
     label = f"{operation.method.upper()} {operation.path}"
     report.operations += 1
     seen = report.by_operation[label] = Counter()
 
-    @given(case=cases)
+    @given(case=cases, headers=st.sampled_from(list(callers)))
     @settings(
         max_examples=EXAMPLES * 2,
         deadline=None,
@@ -139,7 +139,7 @@ def _fuzz_operation(
         phases=[Phase.explicit, Phase.generate],  # no shrinking: a bounded run
         suppress_health_check=list(HealthCheck),
     )
-    def run(case: Any) -> None:
+    def run(case: Any, headers: Mapping[str, str]) -> None:
         # A case whose headers are invalid on purpose (no or a bad Authorization) is sent
         # as generated: the user's token would make it valid again.
         sent = {} if _negative_headers(case) else dict(headers)
