@@ -174,7 +174,6 @@ class Tally:
 
 
 TALLY = Tally()
-REPORTS.append(TALLY)
 
 
 @pytest.fixture(scope="module")
@@ -201,6 +200,8 @@ def test_a_malformed_entry_is_dead_lettered_and_the_good_ones_around_it_are_hand
     bad: tuple[str, Raw],
 ) -> None:
     kind, entry = bad
+    if TALLY not in REPORTS:  # in the summary only when the test ran
+        REPORTS.append(TALLY)
     TALLY.sent[kind] += 1
     client = redis.Redis.from_url(redis_url)
     stream = f"test:fuzz:{uuid.uuid4().hex[:12]}:events"
