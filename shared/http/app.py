@@ -14,6 +14,7 @@ from flask_smorest import Api
 from shared.http.docs_page import DOCS_ENDPOINT, INIT_ENDPOINT, install_docs_page
 from shared.http.json_body import check_json_body
 from shared.http.metrics import AppMetrics, Gauges
+from shared.http.openapi import ProblemResponses
 from shared.http.request_ids import request_id
 from shared.http.security import add_security_headers
 
@@ -57,12 +58,15 @@ def openapi_config(title: str, max_body_bytes: int) -> dict[str, Any]:
     }
 
 
-def new_api_app(import_name: str, title: str, max_body_bytes: int) -> tuple[Flask, Api]:
-    """A Flask app with its flask-smorest Api: JSON keys in the order written."""
+def new_api_app(
+    import_name: str, title: str, max_body_bytes: int, problems: ProblemResponses
+) -> tuple[Flask, Api]:
+    """A Flask app with its flask-smorest Api: JSON keys in the order written, and every
+    error answer documented as problem+json by `problems`."""
     app = Flask(import_name, static_folder=None)
     app.config |= openapi_config(title, max_body_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    return app, Api(app, spec_kwargs=BEARER_SPEC)
+    return app, Api(app, spec_kwargs=BEARER_SPEC | {"extra_plugins": [problems]})
 
 
 def install_plumbing(

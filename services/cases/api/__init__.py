@@ -8,6 +8,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.http.app import install_plumbing, new_api_app
+from shared.http.openapi import ProblemResponses
 from shared.http.request_ids import request_id
 from shared.settings import Settings
 
@@ -24,7 +25,9 @@ log = logging.getLogger("careledger.http")
 
 def create_app(settings: Settings, *, case_service: CaseService | None = None) -> Flask:
     """The Flask app; hand in `case_service` to reuse one (tests, the demo)."""
-    app, api = new_api_app("careledger.cases", "CareLedger cases", settings.max_body_bytes)
+    app, api = new_api_app(
+        "careledger.cases", "CareLedger cases", settings.max_body_bytes, _problems()
+    )
     app.extensions["careledger"] = case_service or build_case_service(settings)
     for module in (
         auth,
@@ -56,6 +59,26 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
         # counts per address (else every client would share the proxy's).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     return app
+
+
+_LOGIN = ("post", "/api/v1/auth/token")
+_REFRESH = ("post", "/api/v1/auth/refresh")
+
+
+def _problems() -> ProblemResponses:
+    """The case service's error answers beyond the common ones (shared/http/openapi.py)."""
+
+    def extra(method: str, path: str) -> set[int]:
+        found: set[int] = set()
+        if (method, path) == _LOGIN:
+            found |= {429, 503}  # the login throttle, and every hashing slot busy
+        if method != "get" and (method, path) not in (_LOGIN, _REFRESH):
+            found.add(409)  # a state that forbids the write, a concurrent write
+        if method == "post" and path.startswith("/api/v1/cases/{case_id}/"):
+            found.add(412)  # If-Match names an older version
+        return found
+
+    return ProblemResponses(public=[_LOGIN, _REFRESH], extra=extra)
 
 
 def _authenticate() -> None:
