@@ -16,6 +16,7 @@ from . import migrations
 from .access_log import AccessLog
 from .accounts import Accounts
 from .application import Cases
+from .audit.adopt import adopt_unchained
 from .login_throttle import HashingSlots, LoginThrottle
 from .projections.personal import PersonalData
 from .projections.projector import catch_up
@@ -58,6 +59,7 @@ def build_case_service(
     # The tables beside the events that the log cannot give back: versioned migrations.
     tables = EventStoreConnections(datastore)
     migrations.upgrade(tables)
+    adopt_unchained(tables, cases.recorder, cases.mapper)  # once: a store from before issue 9
     access_log = AccessLog(tables)
     # The read models' own file on SQLite; beside the events on PostgreSQL.
     store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)

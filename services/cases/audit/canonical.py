@@ -1,0 +1,175 @@
+"""The canonical encoding of an event and the hash chain over it (docs/auditors.md).
+
+Stable and independent of eventsourcing's transcoder on purpose: an auditor re-implements
+these few rules in any language, and a change of the library's storage format never
+changes a hash.
+
+- A value is first *normalised* to plain JSON: str, int, bool, null, lists and objects as
+  they are; tuples as lists; date, datetime, UUID, Decimal and float as one-key objects
+  with a type tag (`{"$date": "2025-03-01"}`); an object key starting with `$` gets a
+  second `$`, so tags and keys never collide.
+- Personal fields enter only as salted digests: a top-level content field named in
+  `PERSONAL`, or not named in `CLEAR` (unknown means personal), becomes
+  `{"$digest": hex(HMAC-SHA256(salt, encode(normalised value)))}`; the salt is the
+  aggregate's own (`salts.py`), kept apart from the events so erasure can delete it.
+- `encode` is JSON with keys sorted by code point, no whitespace, non-ASCII as UTF-8.
+- `hash_n = SHA-256(hash_{n-1} || encode(document_n))`, `hash_0` = 32 zero bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+GENESIS = bytes(32)  # the "previous hash" of an aggregate's first event
+ENCODING_VERSION = 1  # written into every document: a future encoding is told apart
+
+# Top-level content fields of events that say who a child (or a staff member) is or what
+# was seen or said about them: digested. docs/personal-data.md has them in words.
+PERSONAL = frozenset(
+    {
+        "record",  # Identified: the child, address, parents, guardian
+        "visit",  # Visited: what the visitor saw, notes, concerns
+        "guardian",
+        "intervention",  # InterventionOpened: its description
+        "note",
+        "outcome",
+        "reason",
+        "address_detail",
+        "school_name",
+        "grade",
+        "old_value",  # Corrected: any field of the record, before and after
+        "new_value",
+        "display_name",  # users and account requests
+        "email",
+        "password_hash",
+    }
+)
+# Top-level fields that are codes, dates, ids, counters and staff identities: in clear.
+CLEAR = frozenset(
+    {
+        "originator_topic",
+        "class_version",
+        "actor",
+        "jurisdiction",
+        "from_jurisdiction",
+        "requester_scope",
+        "next_visit_due",
+        "risk_level_before",
+        "risk_level_after",
+        "school_status_before",
+        "school_status_after",
+        "effective_on",
+        "entrustment_signed_on",
+        "intervention_id",
+        "progressed_on",
+        "closed_on",
+        "change",
+        "changed_on",
+        "assignee",
+        "transferred_on",
+        "reopened_on",
+        "field",
+        "username",
+        "expires_at",
+        "role",
+        "scope",
+        "token_id",
+        "record_id",
+        "fingerprint",
+        "case_id",
+        "case_version",
+        "status",
+    }
+)
+
+
+class NotEncodableError(TypeError):
+    """Raised for a value the canonical encoding has no rule for."""
+
+
+def normalise(value: Any) -> Any:
+    """`value` as plain JSON with type tags (module docstring)."""
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, datetime):  # before date: a datetime is a date
+        return {"$datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, UUID):
+        return {"$uuid": str(value)}
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, float):
+        return {"$float": repr(value)}
+    if isinstance(value, list | tuple):
+        return [normalise(item) for item in value]
+    if isinstance(value, Mapping):
+        return {_key(k): normalise(v) for k, v in value.items()}
+    raise NotEncodableError(f"no canonical form for {type(value).__name__}")
+
+
+def _key(key: object) -> str:
+    if not isinstance(key, str):
+        raise NotEncodableError(f"object keys are text, not {type(key).__name__}")
+    return "$" + key if key.startswith("$") else key
+
+
+def encode(normalised: Any) -> bytes:
+    """The canonical bytes of a normalised value."""
+    return json.dumps(
+        normalised, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def is_personal(field: str) -> bool:
+    """Whether a top-level content field enters the hash only as a digest."""
+    return field in PERSONAL or field not in CLEAR
+
+
+def digest(salt: bytes, normalised: Any) -> dict[str, str]:
+    """The salted digest that stands for a personal value."""
+    return {"$digest": hmac.new(salt, encode(normalised), hashlib.sha256).hexdigest()}
+
+
+def redact(content: Mapping[str, Any], salt: bytes) -> dict[str, Any]:
+    """Normalised content with every personal field replaced by its digest."""
+    return {
+        field: digest(salt, value) if is_personal(field) else value
+        for field, value in content.items()
+    }
+
+
+def document(
+    *,
+    aggregate: UUID | str,
+    version: int,
+    topic: str,
+    timestamp: datetime,
+    content: Mapping[str, Any],
+    salt: bytes,
+) -> bytes:
+    """The canonical bytes of one event; `content` is already normalised."""
+    return encode(
+        {
+            "v": ENCODING_VERSION,
+            "aggregate": str(aggregate if isinstance(aggregate, UUID) else UUID(aggregate)),
+            "version": version,
+            "topic": topic,
+            "timestamp": normalise(timestamp),
+            "content": redact(content, salt),
+        }
+    )
+
+
+def chain_hash(previous: bytes, canonical_document: bytes) -> bytes:
+    """The hash of an event: over the one before it and its own canonical document."""
+    return hashlib.sha256(previous + canonical_document).digest()
