@@ -17,7 +17,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.sql import Database, Transaction
 
-from .links import CHAIN, STATE, facts_of, insert, link, table
+from .links import CHAIN, STATE, facts_from_stored, insert, link, table
 
 PROVEN_FROM = "proven_from"
 _PAGE = 500
@@ -84,6 +84,6 @@ def _adopt(tx: Transaction, schema: str, events: str, mapper: Mapper[UUID]) -> i
                     topic=str(row["topic"]),
                     state=bytes(row["state"]),
                 )
-                facts = facts_of(mapper.to_domain_event(stored))
+                facts = facts_from_stored(mapper, stored)
                 insert(tx, schema, [link(tx, schema, stored, facts, position)])
         last = int(rows[-1]["position"])

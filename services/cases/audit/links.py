@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import Mapper, StoredEvent
 
 from shared.sql import Transaction
 
@@ -68,6 +68,19 @@ def facts_of(event: Any) -> EventFacts:
     if class_version > 1:  # as eventsourcing's mapper stores it
         content["class_version"] = class_version
     return EventFacts(event.timestamp, canonical.normalise(content))
+
+
+def facts_from_stored(mapper: Mapper[UUID], stored: StoredEvent) -> EventFacts:
+    """An event's facts from its stored bytes: decrypted and decoded, not rebuilt into a
+    domain object (which would upcast an old event and change what it says)."""
+    data = stored.state
+    if mapper.cipher:
+        data = mapper.cipher.decrypt(data)
+    if mapper.compressor:
+        data = mapper.compressor.decompress(data)
+    state = dict(mapper.transcoder.decode(data))
+    timestamp = state.pop("timestamp")
+    return EventFacts(timestamp, canonical.normalise(state))
 
 
 def salt_for(tx: Transaction, schema: str, aggregate: str) -> bytes:
