@@ -269,7 +269,7 @@ class Verifier:
         salts: dict[str, bytes],
     ) -> None:
         if event is not None:
-            key = str(UUID(str(event.originator_id)))
+            key = _id(event.originator_id)
             version = event.originator_version
             kind = _kind(event.topic)
         else:
@@ -325,7 +325,7 @@ class Verifier:
         if salt is None:
             # Erased (the salt deleted with the child's data): the stored document stands.
             return
-        key = str(UUID(str(event.originator_id)))
+        key = _id(event.originator_id)
 
         def document(version: int) -> bytes:
             return canonical.document(
@@ -507,6 +507,10 @@ class Verifier:
                     )
                 )
                 return
+
+
+def _id(originator_id: UUID | str) -> str:
+    return str(originator_id) if isinstance(originator_id, UUID) else str(UUID(originator_id))
 
 
 def _unreadable(seq: int, message: str, signature: str) -> Checkpoint:
