@@ -182,7 +182,7 @@ class Verifier:
                 at_target[targets[t]] = (running, count, last_position)
                 t += 1
             if link is not None:
-                running = fold(running, position, link.hash)
+                running = _fold(running, position, link.hash)
                 count += 1
                 last_position = position
             self._check_event(position, event, link, aggregates, salts)
@@ -300,10 +300,7 @@ class Verifier:
         if link is not None:
             if link.prev_hash != aggregate.hash and version == aggregate.version + 1:
                 fail("broken", "its link does not follow the link of the event before it")
-            recomputed = hashlib.sha256(
-                bytes.fromhex(link.prev_hash) + link.document.encode("utf-8")
-            ).hexdigest()
-            if recomputed != link.hash:
+            if _sha256(link.prev_hash, link.document.encode("utf-8")) != link.hash:
                 fail("link_altered", "its link's hash is not the hash of its document")
             aggregate.hash = link.hash
         aggregate.version = max(aggregate.version, version)
@@ -470,7 +467,7 @@ class Verifier:
                         "it does not follow the row before it "
                         "(a row before it was removed or changed)",
                     )
-                if first is None and row["hash"] != row_hash(str(row["prev_hash"]), row):
+                if first is None and row["hash"] != _access_hash(row):
                     first = LogFinding(
                         subject, "row_changed", "its fields are not what was written"
                     )
@@ -507,6 +504,28 @@ class Verifier:
                     )
                 )
                 return
+
+
+def _fold(running: bytes, position: int, link_hash: str) -> bytes:
+    try:
+        return fold(running, position, link_hash)
+    except ValueError:  # a link hash that is not hex: whatever it folds to, it was altered
+        return hashlib.sha256(running + link_hash.encode("utf-8")).digest()
+
+
+def _sha256(previous_hex: str, data: bytes) -> str | None:
+    """SHA-256 over a previous hash and data; None when the stored hash is not hex."""
+    try:
+        return hashlib.sha256(bytes.fromhex(previous_hex) + data).hexdigest()
+    except (TypeError, ValueError):
+        return None
+
+
+def _access_hash(row: dict[str, Any]) -> str | None:
+    try:
+        return row_hash(str(row["prev_hash"]), row)
+    except (TypeError, ValueError):  # not hex (a row written past the chain): changed
+        return None
 
 
 def _id(originator_id: UUID | str) -> str:
