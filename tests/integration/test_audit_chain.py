@@ -130,4 +130,9 @@ def test_a_store_written_before_the_chain_is_adopted_once(settings: Settings) ->
     assert [r["prev_hash"] for r in rows[1:]] == [r["hash"] for r in rows[:-1]]
     state = db.query(f"SELECT value FROM {db.table(STATE)} WHERE name = ?", (PROVEN_FROM,))
     assert state == [{"value": str((head or 0) + 1)}]
+    # and verification says so, and finds the adopted store whole
+    report = reopened.audit_verifier().run()
+    assert report.ok, report.problems()
+    assert report.proven_from == (head or 0) + 1
+    assert f"chain proven from position {(head or 0) + 1}" in report.summary()
     reopened.close()
