@@ -240,13 +240,16 @@ class Verifier:
 
     def _links(self, head: int) -> Iterator[_Link]:
         after = 0
+        statement = (
+            f"SELECT position, originator_id, version, prev_hash, hash, document "
+            f"FROM {self.db.table(CHAIN)} WHERE position > ? AND position <= ? "
+            f"ORDER BY position LIMIT {_PAGE}"
+        )
         while True:
-            rows = self.db.query(
-                f"SELECT position, originator_id, version, prev_hash, hash, document "
-                f"FROM {self.db.table(CHAIN)} WHERE position > ? AND position <= ? "
-                f"ORDER BY position LIMIT {_PAGE}",
-                (after, head),
-            )
+            with self.db.transaction(write=False) as tx:
+                # The driver's rows as they come (sqlite3.Row or psycopg's dict): no copy.
+                tx.cursor.execute(tx.dialect.sql(statement), (after, head))
+                rows = tx.cursor.fetchall()
             for r in rows:
                 yield _Link(
                     int(r["position"]),
@@ -271,11 +274,13 @@ class Verifier:
         if event is not None:
             key = _id(event.originator_id)
             version = event.originator_version
-            kind = _kind(event.topic)
         else:
             assert link is not None
-            key, version, kind = link.aggregate, link.version, _kind_of_document(link.document)
-        aggregate = aggregates.setdefault(key, _Aggregate(kind))
+            key, version = link.aggregate, link.version
+        aggregate = aggregates.get(key)
+        if aggregate is None:
+            kind = _kind(event.topic) if event else _kind_of_document(link.document)  # type: ignore[union-attr]
+            aggregate = aggregates[key] = _Aggregate(kind)
 
         def fail(problem: str, detail: str) -> None:
             if aggregate.failure is None:
