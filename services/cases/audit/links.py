@@ -125,7 +125,8 @@ def link(
         topic=event.topic,
         timestamp=facts.timestamp,
         content=facts.content,
-        salt=salt_for(tx, schema, aggregate),
+        # An aggregate with nothing personal (idempotency records) needs no salt.
+        salt=salt_for(tx, schema, aggregate) if canonical.has_personal(facts.content) else b"",
     )
     return Link(
         position,

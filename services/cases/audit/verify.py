@@ -75,6 +75,7 @@ class Report:
     access_proven_from: int | None = None
     sealed_to: int = 0  # the position the newest good checkpoint covers
     unsealed: int = 0  # links after it (not yet protected against removal)
+    erased: int = 0  # aggregates without a salt: their personal fields' digests taken as stored
     cases: list[Finding] = field(default_factory=list)
     log: list[LogFinding] = field(default_factory=list)
 
@@ -96,7 +97,8 @@ class Report:
         proven = f"chain proven from position {self.proven_from}" if self.proven_from else ""
         sealed = f"checkpoints verify to position {self.sealed_to}, {self.unsealed} events after it"
         verdict = "all verified" if self.ok else f"{len(self.problems())} problems"
-        return f"{head}: {verdict}; {proven}; {sealed}"
+        erased = f"; {self.erased} erased (personal fields as stored)" if self.erased else ""
+        return f"{head}: {verdict}; {proven}; {sealed}{erased}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -110,6 +112,7 @@ class Report:
             "access_proven_from": self.access_proven_from,
             "sealed_to": self.sealed_to,
             "unsealed": self.unsealed,
+            "erased": self.erased,
             "cases": [f.__dict__ for f in self.cases],
             "log": [f.__dict__ for f in self.log],
             "summary": self.summary(),
@@ -123,6 +126,7 @@ class _Aggregate:
     hash: str = GENESIS_HEX
     jurisdiction: str | None = None
     failure: Finding | None = None
+    erased: bool = False  # its salt is gone: personal fields taken as stored
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,7 @@ class Verifier:
             if scope and (aggregate.kind != "Case" or not _within(aggregate.jurisdiction, scope)):
                 continue
             report.aggregates += 1
+            report.erased += aggregate.erased
             if aggregate.failure is not None:
                 report.cases.append(aggregate.failure)
         report.unsealed = count - (at_target[report.sealed_to][1] if report.sealed_to else 0)
@@ -324,9 +329,15 @@ class Verifier:
             fail("undecryptable", "its stored bytes were changed: they no longer decode")
             return
         aggregate.jurisdiction = _jurisdiction(facts.content) or aggregate.jurisdiction
-        if salt is None:
-            # Erased (the salt deleted with the child's data): the stored document stands.
-            return
+        known: dict[str, Any] | None = None
+        if salt is None and canonical.has_personal(facts.content):
+            # Erased (the salt deleted with the child's data): the personal fields' stored
+            # digests stand; the clear fields, the order and the hashes are still checked.
+            aggregate.erased = True
+            try:
+                known = json.loads(link.document)["content"]
+            except (ValueError, KeyError, TypeError):
+                known = {}
         key = _id(event.originator_id)
 
         def document(version: int) -> bytes:
@@ -336,7 +347,8 @@ class Verifier:
                 topic=event.topic,
                 timestamp=facts.timestamp,
                 content=facts.content,
-                salt=salt,
+                salt=salt or b"",
+                known=known,
             )
 
         if document(event.originator_version) == link.document.encode("utf-8"):
