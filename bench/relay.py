@@ -42,6 +42,7 @@ import redis
 from rich.console import Console
 from rich.table import Table
 
+from services.cases import migrations
 from services.cases.application import Cases
 from services.cases.domain import Case
 from services.cases.relay import Relay
@@ -51,6 +52,7 @@ from services.cases.relay.source import CasesLog
 from services.cases.relay.stream import RelayStream
 from shared.embedded_redis import embedded_redis
 from shared.settings import Settings
+from shared.sql import EventStoreConnections
 
 RESULTS = Path(__file__).resolve().parent / "results"
 TODAY = date(2026, 11, 29)
@@ -207,6 +209,8 @@ def main() -> None:
         # Written as the case service writes, read as the relay reads (relay/source.py).
         writer = Cases(settings.eventsourcing_env())
         stack.callback(writer.close)
+        # The tables beside the events (the audit chain's among them), as bootstrap makes.
+        migrations.upgrade(EventStoreConnections(writer.recorder.datastore))  # type: ignore[attr-defined]
         fill_started = time.perf_counter()
         fill(writer, events)
         console.print(

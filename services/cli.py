@@ -150,6 +150,7 @@ def users_add(
 
 
 def _register_groups() -> None:
+    from services.cases.audit_command import audit
     from services.cases.commands import cases
     from services.cases.divisions_command import divisions
     from services.db_commands import db
@@ -159,6 +160,7 @@ def _register_groups() -> None:
     main.add_command(divisions)
     main.add_command(notify)
     main.add_command(db)
+    main.add_command(audit)
 
 
 _register_groups()

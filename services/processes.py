@@ -12,6 +12,7 @@ def demo_processes(host: str, port: int) -> list[ProcessSpec]:
         ProcessSpec("cases-api", ("serve", "--host", host, "--port", str(port))),
         ProcessSpec("projector", ("cases", "project")),
         ProcessSpec("relay", ("cases", "relay")),
+        ProcessSpec("sealer", ("audit", "sealer")),  # signed checkpoints (docs/auditors.md)
         ProcessSpec("notify", ("notify", "run")),
         # The inbox API beside the case API (8001 with the default 8000), asking it
         # whether each token still holds.

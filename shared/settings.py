@@ -33,6 +33,9 @@ class Settings:
     postgres_schema: str = ""
     cipher_key: str = ""  # base64 AES key; empty: no encryption (tests only)
     token_secret: str = field(default="", repr=False)
+    # The Ed25519 key that signs the audit checkpoints (base64 of its 32-byte seed): apart
+    # from the database and the cipher key, so neither alone can forge a checkpoint.
+    audit_signing_key: str = field(default="", repr=False)
     token_ttl_seconds: int = 8 * 3600  # a login (its refresh token) lasts this long
     access_token_ttl_seconds: int = 5 * 60  # each access token, renewed with the refresh token
     cases_url: str = "http://127.0.0.1:8000"  # where notify asks if a token still holds
@@ -69,6 +72,7 @@ class Settings:
             postgres_schema=env.get("CARELEDGER_POSTGRES_SCHEMA", ""),
             cipher_key=env.get("CARELEDGER_CIPHER_KEY", ""),
             token_secret=env.get("CARELEDGER_TOKEN_SECRET", ""),
+            audit_signing_key=env.get("CARELEDGER_AUDIT_SIGNING_KEY", ""),
             token_ttl_seconds=_int(env, "CARELEDGER_TOKEN_TTL_SECONDS", 8 * 3600),
             access_token_ttl_seconds=_int(env, "CARELEDGER_ACCESS_TOKEN_TTL_SECONDS", 5 * 60),
             cases_url=env.get("CARELEDGER_CASES_URL", "http://127.0.0.1:8000").rstrip("/"),
@@ -101,15 +105,24 @@ class Settings:
         return settings
 
     def with_generated_secrets(self) -> Settings:
-        """Fills a missing cipher key and token secret from files in the data folder,
-        creating them on first use."""
+        """Fills a missing cipher key, token secret and audit signing key from files in the
+        data folder (each its own, 0600), creating them on first use."""
         cipher_key = self.cipher_key or _secret_file(
             self.data_dir / "secrets" / "cipher.key", lambda: b64encode(secrets.token_bytes(32))
         )
         token_secret = self.token_secret or _secret_file(
             self.data_dir / "secrets" / "token.secret", lambda: secrets.token_hex(32).encode()
         )
-        return replace(self, cipher_key=cipher_key, token_secret=token_secret)
+        audit_signing_key = self.audit_signing_key or _secret_file(
+            self.data_dir / "secrets" / "audit-signing.key",
+            lambda: b64encode(secrets.token_bytes(32)),
+        )
+        return replace(
+            self,
+            cipher_key=cipher_key,
+            token_secret=token_secret,
+            audit_signing_key=audit_signing_key,
+        )
 
     @property
     def uses_postgres(self) -> bool:

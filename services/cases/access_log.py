@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from shared.roles import Capability
-from shared.sql import Database
+from shared.sql import Database, advisory_key
 
 from .access import Actor, require
+from .audit.access_chain import GENESIS_HEX, row_hash
 
 
 @dataclass(frozen=True)
@@ -47,23 +48,35 @@ class AccessLog:
         self.name = tables.table("careledger_access_log")
 
     def record(self, entries: Iterable[AccessEntry]) -> None:
-        """Appends entries in one transaction."""
-        rows = [
-            (
-                e.at.isoformat(),
-                e.username,
-                e.role,
-                e.case_id,
-                e.jurisdiction,
-                e.purpose,
-                e.request_id,
-            )
+        """Appends entries in one transaction, each chained to the row before it
+        (audit/access_chain.py). Nothing updates or deletes a row."""
+        fields = [
+            {
+                "at": e.at.isoformat(),
+                "username": e.username,
+                "role": e.role,
+                "case_id": e.case_id,
+                "jurisdiction": e.jurisdiction,
+                "purpose": e.purpose,
+                "request_id": e.request_id,
+            }
             for e in entries
         ]
-        if rows:
-            self.tables.execute(
+        if not fields:
+            return
+        with self.tables.transaction() as tx:
+            if tx.postgres:  # one appender at a time, or two rows would share a predecessor
+                tx.execute("SELECT pg_advisory_xact_lock(?)", (advisory_key("access log"),))
+            previous = tx.value(f"SELECT hash FROM {self.name} ORDER BY id DESC LIMIT 1")
+            previous = previous or GENESIS_HEX
+            rows = []
+            for row in fields:
+                current = row_hash(previous, row)
+                rows.append((*row.values(), previous, current))
+                previous = current
+            tx.execute_many(
                 f"INSERT INTO {self.name} (at, username, role, case_id, jurisdiction, purpose, "
-                "request_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "request_id, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
 

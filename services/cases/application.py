@@ -36,6 +36,7 @@ from .access import (
     require_in_scope,
     require_read,
 )
+from .audit.recorders import MAPPER_TOPIC, RECORDER_TOPICS
 from .domain import Case, InvalidValueError
 from .domain.checks import text
 from .domain.user import User, user_id
@@ -109,6 +110,10 @@ class Cases(Application[UUID]):
         # Configuration comes from Settings only: stray POSTGRES_* or CIPHER_* variables
         # in the process environment must not silently change where cases are stored.
         merged = dict(type(self).env) | {"IS_SNAPSHOTTING_ENABLED": "y"} | dict(env or {})
+        # An SQL store chains every event as it is written (issue 9, docs/auditors.md).
+        chained = RECORDER_TOPICS.get(merged.get("PERSISTENCE_MODULE", ""))
+        if chained:
+            merged |= {"APPLICATION_RECORDER_TOPIC": chained, "MAPPER_TOPIC": MAPPER_TOPIC}
         return Environment(name, merged)
 
     # ---- reads --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any, cast
 
 from argon2 import PasswordHasher
+from eventsourcing.persistence import ApplicationRecorder
 
 from shared.clock import Clock
 from shared.settings import Settings
@@ -16,6 +17,9 @@ from . import migrations
 from .access_log import AccessLog
 from .accounts import Accounts
 from .application import Cases
+from .audit import keys
+from .audit.adopt import adopt_unchained
+from .audit.verify import Verifier
 from .login_throttle import HashingSlots, LoginThrottle
 from .projections.personal import PersonalData
 from .projections.projector import catch_up
@@ -38,6 +42,18 @@ class CaseService:
     read_models: ReadModels
     access_log: AccessLog
 
+    @property
+    def tables(self) -> EventStoreConnections:
+        """The event store's own connections: the access log and the audit chain's tables."""
+        return EventStoreConnections(cast(Any, self.cases.recorder).datastore)
+
+    def audit_verifier(self) -> Verifier:
+        """A verifier of this store, with the public half of the audit signing key."""
+        recorder = self.cases.recorder
+        assert isinstance(recorder, ApplicationRecorder)
+        public = keys.signing_key(self.settings.audit_signing_key).public_key()
+        return Verifier(self.tables, recorder, self.cases.mapper, public)
+
     def close(self) -> None:
         """Releases the database connections."""
         self.read_models.store.close()
@@ -58,6 +74,7 @@ def build_case_service(
     # The tables beside the events that the log cannot give back: versioned migrations.
     tables = EventStoreConnections(datastore)
     migrations.upgrade(tables)
+    adopt_unchained(tables, cases.recorder, cases.mapper)  # once: a store from before issue 9
     access_log = AccessLog(tables)
     # The read models' own file on SQLite; beside the events on PostgreSQL.
     store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)

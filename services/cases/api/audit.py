@@ -6,11 +6,14 @@ from typing import Any
 
 from marshmallow import RAISE
 
+from shared.roles import Capability
+
+from ..access import require, require_in_scope
 from ..access_log import AccessQuery
 from .blueprint import Blueprint
 from .http import actor, service
 from .presenters import access_entry_view
-from .schemas import AccessEntrySchema, AccessLogQuerySchema
+from .schemas import AccessEntrySchema, AccessLogQuerySchema, AuditVerifyQuerySchema
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="For auditors")
 
@@ -33,3 +36,17 @@ def access_log(query: dict[str, Any]) -> Any:
         ),
     )
     return [access_entry_view(e) for e in entries]
+
+
+@blp.route("/verify", methods=["GET"])
+@blp.arguments(AuditVerifyQuerySchema, location="query", unknown=RAISE)
+@blp.response(200)
+def verify(query: dict[str, Any]) -> Any:
+    """Recompute the hash chains, checkpoints and access log; the cases of `scope` (by
+    default the auditor's own) with the first event of each that fails, and the first
+    checkpoint that fails (docs/auditors.md)"""
+    caller = actor()
+    require(caller, Capability.READ_AUDIT)
+    scope = query.get("scope") or caller.scope
+    require_in_scope(caller, scope, "scope")
+    return service().audit_verifier().run(scope).to_json()

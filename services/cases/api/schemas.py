@@ -379,6 +379,10 @@ class AccessLogQuerySchema(Strict):
     per_page = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 
+class AuditVerifyQuerySchema(Strict):
+    scope = fields.String(validate=validate.Regexp(r"^[0-9]{2,12}$", error="a division code"))
+
+
 class AccessEntrySchema(Schema):
     at = fields.String()
     username = fields.String()
