@@ -14,7 +14,7 @@ from shared.settings import Settings
 from .. import web
 from ..accounts import AuthenticationError
 from ..bootstrap import CaseService, build_case_service
-from . import admin, audit, auth, case_work, cases, dashboard, lifecycle, worklists
+from . import admin, audit, auth, case_work, cases, dashboard, lifecycle, rules, worklists
 from .errors import register_error_handlers
 from .http import service
 
@@ -25,7 +25,7 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
     """The Flask app; hand in `case_service` to reuse one (tests, the demo)."""
     app, api = new_api_app("careledger.cases", "CareLedger cases", settings.max_body_bytes)
     app.extensions["careledger"] = case_service or build_case_service(settings)
-    for module in (auth, cases, case_work, lifecycle, admin, audit, dashboard, worklists):
+    for module in (auth, cases, case_work, lifecycle, admin, audit, dashboard, worklists, rules):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
     install_plumbing(
