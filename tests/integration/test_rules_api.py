@@ -1,4 +1,4 @@
-"""GET /api/v1/rules and POST /api/v1/rules/eligibility: what the web forms explain before
+"""GET /api/v1/rules and GET /api/v1/rules/eligibility: what the web forms explain before
 they submit is the server's own rule, so its answer agrees with what identify does."""
 
 from __future__ import annotations
@@ -45,8 +45,11 @@ def test_the_eligibility_check_agrees_with_identify(
     client: FlaskClient, birth_date: str, parents: list[Any], eligible: bool, field: str | None
 ) -> None:
     headers = login(client, "director")
-    question = {"birth_date": birth_date, "parents": parents, "on": IDENTIFY["identified_on"]}
-    answer = json_of(client.post("/api/v1/rules/eligibility", json=question, headers=headers))
+    question = {p["relation"]: p["status"] for p in parents}
+    question |= {"birth_date": birth_date, "on": IDENTIFY["identified_on"]}
+    answer = json_of(
+        client.get("/api/v1/rules/eligibility", query_string=question, headers=headers)
+    )
     assert answer["eligible"] is eligible
     assert answer["field"] == field
 
@@ -61,10 +64,7 @@ def test_the_eligibility_check_agrees_with_identify(
 
 def test_a_malformed_eligibility_question_is_a_422(client: FlaskClient) -> None:
     headers = login(client, "director")
-    answer = client.post(
-        "/api/v1/rules/eligibility",
-        json={"birth_date": "2015-13-01", "parents": []},
-        headers=headers,
-    )
+    question = {"birth_date": "2015-13-01", "father": "away"}
+    answer = client.get("/api/v1/rules/eligibility", query_string=question, headers=headers)
     assert answer.status_code == 422
-    assert "birth_date" in json_of(answer)["errors"]
+    assert set(json_of(answer)["errors"]) == {"birth_date", "father"}

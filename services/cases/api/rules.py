@@ -1,7 +1,7 @@
 """What a form needs to know before it submits, answered from the one place each rule
 lives: the vocabularies (shared/vocabulary.py), the facts a correction may name
 (domain/corrections.py), today's date in China by the service's clock, and whether a
-child is left behind (domain/eligibility.py, run here on the form's values so the web
+child is left behind (domain/eligibility.py, asked with the form's values so the web
 form explains the very rule the server will apply, not a second copy of it)."""
 
 from __future__ import annotations
@@ -9,16 +9,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from marshmallow import fields
+from marshmallow import fields, validate
 
 from shared import vocabulary as v
 
 from ..domain.corrections import CORRECTABLE
-from ..domain.errors import NotEligibleError
 from ..domain.eligibility import check_eligible
+from ..domain.errors import NotEligibleError
 from .blueprint import Blueprint
 from .http import service
-from .schemas import IsoDate, ParentSchema, Strict
+from .schemas import IsoDate, Strict
 
 blp = Blueprint(
     "rules",
@@ -61,8 +61,11 @@ class RulesSchema(Strict):
 
 class EligibilityQuestionSchema(Strict):
     birth_date = IsoDate(required=True)
-    parents = fields.List(fields.Nested(ParentSchema), required=True)
-    on = IsoDate(load_default=None, allow_none=True)
+    # A parent not given is unknown to the identifier, as in the identify body.
+    father = fields.String(validate=validate.OneOf(v.PARENT_STATUSES), load_default=None)
+    mother = fields.String(validate=validate.OneOf(v.PARENT_STATUSES), load_default=None)
+    # The identification date; today when not given.
+    on = IsoDate(load_default=None)
 
 
 class EligibilityAnswerSchema(Strict):
@@ -87,16 +90,19 @@ def rules() -> Any:
     }
 
 
-@blp.route("/eligibility", methods=["POST"])
-@blp.arguments(EligibilityQuestionSchema)
+@blp.route("/eligibility", methods=["GET"])
+@blp.arguments(EligibilityQuestionSchema, location="query")
 @blp.response(200, EligibilityAnswerSchema)
 def eligibility(question: dict[str, Any]) -> Any:
     """Whether a child is left behind: the identify command's own rule, writing nothing"""
     on = question["on"] or service().cases.clock.today().isoformat()
+    parents = [
+        {"relation": relation, "status": question[relation]}
+        for relation in v.PARENT_RELATIONS
+        if question[relation] is not None
+    ]
     try:
-        check_eligible(
-            date.fromisoformat(question["birth_date"]), question["parents"], date.fromisoformat(on)
-        )
+        check_eligible(date.fromisoformat(question["birth_date"]), parents, date.fromisoformat(on))
     except NotEligibleError as refusal:
         return {"eligible": False, "reason": str(refusal), "field": refusal.field}
     return {"eligible": True, "reason": None, "field": None}

@@ -29,6 +29,7 @@ function layout() {
       el("h1", { id: "app-title" }, t("title")),
       el("nav", { "aria-label": "CareLedger" },
         el("span", { id: "who" }),
+        el("a", { id: "identify-link", href: "#/identify", hidden: true }),
         el("span", { id: "queue-status", role: "status", "aria-live": "polite" }),
         el("span", { id: "bell-slot" }),
         el("button", { type: "button", id: "lang", lang: lang() === "zh-CN" ? "en" : "zh-CN" }, t("switch")),
@@ -54,6 +55,8 @@ function frame() {
   const user = session.user;
   $("#who").textContent = user ? `${user.display_name || user.username} · ${user.scope}` : "";
   $("#logout").hidden = !user;
+  $("#identify-link").textContent = t("form_identify");
+  $("#identify-link").hidden = !session.can("identify");
 }
 
 function showLogin(message = "") {

@@ -3,7 +3,8 @@
 import { api, query, session } from "../api.js";
 import { el } from "../dom.js";
 import { chinaTime, word } from "../format.js";
-import { FORMS } from "../forms/index.js";
+import { fits, FORMS } from "../forms/index.js";
+import { flash } from "../forms/visit_page.js";
 import { eventLabel, t } from "../i18n/index.js";
 import { href, navigate } from "../router.js";
 
@@ -20,7 +21,7 @@ function stateList(c) {
 }
 
 function actions(caseId, current, etag, container) {
-  const allowed = Object.entries(FORMS).filter(([, form]) => session.can(form.capability));
+  const allowed = Object.entries(FORMS).filter(([name, form]) => session.can(form.capability) && fits(name, current));
   if (!allowed.length) return null;
   return el("div", { className: "actions", id: "case-actions" }, allowed.map(([name, form]) =>
     el("button", {
@@ -48,6 +49,7 @@ export async function renderCase(view, { params, query: q }) {
   view.replaceChildren(
     el("a", { href: "#/", className: "back", id: "back" }, t("back")),
     el("h2", { id: "case-title" }, `${t("case")} ${current.child ? current.child.name : ""} · ${current.jurisdiction}`),
+    flash(),
     actions(caseId, current, etag, formBox) || "",
     formBox,
     el("p", { id: "case-when" }, event

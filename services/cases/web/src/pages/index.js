@@ -4,10 +4,14 @@
 import { session } from "../api.js";
 import { renderCase } from "./case.js";
 import { renderOverview } from "./overview.js";
+import { renderIdentify } from "../forms/identify.js";
+import { renderVisitPage } from "../forms/visit_page.js";
 
 export const PAGES = [
   { path: "/overview/:scope", title: "overview", render: renderOverview },
   { path: "/cases/:id", title: "case", render: renderCase },
+  { path: "/cases/:id/visit", title: "form_visit", render: renderVisitPage },
+  { path: "/identify", title: "form_identify", render: renderIdentify },
 ];
 
 // Where "#/" leads the logged-in user.
