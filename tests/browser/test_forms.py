@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect, sync_playwright
 from waitress.server import create_server
 
 from services.cases.api import create_app
@@ -249,6 +249,47 @@ def test_a_visit_on_a_case_changed_meanwhile_is_reloaded_and_resent_once(
     page.click("#form-visit button[type=submit]")  # resend on the reloaded version
     expect(page.locator("#flash")).to_be_visible()
     assert api.events(case_id) == ["identified", "visited", "visited"]
+
+
+def test_a_visit_whose_answer_is_lost_is_resent_with_its_key_and_written_once(
+    page: Page, server: Server
+) -> None:
+    api = Api(server.url, "director")
+    case_id = api.new_case(name="断网走访")
+    keys: list[str | None] = []
+
+    def answer_lost(route: Route) -> None:
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server writes the visit…
+            route.abort("connectionreset")  # …and the phone never hears back
+        else:
+            route.continue_()
+
+    log_in(page, server, "director")
+    open_form(page, server, case_id, "visit")
+    page.route(f"**/api/v1/cases/{case_id}/visits", answer_lost)
+    page.click("#form-visit button[type=submit]")
+    expect(page.locator("#form-visit .form-status")).to_have_text("网络不可用")
+    page.click("#form-visit button[type=submit]")  # the same intent, resent
+    expect(page.locator("#flash")).to_be_visible()
+
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    assert api.events(case_id) == ["identified", "visited"]
+
+
+def test_a_visit_to_a_case_moved_out_of_her_village_meanwhile_says_so(
+    page: Page, server: Server
+) -> None:
+    api = Api(server.url, "director")
+    case_id = api.new_case(name="已转走")
+    log_in(page, server, "director")
+    open_form(page, server, case_id, "visit")
+    moved = {"jurisdiction": NEIGHBOUR_VILLAGE, "reason": "搬迁", "transferred_on": "2026-11-20"}
+    Api(server.url, "supervisor").call("POST", f"/api/v1/cases/{case_id}/transfer", moved)
+    page.click("#form-visit button[type=submit]")
+    expect(page.locator("#form-visit .form-status")).to_contain_text("没有找到")
+    assert Api(server.url, "supervisor").events(case_id) == ["identified", "transferred"]
 
 
 # ---- identify -------------------------------------------------------------------------------
