@@ -27,7 +27,7 @@ blp = Blueprint(
     description="The vocabularies and rules a form explains before it submits",
 )
 
-_VOCABULARIES = {
+VOCABULARIES = {
     "sexes": v.SEXES,
     "school_statuses": v.SCHOOL_STATUSES,
     "parent_relations": v.PARENT_RELATIONS,
@@ -80,7 +80,7 @@ def rules() -> Any:
     """The vocabularies, the correctable facts, today and the eligibility rule's terms"""
     return {
         "today": service().cases.clock.today().isoformat(),
-        "vocabularies": {name: list(terms) for name, terms in _VOCABULARIES.items()},
+        "vocabularies": {name: list(terms) for name, terms in VOCABULARIES.items()},
         "correctable_fields": list(CORRECTABLE),
         "eligibility": {
             "age_limit_years": v.AGE_LIMIT_YEARS,
