@@ -391,6 +391,8 @@ def _guardian(page: Page, entrusted: str = "2026-11-20") -> None:
     page.select_option("#f-guardian-type", "other_relative")
     page.fill("#f-guardian-name", "王叔叔")
     page.fill("#f-guardian-relation", "叔叔")
+    expect(page.locator("#f-entrustment_signed_on")).to_be_hidden()
+    page.check("#f-entrusted")
     page.fill("#f-entrustment_signed_on", entrusted)
     page.fill("#f-reason", "祖母住院")
 
@@ -545,11 +547,21 @@ def test_each_form_refuses_beside_the_field_then_writes(
     assert len(Api(server.url, "civil").events(case_id)) == len(events) + 1
 
 
-def test_the_case_page_offers_only_the_forms_the_role_may_use(page: Page, server: Server) -> None:
+def test_the_case_page_offers_only_the_forms_the_role_may_use_on_a_desktop(
+    browser: Browser, server: Server
+) -> None:
     case_id = Api(server.url, "director").new_case(name="按钮")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors, violations = watch(page)
     log_in(page, server, "director")
     page.goto(f"{server.url}/dashboard#/cases/{case_id}")
     buttons = page.locator("#case-actions button")
     expect(buttons).to_have_count(5)  # visit, guardian, school, open intervention, correct
     names = {buttons.nth(i).get_attribute("data-form") for i in range(5)}
     assert names == {"visit", "change_guardian", "school_change", "open_intervention", "correct"}
+    page.click("#case-actions button[data-form=change_guardian]")
+    axe_clean(page)
+    shot(page, "forms-6-guardian-desktop")
+    context.close()
+    assert errors == [] and violations == []

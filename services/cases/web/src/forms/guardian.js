@@ -3,7 +3,7 @@
 // rules), the date the entrusted-guardianship confirmation (委托监护确认书) was signed.
 import { el } from "../dom.js";
 import { t } from "../i18n/index.js";
-import { input, loadRules, read, select, textarea } from "./kit.js";
+import { check, input, loadRules, read, select, textarea } from "./kit.js";
 import { mountCaseForm } from "./mount.js";
 
 export const guardianForm = {
@@ -12,8 +12,11 @@ export const guardianForm = {
   async render(container, ctx) {
     const { today, vocabularies: v } = await loadRules();
     const entrustable = new Set(v.entrustable_guardian_types);
-    const entrustment = input("entrustment_signed_on", t("form_entrustment_signed_on"),
-      { type: "date", max: today, hint: t("form_entrustment_hint") });
+    // The confirmation: a tick that the parents signed it, then the date they did.
+    const signed = check("entrusted", t("form_entrustment_signed"));
+    const signedOn = input("entrustment_signed_on", t("form_entrustment_signed_on"),
+      { type: "date", value: today, max: today, hint: t("form_entrustment_hint") });
+    const entrustment = el("div", { className: "entrustment" }, signed, signedOn);
     const type = select("guardian.type", t("form_guardian_type"), "guardian_types", v.guardian_types, { value: "grandparent" });
     const fields = [
       type,
@@ -39,14 +42,19 @@ export const guardianForm = {
           },
           reason: read(f, "reason"),
           effective_on: read(f, "effective_on"),
-          entrustment_signed_on: entrustable.has(guardianType) ? read(f, "entrustment_signed_on") : null,
+          entrustment_signed_on: entrustable.has(guardianType) && read(f, "entrusted") ? read(f, "entrustment_signed_on") : null,
         };
       },
     });
     // The confirmation applies only to a guardian the parents may entrust.
     const typeControl = type.querySelector("select");
-    const sync = () => { entrustment.hidden = !entrustable.has(typeControl.value); };
+    const tick = signed.querySelector("input");
+    const sync = () => {
+      entrustment.hidden = !entrustable.has(typeControl.value);
+      signedOn.hidden = !tick.checked;
+    };
     typeControl.addEventListener("change", sync);
+    tick.addEventListener("change", sync);
     sync();
     return form;
   },

@@ -79,6 +79,7 @@ const WORDS = {
   form_next_visit_due_hint: ["不填则按风险等级自动计算", "Leave empty to set it by the risk level"],
   form_guardian_type: ["监护类型", "Guardian type"], form_guardian_name: ["监护人姓名", "Guardian's name"],
   form_guardian_relation: ["与儿童关系", "Relation to the child"], form_phone: ["电话", "Phone"], form_capacity: ["监护能力", "Capacity"],
+  form_entrustment_signed: ["父母已签署委托监护确认书", "The parents signed the entrusted-guardianship confirmation"],
   form_entrustment_signed_on: ["委托监护确认书签订日期", "Entrusted-guardianship confirmation signed on"],
   form_entrustment_hint: ["父母书面委托他人照料时填写（委托监护确认书）", "When the parents entrusted the child in writing (the confirmation form)"],
   form_reason: ["原因", "Reason"], form_effective_on: ["生效日期", "Effective on"],
