@@ -31,7 +31,7 @@ export const guardianForm = {
     const form = mountCaseForm(container, ctx, {
       name: "change_guardian",
       title: t("form_change_guardian"),
-      fields: el("div", {}, fields),
+      fields,
       action: "guardian-changes",
       body: (f) => {
         const guardianType = read(f, "guardian.type");
