@@ -128,7 +128,7 @@ def test_a_worklist_opens_a_case_timeline_and_its_state_at_a_version(
     page: Page, base_url: str
 ) -> None:
     log_in(page, base_url, "civil-city", "demo-civil-2026")
-    page.click("#worklist-tabs button[data-worklist=overdue-visits]")
+    page.click("#worklist-tabs [data-worklist=overdue-visits]")
     page.locator("#worklist tbody tr").first.click()
     expect(page.locator("#timeline li").first).to_contain_text("识别")
     shot(page, "3-case-timeline")

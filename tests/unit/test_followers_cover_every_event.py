@@ -85,8 +85,8 @@ def test_notify_s_directory_decides_on_every_user_event() -> None:
 
 
 def test_the_timeline_has_a_label_for_every_case_event() -> None:
-    script = (ROOT / "services/cases/web/static/i18n.js").read_text("utf-8")
-    block = script[script.index("window.EVENT_LABELS") :]
+    script = (ROOT / "services/cases/web/src/i18n/events.js").read_text("utf-8")
+    block = script[script.index("export const EVENT_LABELS") :]
     labelled = set(
         re.findall(r"^\s+(\w+): \{ \"zh-CN\": \"[^\"]+\", en: \"[^\"]+\" \},$", block, re.M)
     )

@@ -59,9 +59,8 @@ def _assert_secured(response: object, *, policy: str = STRICT) -> None:
         ("DELETE", "/healthz", 405),
         ("POST", "/api/v1/auth/token", 422),  # no body: invalid fields
         ("GET", "/dashboard", 200),
-        ("GET", "/dashboard/static/dashboard.js", 200),
-        ("GET", "/dashboard/static/dashboard.css", 200),
-        ("GET", "/dashboard/static/missing.js", 404),
+        ("GET", "/dashboard/sw.js", 200),
+        ("GET", "/dashboard/assets/missing.js", 404),
         ("GET", "/api/v1/docs-init.js", 200),
         ("GET", "/api/v1/docs-assets/swagger-ui-bundle.js", 200),
     ],

@@ -15,7 +15,18 @@ from shared.settings import Settings
 from .. import web
 from ..accounts import AuthenticationError
 from ..bootstrap import CaseService, build_case_service
-from . import admin, audit, auth, case_work, cases, dashboard, lifecycle, sensitive, worklists
+from . import (
+    admin,
+    audit,
+    auth,
+    case_work,
+    cases,
+    dashboard,
+    lifecycle,
+    rules,
+    sensitive,
+    worklists,
+)
 from .errors import register_error_handlers
 from .http import service
 from .metrics import case_gauges, count_refused_logins
@@ -39,6 +50,7 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
         dashboard,
         worklists,
         sensitive,
+        rules,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import g, request
 
+from shared.roles import CAPABILITIES, Role
+
 from ..accounts import Login
 from .blueprint import Blueprint
 from .http import actor, service
@@ -81,5 +83,6 @@ def _session(login: Login) -> dict[str, Any]:
             "scope": user.scope,
             "display_name": user.display_name,
             "disabled": user.disabled,
+            "capabilities": sorted(CAPABILITIES[Role(user.role)]),
         },
     }

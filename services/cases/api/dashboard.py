@@ -10,7 +10,13 @@ from marshmallow import RAISE, Schema, fields
 
 from .blueprint import Blueprint
 from .http import actor, service
-from .read_schemas import RankingQuerySchema, SummaryQuerySchema, TrendQuerySchema
+from .read_schemas import (
+    PlacesQuerySchema,
+    PlacesSchema,
+    RankingQuerySchema,
+    SummaryQuerySchema,
+    TrendQuerySchema,
+)
 from .reads import served_headers
 
 blp = Blueprint(
@@ -104,3 +110,12 @@ def ranking(query: dict[str, Any]) -> Any:
         actor(), query.get("scope"), query.get("level"), _as_of(query), query.get("min_position")
     )
     return served.value, 200, served_headers(served)
+
+
+@blp.route("/places", methods=["GET"])
+@blp.arguments(PlacesQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, PlacesSchema)
+def places(query: dict[str, Any]) -> Any:
+    """The names of division codes in the caller's scope or above it (headings and
+    breadcrumbs show places, not codes); a code without a stored name is left out"""
+    return {"names": service().read_models.place_names(actor(), query["code"])}

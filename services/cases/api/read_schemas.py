@@ -111,6 +111,19 @@ class SummaryQuerySchema(Strict):
     min_position = _min_position()
 
 
+class PlacesQuerySchema(Strict):
+    code = fields.List(
+        fields.String(validate=_scope_code),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "Division codes (repeat the parameter; at most 50)."},
+    )
+
+
+class PlacesSchema(Schema):
+    names = fields.Dict(keys=fields.String(), values=fields.String())
+
+
 class TrendQuerySchema(Strict):
     scope = _scope()
     months = fields.Integer(load_default=12, validate=validate.Range(min=1, max=36))

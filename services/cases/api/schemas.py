@@ -333,13 +333,18 @@ class UserRequestSchema(Schema):
     decided_by = fields.String(allow_none=True)
 
 
+class SessionUserSchema(UserSchema):
+    # What the role may do (shared/roles.py), so a client shows only the actions it may take.
+    capabilities = fields.List(fields.String())
+
+
 class TokenSchema(Schema):
     token = fields.String()
     expires_at = fields.String()
     expires_in = fields.Integer()
     refresh_token = fields.String()
     refresh_expires_at = fields.String()
-    user = fields.Nested(UserSchema)
+    user = fields.Nested(SessionUserSchema)
 
 
 class TokenCheckSchema(Schema):

@@ -57,6 +57,27 @@ class WorkItem:
         return self.case.jurisdiction
 
 
+# The worklists' one ranking, most urgent first (product: a child with no guardian, then an
+# immediate intervention, then high risk, then the longest overdue). `immediate` is the
+# SQL that says the line is about an immediate intervention; `then` orders what is left
+# (the due date, oldest first) and breaks ties.
+def urgency_order(immediate: str, then: str) -> str:
+    """The ORDER BY of a worklist over the case rows `c`."""
+    return (
+        "CASE WHEN c.guardian_type = 'none' THEN 0 ELSE 1 END, "
+        f"CASE WHEN {immediate} THEN 0 ELSE 1 END, "
+        "CASE WHEN c.risk_level = 'high' THEN 0 ELSE 1 END, "
+        f"{then}"
+    )
+
+
+# A case with an open immediate intervention (for worklists of cases, not of interventions).
+_HAS_IMMEDIATE = (
+    "EXISTS (SELECT 1 FROM {interventions} ix WHERE ix.case_id = c.case_id "
+    "AND ix.status = 'open' AND ix.urgency = 'immediate')"
+)
+
+
 def scope_range(prefix: str) -> tuple[str, str]:
     """The code range of a prefix."""
     return prefix, prefix + ":"
@@ -117,7 +138,7 @@ class CaseQueries:
         per_page: int,
         assignee: str | None = None,
     ) -> tuple[list[WorkItem], int]:
-        """Active cases whose next visit is overdue, the most overdue first."""
+        """Active cases whose next visit is overdue, the most urgent first."""
         where = (
             "c.status = 'active' AND c.jurisdiction >= ? AND c.jurisdiction < ? "
             "AND c.next_visit_due < ?"
@@ -129,7 +150,8 @@ class CaseQueries:
         total = int(tx.value(f"SELECT COUNT(*) FROM {{cases}} c WHERE {where}", params))
         rows = tx.rows(
             f"SELECT c.* FROM {{cases}} c WHERE {where} "
-            "ORDER BY c.next_visit_due, c.position DESC LIMIT ? OFFSET ?",
+            f"ORDER BY {urgency_order(_HAS_IMMEDIATE, 'c.next_visit_due, c.position DESC')} "
+            "LIMIT ? OFFSET ?",
             [*params, per_page, (page - 1) * per_page],
         )
         return [
@@ -139,7 +161,8 @@ class CaseQueries:
     def no_guardian(
         self, tx: Tx, prefix: str, today: date, page: int, per_page: int
     ) -> tuple[list[WorkItem], int]:
-        """Active cases with nobody looking after the child, the most recent first."""
+        """Active cases with nobody looking after the child, the most urgent first (all
+        lack a guardian; then immediate interventions, high risk, the longest without)."""
         where = (
             "c.guardian_type = 'none' AND c.status = 'active' "
             "AND c.jurisdiction >= ? AND c.jurisdiction < ?"
@@ -148,7 +171,8 @@ class CaseQueries:
         total = int(tx.value(f"SELECT COUNT(*) FROM {{cases}} c WHERE {where}", params))
         rows = tx.rows(
             f"SELECT c.* FROM {{cases}} c WHERE {where} "
-            "ORDER BY c.guardian_since DESC, c.position DESC LIMIT ? OFFSET ?",
+            f"ORDER BY {urgency_order(_HAS_IMMEDIATE, 'c.guardian_since, c.position DESC')} "
+            "LIMIT ? OFFSET ?",
             [*params, per_page, (page - 1) * per_page],
         )
         return [WorkItem(self.row(r, today), None, None) for r in rows], total
@@ -164,19 +188,19 @@ class CaseQueries:
         mandatory_reports: bool,
         department: str | None = None,
     ) -> tuple[list[WorkItem], int]:
-        """Open mandatory reports (newest first), or overdue open interventions (most
-        overdue first), of active cases."""
+        """Open mandatory reports, or overdue open interventions, of active cases, the
+        most urgent first (the oldest report, the longest overdue)."""
         where = (
             "i.status = 'open' AND i.case_active = 1 AND i.jurisdiction >= ? AND i.jurisdiction < ?"
         )
         params: list[Any] = [*scope_range(prefix)]
         if mandatory_reports:
             where += " AND i.kind = 'mandatory_report'"
-            order = "i.opened_on DESC, i.intervention_id"
+            order = urgency_order("i.urgency = 'immediate'", "i.opened_on, i.intervention_id")
         else:
             where += " AND i.due_by < ?"
             params.append(overdue_before(today))
-            order = "i.due_by, i.intervention_id"
+            order = urgency_order("i.urgency = 'immediate'", "i.due_by, i.intervention_id")
         if department is not None:
             where += " AND i.department = ?"
             params.append(department)

@@ -139,6 +139,17 @@ class ReadModels:
 
     # ---- the dashboard ---------------------------------------------------------------------
 
+    def place_names(self, actor: Actor, codes: list[str]) -> dict[str, str]:
+        """The names of those `codes` inside the actor's scope or above it (its own
+        county, city…): reference data, no child's."""
+        own = self._scope(actor, None)
+        wanted = [c for c in codes if in_scope(c, own) or own.startswith(c)]
+
+        def query(tx: Tx) -> dict[str, str]:
+            return names_of(tx, wanted)
+
+        return self._serve(query, None).value
+
     def summary(
         self, actor: Actor, scope: str | None, as_of: date, min_position: int | None = None
     ) -> Served[dict[str, Any]]:

@@ -1,0 +1,30 @@
+// The overview of a jurisdiction: headline figures, charts, the jurisdictions below.
+export default {
+  "zh-CN": {
+    overview: "概览", breakdown: "下级辖区", guardians: "监护类型", risk: "风险等级", trend: "近十二个月",
+    name: "辖区", code: "代码",
+    active: "在册儿童", no_guardian: "无人监护", overdue_visits: "走访逾期",
+    visit_coverage_30: "30天走访覆盖率", visit_coverage_90: "90天走访覆盖率",
+    entrustment_signed_share: "委托监护确认书签订率", dropouts: "辍学",
+    open_interventions: "在办干预", overdue_interventions: "干预逾期",
+    identified_this_month: "本月新识别", visited_this_month: "本月走访",
+    intervened_this_month: "本月干预", high_risk: "高风险", grandparents: "祖辈监护",
+    mandatory_reports: "强制报告", identified: "识别", visit_coverage_30_days: "30天走访覆盖率",
+    children_visited: "走访儿童", interventions_opened: "启动干预", active_at_month_end: "月末在册",
+    active_children: "在册儿童", charts_table: "图表数据",
+  },
+  en: {
+    overview: "Overview", breakdown: "Jurisdictions below", guardians: "Guardian type",
+    risk: "Risk level", trend: "Last twelve months", name: "Jurisdiction", code: "Code",
+    active: "Active children", no_guardian: "No guardian", overdue_visits: "Overdue visits",
+    visit_coverage_30: "Visited in 30 days", visit_coverage_90: "Visited in 90 days",
+    entrustment_signed_share: "Entrustment signed", dropouts: "Dropouts",
+    open_interventions: "Open interventions", overdue_interventions: "Overdue interventions",
+    identified_this_month: "Identified this month", visited_this_month: "Visited this month",
+    intervened_this_month: "Intervened this month", high_risk: "High risk",
+    grandparents: "With grandparents", mandatory_reports: "Mandatory reports", identified: "Identified",
+    visit_coverage_30_days: "Visited in 30 days", children_visited: "Children visited",
+    interventions_opened: "Interventions opened", active_at_month_end: "Active at month end",
+    active_children: "Active children", charts_table: "Chart data",
+  },
+};

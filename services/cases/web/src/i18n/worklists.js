@@ -1,0 +1,20 @@
+// The worklists: what needs doing, case by case.
+export default {
+  "zh-CN": {
+    worklists: "工作清单",
+    "overdue-visits": "走访逾期", "no-guardian": "无人监护", "mandatory-reports": "强制报告",
+    "overdue-interventions": "干预逾期",
+    "case.child.name": "儿童", "case.jurisdiction": "村（居）", "case.risk_level": "风险等级",
+    "case.guardian_type": "监护类型", "case.next_visit_due": "应走访日期", "intervention.kind": "干预类型",
+    "intervention.department": "责任部门", days_overdue: "逾期天数", worklist_empty: "清单为空",
+  },
+  en: {
+    worklists: "Worklists",
+    "overdue-visits": "Overdue visits", "no-guardian": "No guardian",
+    "mandatory-reports": "Mandatory reports", "overdue-interventions": "Overdue interventions",
+    "case.child.name": "Child", "case.jurisdiction": "Village", "case.risk_level": "Risk level",
+    "case.guardian_type": "Guardian type", "case.next_visit_due": "Visit due",
+    "intervention.kind": "Intervention", "intervention.department": "Department",
+    days_overdue: "Days overdue", worklist_empty: "Nothing on this list",
+  },
+};

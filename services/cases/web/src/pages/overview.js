@@ -1,0 +1,76 @@
+// The overview of one jurisdiction (#/overview/:scope): headline figures, the
+// jurisdictions below (click to drill down), the worklists, then the charts, whose
+// library loads last so the work is on screen first.
+import { api, query } from "../api.js";
+import { el } from "../dom.js";
+import { at, number, share } from "../format.js";
+import { t } from "../i18n/index.js";
+import { href } from "../router.js";
+import { renderTable } from "../table.js";
+import { breadcrumbs } from "./crumbs.js";
+import { renderWorklist, WORKLISTS, worklistTabs } from "./worklist.js";
+
+// The headline figures of a summary: [label key, path into the answer, kind].
+const FIGURES = [
+  ["active", "cases.active"], ["no_guardian", "no_guardian"],
+  ["grandparents", "guardian_types.grandparent"], ["high_risk", "risk_levels.high"],
+  ["overdue_visits", "overdue_visits"], ["visit_coverage_30", "visit_coverage.last_30_days.share", "share"],
+  ["visit_coverage_90", "visit_coverage.last_90_days.share", "share"],
+  ["entrustment_signed_share", "entrustment.share", "share"], ["dropouts", "school_dropouts"],
+  ["open_interventions", "interventions.open"], ["overdue_interventions", "interventions.overdue"],
+  ["mandatory_reports", "mandatory_reports.open"], ["identified_this_month", "this_month.identified"],
+  ["visited_this_month", "this_month.children_visited"],
+  ["intervened_this_month", "this_month.interventions_opened"],
+];
+
+const SHARES = new Set(["visit_coverage_30_days", "entrustment_signed_share"]);
+const BREAKDOWN_COLUMNS = ["name", "code", "active", "no_guardian", "high_risk", "overdue_visits",
+  "visit_coverage_30_days", "entrustment_signed_share", "open_interventions"]
+  .map((key) => (SHARES.has(key) ? { key, value: (row) => share(row[key]) ?? "" } : { key }));
+
+function figures(summary) {
+  return FIGURES.flatMap(([key, path, kind]) => {
+    const value = at(summary, path);
+    const shown = kind === "share" ? share(value) : number(value);
+    if (shown === null) return [];
+    return [el("div", { className: "figure", dataset: { key } },
+      el("div", { className: "value" }, shown), el("div", { className: "label" }, t(key)))];
+  });
+}
+
+export async function renderOverview(view, { params, query: q }) {
+  const scope = params.scope;
+  const worklist = WORKLISTS.includes(q.worklist) ? q.worklist : WORKLISTS[0];
+  const crumbs = el("nav", { className: "crumbs", id: "crumbs", "aria-label": t("breakdown") });
+  const figureBox = el("div", { className: "figures", id: "figures" });
+  const chartBox = { guardians: el("div", { className: "chart", id: "chart-guardians" }),
+    risk: el("div", { className: "chart", id: "chart-risk" }),
+    trend: el("div", { className: "chart wide", id: "chart-trend" }) };
+  const breakdown = el("table", { id: "breakdown" });
+  const worklistTable = el("table", { id: "worklist" });
+  view.replaceChildren(
+    crumbs, figureBox,
+    el("div", { className: "charts" }, chartBox.guardians, chartBox.risk, chartBox.trend),
+    el("h2", {}, t("breakdown")), el("div", { className: "table-wrap" }, breakdown),
+    el("h2", { id: "worklists-heading" }, t("worklists")),
+    worklistTabs(worklist, (name) => href("/overview/:scope", { scope }, { worklist: name })),
+    el("div", { className: "table-wrap", role: "tabpanel", id: "worklist-panel", "aria-labelledby": `tab-${worklist}` }, worklistTable),
+  );
+  const scoped = query({ scope });
+  const [summary, rows] = await Promise.all([
+    api.get(`/api/v1/dashboard/summary${scoped}`), api.get(`/api/v1/dashboard/breakdown${scoped}`),
+  ]);
+  breadcrumbs(crumbs, scope, summary);
+  figureBox.replaceChildren(...figures(summary));
+  // Jurisdictions without a single child (a city's urban districts) would only be noise.
+  renderTable(breakdown, BREAKDOWN_COLUMNS, (rows.rows || []).filter((row) => row.active > 0), {
+    rowHref: (row) => href("/overview/:scope", { scope: String(row.code) }),
+  });
+  breakdown.dataset.scope = rows.code; // which scope the table shows
+  await renderWorklist(worklistTable, worklist, scope);
+  const [{ drawCharts }, trend] = await Promise.all([
+    import("../charts.js"), api.get(`/api/v1/dashboard/trend${query({ scope, months: 12 })}`),
+  ]);
+  if (!view.isConnected) return undefined;
+  return drawCharts(chartBox, summary, trend.months || []);
+}
