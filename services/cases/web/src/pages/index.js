@@ -4,13 +4,16 @@
 import { session } from "../api.js";
 import { renderCase } from "./case.js";
 import { renderOverview } from "./overview.js";
+// The views of each role (officials, police, auditors, admins): docs/web-app.md#views-by-role.
+import { VIEW_PAGES, viewHome } from "./views.js";
 
 export const PAGES = [
   { path: "/overview/:scope", title: "overview", render: renderOverview },
   { path: "/cases/:id", title: "case", render: renderCase },
+  ...VIEW_PAGES,
 ];
 
 // Where "#/" leads the logged-in user.
 export function home() {
-  return `#/overview/${encodeURIComponent(session.user.scope)}`;
+  return viewHome() || `#/overview/${encodeURIComponent(session.user.scope)}`;
 }
