@@ -239,6 +239,8 @@ def test_place_names_as_of_and_the_trend_marks_the_month_to_date(page: Page, bas
     expect(page.locator("#overview-heading")).to_have_text("南昌市")
     expect(page.locator("#breakdown tbody tr", has_text="进贤县")).to_have_count(1)
     expect(page.locator("#breakdown thead th[data-key=code]")).to_have_count(0)
+    villages = page.locator("#worklist tbody tr td:nth-child(2)").all_inner_texts()
+    assert villages and not any(re.fullmatch(r"\d{12}", v) for v in villages), villages
     trend = page.locator("#chart-table-trend tbody tr")
     expect(trend).to_have_count(12)
     expect(trend.last.locator("td").first).to_contain_text("month to date")
@@ -378,3 +380,17 @@ def test_the_access_log_filters_totals_and_pages(page: Page, base_url: str) -> N
     expect(page.locator("#access-log-total")).to_have_text(f"{narrowed:,} entries")
     assert axe_violations(page) == []
     shot(page, "views-access-log")
+
+
+def test_the_views_speak_chinese_by_default(browser: Browser, base_url: str) -> None:
+    page = open_page(browser, PHONE, language="zh-CN")
+    log_in(page, base_url, "civil")
+    wait_for_view(page)
+    expect(page.locator("#overview-as-of")).to_contain_text("数据截至")
+    expect(page.locator(".table-tools[data-tools-for=breakdown] button")).to_have_text("导出 Excel")
+    trend = page.locator("#chart-table-trend tbody tr").last.locator("td").first
+    expect(trend).to_contain_text("本月至今")
+    page.goto(f"{base_url}/dashboard#/ranking/360124")
+    expect(page.locator("#ranking-heading")).to_have_text("进贤县 考核排名")
+    assert_clean(page)
+    page.context.close()

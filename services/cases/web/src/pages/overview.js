@@ -11,7 +11,7 @@ import { t } from "../i18n/index.js";
 import { href, navigate } from "../router.js";
 import { renderTable } from "../table.js";
 import { breadcrumbs } from "./crumbs.js";
-import { asOfOf, reportsOnly, scoped, trailNames, viewHeading } from "./view-tools.js";
+import { asOfOf, namePlaces, reportsOnly, scoped, trailNames, viewHeading } from "./view-tools.js";
 import { renderWorklist, WORKLISTS, worklistTabs } from "./worklist.js";
 
 // The headline figures of a summary: [label key, path into the answer, kind].
@@ -156,6 +156,7 @@ export async function renderOverview(view, { params, query: q }) {
   });
   breakdown.dataset.scope = rows.code; // which scope the table shows
   await renderWorklist(worklistTable, worklist, scope);
+  await namePlaces(worklistTable, "case.jurisdiction");
   const [{ drawCharts }, trend] = await Promise.all([
     import("../charts.js"), api.get(`/api/v1/dashboard/trend${query({ scope, months: 12, as_of: asOf || undefined })}`),
   ]);

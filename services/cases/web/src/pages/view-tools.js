@@ -3,7 +3,9 @@
 // place names for codes, and the roles' rules the views follow.
 import { api, query, session } from "../api.js";
 import { el } from "../dom.js";
+import { at } from "../format.js";
 import { t } from "../i18n/index.js";
+import { renderTable } from "../table.js";
 import { trail } from "./crumbs.js";
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -53,3 +55,13 @@ export function viewHeading({ id, title, asOf, onAsOf, links = [] }) {
 }
 
 export const scoped = (scope, asOf) => query({ scope, as_of: asOf || undefined });
+
+// Renders `table` again with the division codes of column `key` shown as place names
+// (tables name places, not codes); sorting and the Excel export follow.
+export async function namePlaces(table, key) {
+  if (!table.model?.rows.length) return;
+  const { columns, rows, options } = table.model;
+  const names = await placeNames(rows.map((row) => at(row, key)));
+  const named = columns.map((c) => (c.key === key ? { ...c, value: (row) => names[at(row, key)] || at(row, key) } : c));
+  renderTable(table, named, rows, options);
+}
