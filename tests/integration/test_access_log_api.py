@@ -37,3 +37,9 @@ def test_the_access_log_answers_a_page_and_the_total_of_what_matches(
     assert last.json == [] and last.headers["X-Total-Count"] == str(read)
     none = client.get(LOG, query_string={"username": "nobody"}, headers=auditor)
     assert none.json == [] and none.headers["X-Total-Count"] == "0"
+
+
+def test_the_spec_documents_the_total_header(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").json
+    answer = spec["paths"]["/api/v1/audit/access-log"]["get"]["responses"]["200"]  # type: ignore[index]
+    assert "X-Total-Count" in answer["headers"]

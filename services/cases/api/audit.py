@@ -17,7 +17,16 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="For 
 
 @blp.route("/access-log", methods=["GET"])
 @blp.arguments(AccessLogQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, AccessEntrySchema(many=True))
+@blp.response(
+    200,
+    AccessEntrySchema(many=True),
+    headers={
+        "X-Total-Count": {
+            "description": "How many entries match the filters in all",
+            "schema": {"type": "integer"},
+        }
+    },
+)
 def access_log(query: dict[str, Any]) -> Any:
     """Reads of children's records inside the auditor's scope, newest first; the header
     `X-Total-Count` says how many match the filters in all (the page holds `per_page`)"""
