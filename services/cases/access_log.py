@@ -80,19 +80,17 @@ class AccessLog:
                 rows,
             )
 
-    def search_as(self, actor: Actor, query: AccessQuery) -> list[AccessEntry]:
-        """The use case: reads of children's records inside the auditor's scope that match
-        `query`, newest first."""
+    def search_as(self, actor: Actor, query: AccessQuery) -> tuple[list[AccessEntry], int]:
+        """The use case: one page of the reads of children's records inside the auditor's
+        scope that match `query`, newest first, and how many match in all."""
         require(actor, Capability.READ_AUDIT)
-        return self.search(
-            scope=actor.scope,
-            case_id=query.case_id,
-            username=query.username,
-            since=query.since,
-            until=query.until,
-            limit=query.per_page,
-            offset=(query.page - 1) * query.per_page,
+        where, params = self._where(
+            actor.scope, query.case_id, query.username, query.since, query.until
         )
+        total = int(
+            self.tables.query(f"SELECT COUNT(*) AS n FROM {self.name} {where}", params)[0]["n"]
+        )
+        return self._page(where, params, query.per_page, (query.page - 1) * query.per_page), total
 
     def search(
         self,
@@ -106,6 +104,17 @@ class AccessLog:
         offset: int = 0,
     ) -> list[AccessEntry]:
         """Entries matching every given filter, newest first."""
+        where, params = self._where(scope, case_id, username, since, until)
+        return self._page(where, params, limit, offset)
+
+    @staticmethod
+    def _where(
+        scope: str,
+        case_id: str | None,
+        username: str | None,
+        since: datetime | None,
+        until: datetime | None,
+    ) -> tuple[str, list[object]]:
         where: list[str] = ["jurisdiction LIKE ?"]
         params: list[object] = [f"{scope}%"]
         for column, op, value in (
@@ -117,11 +126,13 @@ class AccessLog:
             if value is not None:
                 where.append(f"{column} {op} ?")
                 params.append(value)
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        return f"WHERE {' AND '.join(where)}", params
+
+    def _page(self, where: str, params: list[object], limit: int, offset: int) -> list[AccessEntry]:
         rows = self.tables.query(
             f"SELECT at, username, role, case_id, jurisdiction, purpose, request_id "
             f"FROM {self.name} "
-            f"{clause} ORDER BY id DESC LIMIT ? OFFSET ?",
+            f"{where} ORDER BY id DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
         return [

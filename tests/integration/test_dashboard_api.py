@@ -313,3 +313,39 @@ def test_a_bad_dashboard_parameter_is_refused_naming_it(
     answer = client.get(path, query_string=query, headers=login(client, "civil_city"))
     assert answer.status_code == 422, answer.json
     assert field in answer.json["errors"]  # type: ignore[index]
+
+
+def test_a_departments_intervention_figures_are_its_own_as_its_worklist_is(
+    city: FlaskClient, service: CaseService
+) -> None:
+    cases = get(city, "/api/v1/cases", "civil", per_page=50)["items"]
+    active = next(c["id"] for c in cases if c["status"] == "active")
+    opened = city.post(
+        f"/api/v1/cases/{active}/interventions",
+        json={
+            "kind": "dropout_prevention",
+            "department": "education",
+            "urgency": "urgent",
+            "description": "劝返",
+            "opened_on": "2026-11-01",
+            "due_by": "2026-11-15",
+        },
+        headers=login(city, "civil"),
+    )
+    assert opened.status_code == 201, opened.json
+    caught_up(service)
+    for user, department, open_, overdue in (
+        ("education", "education", 1, 1),
+        ("civil", None, 3, 2),
+    ):
+        figures = get(city, SUMMARY, user)["interventions"]
+        worklist = get(city, "/api/v1/worklists/overdue-interventions", user)
+        assert (figures["department"], figures["open"], figures["overdue"]) == (
+            department,
+            open_,
+            overdue,
+        )
+        assert figures["overdue"] == worklist["total"]
+        rows = get(city, "/api/v1/dashboard/breakdown", user)["rows"]
+        assert sum(r["open_interventions"] for r in rows) == open_
+        assert sum(r["overdue_interventions"] for r in rows) == overdue

@@ -20,11 +20,21 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="For 
 
 @blp.route("/access-log", methods=["GET"])
 @blp.arguments(AccessLogQuerySchema, location="query", unknown=RAISE)
-@blp.response(200, AccessEntrySchema(many=True))
+@blp.response(
+    200,
+    AccessEntrySchema(many=True),
+    headers={
+        "X-Total-Count": {
+            "description": "How many entries match the filters in all",
+            "schema": {"type": "integer"},
+        }
+    },
+)
 def access_log(query: dict[str, Any]) -> Any:
-    """Reads of children's records inside the auditor's scope, newest first"""
+    """Reads of children's records inside the auditor's scope, newest first; the header
+    `X-Total-Count` says how many match the filters in all (the page holds `per_page`)"""
     case_id = query.get("case_id")
-    entries = service().access_log.search_as(
+    entries, total = service().access_log.search_as(
         actor(),
         AccessQuery(
             case_id=str(case_id) if case_id else None,
@@ -35,7 +45,7 @@ def access_log(query: dict[str, Any]) -> Any:
             per_page=query["per_page"],
         ),
     )
-    return [access_entry_view(e) for e in entries]
+    return [access_entry_view(e) for e in entries], 200, {"X-Total-Count": str(total)}
 
 
 @blp.route("/verify", methods=["GET"])

@@ -40,8 +40,11 @@ _MONTH_METRICS = {
 }
 
 
-def summary(tx: Tx, scope: str, as_of: date, *, police: bool) -> dict[str, Any]:
-    """Every figure of product.md for one scope (only mandatory reports for the police)."""
+def summary(
+    tx: Tx, scope: str, as_of: date, *, police: bool, department: str | None = None
+) -> dict[str, Any]:
+    """Every figure of product.md for one scope (only mandatory reports for the police).
+    A department's `interventions.open` and `.overdue` are its own, as its worklist is."""
     counts = {
         r["metric"]: int(r["n"])
         for r in tx.rows(
@@ -75,10 +78,11 @@ def summary(tx: Tx, scope: str, as_of: date, *, police: bool) -> dict[str, Any]:
     by_department: dict[str, int] = dict.fromkeys(DEPARTMENTS, 0)
     for metric, n in counts.items():
         if metric.startswith("open:"):
-            _, kind, department = metric.split(":")
+            _, kind, of_department = metric.split(":")
             by_kind[kind] = by_kind.get(kind, 0) + n
-            by_department[department] = by_department.get(department, 0) + n
+            by_department[of_department] = by_department.get(of_department, 0) + n
     overdue_by_department = {d: overdue.get(f"intervention:{d}", 0) for d in DEPARTMENTS}
+    own = [department] if department else list(DEPARTMENTS)
     return {
         "cases": {
             "active": active,
@@ -111,8 +115,9 @@ def summary(tx: Tx, scope: str, as_of: date, *, police: bool) -> dict[str, Any]:
         },
         "school_dropouts": counts.get("school:dropped_out", 0),
         "interventions": {
-            "open": sum(by_kind.values()),
-            "overdue": sum(overdue_by_department.values()),
+            "department": department,
+            "open": sum(by_department.get(d, 0) for d in own),
+            "overdue": sum(overdue_by_department[d] for d in own),
             "by_kind": by_kind,
             "by_department": by_department,
             "overdue_by_department": overdue_by_department,
@@ -122,8 +127,11 @@ def summary(tx: Tx, scope: str, as_of: date, *, police: bool) -> dict[str, Any]:
     }
 
 
-def children(tx: Tx, parents: list[str], as_of: date, *, police: bool) -> dict[str, dict[str, Any]]:
-    """The main figures of every scope whose parent is one of `parents`, by code."""
+def children(
+    tx: Tx, parents: list[str], as_of: date, *, police: bool, department: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """The main figures of every scope whose parent is one of `parents`, by code (a
+    department's open and overdue interventions are its own, as in `summary`)."""
     if not parents:
         return {}
     marks = ", ".join("?" * len(parents))
@@ -135,11 +143,12 @@ def children(tx: Tx, parents: list[str], as_of: date, *, police: bool) -> dict[s
     ):
         figures[r["scope"]][r["metric"]] = int(r["n"])
     for r in tx.rows(
-        f"SELECT scope, SUM(n) AS n FROM {{counts}} WHERE parent IN ({marks}) "
-        "AND metric >= 'open:' AND metric < 'open;' GROUP BY scope",
+        f"SELECT scope, metric, n FROM {{counts}} WHERE parent IN ({marks}) "
+        "AND metric >= 'open:' AND metric < 'open;'",
         parents,
     ):
-        figures[r["scope"]]["open"] = int(r["n"])
+        if department is None or r["metric"].endswith(f":{department}"):
+            figures[r["scope"]]["open"] += int(r["n"])
     codes = sorted(figures)
     if not codes:
         return {}
@@ -149,7 +158,11 @@ def children(tx: Tx, parents: list[str], as_of: date, *, police: bool) -> dict[s
         "AND kind <> 'last_visit' AND due < ? GROUP BY scope, kind",
         [*codes, overdue_before(as_of)],
     ):
-        kind = "intervention" if r["kind"].startswith("intervention:") else r["kind"]
+        kind = r["kind"]
+        if kind.startswith("intervention:"):
+            if department is not None and kind != f"intervention:{department}":
+                continue
+            kind = "intervention"
         figures[r["scope"]][f"overdue:{kind}"] += int(r["n"])
     for r in tx.rows(
         f"SELECT scope, identified FROM {{monthly}} WHERE {in_codes} AND month = ?",

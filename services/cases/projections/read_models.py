@@ -156,12 +156,13 @@ class ReadModels:
         """Every figure for one scope."""
         scope = self._scope(actor, scope)
         police = actor.role is Role.POLICE
+        department = own_department(actor)
 
         def query(tx: Tx) -> dict[str, Any]:
             return (
                 _about(scope, names_of(tx, [scope]))
                 | {"as_of": as_of.isoformat()}
-                | figures.summary(tx, scope, as_of, police=police)
+                | figures.summary(tx, scope, as_of, police=police, department=department)
             )
 
         return self._serve(query, min_position)
@@ -172,9 +173,10 @@ class ReadModels:
         """One row per jurisdiction one level below the scope."""
         scope = self._scope(actor, scope)
         police = actor.role is Role.POLICE
+        department = own_department(actor)
 
         def query(tx: Tx) -> dict[str, Any]:
-            rows = figures.children(tx, [scope], as_of, police=police)
+            rows = figures.children(tx, [scope], as_of, police=police, department=department)
             names = known_children(tx, scope)
             codes = sorted(set(rows) | set(names))
             names |= names_of(tx, [scope, *(code for code in rows if code not in names)])
@@ -258,7 +260,7 @@ class ReadModels:
                 f"the role {actor.role} may not see {needs}, which {name} lists by"
             )
         # A department works its own interventions: its overdue list is its own.
-        department = DEPARTMENT_OF_ROLE.get(actor.role)
+        department = own_department(actor)
         q = self.queries
 
         def query(tx: Tx) -> Page[WorkItem]:
@@ -317,6 +319,13 @@ class ReadModels:
                 time.sleep(0.05)
         finally:
             self._waiting.release()
+
+
+def own_department(actor: Actor) -> str | None:
+    """The department whose interventions are the actor's own work (None: every one). A
+    department's overdue-interventions worklist, its summary tiles and its breakdown count
+    these alone, so the tiles match the list."""
+    return DEPARTMENT_OF_ROLE.get(actor.role)
 
 
 class BadQueryError(ValueError):

@@ -105,7 +105,9 @@ async function request(method, path, { body, headers = {} } = {}) {
   }
   if (!response.ok) throw await problemOf(response);
   const data = response.status === 204 ? null : await response.json();
-  return { data, etag: response.headers.get("ETag"), status: response.status };
+  // `total`: X-Total-Count, where a list gives its size apart from the page (access log).
+  const total = response.headers.get("X-Total-Count");
+  return { data, etag: response.headers.get("ETag"), status: response.status, total: total === null ? null : Number(total) };
 }
 
 export const api = {

@@ -6,7 +6,6 @@ import { GridComponent, LegendComponent, TitleComponent, TooltipComponent } from
 import * as echarts from "echarts/core";
 import { CanvasRenderer } from "echarts/renderers";
 import { number } from "./format.js";
-import { t } from "./i18n/index.js";
 
 echarts.use([BarChart, LineChart, PieChart, GridComponent, LegendComponent, TitleComponent, TooltipComponent, CanvasRenderer]);
 
@@ -37,28 +36,31 @@ function tooltipContent(params) {
   return box;
 }
 const tooltip = (trigger) => ({ trigger, confine: true, formatter: tooltipContent });
-const pairs = (object) => Object.entries(object || {}).map(([k, v]) => ({ name: t(k), value: v }));
-export const TREND_KEYS = ["identified", "children_visited", "interventions_opened", "active_at_month_end"];
 
-// Draws the three charts into the given elements; answers a function that disposes them.
-export function drawCharts({ guardians, risk, trend }, summary, months) {
-  const charts = [];
-  const init = (node) => { const chart = echarts.init(node); charts.push(chart); return chart; };
-  init(guardians).setOption({
-    title: { text: t("guardians"), textStyle: { fontSize: 14 } }, tooltip: tooltip("item"),
-    series: [{ type: "pie", radius: ["35%", "65%"], data: pairs(summary.guardian_types) }],
-  });
-  const riskData = pairs(summary.risk_levels);
-  init(risk).setOption({
-    title: { text: t("risk"), textStyle: { fontSize: 14 } }, tooltip: tooltip("item"),
-    xAxis: { type: "category", data: riskData.map((d) => d.name) }, yAxis: { type: "value" },
-    series: [{ type: "bar", data: riskData.map((d) => d.value) }],
-  });
-  init(trend).setOption({
-    title: { text: t("trend"), textStyle: { fontSize: 14 } }, tooltip: tooltip("axis"),
-    legend: { top: 24, data: TREND_KEYS.map((k) => t(k)) }, grid: { top: 60 },
-    xAxis: { type: "category", data: months.map((m) => m.month) }, yAxis: { type: "value" },
-    series: TREND_KEYS.map((k) => ({ name: t(k), type: "line", data: months.map((m) => m[k]) })),
+// Draws each chart of `specs` ({node, kind: "pie" | "bar" | "line", title, categories,
+// series: [{name, values}]}) into its element; answers a function that disposes them.
+// Which charts there are, and which are left out for want of data, is the page's choice.
+export function drawCharts(specs) {
+  const charts = specs.map((spec) => {
+    const chart = echarts.init(spec.node);
+    const title = { text: spec.title, textStyle: { fontSize: 14 } };
+    if (spec.kind === "pie") {
+      chart.setOption({
+        title, tooltip: tooltip("item"),
+        series: [{ type: "pie", radius: ["35%", "65%"],
+          data: spec.categories.map((name, i) => ({ name, value: spec.series[0].values[i] })) }],
+      });
+    } else {
+      const many = spec.series.length > 1;
+      chart.setOption({
+        title, tooltip: tooltip(spec.kind === "line" ? "axis" : "item"),
+        legend: many ? { top: 24, data: spec.series.map((s) => s.name) } : undefined,
+        grid: many ? { top: 60 } : undefined,
+        xAxis: { type: "category", data: spec.categories }, yAxis: { type: "value" },
+        series: spec.series.map((s) => ({ name: s.name, type: spec.kind, data: s.values })),
+      });
+    }
+    return chart;
   });
   const resize = () => charts.forEach((c) => c.resize());
   window.addEventListener("resize", resize);

@@ -7,11 +7,12 @@ import common from "./common.js";
 import { EVENT_LABELS } from "./events.js";
 import forms from "./forms.js";
 import overview from "./overview.js";
+import views from "./views.js";
 import worklists from "./worklists.js";
 
 export const LANGUAGES = ["zh-CN", "en"];
 // Add an area here (and its file beside this one).
-export const AREAS = { common, overview, worklists, cases, forms };
+export const AREAS = { common, overview, worklists, cases, forms, views };
 
 export const DICTIONARIES = Object.fromEntries(
   LANGUAGES.map((lang) => [lang, Object.assign({}, ...Object.values(AREAS).map((area) => area[lang]))]),
