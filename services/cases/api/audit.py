@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Response, stream_with_context
 from marshmallow import RAISE
 
 from shared.roles import Capability
@@ -50,3 +51,22 @@ def verify(query: dict[str, Any]) -> Any:
     scope = query.get("scope") or caller.scope
     require_in_scope(caller, scope, "scope")
     return service().audit_verifier().run(scope).to_json()
+
+
+@blp.route("/export", methods=["GET"])
+@blp.arguments(AuditVerifyQuerySchema, location="query", unknown=RAISE)
+@blp.response(200)
+def export(query: dict[str, Any]) -> Any:
+    """Every event of the cases of `scope` (by default the auditor's own) with its chain
+    hashes, the checkpoints and the public key, as JSON Lines streamed in constant memory;
+    verify it with `careledger audit verify-export` (docs/auditors.md, "The export")"""
+    caller = actor()
+    require(caller, Capability.READ_AUDIT)
+    scope = query.get("scope") or caller.scope
+    require_in_scope(caller, scope, "scope")
+    lines = service().audit_exporter().lines(scope)
+    return Response(
+        stream_with_context(lines),
+        mimetype="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="audit-{scope}.jsonl"'},
+    )
