@@ -289,7 +289,8 @@ class Exporter:
 
 
 def _id(event: StoredEvent) -> str:
-    return str(UUID(str(event.originator_id)))
+    oid = event.originator_id  # a UUID from both recorders: parsed again only if not
+    return str(oid) if isinstance(oid, UUID) else str(UUID(str(oid)))
 
 
 def _int(value: Any) -> int | None:
