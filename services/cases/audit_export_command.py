@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from functools import partial
+from getpass import getuser
 from pathlib import Path
 from uuid import UUID
 
@@ -19,11 +21,12 @@ from shared.private_files import private_file
 from shared.progress import progress_bar
 from shared.roles import Role
 
+from .access_log import AccessEntry
 from .api.presenters import case_view
 from .application import Cases
 from .audit.replay import ReplayError, replay, until
 from .audit.verify_export import ExportFormatError, ExportVerifier
-from .bootstrap import build_case_service
+from .bootstrap import CaseService, build_case_service
 
 
 @click.command("export")
@@ -49,7 +52,7 @@ def export_command(scope: str, file: Path) -> None:
                 advance(position - done[0])
                 done[0] = position
 
-            for text in exporter.lines(scope, reached):
+            for text in exporter.lines(scope, reached, partial(log_export, service, scope)):
                 out.write(text)
                 lines += 1
     finally:
@@ -57,9 +60,22 @@ def export_command(scope: str, file: Path) -> None:
     click.echo(f"audit export: scope {scope}: {lines} lines written to {file}")
 
 
-def _read(file: Path) -> Iterator[str]:
+def log_export(service: CaseService, scope: str, cases: dict[str, str]) -> None:
+    """An export holds children's records: each case in it is logged as read, by the
+    system account that ran the command (the command line has no signed-in user)."""
+    now = datetime.now(UTC)
+    request_id = f"audit-export-{now:%Y%m%dT%H%M%SZ}-{scope}"
+    service.access_log.record(
+        AccessEntry(now, f"os:{getuser()}", "operator", case, where, "audit_export", request_id)
+        for case, where in cases.items()
+    )
+
+
+def _read(file: Path, advance: Callable[[int], None] = lambda _: None) -> Iterator[str]:
     with open(file, encoding="utf-8") as lines:
-        yield from lines
+        for text in lines:
+            advance(len(text.encode("utf-8")))
+            yield text
 
 
 @click.command("verify-export")
@@ -73,7 +89,8 @@ def _read(file: Path) -> Iterator[str]:
 def verify_export_command(public_key: str | None, as_json: bool, file: Path) -> None:
     """Verify an export offline (no database, no service); exit 1 on any failure."""
     try:
-        report = ExportVerifier(public_key).run(_read(file))
+        with progress_bar("verifying the export", file.stat().st_size, unit="bytes") as advance:
+            report = ExportVerifier(public_key).run(_read(file, advance))
     except (ExportFormatError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     if as_json:

@@ -252,6 +252,9 @@ def test_the_commands_export_verify_offline_and_replay(
     exported = runner.invoke(main, ["audit", "export", "--scope", COUNTY, str(file)])
     assert exported.exit_code == 0, exported.output
     assert stat.S_IMODE(file.stat().st_mode) == 0o600  # it holds children's records
+    logged = store.service.access_log.search(scope="")
+    exported_reads = sorted(e.case_id for e in logged if e.purpose == "audit_export")
+    assert exported_reads == sorted(str(c) for c in store.cases)  # each case read, logged
 
     # offline: no database, no service settings at all
     for name in environment:
@@ -295,3 +298,5 @@ def test_the_export_api_is_for_auditors_in_scope(client: FlaskClient, service: C
     assert civil.status_code == 403
     assert canonical.ENCODING_VERSION == 1
     assert json_of(created)["id"] in response.get_data(as_text=True)
+    logged = service.access_log.search(scope="", case_id=json_of(created)["id"])
+    assert [(e.username, e.purpose) for e in logged] == [("auditor", "audit_export")]

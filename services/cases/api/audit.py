@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from flask import Response, stream_with_context
 from marshmallow import RAISE
@@ -12,9 +14,18 @@ from shared.roles import Capability
 from ..access import require, require_in_scope
 from ..access_log import AccessQuery
 from .blueprint import Blueprint
-from .http import actor, service
+from .http import actor, log_reads, service
 from .presenters import access_entry_view
 from .schemas import AccessEntrySchema, AccessLogQuerySchema, AuditVerifyQuerySchema
+
+
+@dataclass(frozen=True)
+class ExportedCase:
+    """A case in an export, as the access log records a read of it."""
+
+    id: UUID
+    jurisdiction: str
+
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="For auditors")
 
@@ -64,7 +75,17 @@ def export(query: dict[str, Any]) -> Any:
     require(caller, Capability.READ_AUDIT)
     scope = query.get("scope") or caller.scope
     require_in_scope(caller, scope, "scope")
-    lines = service().audit_exporter().lines(scope)
+    # Every case exported is a read of a child's record: logged before a line leaves.
+    lines = (
+        service()
+        .audit_exporter()
+        .lines(
+            scope,
+            on_cases=lambda cases: log_reads(
+                [ExportedCase(UUID(case), where) for case, where in cases.items()], "audit_export"
+            ),
+        )
+    )
     return Response(
         stream_with_context(lines),
         mimetype="application/x-ndjson",

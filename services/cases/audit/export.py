@@ -92,8 +92,9 @@ class Exporter:
         )
         return int(rows[0]["head"])
 
-    def cases_in(self, scope: str, head: int) -> set[str]:
-        """The ids of the cases whose division, after the events up to `head`, is in `scope`."""
+    def cases_in(self, scope: str, head: int) -> dict[str, str]:
+        """The cases whose division, after the events up to `head`, is in `scope`: id →
+        division."""
         placed: dict[str, str] = {}
         start = 1
         while start <= head:
@@ -108,14 +109,22 @@ class Exporter:
             if len(page) < _PAGE:
                 break
             start = page[-1].id + 1
-        return {case for case, where in placed.items() if not scope or in_scope(where, scope)}
+        return {
+            case: where for case, where in placed.items() if not scope or in_scope(where, scope)
+        }
 
     def lines(
-        self, scope: str, on_progress: Callable[[int], None] = lambda _: None
+        self,
+        scope: str,
+        on_progress: Callable[[int], None] = lambda _: None,
+        on_cases: Callable[[dict[str, str]], None] = lambda _: None,
     ) -> Iterator[str]:
-        """The export, line by line (module docstring)."""
+        """The export, line by line (module docstring). `on_cases` is told the scope's
+        cases (id → division) before any line is yielded: the caller logs the read."""
         head = self.head()
-        cases = self.cases_in(scope, head)
+        placed = self.cases_in(scope, head)
+        on_cases(placed)
+        cases = set(placed)
         state = {
             r["name"]: r["value"]
             for r in self.db.query(f"SELECT name, value FROM {self.db.table(STATE)}")
