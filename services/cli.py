@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from shared.cli import configure_logging, load_settings, serve_app
+from shared.cli import configure_logging, load_settings, serve_app, workers_option
 from shared.roles import Role
 from shared.settings import Settings
 
@@ -25,17 +25,25 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
-def serve(host: str, port: int, threads: int) -> None:
+@workers_option
+def serve(host: str, port: int, threads: int, workers: int) -> None:
     """Serve the case API on the configured store."""
     settings = load_settings()
     configure_logging(settings)
-    _serve(settings, host, port, threads)
+    _serve(settings, host, port, threads, workers)
 
 
-def _serve(settings: Settings, host: str, port: int, threads: int) -> None:
+def _serve(settings: Settings, host: str, port: int, threads: int, workers: int = 1) -> None:
     from services.cases.api import create_app
 
-    serve_app(create_app(settings), host=host, port=port, threads=threads, name="CareLedger API")
+    serve_app(
+        lambda: create_app(settings),
+        host=host,
+        port=port,
+        threads=threads,
+        name="CareLedger API",
+        workers=workers,
+    )
 
 
 @main.command()
@@ -54,6 +62,8 @@ def demo(host: str, port: int, children: int, seed_only: bool) -> None:
     from services.cases.bootstrap import build_case_service
     from services.cases.demo import print_demo_users, seed_demo
 
+    # The demo is watched on a terminal: plain lines, unless told otherwise.
+    os.environ.setdefault("CARELEDGER_LOG_FORMAT", "text")
     settings = load_settings()
     configure_logging(settings)
     service = build_case_service(settings)

@@ -7,10 +7,12 @@ import contextlib
 import logging
 import signal
 import sys
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TextIO
 
 import click
 import redis
+from pythonjsonlogger.json import JsonFormatter
 
 from shared.redis_client import RedisNotConfiguredError, redis_client
 from shared.settings import Settings, SettingsError
@@ -36,12 +38,28 @@ def load_settings(*, needs_redis: bool = False) -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    """One structured line per event on standard error, at the configured level."""
-    logging.basicConfig(
-        level=settings.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
-    )
+    """Logs at the configured level to standard error through `log_handler`."""
+    logging.basicConfig(level=settings.log_level, handlers=[log_handler(settings)])
+
+
+def log_handler(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
+    """One line per event on `stream` (standard error): a JSON object (time, level,
+    logger, message and the record's own fields: a request's id, user, route, status and
+    duration) unless CARELEDGER_LOG_FORMAT=text."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if settings.log_format == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+                json_ensure_ascii=False,
+            )
+        )
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+        )
+    return handler
 
 
 def connect_redis(settings: Settings) -> redis.Redis:
@@ -52,17 +70,41 @@ def connect_redis(settings: Settings) -> redis.Redis:
         raise click.ClickException(str(error)) from None
 
 
-def serve_app(app: Any, *, host: str, port: int, threads: int, name: str) -> None:
-    """Serves a WSGI app with waitress until SIGTERM or Ctrl-C."""
+def serve_app(
+    make_app: Callable[[], Any], *, host: str, port: int, threads: int, name: str, workers: int = 1
+) -> None:
+    """Serves the WSGI app `make_app()` builds until SIGTERM or Ctrl-C: in this process with
+    waitress when `workers` is 1, else in that many gunicorn workers (0: one per CPU),
+    each building its own app after the fork (shared/workers.py)."""
+    click.echo(f"{name} on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True)
+    if workers != 1:
+        from shared.workers import default_workers, serve_workers
+
+        serve_workers(
+            make_app, host=host, port=port, workers=workers or default_workers(), threads=threads
+        )
+        click.echo(f"{name} stopped", err=True)
+        return
     import waitress
 
-    click.echo(f"{name} on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True)
+    app = make_app()
     # A warm stop on SIGTERM (what process supervisors and `docker stop` send), as on
     # Ctrl-C: the serve loop unwinds and the caller closes what it opened.
     signal.signal(signal.SIGTERM, _stop)
     with contextlib.suppress(KeyboardInterrupt):
         waitress.serve(app, host=host, port=port, threads=threads, ident="careledger")
     click.echo(f"{name} stopped", err=True)
+
+
+# `--workers` of the serving commands.
+workers_option = click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=0, max=256),
+    help="API processes: 1 serves in this process (waitress); more, or 0 for one per CPU, "
+    "serves with gunicorn, each worker building its own app after the fork.",
+)
 
 
 def exit_clean_or_not(clean: bool) -> NoReturn:

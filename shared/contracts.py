@@ -265,6 +265,10 @@ class _Actor(Schema):
     request_id = fields.String(required=True)
 
 
+# Positions and versions are 64-bit signed integers in every store that keeps them.
+_MAX_INT64 = 2**63 - 1
+
+
 class EnvelopeSchema(Schema):
     """A stream entry's fields, as strings, checked and typed."""
 
@@ -272,13 +276,15 @@ class EnvelopeSchema(Schema):
         unknown = RAISE
 
     event_id = fields.String(required=True, validate=validate.Length(min=3))
-    position = fields.Integer(required=True, strict=False, validate=validate.Range(min=1))
+    position = fields.Integer(
+        required=True, strict=False, validate=validate.Range(min=1, max=_MAX_INT64)
+    )
     previous_id = fields.String(required=True, validate=validate.Regexp(r"^\d+-\d+$"))
     type = fields.String(required=True)
-    schema_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    schema_version = fields.Integer(required=True, validate=validate.Range(min=1, max=_MAX_INT64))
     aggregate_id = fields.UUID(required=True)
     case_id = fields.String(required=True)
-    case_version = fields.Integer(required=True, validate=validate.Range(min=1))
+    case_version = fields.Integer(required=True, validate=validate.Range(min=1, max=_MAX_INT64))
     occurred_at = fields.AwareDateTime(required=True)
     jurisdiction = fields.String(required=True, validate=validate.Regexp(r"^(\d{12})?$"))
     actor = fields.String(required=True)
@@ -327,6 +333,8 @@ def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
     try:
         actor = _schema(_Actor).load(json.loads(data["actor"]))
         payload = _schema(schema).load(json.loads(data["payload"]))
+    except RecursionError:  # JSON nested deeper than the parser's stack
+        raise ContractError("malformed actor or payload: JSON nested too deeply") from None
     except (ValueError, ValidationError) as error:
         raise ContractError(f"malformed actor or payload: {error}") from None
     # Keep dates as ISO strings: consumers store and compare them as the case service does.

@@ -52,6 +52,8 @@ class Settings:
     smtp_port: int = 25
     smtp_sender: str = "careledger@localhost"
     log_level: str = "INFO"
+    # "json": one JSON object per line, for a log collector; "text": for a person.
+    log_format: str = "json"
     # Networks (10.0.0.0/8, 127.0.0.1/32) and host names webhooks may reach although
     # they are not public; empty: public addresses only.
     webhook_allow: tuple[str, ...] = ()
@@ -86,9 +88,12 @@ class Settings:
             smtp_port=_int(env, "CARELEDGER_SMTP_PORT", 25),
             smtp_sender=env.get("CARELEDGER_SMTP_SENDER", "careledger@localhost"),
             log_level=env.get("CARELEDGER_LOG_LEVEL", "INFO").upper(),
+            log_format=env.get("CARELEDGER_LOG_FORMAT", "json").strip().lower(),
             webhook_allow=_webhook_allow(env.get("CARELEDGER_WEBHOOK_ALLOW", "")),
             trusted_proxies=_proxies(env.get("CARELEDGER_TRUSTED_PROXIES", "")),
         )
+        if settings.log_format not in ("json", "text"):
+            raise SettingsError("CARELEDGER_LOG_FORMAT must be json or text")
         if urlparse(settings.cases_url).scheme not in ("http", "https"):
             raise SettingsError("CARELEDGER_CASES_URL must be an http:// or https:// URL")
         for name, url in (

@@ -41,7 +41,7 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 # Markers that follow from the folder a test lives in (registered in pyproject.toml). The
 # browser tests share a seeded city and a Chromium that take about 20 s to set up: slow.
 # A slow test elsewhere carries @pytest.mark.slow itself.
-FOLDER_MARKERS = {"browser": ("browser", "slow"), "e2e": ("e2e",)}
+FOLDER_MARKERS = {"browser": ("browser", "slow"), "e2e": ("e2e",), "fuzz": ("fuzz",)}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -4,14 +4,17 @@ operational routes, the authentication gate, the response headers and the reques
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, request, send_from_directory
+from flask import Flask, Response, g, request, send_from_directory
 from flask_smorest import Api
 
 from shared.http.docs_page import DOCS_ENDPOINT, INIT_ENDPOINT, install_docs_page
 from shared.http.json_body import check_json_body
+from shared.http.metrics import AppMetrics, Gauges
+from shared.http.openapi import ProblemResponses
 from shared.http.request_ids import request_id
 from shared.http.security import add_security_headers
 
@@ -21,7 +24,15 @@ DOCS_ASSETS_URL = "/api/v1/docs-assets/"
 
 # Endpoints anyone may call in either service: health and the API's own documentation.
 OPERATIONAL_ENDPOINTS = frozenset(
-    {"healthz", "readyz", "api-docs.openapi_json", DOCS_ENDPOINT, "docs_assets", INIT_ENDPOINT}
+    {
+        "healthz",
+        "readyz",
+        "metrics",
+        "api-docs.openapi_json",
+        DOCS_ENDPOINT,
+        "docs_assets",
+        INIT_ENDPOINT,
+    }
 )
 
 # Every call but login carries `Authorization: Bearer <token>`.
@@ -47,12 +58,15 @@ def openapi_config(title: str, max_body_bytes: int) -> dict[str, Any]:
     }
 
 
-def new_api_app(import_name: str, title: str, max_body_bytes: int) -> tuple[Flask, Api]:
-    """A Flask app with its flask-smorest Api: JSON keys in the order written."""
+def new_api_app(
+    import_name: str, title: str, max_body_bytes: int, problems: ProblemResponses
+) -> tuple[Flask, Api]:
+    """A Flask app with its flask-smorest Api: JSON keys in the order written, and every
+    error answer documented as problem+json by `problems`."""
     app = Flask(import_name, static_folder=None)
     app.config |= openapi_config(title, max_body_bytes)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    return app, Api(app, spec_kwargs=BEARER_SPEC)
+    return app, Api(app, spec_kwargs=BEARER_SPEC | {"extra_plugins": [problems]})
 
 
 def install_plumbing(
@@ -63,14 +77,21 @@ def install_plumbing(
     authenticate: Callable[[], None],
     user: Callable[[], str | None],
     public_endpoints: Iterable[str] = (),
-) -> None:
-    """Adds /healthz, /readyz (ready when `ready()` returns) and the docs' assets; calls
-    `authenticate()` before every endpoint but those and `public_endpoints`; and stamps
-    every response with its X-Request-ID, `Cache-Control: no-store` and the security
-    headers (`security`), logging one line per request: method, route, status, user
-    (`user()`) and request id."""
+    gauges: Gauges | None = None,
+) -> AppMetrics:
+    """Adds /healthz, /readyz (ready when `ready()` returns), /metrics (with `gauges`
+    read at each scrape) and the docs' assets; calls `authenticate()` before every endpoint
+    but those and `public_endpoints`; and stamps every response with its X-Request-ID,
+    `Cache-Control: no-store` and the security headers (`security`), timing it and logging
+    one line per request: method, route, status, user (`user()`), request id, duration.
+    Answers the app's metrics, to which the app may add its own counters."""
     public = OPERATIONAL_ENDPOINTS | set(public_endpoints)
-    _add_operational_routes(app, ready)
+    metrics = app.extensions["careledger.metrics"] = AppMetrics(gauges)
+    _add_operational_routes(app, ready, metrics)
+
+    @app.before_request
+    def _start_clock() -> None:
+        g.started = time.perf_counter()
 
     @app.before_request
     def _gate() -> None:
@@ -86,19 +107,35 @@ def install_plumbing(
         # Children's records must not linger in shared caches or a phone's disk cache.
         response.headers.setdefault("Cache-Control", "no-store")
         add_security_headers(response, docs_page=request.endpoint == DOCS_ENDPOINT)
-        # Never a child's data here: who, what, how it went.
+        route = request.url_rule.rule if request.url_rule else "-"
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        metrics.observe(request.method, route, response.status_code, seconds)
+        # Never a child's data here: who, what, how it went. The route is the URL rule
+        # (`/api/v1/cases/<uuid:case_id>`), never the URL with its ids and query.
+        who = user() or "-"
         log.info(
-            "request method=%s path=%s status=%s user=%s request_id=%s",
+            "request method=%s path=%s status=%s user=%s request_id=%s duration_ms=%.1f",
             request.method,
-            request.url_rule.rule if request.url_rule else "-",
+            route,
             response.status_code,
-            user() or "-",
+            who,
             request_id(),
+            seconds * 1000,
+            extra={
+                "method": request.method,
+                "route": route,
+                "status": response.status_code,
+                "user": who,
+                "request_id": request_id(),
+                "duration_ms": round(seconds * 1000, 1),
+            },
         )
         return response
 
+    return metrics
 
-def _add_operational_routes(app: Flask, ready: Callable[[], object]) -> None:
+
+def _add_operational_routes(app: Flask, ready: Callable[[], object], metrics: AppMetrics) -> None:
     from swagger_ui_bundle import swagger_ui_path
 
     install_docs_page(app, DOCS_ASSETS_URL)
@@ -110,6 +147,10 @@ def _add_operational_routes(app: Flask, ready: Callable[[], object]) -> None:
     @app.get("/healthz", endpoint="healthz")
     def healthz() -> Any:
         return {"status": "ok"}
+
+    @app.get("/metrics", endpoint="metrics")
+    def metrics_text() -> Any:
+        return Response(metrics.text(), mimetype="text/plain; version=0.0.4")
 
     @app.get("/readyz", endpoint="readyz")
     def readyz() -> Any:

@@ -335,3 +335,38 @@ def test_the_sealer_seals_every_n_events_and_never_over_tampering(
         service.cases.record_visit(CIVIL, case_id, {**VISIT, "visited_on": day})
     with pytest.raises(SealRefusedError):
         sealer.run_once()
+
+
+def test_a_case_whose_salt_was_erased_still_verifies_and_its_order_is_checked(
+    store: Store,
+) -> None:
+    # erasure (the privacy issue) deletes the case's salt: the stored digests stand
+    case_id = store.cases[1]
+    store.db.execute(
+        f"DELETE FROM {store.db.table(SALTS)} WHERE originator_id = ?", [(str(case_id),)]
+    )
+    report = store.verify()
+    assert report.ok, report.problems()
+    assert report.erased == 1
+    assert "1 erased" in report.summary()
+
+    # and its events are still checked for everything but the personal fields' content
+    second, third = store.event_row(case_id, 2), store.event_row(case_id, 3)
+    store.set_event(case_id, 2, third["topic"], bytes(third["state"]))
+    store.set_event(case_id, 3, second["topic"], bytes(second["state"]))
+    assert case_problem(store.verify(), case_id) == (2, "changed")
+
+
+def test_garbage_in_a_link_or_an_access_row_is_named_not_a_crash(store: Store) -> None:
+    store.db.execute(
+        f"UPDATE {store.db.table(CHAIN)} SET prev_hash = 'zz', hash = 'not hex' "
+        "WHERE originator_id = ? AND version = 2",
+        [(str(store.cases[0]),)],
+    )
+    table = store.db.table("careledger_access_log")
+    store.db.execute(f"UPDATE {table} SET prev_hash = NULL WHERE id = 2")
+
+    report = store.verify()
+
+    assert case_problem(report, store.cases[0]) == (2, "broken")
+    assert {"row_removed", "log_changed"} <= problems(report)

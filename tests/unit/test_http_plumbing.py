@@ -13,6 +13,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from shared.http.app import install_plumbing, new_api_app
+from shared.http.openapi import ProblemResponses
 from shared.http.problems import field_errors, install_problem_handlers
 from tests.support import json_of
 
@@ -36,7 +37,7 @@ def _authenticate() -> None:
 
 @pytest.fixture
 def app() -> Flask:
-    app, api = new_api_app("plumbing-test", "Plumbing test", 1024)
+    app, api = new_api_app("plumbing-test", "Plumbing test", 1024, ProblemResponses())
     blp = Blueprint("things", __name__, url_prefix="/api/v1/things")
 
     @blp.route("", methods=["POST"])

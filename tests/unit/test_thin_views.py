@@ -19,8 +19,8 @@ USE_CASE_ONLY = {
     "select_notifications",
     "get_user",
 }
-# The app factory's own plumbing (readiness probes the store), not a resource.
-NOT_RESOURCES = {"__init__.py"}
+# The app factory's own plumbing (readiness and /metrics probe the store), not resources.
+NOT_RESOURCES = {"__init__.py", "metrics.py"}
 
 
 @pytest.mark.parametrize(

@@ -75,6 +75,7 @@ class Report:
     access_proven_from: int | None = None
     sealed_to: int = 0  # the position the newest good checkpoint covers
     unsealed: int = 0  # links after it (not yet protected against removal)
+    erased: int = 0  # aggregates without a salt: their personal fields' digests taken as stored
     cases: list[Finding] = field(default_factory=list)
     log: list[LogFinding] = field(default_factory=list)
 
@@ -96,7 +97,8 @@ class Report:
         proven = f"chain proven from position {self.proven_from}" if self.proven_from else ""
         sealed = f"checkpoints verify to position {self.sealed_to}, {self.unsealed} events after it"
         verdict = "all verified" if self.ok else f"{len(self.problems())} problems"
-        return f"{head}: {verdict}; {proven}; {sealed}"
+        erased = f"; {self.erased} erased (personal fields as stored)" if self.erased else ""
+        return f"{head}: {verdict}; {proven}; {sealed}{erased}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -110,6 +112,7 @@ class Report:
             "access_proven_from": self.access_proven_from,
             "sealed_to": self.sealed_to,
             "unsealed": self.unsealed,
+            "erased": self.erased,
             "cases": [f.__dict__ for f in self.cases],
             "log": [f.__dict__ for f in self.log],
             "summary": self.summary(),
@@ -123,6 +126,7 @@ class _Aggregate:
     hash: str = GENESIS_HEX
     jurisdiction: str | None = None
     failure: Finding | None = None
+    erased: bool = False  # its salt is gone: personal fields taken as stored
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,7 @@ class Verifier:
                 at_target[targets[t]] = (running, count, last_position)
                 t += 1
             if link is not None:
-                running = fold(running, position, link.hash)
+                running = _fold(running, position, link.hash)
                 count += 1
                 last_position = position
             self._check_event(position, event, link, aggregates, salts)
@@ -196,6 +200,7 @@ class Verifier:
             if scope and (aggregate.kind != "Case" or not _within(aggregate.jurisdiction, scope)):
                 continue
             report.aggregates += 1
+            report.erased += aggregate.erased
             if aggregate.failure is not None:
                 report.cases.append(aggregate.failure)
         report.unsealed = count - (at_target[report.sealed_to][1] if report.sealed_to else 0)
@@ -240,13 +245,16 @@ class Verifier:
 
     def _links(self, head: int) -> Iterator[_Link]:
         after = 0
+        statement = (
+            f"SELECT position, originator_id, version, prev_hash, hash, document "
+            f"FROM {self.db.table(CHAIN)} WHERE position > ? AND position <= ? "
+            f"ORDER BY position LIMIT {_PAGE}"
+        )
         while True:
-            rows = self.db.query(
-                f"SELECT position, originator_id, version, prev_hash, hash, document "
-                f"FROM {self.db.table(CHAIN)} WHERE position > ? AND position <= ? "
-                f"ORDER BY position LIMIT {_PAGE}",
-                (after, head),
-            )
+            with self.db.transaction(write=False) as tx:
+                # The driver's rows as they come (sqlite3.Row or psycopg's dict): no copy.
+                tx.cursor.execute(tx.dialect.sql(statement), (after, head))
+                rows = tx.cursor.fetchall()
             for r in rows:
                 yield _Link(
                     int(r["position"]),
@@ -271,11 +279,13 @@ class Verifier:
         if event is not None:
             key = _id(event.originator_id)
             version = event.originator_version
-            kind = _kind(event.topic)
         else:
             assert link is not None
-            key, version, kind = link.aggregate, link.version, _kind_of_document(link.document)
-        aggregate = aggregates.setdefault(key, _Aggregate(kind))
+            key, version = link.aggregate, link.version
+        aggregate = aggregates.get(key)
+        if aggregate is None:
+            kind = _kind(event.topic) if event else _kind_of_document(link.document)  # type: ignore[union-attr]
+            aggregate = aggregates[key] = _Aggregate(kind)
 
         def fail(problem: str, detail: str) -> None:
             if aggregate.failure is None:
@@ -300,10 +310,7 @@ class Verifier:
         if link is not None:
             if link.prev_hash != aggregate.hash and version == aggregate.version + 1:
                 fail("broken", "its link does not follow the link of the event before it")
-            recomputed = hashlib.sha256(
-                bytes.fromhex(link.prev_hash) + link.document.encode("utf-8")
-            ).hexdigest()
-            if recomputed != link.hash:
+            if _sha256(link.prev_hash, link.document.encode("utf-8")) != link.hash:
                 fail("link_altered", "its link's hash is not the hash of its document")
             aggregate.hash = link.hash
         aggregate.version = max(aggregate.version, version)
@@ -322,9 +329,15 @@ class Verifier:
             fail("undecryptable", "its stored bytes were changed: they no longer decode")
             return
         aggregate.jurisdiction = _jurisdiction(facts.content) or aggregate.jurisdiction
-        if salt is None:
-            # Erased (the salt deleted with the child's data): the stored document stands.
-            return
+        known: dict[str, Any] | None = None
+        if salt is None and canonical.has_personal(facts.content):
+            # Erased (the salt deleted with the child's data): the personal fields' stored
+            # digests stand; the clear fields, the order and the hashes are still checked.
+            aggregate.erased = True
+            try:
+                known = json.loads(link.document)["content"]
+            except (ValueError, KeyError, TypeError):
+                known = {}
         key = _id(event.originator_id)
 
         def document(version: int) -> bytes:
@@ -334,7 +347,8 @@ class Verifier:
                 topic=event.topic,
                 timestamp=facts.timestamp,
                 content=facts.content,
-                salt=salt,
+                salt=salt or b"",
+                known=known,
             )
 
         if document(event.originator_version) == link.document.encode("utf-8"):
@@ -470,7 +484,7 @@ class Verifier:
                         "it does not follow the row before it "
                         "(a row before it was removed or changed)",
                     )
-                if first is None and row["hash"] != row_hash(str(row["prev_hash"]), row):
+                if first is None and row["hash"] != _access_hash(row):
                     first = LogFinding(
                         subject, "row_changed", "its fields are not what was written"
                     )
@@ -507,6 +521,28 @@ class Verifier:
                     )
                 )
                 return
+
+
+def _fold(running: bytes, position: int, link_hash: str) -> bytes:
+    try:
+        return fold(running, position, link_hash)
+    except ValueError:  # a link hash that is not hex: whatever it folds to, it was altered
+        return hashlib.sha256(running + link_hash.encode("utf-8")).digest()
+
+
+def _sha256(previous_hex: str, data: bytes) -> str | None:
+    """SHA-256 over a previous hash and data; None when the stored hash is not hex."""
+    try:
+        return hashlib.sha256(bytes.fromhex(previous_hex) + data).hexdigest()
+    except (TypeError, ValueError):
+        return None
+
+
+def _access_hash(row: dict[str, Any]) -> str | None:
+    try:
+        return row_hash(str(row["prev_hash"]), row)
+    except (TypeError, ValueError):  # not hex (a row written past the chain): changed
+        return None
 
 
 def _id(originator_id: UUID | str) -> str:

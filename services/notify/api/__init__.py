@@ -11,9 +11,11 @@ from services.notify.api import notifications, subscriptions
 from services.notify.api.auth import authenticate
 from services.notify.api.errors import register_error_handlers
 from services.notify.api.http import service
+from services.notify.api.metrics import notify_gauges
 from services.notify.api.token_check import CaseServiceTokens, TokenChecks, TokenSource
 from services.notify.bootstrap import NotifyService, build_notify
 from shared.http.app import install_plumbing, new_api_app
+from shared.http.openapi import ProblemResponses
 from shared.settings import Settings
 
 log = logging.getLogger("careledger.notify.http")
@@ -26,7 +28,11 @@ def create_app(
     ask another than the case service at `settings.cases_url` whether a token holds."""
     if not settings.token_secret:
         raise ValueError("the notify API needs the token secret the case service signs with")
-    app, api = new_api_app("careledger.notify", "CareLedger notify", settings.max_body_bytes)
+    # Every authenticated call may be a 503: notify fails closed when it cannot check a token.
+    problems = ProblemResponses(authenticated=(401, 403, 503))
+    app, api = new_api_app(
+        "careledger.notify", "CareLedger notify", settings.max_body_bytes, problems
+    )
     notify = notify or build_notify(settings)
     app.extensions["careledger.notify"] = notify
     app.extensions["careledger.token_checks"] = TokenChecks(
@@ -41,5 +47,6 @@ def create_app(
         ready=lambda: service().db.ping(),
         authenticate=authenticate,
         user=lambda: g.get("username"),
+        gauges=notify_gauges(notify),
     )
     return app

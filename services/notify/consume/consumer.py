@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import time
 from collections import deque
@@ -35,6 +36,9 @@ from shared.contracts import ContractError, Envelope, parse_entry
 log = logging.getLogger("careledger.notify.consumer")
 Entry = tuple[str, dict[str, str]]
 _GONE_CONSUMER_IDLE_MS = 3_600_000  # forget consumers idle an hour with nothing pending
+# A dead letter's position, remembered for gap detection only when it can be one (ASCII
+# digits, 64 bits): `isdigit()` lets through "²" and 5,000 digits, which int() refuses.
+_POSITION = re.compile(r"^[0-9]{1,18}$")
 
 
 def default_consumer_name() -> str:
@@ -203,6 +207,10 @@ class Consumer:
             if not fields:  # trimmed or deleted while pending: nothing left to handle
                 log.warning("event=entry_vanished stream_id=%s", entry_id)
                 acks.append(entry_id)
+            elif (garbled := _not_utf8(fields)) is not None:
+                self._dead_letter(
+                    entry_id, _readable(fields), f"field {garbled!r} is not UTF-8", deliveries
+                )
             elif deliveries > self.options.max_deliveries:
                 last = self._last_errors.pop(entry_id, "not known to this consumer")
                 self._dead_letter(
@@ -269,7 +277,7 @@ class Consumer:
             )
         )
         self.stats.dead_lettered += 1
-        if fields.get("position", "").isdigit():
+        if _POSITION.match(fields.get("position", "")):
             self._remember(int(fields["position"]))
         log.warning("event=dead_lettered stream_id=%s reason=%s", entry_id, reason[:300])
 
@@ -313,9 +321,35 @@ class Consumer:
 
 
 def _text(value: bytes | str) -> str:
-    # Never a crash on bad bytes: the contract check will refuse what this garbles.
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    # Never a crash on bad bytes: an entry's undecodable bytes are kept as lone
+    # surrogates, which `_not_utf8` finds, so the entry is dead-lettered, not garbled.
+    return value.decode("utf-8", "surrogateescape") if isinstance(value, bytes) else value
 
 
 def _fields(raw: dict[Any, Any] | None) -> dict[str, str]:
     return {} if not raw else {_text(k): _text(v) for k, v in raw.items()}
+
+
+def _not_utf8(fields: dict[str, str]) -> str | None:
+    """The name of the first field whose name or value was not UTF-8, else None."""
+    for key, value in fields.items():
+        if not (_is_utf8(key) and _is_utf8(value)):
+            return _readable_text(key)
+    return None
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _readable(fields: dict[str, str]) -> dict[str, str]:
+    """The fields as stored in the dead letters: bytes that were not UTF-8 as U+FFFD."""
+    return {_readable_text(k): _readable_text(v) for k, v in fields.items()}
+
+
+def _readable_text(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

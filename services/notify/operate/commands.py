@@ -13,6 +13,7 @@ from shared.cli import (
     exit_clean_or_not,
     load_settings,
     serve_app,
+    workers_option,
 )
 from shared.progress import progress_bar
 from shared.redis_client import RedisNotConfiguredError
@@ -71,28 +72,25 @@ def run(consumer: str, group: str, batch: int, delivery_attempts: int) -> None:
     default="",
     help="The case API notify asks whether a token holds (default CARELEDGER_CASES_URL).",
 )
-def serve(host: str, port: int, threads: int, cases_url: str) -> None:
+@workers_option
+def serve(host: str, port: int, threads: int, cases_url: str, workers: int) -> None:
     """Serve the inbox API."""
     from dataclasses import replace
 
     from services.notify.api import create_app
-    from services.notify.bootstrap import build_notify
 
     settings = load_settings()
     if cases_url:
         settings = replace(settings, cases_url=cases_url.rstrip("/"))
     configure_logging(settings)
-    service = build_notify(settings)
-    try:
-        serve_app(
-            create_app(settings, notify=service),
-            host=host,
-            port=port,
-            threads=threads,
-            name="CareLedger notify API",
-        )
-    finally:
-        service.close()
+    serve_app(
+        lambda: create_app(settings),
+        host=host,
+        port=port,
+        threads=threads,
+        name="CareLedger notify API",
+        workers=workers,
+    )
 
 
 @notify.group("dead-letters")
