@@ -300,3 +300,26 @@ def test_the_export_api_is_for_auditors_in_scope(client: FlaskClient, service: C
     assert json_of(created)["id"] in response.get_data(as_text=True)
     logged = service.access_log.search(scope="", case_id=json_of(created)["id"])
     assert [(e.username, e.purpose) for e in logged] == [("auditor", "audit_export")]
+
+
+def test_an_erased_cases_export_verifies_and_its_clear_fields_are_still_checked(
+    store: Store,
+) -> None:
+    objs = objects(export(store))
+    for at in event_lines(objs, store.cases[1]):
+        objs[at]["salt"] = None  # as after erasure: the salt is gone, the digests stay
+    assert verify(objs).ok
+
+    objs[event_lines(objs, store.cases[1])[1]]["state"]["next_visit_due"] = "2027-01-01"
+
+    assert case_problem(verify(objs), store.cases[1]) == (2, "changed")
+
+
+def test_a_line_added_to_an_export_is_named(store: Store) -> None:
+    objs = objects(export(store))
+    rows = [i for i, o in enumerate(objs) if o["type"] == "access"]
+    objs.insert(rows[-1] + 1, {**objs[rows[-1]], "id": objs[rows[-1]]["id"] + 1})
+
+    report = verify(objs)
+
+    assert "lines_added" in problems(report)
