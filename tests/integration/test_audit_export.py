@@ -269,6 +269,10 @@ def test_the_commands_export_verify_offline_and_replay(
     )
     assert replayed.exit_code == 0, replayed.output
     assert json.loads(replayed.output)["version"] == 2
+    before = runner.invoke(
+        main, ["audit", "replay", str(file), "--case", str(store.cases[0]), "--as-of", "2000-01-01"]
+    )
+    assert before.exit_code == 1 and "not been identified" in before.output
 
     objs = objects(file.read_text(encoding="utf-8").splitlines(keepends=True))
     del objs[event_lines(objs, store.cases[1])[1]]
