@@ -327,3 +327,17 @@ def test_a_line_added_to_an_export_is_named(store: Store) -> None:
     report = verify(objs)
 
     assert "lines_added" in problems(report)
+
+
+def test_a_case_whose_identification_is_gone_is_not_hidden_as_out_of_scope(
+    store: Store,
+) -> None:
+    # Without its identification the export cannot tell the case's division: its links
+    # would pass for another scope's. They are exported as the case's, without state.
+    store.delete_event(store.cases[1], 1, with_link=False)
+
+    objs = objects(export(store))
+    report = verify(objs)
+
+    assert case_problem(report, store.cases[1]) == (1, "unplaced")
+    assert all(objs[i].get("state") is None for i in event_lines(objs, store.cases[1]))

@@ -51,6 +51,8 @@ FORMAT = "careledger-audit-export"
 VERSION = 1
 _PAGE = 2000
 # The events that place a case in a division: its identification and its transfers.
+# How a link's document names a case's event (its topic, in clear).
+_CASE_MARK = '"topic":"' + get_topic(Case) + "."
 _PLACING = tuple(get_topic(getattr(Case, name)) for name in ("Identified", "Transferred"))
 
 
@@ -92,9 +94,9 @@ class Exporter:
         )
         return int(rows[0]["head"])
 
-    def cases_in(self, scope: str, head: int) -> dict[str, str]:
-        """The cases whose division, after the events up to `head`, is in `scope`: id →
-        division."""
+    def placed(self, head: int) -> dict[str, str]:
+        """Every case's division after the events up to `head`: id → division (a case
+        whose identification no longer decodes, or is gone, is not placed)."""
         placed: dict[str, str] = {}
         start = 1
         while start <= head:
@@ -109,9 +111,7 @@ class Exporter:
             if len(page) < _PAGE:
                 break
             start = page[-1].id + 1
-        return {
-            case: where for case, where in placed.items() if not scope or in_scope(where, scope)
-        }
+        return placed
 
     def lines(
         self,
@@ -122,9 +122,10 @@ class Exporter:
         """The export, line by line (module docstring). `on_cases` is told the scope's
         cases (id → division) before any line is yielded: the caller logs the read."""
         head = self.head()
-        placed = self.cases_in(scope, head)
-        on_cases(placed)
-        cases = set(placed)
+        placed = self.placed(head)
+        chosen = {c: w for c, w in placed.items() if not scope or in_scope(w, scope)}
+        on_cases(chosen)
+        cases = set(chosen)
         state = {
             r["name"]: r["value"]
             for r in self.db.query(f"SELECT name, value FROM {self.db.table(STATE)}")
@@ -154,7 +155,7 @@ class Exporter:
                 }
             )
         events = links = 0
-        for chunk in self._log(head, cases, on_progress):
+        for chunk in self._log(head, cases, set(placed), on_progress):
             for obj in chunk:
                 if obj["type"] == "event":
                     events += 1
@@ -170,7 +171,11 @@ class Exporter:
     # ---- the log ----------------------------------------------------------------------------
 
     def _log(
-        self, head: int, cases: set[str], on_progress: Callable[[int], None]
+        self,
+        head: int,
+        cases: set[str],
+        placed: set[str],
+        on_progress: Callable[[int], None],
     ) -> Iterator[list[dict[str, Any]]]:
         """Pages of log lines: the links in position order, merged with the stored events of
         the cases in scope (an event without its link, or a link without its event, is
@@ -193,6 +198,13 @@ class Exporter:
                 position = int(r["position"])
                 aggregate = str(r["originator_id"])
                 event = stored.pop(position, None)
+                if aggregate not in placed and _CASE_MARK in str(r["document"]):
+                    # A case no division can be read for (its identification gone or
+                    # changed): it cannot be left out as "another scope's" unseen.
+                    out.append(
+                        {**self._event_line(position, None, r, {}, aggregate), "unplaced": True}
+                    )
+                    continue
                 if aggregate not in cases and event is None:
                     out.append({"type": "link", "position": position, "hash": str(r["hash"])})
                     continue

@@ -64,6 +64,12 @@ def document_of(event: dict[str, Any]) -> bytes:
 
 def event_problem(event: dict[str, Any]) -> tuple[str, str] | None:
     """What is wrong with one exported event on its own, if anything."""
+    if event.get("unplaced"):
+        return (
+            "unplaced",
+            "a case whose division cannot be read from its events (its identification is "
+            "gone or changed): exported without its events",
+        )
     if event.get("undecryptable"):
         return ("undecryptable", "its stored bytes were changed: they no longer decode")
     if event.get("state") is None:
