@@ -151,6 +151,7 @@ def users_add(
 
 def _register_groups() -> None:
     from services.cases.audit_command import audit
+    from services.cases.audit_export_command import EXPORT_COMMANDS
     from services.cases.commands import cases
     from services.cases.divisions_command import divisions
     from services.db_commands import db
@@ -161,6 +162,8 @@ def _register_groups() -> None:
     main.add_command(notify)
     main.add_command(db)
     main.add_command(audit)
+    for command in EXPORT_COMMANDS:  # careledger audit export / verify-export / replay
+        audit.add_command(command)
 
 
 _register_groups()

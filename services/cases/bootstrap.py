@@ -19,6 +19,7 @@ from .accounts import Accounts
 from .application import Cases
 from .audit import keys
 from .audit.adopt import adopt_unchained
+from .audit.export import Exporter
 from .audit.verify import Verifier
 from .login_throttle import HashingSlots, LoginThrottle
 from .projections.personal import PersonalData
@@ -53,6 +54,13 @@ class CaseService:
         assert isinstance(recorder, ApplicationRecorder)
         public = keys.signing_key(self.settings.audit_signing_key).public_key()
         return Verifier(self.tables, recorder, self.cases.mapper, public)
+
+    def audit_exporter(self) -> Exporter:
+        """An exporter of this store's history for auditors (audit/export.py)."""
+        recorder = self.cases.recorder
+        assert isinstance(recorder, ApplicationRecorder)
+        key = keys.signing_key(self.settings.audit_signing_key)
+        return Exporter(self.tables, recorder, self.cases.mapper, keys.public_key_text(key))
 
     def close(self) -> None:
         """Releases the database connections."""
