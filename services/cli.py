@@ -156,7 +156,10 @@ def _register_groups() -> None:
     from services.cases.divisions_command import divisions
     from services.db_commands import db
     from services.notify.operate.commands import notify
+    from services.setup_commands import init, secrets
 
+    main.add_command(init)
+    main.add_command(secrets)
     main.add_command(cases)
     main.add_command(divisions)
     main.add_command(notify)

@@ -88,7 +88,11 @@ def db() -> None:
 @db.command("upgrade")
 def upgrade_command() -> None:
     """Apply the migrations each database has not had yet."""
-    settings = Settings.from_env()
+    upgrade_all(Settings.from_env())
+
+
+def upgrade_all(settings: Settings) -> None:
+    """Applies every database's pending migrations, saying what each had."""
     for component in _components():
         with component.open(settings) as database:
             applied = component.upgrade(database)

@@ -70,9 +70,9 @@ class Settings:
             data_dir=data_dir,
             database_url=env.get("CARELEDGER_DATABASE_URL", ""),
             postgres_schema=env.get("CARELEDGER_POSTGRES_SCHEMA", ""),
-            cipher_key=env.get("CARELEDGER_CIPHER_KEY", ""),
-            token_secret=env.get("CARELEDGER_TOKEN_SECRET", ""),
-            audit_signing_key=env.get("CARELEDGER_AUDIT_SIGNING_KEY", ""),
+            cipher_key=read_secret(env, "CARELEDGER_CIPHER_KEY"),
+            token_secret=read_secret(env, "CARELEDGER_TOKEN_SECRET"),
+            audit_signing_key=read_secret(env, "CARELEDGER_AUDIT_SIGNING_KEY"),
             token_ttl_seconds=_int(env, "CARELEDGER_TOKEN_TTL_SECONDS", 8 * 3600),
             access_token_ttl_seconds=_int(env, "CARELEDGER_ACCESS_TOKEN_TTL_SECONDS", 5 * 60),
             cases_url=env.get("CARELEDGER_CASES_URL", "http://127.0.0.1:8000").rstrip("/"),
@@ -107,21 +107,17 @@ class Settings:
     def with_generated_secrets(self) -> Settings:
         """Fills a missing cipher key, token secret and audit signing key from files in the
         data folder (each its own, 0600), creating them on first use."""
-        cipher_key = self.cipher_key or _secret_file(
-            self.data_dir / "secrets" / "cipher.key", lambda: b64encode(secrets.token_bytes(32))
-        )
-        token_secret = self.token_secret or _secret_file(
-            self.data_dir / "secrets" / "token.secret", lambda: secrets.token_hex(32).encode()
-        )
-        audit_signing_key = self.audit_signing_key or _secret_file(
-            self.data_dir / "secrets" / "audit-signing.key",
-            lambda: b64encode(secrets.token_bytes(32)),
-        )
+
+        def kept_or_made(setting: str) -> str:
+            name, make = _SECRET_FILES[setting]
+            given: str = getattr(self, setting)
+            return given or _secret_file(self.data_dir / "secrets" / name, make)
+
         return replace(
             self,
-            cipher_key=cipher_key,
-            token_secret=token_secret,
-            audit_signing_key=audit_signing_key,
+            cipher_key=kept_or_made("cipher_key"),
+            token_secret=kept_or_made("token_secret"),
+            audit_signing_key=kept_or_made("audit_signing_key"),
         )
 
     @property
@@ -209,6 +205,47 @@ def _proxies(raw: str) -> int:
     if not raw.strip().isdigit() or not 0 < int(raw) <= 5:
         raise SettingsError(f"CARELEDGER_TRUSTED_PROXIES must be 0 to 5, not {raw!r}")
     return int(raw)
+
+
+def read_secret(env: Mapping[str, str], name: str) -> str:
+    """A secret from the variable `name`, or from the file `name_FILE` names (what compose
+    and Kubernetes mount secrets as: the value never sits in the environment)."""
+    path = env.get(f"{name}_FILE", "")
+    if not path:
+        return env.get(name, "")
+    if env.get(name):
+        raise SettingsError(f"set {name} or {name}_FILE, not both")
+    try:
+        value = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise SettingsError(f"{name}_FILE: cannot read {path}: {error.strerror}") from None
+    if not value:
+        raise SettingsError(f"{name}_FILE: {path} is empty")
+    return value
+
+
+def _new_key() -> bytes:
+    return b64encode(secrets.token_bytes(32))
+
+
+def _new_token_secret() -> bytes:
+    return secrets.token_hex(32).encode()
+
+
+# The secrets every process shares: the setting, its file's name, how a new one is made.
+_SECRET_FILES: dict[str, tuple[str, Callable[[], bytes]]] = {
+    "cipher_key": ("cipher.key", _new_key),
+    "token_secret": ("token.secret", _new_token_secret),
+    "audit_signing_key": ("audit-signing.key", _new_key),
+}
+
+
+def generate_secrets(folder: Path) -> list[Path]:
+    """Writes the secrets every CareLedger process shares into `folder` (0600 each),
+    keeping any already there: what `careledger secrets generate` makes for compose."""
+    for name, make in _SECRET_FILES.values():
+        _secret_file(folder / name, make)
+    return [folder / name for name, _ in _SECRET_FILES.values()]
 
 
 def _secret_file(path: Path, make: Callable[[], bytes]) -> str:
