@@ -142,10 +142,13 @@ def users_add(
 def _register_groups() -> None:
     from services.cases.commands import cases
     from services.cases.divisions_command import divisions
+    from services.cases.register_command import export_group, import_group
     from services.db_commands import db
     from services.notify.operate.commands import notify
 
     main.add_command(cases)
+    main.add_command(import_group)
+    main.add_command(export_group)
     main.add_command(divisions)
     main.add_command(notify)
     main.add_command(db)

@@ -203,11 +203,7 @@ class Cases(Application[UUID]):
         self, actor: Actor, record: dict[str, Any], idempotency: IdempotencyKey | None = None
     ) -> WriteResult:
         """Opens a case for a child found to be left behind."""
-        # The values first (the Case checks them again): a bad value is refused as such,
-        # whoever asks and whatever the case, as when the HTTP schemas checked them.
-        Identification.parse(record)
-        require(actor, Capability.IDENTIFY)
-        require_in_scope(actor, record["address"]["jurisdiction"], "address.jurisdiction")
+        self._check_identifier(actor, record)
         if idempotency and (replay := self._replay(idempotency)):
             return replay
         case = Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
@@ -219,6 +215,25 @@ class Cases(Application[UUID]):
             if idempotency and (replay := self._replay(idempotency)):
                 return replay
             raise
+
+    def try_identify(self, actor: Actor, record: dict[str, Any]) -> Case:
+        """The case `identify` would open, checked by the same rules, and not saved: a
+        dry run (the survey import's) answers what would be created or refused and why."""
+        self._check_identifier(actor, record)
+        return Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
+
+    def replayed(self, idempotency: IdempotencyKey) -> WriteResult | None:
+        """The answer first given to the write made with `idempotency`, or None when no
+        write has been made with it (an import asks before it writes a row again)."""
+        return self._replay(idempotency)
+
+    @staticmethod
+    def _check_identifier(actor: Actor, record: dict[str, Any]) -> None:
+        # The values first (the Case checks them again): a bad value is refused as such,
+        # whoever asks and whatever the case, as when the HTTP schemas checked them.
+        Identification.parse(record)
+        require(actor, Capability.IDENTIFY)
+        require_in_scope(actor, record["address"]["jurisdiction"], "address.jurisdiction")
 
     def record_visit(
         self,

@@ -14,7 +14,18 @@ from shared.settings import Settings
 from .. import web
 from ..accounts import AuthenticationError
 from ..bootstrap import CaseService, build_case_service
-from . import admin, audit, auth, case_work, cases, dashboard, lifecycle, sensitive, worklists
+from . import (
+    admin,
+    audit,
+    auth,
+    case_work,
+    cases,
+    dashboard,
+    lifecycle,
+    register,
+    sensitive,
+    worklists,
+)
 from .errors import register_error_handlers
 from .http import service
 
@@ -35,6 +46,7 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
         dashboard,
         worklists,
         sensitive,
+        register,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
