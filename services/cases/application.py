@@ -222,10 +222,12 @@ class Cases(Application[UUID]):
         self._check_identifier(actor, record)
         return Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
 
-    def replayed(self, idempotency: IdempotencyKey) -> WriteResult | None:
-        """The answer first given to the write made with `idempotency`, or None when no
-        write has been made with it (an import asks before it writes a row again)."""
-        return self._replay(idempotency)
+    def written_with(self, idempotency: IdempotencyKey) -> UUID | None:
+        """The case the write made with `idempotency` wrote, or None when none was made
+        with it (an import asks before it writes a row again; cheaper than a replay,
+        which loads the case). Raises IdempotencyKeyReusedError as a replay would."""
+        record = self._idempotency_record(idempotency)
+        return None if record is None else UUID(record.case_id)
 
     @staticmethod
     def _check_identifier(actor: Actor, record: dict[str, Any]) -> None:
@@ -543,7 +545,7 @@ class Cases(Application[UUID]):
         recordings = self.save(case, record)
         return replace(result, position=recordings[-1].notification.id if recordings else None)
 
-    def _replay(self, key: IdempotencyKey) -> WriteResult | None:
+    def _idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:
         try:
             record = cast(IdempotencyRecord, self.repository.get(key.record_id))
         except AggregateNotFoundError:
@@ -552,6 +554,12 @@ class Cases(Application[UUID]):
             raise IdempotencyKeyReusedError(
                 "this Idempotency-Key was already used for a different request"
             )
+        return record
+
+    def _replay(self, key: IdempotencyKey) -> WriteResult | None:
+        record = self._idempotency_record(key)
+        if record is None:
+            return None
         case = cast(Case, self.repository.get(UUID(record.case_id), version=record.case_version))
         return WriteResult(
             case,

@@ -12,8 +12,8 @@ from werkzeug.test import TestResponse
 
 from services.cases.bootstrap import CaseService
 from services.cases.register.columns import HEADERS
-from tests.integration.survey_support import csv_bytes, survey_row, xlsx
-from tests.support import json_of, login
+from tests.integration.survey_support import csv_bytes, id_number, survey_row, xlsx
+from tests.support import VILLAGE, caught_up, json_of, login
 
 UPLOAD = "/api/v1/imports/survey"
 
@@ -144,3 +144,87 @@ def test_the_template_lists_the_columns_and_their_allowed_values(client: FlaskCl
 
 def test_the_template_needs_a_login(client: FlaskClient) -> None:
     assert client.get(f"{UPLOAD}/template").status_code == 401
+
+
+# ---- the export --------------------------------------------------------------------------
+
+
+def _export(client: FlaskClient, username: str, query: str = "") -> list[tuple[object, ...]]:
+    response = client.get(f"/api/v1/register.xlsx{query}", headers=login(client, username))
+    assert response.status_code == 200, response.data[:300]
+    assert response.headers["Cache-Control"] == "no-store"
+    return list(load_workbook(io.BytesIO(response.data)).worksheets[0].iter_rows(values_only=True))
+
+
+def _registered(client: FlaskClient, service: CaseService) -> list[str]:
+    content = xlsx([survey_row(身份证号=id_number(9)), survey_row(姓名="李四", 母亲状况="死亡")])
+    report = json_of(upload(client, "civil", content))
+    caught_up(service)
+    return [r["case_id"] for r in report["rows"]]
+
+
+def test_the_export_has_the_templates_columns_in_its_words(
+    client: FlaskClient, service: CaseService
+) -> None:
+    ids = _registered(client, service)
+
+    rows = _export(client, "supervisor")
+
+    header, *cases = rows
+    assert header == ("案件编号", "案件状态", *HEADERS)
+    by_id = {r[0]: dict(zip(header, r, strict=True)) for r in cases}
+    assert set(by_id) == set(ids)
+    first = by_id[ids[0]]
+    assert first["案件状态"] == "在册"
+    assert first["姓名"] == "王小明" and first["性别"] == "女"
+    assert first["身份证号"] == id_number(9)
+    assert first["父亲状况"] == "外出务工" and first["监护类型"] == "祖父母"
+    assert first["就学状态"] == "在校" and first["来源"] == "摸底排查"
+    assert by_id[ids[1]]["母亲状况"] == "死亡"
+
+
+def test_each_role_exports_only_what_it_sees_in_the_api(
+    client: FlaskClient, service: CaseService
+) -> None:
+    _registered(client, service)
+
+    education = _export(client, "education")
+    auditor = _export(client, "auditor")
+    health = _export(client, "health")
+
+    # Education: identity and school, no ID number, address, parents or guardian.
+    assert "身份证号" not in education[0] and "父亲状况" not in education[0]
+    assert "详细地址" not in education[0] and "监护人姓名" not in education[0]
+    assert "就学状态" in education[0] and len(education) == 3
+    # Health: the guardian and the address, not the school or the parents.
+    assert "监护人电话" in health[0] and "就学状态" not in health[0]
+    assert "父亲状况" not in health[0]
+    # Auditors: everything, the ID number and phones masked.
+    record = dict(zip(auditor[0], next(r for r in auditor[1:] if r[2] == "王小明"), strict=True))
+    assert record["身份证号"] == id_number(9)[:4] + "*" * 10 + id_number(9)[-4:]
+    assert record["监护人电话"] == "1390***9000"
+
+
+def test_the_police_export_only_reported_cases_and_others_only_their_scope(
+    client: FlaskClient, service: CaseService
+) -> None:
+    _registered(client, service)
+
+    assert len(_export(client, "police")) == 1  # the header: nothing reported yet
+    assert len(_export(client, "director_elsewhere")) == 1
+    refused = client.get("/api/v1/register.xlsx?scope=360121", headers=login(client, "civil"))
+    assert refused.status_code == 403
+    assert client.get("/api/v1/register.xlsx").status_code == 401
+    assert client.get("/api/v1/register.xlsx", headers=login(client, "admin")).status_code == 403
+
+
+def test_every_exported_case_is_logged_as_read(client: FlaskClient, service: CaseService) -> None:
+    ids = _registered(client, service)
+
+    _export(client, "education", f"?scope={VILLAGE}")
+
+    log = client.get(
+        "/api/v1/audit/access-log?username=education", headers=login(client, "auditor")
+    )
+    entries = json_of(log)
+    assert sorted(e["case_id"] for e in entries if e["purpose"] == "export") == sorted(ids)

@@ -159,8 +159,8 @@ def _import_row(
         return outcome
     key = _row_key(content_hash, row.number, record)
     try:
-        if replay := cases.replayed(key):
-            outcome.outcome, outcome.case_id = "already_imported", str(replay.case.id)
+        if written := cases.written_with(key):
+            outcome.outcome, outcome.case_id = "already_imported", str(written)
         elif dry_run:
             cases.try_identify(actor, record)
             outcome.outcome = "would_create"
