@@ -17,11 +17,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.jurisdictions import in_scope
+from shared.jurisdictions import divisions, in_scope
 from shared.roles import Capability
 
 from ..access import Actor, ForbiddenError, require, require_in_scope
-from ..application import Cases, IdempotencyKeyReusedError
+from ..application import AlreadyRegisteredError, Cases, IdempotencyKeyReusedError
 from ..domain.errors import DomainError
 from ..idempotency import IdempotencyKey
 from .columns import COLUMNS, CellError, column_of, in_chinese, to_record
@@ -171,11 +171,21 @@ def _import_row(
     except DomainError as error:
         header = column_of(error.field or "", parents)
         outcome.problems.append(Problem(header, in_chinese(str(error))))
+    except AlreadyRegisteredError as error:
+        outcome.problems.append(Problem("身份证号", _registered(error)))
     except ForbiddenError as error:
         outcome.problems.append(Problem("村（社区）代码", in_chinese(str(error))))
     except IdempotencyKeyReusedError:
         outcome.problems.append(Problem("", "该行与上次导入同一文件时不同：文件内容已变"))
     return outcome
+
+
+def _registered(error: AlreadyRegisteredError) -> str:
+    if error.in_view:
+        return f"该身份证号已登记：案件 {error.case_id}"
+    township = divisions().get(error.township)
+    where = f"{township.name}（{error.township}）" if township else error.township
+    return f"该身份证号已在{where}登记，请联系该乡镇儿童督导员"
 
 
 def _row_key(content_hash: str, number: int, record: dict[str, Any]) -> IdempotencyKey:
