@@ -10,6 +10,8 @@ after), for one .xlsx sheet of N valid rows (distinct children, ID numbers inclu
 3. import — `import_survey`: every row written through `Cases.identify` with its
    idempotency record, one atomic append per row;
 4. again — the same file imported a second time (every row found already imported);
+   look-alikes — the search for likely duplicates among the registered (read models
+   caught up first), for a tenth of the rows: each finds its own case;
 5. baseline — the bare `Cases.identify` use case called N/4 times in a loop with no
    idempotency key and no spreadsheet, on the same store: what one row can cost at best.
 
@@ -36,6 +38,8 @@ from bench_support import open_settings
 
 from services.cases.access import Actor
 from services.cases.bootstrap import build_case_service
+from services.cases.projections.projector import catch_up
+from services.cases.register.lookalikes import register_lookalikes
 from services.cases.register.sheets import read_sheet
 from services.cases.register.survey import import_survey
 from shared.roles import Role
@@ -91,6 +95,13 @@ def main() -> int:
             again = _timed(
                 "again", results, args.rows, lambda: import_survey(service.cases, actor, sheet)
             )
+            # The look for likely duplicates among the registered (one read-model search
+            # per row; the import calls it for each row it creates or would create).
+            catch_up(s, service.cases, service.read_models.store)
+            find = register_lookalikes(service.read_models, actor, service.cases.clock.today())
+            sample = [r.record for r in dry.rows[: max(1, args.rows // 10)] if r.record]
+            flagged = _timed("look-alikes", results, len(sample), lambda: [find(r) for r in sample])
+            results["lookalike_rows_flagged"] = sum(bool(f) for f in flagged)
             base_n = max(1, args.rows // 4)
             record = dict(IDENTIFY)
             _timed(

@@ -59,6 +59,8 @@ def import_survey_command(
 
     Importing the same file again writes only the rows not written yet (after a crash,
     say). Refused rows are listed with their row, column and reason."""
+    from .projections.projector import catch_up
+    from .register.lookalikes import register_lookalikes
     from .register.sheets import SheetError, read_sheet
     from .register.survey import import_survey
 
@@ -69,10 +71,19 @@ def import_survey_command(
     service = _service()
     try:
         actor = _actor(service, username)
+        # Likely duplicates are looked for in the read models: bring them up to the log.
+        catch_up(service.settings, service.cases, service.read_models.store)
+        lookalikes = register_lookalikes(service.read_models, actor, service.cases.clock.today())
         with progress_bar("导入" if not dry_run else "检查", len(sheet.rows), unit="行") as advance:
             result = _refusing_access(
                 lambda: import_survey(
-                    service.cases, actor, sheet, scope=scope, dry_run=dry_run, advance=advance
+                    service.cases,
+                    actor,
+                    sheet,
+                    scope=scope,
+                    dry_run=dry_run,
+                    advance=advance,
+                    lookalikes=lookalikes,
                 )
             )
     finally:

@@ -9,6 +9,7 @@ import pytest
 
 from services.cases.access import Actor, ForbiddenError
 from services.cases.bootstrap import CaseService
+from services.cases.register.lookalikes import register_lookalikes
 from services.cases.register.sheets import SheetError, read_sheet
 from services.cases.register.survey import ImportReport, import_survey
 from shared.roles import Role
@@ -19,7 +20,7 @@ from tests.integration.survey_support import (
     wrong_check_digit,
     xlsx,
 )
-from tests.support import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE
+from tests.support import COUNTY, OTHER_VILLAGE, TOWNSHIP, VILLAGE, caught_up
 
 SUPERVISOR = Actor("supervisor", Role.CHILD_SUPERVISOR, TOWNSHIP, "test-import")
 
@@ -300,3 +301,28 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused(service: CaseService) -> No
         read_sheet(b"PK\x03\x04 not really", "s.xlsx")
     with pytest.raises(SheetError, match="只能导入"):
         read_sheet(b"x", "s.pdf")
+
+
+def test_a_row_like_a_registered_child_is_flagged_and_still_imported(
+    service: CaseService,
+) -> None:
+    # 王小明 born 2015-03-02 is registered; the sheet spells him 王晓明 (read the same).
+    registered = run(service, xlsx([survey_row()])).rows[0].case_id
+    caught_up(service)
+    content = xlsx(
+        [
+            survey_row(姓名="王晓明"),
+            survey_row(姓名="王晓明", 出生日期="2015-03-03"),  # another birthday
+            survey_row(姓名="汪小敏"),  # read wang xiao min: another name
+        ]
+    )
+    lookalikes = register_lookalikes(service.read_models, SUPERVISOR, service.cases.clock.today())
+
+    report = run(service, content, lookalikes=lookalikes)
+
+    assert [r.outcome for r in report.rows] == ["created", "created", "created"]
+    assert [[d.message for d in r.duplicates] for r in report.rows] == [
+        [f"与已登记的案件 {registered} 姓名读音、出生日期相同，疑似重复"],
+        [],
+        [],
+    ]

@@ -11,6 +11,7 @@ from marshmallow import RAISE, fields
 from shared.http.problems import RequestError
 
 from ..register.export import export_register
+from ..register.lookalikes import register_lookalikes
 from ..register.sheets import SheetError, read_sheet
 from ..register.survey import import_survey
 from ..register.workbooks import template_bytes
@@ -56,8 +57,15 @@ def import_survey_sheet(query: dict[str, Any]) -> Any:
         sheet = read_sheet(upload.read(), upload.filename)
     except SheetError as error:
         raise RequestError(422, "file", str(error)) from None
+    who = actor()
+    today = service().cases.clock.today()
     report = import_survey(
-        service().cases, actor(), sheet, scope=query.get("scope"), dry_run=query["dry_run"]
+        service().cases,
+        who,
+        sheet,
+        scope=query.get("scope"),
+        dry_run=query["dry_run"],
+        lookalikes=register_lookalikes(service().read_models, who, today),
     )
     return report.to_json(), 200
 

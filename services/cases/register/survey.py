@@ -53,6 +53,7 @@ class RowOutcome:
     case_id: str | None = None
     problems: list[Problem] = field(default_factory=list)
     duplicates: list[Problem] = field(default_factory=list)
+    record: dict[str, Any] | None = field(default=None, repr=False)  # the identify body
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,9 +112,11 @@ def import_survey(
     scope: str | None = None,
     dry_run: bool = False,
     advance: Callable[[int], None] = lambda _: None,
+    lookalikes: Callable[[dict[str, Any]], list[str]] | None = None,
 ) -> ImportReport:
     """Imports (or, when `dry_run`, checks) every row of `sheet` into `scope` (the
-    caller's whole scope when None; a narrower one refuses rows outside it)."""
+    caller's whole scope when None; a narrower one refuses rows outside it).
+    `lookalikes` (register/lookalikes.py) flags rows like children registered already."""
     # Who may import, before anything is read: supervisors and civil affairs.
     require(actor, Capability.IMPORT_SURVEY)
     scope = scope or actor.scope
@@ -121,7 +124,14 @@ def import_survey(
     seen = _SeenRows()
     outcomes = []
     for row in sheet.rows:
-        outcomes.append(_import_row(cases, actor, sheet.content_hash, row, scope, dry_run, seen))
+        outcome = _import_row(cases, actor, sheet.content_hash, row, scope, dry_run, seen)
+        if lookalikes and outcome.outcome in ("created", "would_create") and outcome.record:
+            outcome.duplicates += [
+                Problem("姓名", f"与已登记的案件 {case_id} 姓名读音、出生日期相同，疑似重复")
+                for case_id in lookalikes(outcome.record)
+                if case_id != outcome.case_id
+            ]
+        outcomes.append(outcome)
         advance(1)
     return ImportReport(dry_run, sheet.content_hash, outcomes, sheet.skipped_empty)
 
@@ -148,6 +158,7 @@ def _import_row(
     if outcome.problems:
         return outcome
     record, parents = to_record(values)
+    outcome.record = record
     village = record["address"]["jurisdiction"]
     if not in_scope(village, scope):
         outcome.problems.append(Problem("村（社区）代码", f"不在本次导入的范围 {scope} 内"))
