@@ -261,6 +261,23 @@ class Cases(Application[UUID]):
         that refuse a second registration)."""
         return self.written_with(self._claim_key(id_number))
 
+    def claim_registered(self, case_id: UUID) -> str:
+        """Claims the ID number a case stored before claims existed holds: `claimed`,
+        `already` (it holds the claim), `none` (no ID number), or `conflict` (another
+        case holds it: two cases of one child, for a person to look at)."""
+        case = self._load(case_id)
+        number = case.record["child"].get("id_number")
+        if not number:
+            return "none"
+        holder = self.registered_case(number)
+        if holder is not None:
+            return "already" if holder == case.id else "conflict"
+        try:
+            self.save(self._claim_record(number, case))
+        except IntegrityError:
+            return "already" if self.registered_case(number) == case.id else "conflict"
+        return "claimed"
+
     def _refuse_registered(self, actor: Actor, id_number: str | None) -> None:
         """Raises AlreadyRegisteredError when a case holds `id_number` already."""
         if id_number is None or (case_id := self.registered_case(id_number)) is None:

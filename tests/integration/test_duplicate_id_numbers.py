@@ -165,3 +165,42 @@ def test_a_correction_to_a_registered_id_number_is_refused_and_a_new_one_claimed
     assert fresh.status_code == 200
     assert again.status_code == 409
     assert json_of(again)["existing_case"]["id"] == other["id"]
+
+
+def test_cases_from_before_claims_are_claimed_by_the_upgrade_command(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    from click.testing import CliRunner
+
+    from services.cases.bootstrap import build_case_service
+    from services.cases.domain import Case
+    from services.cli import main
+    from shared.settings import Settings
+
+    monkeypatch.setenv("CARELEDGER_DATA_DIR", str(tmp_path / "var"))
+    civil = Actor("civil", Role.CIVIL_AFFAIRS, TOWNSHIP[:6], "t")
+    service = build_case_service(Settings.from_env().with_generated_secrets())
+    # Saved as before claims existed: the case alone. Two of one child, one without a number.
+    legacy = [
+        Case.identify(
+            record=_body(), actor=civil.as_event_data(), today=service.cases.clock.today()
+        )
+        for _ in "ab"
+    ]
+    plain = Case.identify(
+        record=identify_body(), actor=civil.as_event_data(), today=service.cases.clock.today()
+    )
+    service.cases.save(*legacy, plain)
+    service.close()
+
+    first = CliRunner().invoke(main, ["cases", "claim-id-numbers"])
+    again = CliRunner().invoke(main, ["cases", "claim-id-numbers"])
+
+    assert first.exit_code == 0, first.output
+    assert "cases=3 claimed=1 already=0 without_id_number=1 conflicts=1" in first.output
+    assert "cases=3 claimed=0 already=1 without_id_number=1 conflicts=1" in again.output
+    service = build_case_service(Settings.from_env().with_generated_secrets())
+    try:
+        assert service.cases.registered_case(NUMBER) == legacy[0].id
+    finally:
+        service.close()
