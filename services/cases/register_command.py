@@ -170,8 +170,11 @@ def _actor(service: CaseService, username: str) -> Actor:
 
 def _refusing_access(run: Callable[[], T]) -> T:
     from .access import ForbiddenError
+    from .domain import DomainError
 
     try:
         return run()
     except ForbiddenError as error:
         raise click.ClickException(str(error)) from None
+    except DomainError as error:
+        raise click.ClickException(f"{error.field}: {error}") from None

@@ -106,3 +106,17 @@ def test_the_template_is_written(runner: CliRunner, tmp_path: Path) -> None:
 
     assert result.exit_code == 0
     assert load_workbook(out).worksheets[0]["A1"].value == "姓名"
+
+
+def test_a_scope_that_is_not_a_jurisdiction_code_is_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    sheet = tmp_path / "survey.xlsx"
+    sheet.write_bytes(xlsx([survey_row()]))
+
+    result = runner.invoke(
+        main, ["import", "survey", str(sheet), "--scope", TOWNSHIP + "2", "--as", "sup"]
+    )
+
+    assert result.exit_code == 1
+    assert "scope: Must be a jurisdiction code of 2, 4, 6, 9 or 12 digits." in result.output

@@ -326,3 +326,24 @@ def test_a_row_like_a_registered_child_is_flagged_and_still_imported(
         [],
         [],
     ]
+
+
+@pytest.mark.parametrize("code", ["360124", "36012410520", "3601241052031", "36012410520X"])
+def test_a_village_code_that_is_not_twelve_digits_is_refused(
+    service: CaseService, code: str
+) -> None:
+    report = run(
+        service,
+        xlsx([survey_row(**{"村（社区）代码": code})]),
+        scope=TOWNSHIP[:6],
+        actor=Actor("civil", Role.CIVIL_AFFAIRS, COUNTY, "t"),
+        dry_run=True,
+    )
+
+    assert problems(report, 2) == [("村（社区）代码", f"「{code}」不是 12 位的村（社区）区划代码")]
+
+
+def test_a_village_code_typed_as_a_number_is_read(service: CaseService) -> None:
+    report = run(service, xlsx([survey_row(**{"村（社区）代码": int(VILLAGE)})]), dry_run=True)
+
+    assert [r.outcome for r in report.rows] == ["would_create"]

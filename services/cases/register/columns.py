@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import shared.vocabulary as v
+from shared.jurisdictions import is_village_code
 
 
 class CellError(ValueError):
@@ -44,7 +45,7 @@ class Column:
 
     header: str
     path: str
-    kind: str = "text"  # text, date, id_number, choice, flag
+    kind: str = "text"  # text, date, id_number, village, choice, flag
     choices: dict[str, Any] = field(default_factory=dict)
     required: bool = False
     note: str = ""
@@ -60,6 +61,9 @@ class Column:
         if self.kind == "id_number":
             return read_id_number(value)
         text = _as_text(value)
+        if self.kind == "village" and not is_village_code(text):
+            # The API's schema checks this before the domain (which takes any code).
+            raise CellError(f"「{text}」不是 12 位的村（社区）区划代码")
         if self.choices:
             if text not in self.choices:
                 raise CellError(f"「{text}」不是允许的值，应为：{'、'.join(self.choices)}")
@@ -78,7 +82,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("年级", "child.school.grade"),
     Column("健康状况", "child.health"),
     Column("残疾情况", "child.disability"),
-    Column("村（社区）代码", "address.jurisdiction", required=True, note="12 位区划代码"),
+    Column(
+        "村（社区）代码", "address.jurisdiction", "village", required=True, note="12 位区划代码"
+    ),
     Column("详细地址", "address.detail", required=True),
     Column("父亲状况", "parents.father.status", "choice", PARENT_STATUS),
     Column("父亲务工地", "parents.father.work_location"),

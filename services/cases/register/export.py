@@ -16,12 +16,13 @@ from typing import Any
 from uuid import UUID
 
 from shared import field_views
+from shared.jurisdictions import is_scope
 from shared.roles import Capability
 
 from ..access import Actor, require, require_in_scope
 from ..access_log import AccessEntry, AccessLog
 from ..application import Cases
-from ..domain import Case
+from ..domain import Case, InvalidValueError
 from ..projections.queries import CaseFilter
 from ..projections.read_models import ReadModels
 from .columns import COLUMNS, EXPORT_ONLY, Column
@@ -53,6 +54,10 @@ def export_register(
     """The register of `scope` (the caller's whole scope when None) as an .xlsx."""
     require(actor, Capability.READ_CASE)
     scope = scope or actor.scope
+    if not is_scope(scope):
+        raise InvalidValueError(
+            "Must be a jurisdiction code of 2, 4, 6, 9 or 12 digits.", field="scope"
+        )
     require_in_scope(actor, scope, "scope")
     ids, behind = _case_ids(read_models, actor, scope, cases, min_position)
     columns = visible_columns(actor)

@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.jurisdictions import divisions, in_scope
+from shared.jurisdictions import divisions, in_scope, is_scope
 from shared.roles import Capability
 
 from ..access import Actor, ForbiddenError, require, require_in_scope
 from ..application import AlreadyRegisteredError, Cases, IdempotencyKeyReusedError
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, InvalidValueError
 from ..idempotency import IdempotencyKey
 from .columns import COLUMNS, CellError, column_of, in_chinese, to_record
 from .sheets import Row, Sheet
@@ -120,6 +120,10 @@ def import_survey(
     # Who may import, before anything is read: supervisors and civil affairs.
     require(actor, Capability.IMPORT_SURVEY)
     scope = scope or actor.scope
+    if not is_scope(scope):
+        raise InvalidValueError(
+            "Must be a jurisdiction code of 2, 4, 6, 9 or 12 digits.", field="scope"
+        )
     require_in_scope(actor, scope, "scope")
     seen = _SeenRows()
     outcomes = []
