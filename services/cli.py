@@ -154,6 +154,7 @@ def _register_groups() -> None:
     from services.cases.audit_export_command import EXPORT_COMMANDS
     from services.cases.commands import cases
     from services.cases.divisions_command import divisions
+    from services.cases.register_command import export_group, import_group
     from services.db_commands import db
     from services.notify.operate.commands import notify
     from services.setup_commands import init, secrets
@@ -161,6 +162,8 @@ def _register_groups() -> None:
     main.add_command(init)
     main.add_command(secrets)
     main.add_command(cases)
+    main.add_command(import_group)
+    main.add_command(export_group)
     main.add_command(divisions)
     main.add_command(notify)
     main.add_command(db)

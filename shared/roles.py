@@ -40,6 +40,9 @@ class Capability(StrEnum):
     # Decide on an admin's request for an account that may read case data (a second
     # person: admins may not grant such access on their own word).
     APPROVE_USERS = "approve_users"
+    # Import a township's survey spreadsheet (摸底排查表): many identifications at once,
+    # for those who answer for a township's register, not each village's director.
+    IMPORT_SURVEY = "import_survey"
 
 
 _C = Capability
@@ -55,11 +58,13 @@ _DEPARTMENT = {_C.READ_CASE, _C.OPEN_INTERVENTION, _C.WORK_INTERVENTION}
 
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CHILD_DIRECTOR: frozenset(_FIELD_WORK),
-    Role.CHILD_SUPERVISOR: frozenset(_FIELD_WORK | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER}),
+    Role.CHILD_SUPERVISOR: frozenset(
+        _FIELD_WORK | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.IMPORT_SURVEY}
+    ),
     Role.CIVIL_AFFAIRS: frozenset(
         _FIELD_WORK
         | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
-        | {_C.APPROVE_USERS}
+        | {_C.APPROVE_USERS, _C.IMPORT_SURVEY}
     ),
     Role.EDUCATION: frozenset(_DEPARTMENT | {_C.VISIT}),
     # Police receive mandatory reports and record their actions on them; they open nothing.

@@ -8,6 +8,8 @@ it is never lost and never overwrites.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 import time
 from collections.abc import Callable
@@ -43,6 +45,8 @@ from .domain.user import User, user_id
 from .domain.values import Guardian, Identification, Intervention, Visit
 from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
 
+# Whose idempotency records the claims on ID numbers are (no username holds a colon).
+_CLAIMS_OWNER = "id-number:claim"
 # Snapshot every N events: opening a case then replays at most N-1 events after one.
 SNAPSHOT_INTERVAL = 20
 _RETRIES = 20
@@ -62,6 +66,18 @@ class IdempotencyKeyReusedError(Exception):
 
 class WriteConflictError(Exception):
     """Raised when a write lost the race to concurrent writers too many times in a row."""
+
+
+class AlreadyRegisteredError(Exception):
+    """Raised when identifying a child whose ID number a case already holds (anywhere).
+    `in_view` says whether the caller may see that case; if not, she is told only which
+    township holds it (`township`), never the case."""
+
+    def __init__(self, case_id: UUID, jurisdiction: str, in_view: bool) -> None:
+        super().__init__("a child with this ID number is already registered")
+        self.case_id = case_id
+        self.township = jurisdiction[:9]
+        self.in_view = in_view
 
 
 class InvalidAssigneeError(Exception):
@@ -105,6 +121,10 @@ class Cases(Application[UUID]):
         self.clock = clock or Clock()
         # Settings.emergency_access_hours (set by bootstrap).
         self.emergency_access_hours = 4
+        # The key under which ID numbers are hashed into their claims (set by bootstrap,
+        # derived from the cipher key): a claim's id is stored in clear, and ID numbers
+        # are few enough to guess, so the hash must be keyed.
+        self.claims_key = b""
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Configuration comes from Settings only: stray POSTGRES_* or CIPHER_* variables
@@ -207,23 +227,92 @@ class Cases(Application[UUID]):
     def identify(
         self, actor: Actor, record: dict[str, Any], idempotency: IdempotencyKey | None = None
     ) -> WriteResult:
-        """Opens a case for a child found to be left behind."""
+        """Opens a case for a child found to be left behind; refused when a case holds the
+        child's ID number already (AlreadyRegisteredError)."""
+        self._check_identifier(actor, record)
+        if idempotency and (replay := self._replay(idempotency)):
+            return replay
+        id_number = record["child"].get("id_number")
+        self._refuse_registered(actor, id_number)
+        case = Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
+        result = WriteResult(case, 201)
+        claims = [] if id_number is None else [self._claim_record(id_number, case)]
+        try:
+            return self._save(case, result, idempotency, claims)
+        except IntegrityError:
+            # The idempotency record (a concurrent retry got there first) or the claim on
+            # the ID number (another identification of the same child did) collided.
+            if idempotency and (replay := self._replay(idempotency)):
+                return replay
+            self._refuse_registered(actor, id_number)
+            raise
+
+    def try_identify(self, actor: Actor, record: dict[str, Any]) -> Case:
+        """The case `identify` would open, checked by the same rules, and not saved: a
+        dry run (the survey import's) answers what would be created or refused and why."""
+        self._check_identifier(actor, record)
+        self._refuse_registered(actor, record["child"].get("id_number"))
+        return Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
+
+    def written_with(self, idempotency: IdempotencyKey) -> UUID | None:
+        """The case the write made with `idempotency` wrote, or None when none was made
+        with it (an import asks before it writes a row again; cheaper than a replay,
+        which loads the case). Raises IdempotencyKeyReusedError as a replay would."""
+        record = self._idempotency_record(idempotency)
+        return None if record is None else UUID(record.case_id)
+
+    def registered_case(self, id_number: str) -> UUID | None:
+        """The case that holds `id_number`, or None (no access check: for the checks
+        that refuse a second registration)."""
+        return self.written_with(self._claim_key(id_number))
+
+    def claim_registered(self, case_id: UUID) -> str:
+        """Claims the ID number a case stored before claims existed holds: `claimed`,
+        `already` (it holds the claim), `none` (no ID number), or `conflict` (another
+        case holds it: two cases of one child, for a person to look at)."""
+        case = self._load(case_id)
+        number = case.record["child"].get("id_number")
+        if not number:
+            return "none"
+        holder = self.registered_case(number)
+        if holder is not None:
+            return "already" if holder == case.id else "conflict"
+        try:
+            self.save(self._claim_record(number, case))
+        except IntegrityError:
+            return "already" if self.registered_case(number) == case.id else "conflict"
+        return "claimed"
+
+    def _refuse_registered(self, actor: Actor, id_number: str | None) -> None:
+        """Raises AlreadyRegisteredError when a case holds `id_number` already."""
+        if id_number is None or (case_id := self.registered_case(id_number)) is None:
+            return
+        case = self._load(case_id)
+        raise AlreadyRegisteredError(case.id, case.jurisdiction, may_see(actor, case))
+
+    def _claim_key(self, id_number: str) -> IdempotencyKey:
+        # One child, one case: an ID number is claimed by writing an idempotency record
+        # whose key is the number's keyed hash, in the same atomic append as the case.
+        # A second claim collides on the record's version, as a retried write would.
+        digest = hmac.new(self.claims_key, id_number.strip().upper().encode(), hashlib.sha256)
+        return IdempotencyKey(_CLAIMS_OWNER, digest.hexdigest(), "id_number")
+
+    def _claim_record(self, id_number: str, case: Case) -> IdempotencyRecord:
+        return new_record(
+            self._claim_key(id_number),
+            case_id=case.id,
+            case_version=case.version,
+            status=201,
+            intervention_id=None,
+        )
+
+    @staticmethod
+    def _check_identifier(actor: Actor, record: dict[str, Any]) -> None:
         # The values first (the Case checks them again): a bad value is refused as such,
         # whoever asks and whatever the case, as when the HTTP schemas checked them.
         Identification.parse(record)
         require(actor, Capability.IDENTIFY)
         require_in_scope(actor, record["address"]["jurisdiction"], "address.jurisdiction")
-        if idempotency and (replay := self._replay(idempotency)):
-            return replay
-        case = Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
-        result = WriteResult(case, 201)
-        try:
-            return self._save(case, result, idempotency)
-        except IntegrityError:
-            # Only the idempotency record can collide: a concurrent retry got there first.
-            if idempotency and (replay := self._replay(idempotency)):
-                return replay
-            raise
 
     def record_visit(
         self,
@@ -469,7 +558,12 @@ class Cases(Application[UUID]):
     ) -> WriteResult:
         """Corrects an earlier fact with a new event naming old and new value."""
 
+        # A corrected ID number is claimed like an identified one: one child, one case.
+        number = correction["value"] if correction.get("field") == "child.id_number" else None
+
         def act(case: Case, today: date) -> None:
+            if isinstance(number, str) and self.registered_case(number) not in (None, case.id):
+                self._refuse_registered(actor, number)
             case.correct(
                 field=correction["field"],
                 value=correction["value"],
@@ -478,7 +572,14 @@ class Cases(Application[UUID]):
                 today=today,
             )
 
-        return self._change(actor, Capability.CORRECT, case_id, act, expected_version, idempotency)
+        def claims(case: Case) -> list[IdempotencyRecord]:
+            if not isinstance(number, str) or self.registered_case(number) == case.id:
+                return []
+            return [self._claim_record(number, case)]
+
+        return self._change(
+            actor, Capability.CORRECT, case_id, act, expected_version, idempotency, claims=claims
+        )
 
     # ---- the write path -----------------------------------------------------------------
 
@@ -491,6 +592,7 @@ class Cases(Application[UUID]):
         expected_version: int | None,
         idempotency: IdempotencyKey | None,
         status: int = 200,
+        claims: Callable[[Case], list[IdempotencyRecord]] | None = None,
     ) -> WriteResult:
         # The role first, before the case is even looked up: the refusal is then the
         # same for an unknown case and one the caller may not see.
@@ -505,10 +607,11 @@ class Cases(Application[UUID]):
             intervention_id = act(case, self.clock.today())
             result = WriteResult(case, status, intervention_id)
             try:
-                return self._save(case, result, idempotency)
+                return self._save(case, result, idempotency, claims(case) if claims else None)
             except IntegrityError:
-                # Someone appended first. Same key: they were our own retry. A named
-                # version: the client must look again. Otherwise redo on the new state.
+                # Someone appended first (or claimed the ID number: the retry refuses).
+                # Same key: they were our own retry. A named version: the client must
+                # look again. Otherwise redo on the new state.
                 if idempotency and (replay := self._replay(idempotency)):
                     return replay
                 if expected_version is not None:
@@ -519,7 +622,11 @@ class Cases(Application[UUID]):
         raise WriteConflictError("the case changed too often while writing; try again")
 
     def _save(
-        self, case: Case, result: WriteResult, idempotency: IdempotencyKey | None
+        self,
+        case: Case,
+        result: WriteResult,
+        idempotency: IdempotencyKey | None,
+        claims: list[IdempotencyRecord] | None = None,
     ) -> WriteResult:
         record = None
         if idempotency is not None:
@@ -530,10 +637,10 @@ class Cases(Application[UUID]):
                 status=result.status,
                 intervention_id=result.intervention_id,
             )
-        recordings = self.save(case, record)
+        recordings = self.save(case, record, *(claims or []))
         return replace(result, position=recordings[-1].notification.id if recordings else None)
 
-    def _replay(self, key: IdempotencyKey) -> WriteResult | None:
+    def _idempotency_record(self, key: IdempotencyKey) -> IdempotencyRecord | None:
         try:
             record = cast(IdempotencyRecord, self.repository.get(key.record_id))
         except AggregateNotFoundError:
@@ -542,6 +649,12 @@ class Cases(Application[UUID]):
             raise IdempotencyKeyReusedError(
                 "this Idempotency-Key was already used for a different request"
             )
+        return record
+
+    def _replay(self, key: IdempotencyKey) -> WriteResult | None:
+        record = self._idempotency_record(key)
+        if record is None:
+            return None
         case = cast(Case, self.repository.get(UUID(record.case_id), version=record.case_version))
         return WriteResult(
             case,

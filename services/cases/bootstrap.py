@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
@@ -68,6 +70,13 @@ class CaseService:
         self.cases.close()
 
 
+def claims_key(settings: Settings) -> bytes:
+    """The key of the ID numbers' claims (application.py), derived from the cipher key
+    (the token secret when there is none, as in some tests): kept beside nothing stored."""
+    secret = (settings.cipher_key or settings.token_secret).encode()
+    return hmac.new(secret, b"careledger id-number claims", hashlib.sha256).digest()
+
+
 def build_case_service(
     settings: Settings,
     *,
@@ -78,6 +87,7 @@ def build_case_service(
     """Wires the application, accounts, read models and access log to one store."""
     cases = Cases(settings.eventsourcing_env(), clock=clock)
     cases.emergency_access_hours = settings.emergency_access_hours
+    cases.claims_key = claims_key(settings)
     datastore: Any = cast(Any, cases.recorder).datastore
     # The tables beside the events that the log cannot give back: versioned migrations.
     tables = EventStoreConnections(datastore)

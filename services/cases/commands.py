@@ -126,3 +126,42 @@ def rebuild_projections(grace_seconds: float) -> None:
 
     summary = run_rebuild(_settings_or_exit(), grace_seconds=grace_seconds)
     click.echo(summary.line(), err=True)
+
+
+@cases.command("claim-id-numbers")
+def claim_id_numbers() -> None:
+    """Claim the ID number of every case identified before ID numbers were claimed (one
+    child, one case: docs/register.md). Run once after upgrading; safe to run again.
+    Cases that share a number with another are counted, for a person to look at."""
+    from collections import Counter
+    from uuid import UUID
+
+    from eventsourcing.utils import get_topic
+
+    from services.cases.bootstrap import build_case_service
+    from services.cases.domain import Case
+    from shared.progress import progress_bar
+
+    service = build_case_service(_settings_or_exit())
+    cases_app = service.cases
+    try:
+        topic = get_topic(Case.Identified)  # type: ignore[attr-defined]
+        ids: list[UUID] = []
+        position = 0
+        while batch := cases_app.recorder.select_notifications(
+            position, 1000, topics=[topic], inclusive_of_start=False
+        ):
+            ids += [UUID(str(n.originator_id)) for n in batch]
+            position = batch[-1].id
+        outcomes: Counter[str] = Counter()
+        with progress_bar("claiming ID numbers", len(ids), unit="cases") as advance:
+            for case_id in ids:
+                outcomes[cases_app.claim_registered(case_id)] += 1
+                advance(1)
+    finally:
+        service.close()
+    click.echo(
+        f"cases={len(ids)} claimed={outcomes['claimed']} already={outcomes['already']} "
+        f"without_id_number={outcomes['none']} conflicts={outcomes['conflict']}",
+        err=True,
+    )

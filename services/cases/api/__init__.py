@@ -23,6 +23,7 @@ from . import (
     cases,
     dashboard,
     lifecycle,
+    register,
     rules,
     sensitive,
     worklists,
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
         worklists,
         sensitive,
         rules,
+        register,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)

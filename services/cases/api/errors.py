@@ -4,9 +4,12 @@ problem+json object of `shared.http.problems`: status, title, detail, and for va
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response
 
 from shared.http.problems import install_problem_handlers, problem
+from shared.jurisdictions import divisions
 
 from .. import domain
 from ..access import CaseNotFoundError, ForbiddenError
@@ -17,7 +20,12 @@ from ..accounts import (
     UnknownUserRequestError,
     UserExistsError,
 )
-from ..application import IdempotencyKeyReusedError, StaleVersionError, WriteConflictError
+from ..application import (
+    AlreadyRegisteredError,
+    IdempotencyKeyReusedError,
+    StaleVersionError,
+    WriteConflictError,
+)
 from ..domain.user import UserDisabledError
 from ..domain.user_request import RequestDecidedError, SelfApprovalError
 from ..login_throttle import LoginsBusyError, TooManyLoginsError
@@ -72,6 +80,10 @@ def register_error_handlers(app: Flask) -> None:
         response.headers["ETag"] = f'"{error.current_version}"'
         return response
 
+    @app.errorhandler(AlreadyRegisteredError)
+    def _registered(error: AlreadyRegisteredError) -> Response:
+        return problem(409, str(error), **registered_elsewhere(error))
+
     @app.errorhandler(TooManyLoginsError)
     def _throttled(error: TooManyLoginsError) -> Response:
         response = problem(429, str(error), retry_after=error.retry_after)
@@ -83,3 +95,21 @@ def register_error_handlers(app: Flask) -> None:
         response = problem(503, str(error), retry_after=error.retry_after)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
+
+
+def registered_elsewhere(error: AlreadyRegisteredError) -> dict[str, Any]:
+    """Where the child is registered: the case itself when the caller may see it,
+    otherwise only the township that holds it and whom to ask (nothing of the child)."""
+    errors = {"child.id_number": ["A child with this ID number is already registered."]}
+    if error.in_view:
+        url = f"/api/v1/cases/{error.case_id}"
+        return {"errors": errors, "existing_case": {"id": str(error.case_id), "url": url}}
+    township = divisions().get(error.township)
+    return {
+        "errors": errors,
+        "held_by": {
+            "township": error.township,
+            "township_name": township.name if township else None,
+            "contact": "the township's child supervisor (乡镇儿童督导员)",
+        },
+    }

@@ -7,6 +7,12 @@ cannot look inside ciphertext, so each case also gets a few search tokens: HMAC-
 its full name, and its ID number. A query is hashed the same way and matched by equality,
 so no plaintext name is ever stored or compared in the database.
 
+Names are also found by how they are read: tokens of the name's pinyin (pypinyin, no
+tones), by whole syllables (wang, wangxiao, wangxiaoming, xiaoming), so a search typed in
+pinyin finds the child, and a search for 王晓明 finds 王小明 (the same name read the same
+way, as a survey written by hand often spells it). Hashed like the others: no reading is
+stored in clear either.
+
 The trade-off: somebody holding the database but not the key learns which cases share a
 token (a surname, a given name), though not what it says; with the key, the names can be
 read anyway. Substrings in the middle of a name (小 in 王小明) are not found.
@@ -24,6 +30,7 @@ from typing import Any
 
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
+from pypinyin import lazy_pinyin
 
 _MAX_TOKEN_CHARS = 20  # prefixes and suffixes longer than this add nothing to a search
 _SEPARATORS = re.compile(r"[\s·•・.\-]+")
@@ -33,6 +40,12 @@ _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 def normalise(text: str) -> str:
     """The form names are compared in: NFKC, case-folded, without spaces or dots."""
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def reading(text: str) -> list[str]:
+    """How a normalised name is read: its syllables in pinyin without tones (王小明 →
+    wang, xiao, ming); letters and digits as they are."""
+    return [syllable for syllable in lazy_pinyin(text) if syllable]
 
 
 class PersonalData:
@@ -65,6 +78,9 @@ class PersonalData:
             self._token("n", text[-n:]) for n in range(2, min(len(text), _MAX_TOKEN_CHARS) + 1)
         }
         found.add(self._token("n", text))
+        syllables = reading(text)
+        found |= {self._token("p", "".join(syllables[:n])) for n in range(1, len(syllables) + 1)}
+        found |= {self._token("p", "".join(syllables[-n:])) for n in range(2, len(syllables))}
         if id_number:
             found.add(self._token("i", id_number.strip().upper()))
         return found
@@ -72,7 +88,13 @@ class PersonalData:
     def query_tokens(self, q: str) -> list[str]:
         """The tokens a search for `q` matches: a name (or a start or end of one), or an
         ID number."""
-        wanted = [self._token("n", normalise(q))]
+        text = normalise(q)
+        wanted = [self._token("n", text)]
+        # Typed in pinyin (wangxiaoming, "wang xiao ming"), or two characters or more
+        # read the same way (王晓明 for 王小明); a single character stays itself (王 is
+        # not 汪).
+        if text.isascii() or len(text) >= 2:
+            wanted.append(self._token("p", "".join(reading(text))))
         if _ID_NUMBER.match(q.strip().upper()):
             wanted.append(self._token("i", q.strip().upper()))
         return wanted

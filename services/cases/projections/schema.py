@@ -14,8 +14,8 @@ TABLES = ("cases", "interventions", "search", "counts", "dues", "monthly", "user
 
 # The shape of a generation's tables: a generation built by other code (an older
 # release) is reported at start-up, and `careledger cases rebuild-projections` replaces it.
-# 2: the users table (the admin list of users).
-SCHEMA_VERSION = 2
+# 2: the users table (the admin list of users). 3: search tokens of names in pinyin.
+SCHEMA_VERSION = 3
 
 GENERATIONS = (
     "CREATE TABLE IF NOT EXISTS {generations} (generation INTEGER PRIMARY KEY, "

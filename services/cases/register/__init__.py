@@ -1,0 +1,1 @@
+"""The register: the survey spreadsheet imported, the register exported (docs/register.md)."""
