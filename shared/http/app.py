@@ -63,12 +63,14 @@ def install_plumbing(
     authenticate: Callable[[], None],
     user: Callable[[], str | None],
     public_endpoints: Iterable[str] = (),
+    connect_origins: tuple[str, ...] = (),
 ) -> None:
     """Adds /healthz, /readyz (ready when `ready()` returns) and the docs' assets; calls
     `authenticate()` before every endpoint but those and `public_endpoints`; and stamps
     every response with its X-Request-ID, `Cache-Control: no-store` and the security
     headers (`security`), logging one line per request: method, route, status, user
-    (`user()`) and request id."""
+    (`user()`) and request id. `connect_origins`: other origins the pages' scripts may
+    call (the Content-Security-Policy's connect-src names them)."""
     public = OPERATIONAL_ENDPOINTS | set(public_endpoints)
     _add_operational_routes(app, ready)
 
@@ -85,7 +87,11 @@ def install_plumbing(
         response.headers["X-Request-ID"] = request_id()
         # Children's records must not linger in shared caches or a phone's disk cache.
         response.headers.setdefault("Cache-Control", "no-store")
-        add_security_headers(response, docs_page=request.endpoint == DOCS_ENDPOINT)
+        add_security_headers(
+            response,
+            docs_page=request.endpoint == DOCS_ENDPOINT,
+            connect_origins=connect_origins,
+        )
         # Never a child's data here: who, what, how it went.
         log.info(
             "request method=%s path=%s status=%s user=%s request_id=%s",

@@ -14,6 +14,7 @@ from services.notify.api.http import service
 from services.notify.api.token_check import CaseServiceTokens, TokenChecks, TokenSource
 from services.notify.bootstrap import NotifyService, build_notify
 from shared.http.app import install_plumbing, new_api_app
+from shared.http.cors import allow_cross_origin, origin_of
 from shared.settings import Settings
 
 log = logging.getLogger("careledger.notify.http")
@@ -35,6 +36,9 @@ def create_app(
     api.register_blueprint(notifications.blp)
     api.register_blueprint(subscriptions.blp)
     register_error_handlers(app)
+    # The web app's bell calls the inbox from the case service's origin (before the gate:
+    # a preflight carries no token).
+    allow_cross_origin(app, settings.web_origins or (origin_of(settings.cases_url),))
     install_plumbing(
         app,
         log=log,

@@ -44,3 +44,9 @@ export function renderTable(table, columns, rows, options = {}) {
   }
   return table;
 }
+
+// A table in its scrolling box: focusable (a phone's narrow screen scrolls it sideways,
+// and a keyboard user must be able to), named for screen readers.
+export function tableWrap(table, label) {
+  return el("div", { className: "table-wrap", tabIndex: 0, role: "region", "aria-label": label }, table);
+}

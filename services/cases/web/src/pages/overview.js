@@ -6,9 +6,10 @@ import { el } from "../dom.js";
 import { at, number, share } from "../format.js";
 import { t } from "../i18n/index.js";
 import { href } from "../router.js";
-import { renderTable } from "../table.js";
-import { breadcrumbs } from "./crumbs.js";
-import { renderWorklist, WORKLISTS, worklistTabs } from "./worklist.js";
+import { renderTable, tableWrap } from "../table.js";
+import { breadcrumbs, trail } from "./crumbs.js";
+import { loadPlaces, placeName } from "../places.js";
+import { renderWorklistSection } from "./worklist.js";
 
 // The headline figures of a summary: [label key, path into the answer, kind].
 const FIGURES = [
@@ -24,7 +25,7 @@ const FIGURES = [
 ];
 
 const SHARES = new Set(["visit_coverage_30_days", "entrustment_signed_share"]);
-const BREAKDOWN_COLUMNS = ["name", "code", "active", "no_guardian", "high_risk", "overdue_visits",
+const BREAKDOWN_COLUMNS = ["name", "active", "no_guardian", "high_risk", "overdue_visits",
   "visit_coverage_30_days", "entrustment_signed_share", "open_interventions"]
   .map((key) => (SHARES.has(key) ? { key, value: (row) => share(row[key]) ?? "" } : { key }));
 
@@ -40,34 +41,38 @@ function figures(summary) {
 
 export async function renderOverview(view, { params, query: q }) {
   const scope = params.scope;
-  const worklist = WORKLISTS.includes(q.worklist) ? q.worklist : WORKLISTS[0];
+  const page = Math.max(1, Number.parseInt(q.page || "1", 10) || 1);
   const crumbs = el("nav", { className: "crumbs", id: "crumbs", "aria-label": t("breakdown") });
   const figureBox = el("div", { className: "figures", id: "figures" });
   const chartBox = { guardians: el("div", { className: "chart", id: "chart-guardians" }),
     risk: el("div", { className: "chart", id: "chart-risk" }),
     trend: el("div", { className: "chart wide", id: "chart-trend" }) };
   const breakdown = el("table", { id: "breakdown" });
-  const worklistTable = el("table", { id: "worklist" });
+  const worklists = el("section", { className: "worklists" });
+  const heading = el("h2", { id: "scope-title" });
   view.replaceChildren(
-    crumbs, figureBox,
+    crumbs, heading, figureBox,
     el("div", { className: "charts" }, chartBox.guardians, chartBox.risk, chartBox.trend),
-    el("h2", {}, t("breakdown")), el("div", { className: "table-wrap" }, breakdown),
-    el("h2", { id: "worklists-heading" }, t("worklists")),
-    worklistTabs(worklist, (name) => href("/overview/:scope", { scope }, { worklist: name })),
-    el("div", { className: "table-wrap", role: "tabpanel", id: "worklist-panel", "aria-labelledby": `tab-${worklist}` }, worklistTable),
+    el("h2", {}, t("breakdown")), tableWrap(breakdown, t("breakdown")),
+    worklists,
   );
   const scoped = query({ scope });
   const [summary, rows] = await Promise.all([
     api.get(`/api/v1/dashboard/summary${scoped}`), api.get(`/api/v1/dashboard/breakdown${scoped}`),
   ]);
-  breadcrumbs(crumbs, scope, summary);
+  await loadPlaces(trail(scope));
+  breadcrumbs(crumbs, scope);
+  heading.textContent = summary.name || placeName(scope);
   figureBox.replaceChildren(...figures(summary));
   // Jurisdictions without a single child (a city's urban districts) would only be noise.
   renderTable(breakdown, BREAKDOWN_COLUMNS, (rows.rows || []).filter((row) => row.active > 0), {
     rowHref: (row) => href("/overview/:scope", { scope: String(row.code) }),
   });
   breakdown.dataset.scope = rows.code; // which scope the table shows
-  await renderWorklist(worklistTable, worklist, scope);
+  await renderWorklistSection(worklists, {
+    scope, name: q.worklist, page,
+    address: (name, p) => href("/overview/:scope", { scope }, { worklist: name, page: p > 1 ? p : undefined }),
+  });
   const [{ drawCharts }, trend] = await Promise.all([
     import("../charts.js"), api.get(`/api/v1/dashboard/trend${query({ scope, months: 12 })}`),
   ]);
