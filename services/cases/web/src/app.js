@@ -64,6 +64,7 @@ function frame() {
 function menu(user) {
   const nav = $("#menu");
   nav.hidden = !user;
+  nav.setAttribute("aria-label", t("main_nav"));
   if (!user) { nav.replaceChildren(); return; }
   const here = location().path;
   nav.replaceChildren(...PAGES.filter((p) => p.nav && (!p.nav.roles || p.nav.roles(user.role))).map((p) => {

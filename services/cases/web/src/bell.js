@@ -23,7 +23,7 @@ function button(unread) {
     type: "button", id: "bell", "aria-haspopup": "true", "aria-expanded": String(Boolean(state.open)),
     "aria-controls": "bell-panel", "aria-label": t("bell_label", { n: unread }),
     on: { click: toggle },
-  }, "🔔", el("span", { className: "badge", id: "bell-count", hidden: !unread }, String(unread)));
+  }, t("notifications"), " ", el("span", { className: "badge", id: "bell-count", hidden: !unread }, String(unread)));
 }
 
 async function markRead(item) {

@@ -57,22 +57,29 @@ export async function renderOverview(view, { params, query: q }) {
     worklists,
   );
   const scoped = query({ scope });
-  const [summary, rows] = await Promise.all([
-    api.get(`/api/v1/dashboard/summary${scoped}`), api.get(`/api/v1/dashboard/breakdown${scoped}`),
+  // The figures and the worklist load side by side (each a round trip or two on a slow
+  // line); the charts' library only once both are on screen.
+  const [summary] = await Promise.all([
+    (async () => {
+      const [answer, rows] = await Promise.all([
+        api.get(`/api/v1/dashboard/summary${scoped}`), api.get(`/api/v1/dashboard/breakdown${scoped}`),
+        loadPlaces(trail(scope)),
+      ]);
+      breadcrumbs(crumbs, scope);
+      heading.textContent = answer.name || placeName(scope);
+      figureBox.replaceChildren(...figures(answer));
+      // Jurisdictions without a single child (a city's urban districts) would only be noise.
+      renderTable(breakdown, BREAKDOWN_COLUMNS, (rows.rows || []).filter((row) => row.active > 0), {
+        rowHref: (row) => href("/overview/:scope", { scope: String(row.code) }),
+      });
+      breakdown.dataset.scope = rows.code; // which scope the table shows
+      return answer;
+    })(),
+    renderWorklistSection(worklists, {
+      scope, name: q.worklist, page,
+      address: (name, p) => href("/overview/:scope", { scope }, { worklist: name, page: p > 1 ? p : undefined }),
+    }),
   ]);
-  await loadPlaces(trail(scope));
-  breadcrumbs(crumbs, scope);
-  heading.textContent = summary.name || placeName(scope);
-  figureBox.replaceChildren(...figures(summary));
-  // Jurisdictions without a single child (a city's urban districts) would only be noise.
-  renderTable(breakdown, BREAKDOWN_COLUMNS, (rows.rows || []).filter((row) => row.active > 0), {
-    rowHref: (row) => href("/overview/:scope", { scope: String(row.code) }),
-  });
-  breakdown.dataset.scope = rows.code; // which scope the table shows
-  await renderWorklistSection(worklists, {
-    scope, name: q.worklist, page,
-    address: (name, p) => href("/overview/:scope", { scope }, { worklist: name, page: p > 1 ? p : undefined }),
-  });
   const [{ drawCharts }, trend] = await Promise.all([
     import("../charts.js"), api.get(`/api/v1/dashboard/trend${query({ scope, months: 12 })}`),
   ]);

@@ -88,16 +88,22 @@ export async function renderWorklistSection(container, { scope, name, page = 1, 
     el("div", { role: "tabpanel", id: "worklist-panel", "aria-labelledby": `tab-${active}` },
       tableWrap(table, t(active)), paging),
   );
-  const [list] = await Promise.all([
-    api.get(`/api/v1/worklists/${active}${query({ scope, page, per_page: PER_PAGE })}`),
-    fillCounts(tabs, names, scope),
-  ]);
-  await loadPlaces((list.items || []).map((item) => item.case.jurisdiction));
-  renderTable(table, columns(), list.items || [], {
+  const list = await api.get(`/api/v1/worklists/${active}${query({ scope, page, per_page: PER_PAGE })}`);
+  const items = list.items || [];
+  renderTable(table, columns(), items, {
     rowHref: (row) => href("/cases/:id", { id: row.case.id }),
     empty: t("worklist_empty"),
     rowData: (row) => ({ caseId: row.case.id }),
   });
+  // On a slow line the list shows first; the tabs' counts and the place names follow
+  // (written into the village cells in place, so focus stays where it is).
+  fillCounts(tabs, names, scope).catch(() => {});
+  loadPlaces(items.map((item) => item.case.jurisdiction)).then(() => {
+    const village = columns().findIndex((c) => c.key === "case.jurisdiction");
+    [...table.tBodies[0].rows].forEach((tr, i) => {
+      if (items[i]) tr.cells[village].textContent = placeName(items[i].case.jurisdiction);
+    });
+  }).catch(() => {});
   paging.replaceChildren(pager(list.total, page, PER_PAGE, (p) => address(active, p)));
   return list;
 }
