@@ -337,3 +337,37 @@ def test_the_login_and_overview_pages_have_no_serious_accessibility_problem(
     expect(page.locator("#chart-trend canvas")).to_have_count(1)
     expect(page.locator("#crumbs")).to_contain_text("南昌市")
     no_serious_problems(page)
+
+
+def test_a_child_is_found_by_id_number(page: Page, app: App) -> None:
+    log_in(page, app.base_url, *CIVIL_CITY, "#/children")
+    expect(page.locator("#children tbody tr").first).to_be_visible()
+    token = page.evaluate("sessionStorage.getItem('careledger.token')")
+    headers = {"Authorization": f"Bearer {token}"}
+    found = None
+    for case in page.request.get(
+        f"{app.base_url}/api/v1/cases?per_page=50", headers=headers
+    ).json()["items"]:
+        record = page.request.get(
+            f"{app.base_url}/api/v1/cases/{case['id']}", headers=headers
+        ).json()
+        if record["child"].get("id_number"):
+            found = record
+            break
+    assert found is not None, "the demo city has children with ID numbers (12%)"
+    page.fill("input[name=q]", found["child"]["id_number"])
+    page.click("#children-filters button[type=submit]")
+    rows = page.locator("#children tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text(found["child"]["name"])
+
+
+def test_police_see_their_mandatory_reports_without_an_error(page: Page, app: App) -> None:
+    log_in(page, app.base_url, "police", "demo-police-2026")
+    expect(page.locator("#worklist-tabs [role=tab]")).to_have_count(1)
+    expect(page.locator("[role=tab][data-worklist=mandatory-reports]")).to_have_attribute(
+        "aria-selected", "true"
+    )
+    expect(page.locator("#worklist tbody tr").first).to_be_visible()
+    expect(page.locator("#error")).to_have_text("")
+    no_serious_problems(page)
