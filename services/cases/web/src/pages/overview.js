@@ -3,7 +3,7 @@
 // library loads last so the work is on screen first.
 import { api, query } from "../api.js";
 import { el } from "../dom.js";
-import { at, number, share } from "../format.js";
+import { at, number, share, word } from "../format.js";
 import { t } from "../i18n/index.js";
 import { href } from "../router.js";
 import { renderTable, tableWrap } from "../table.js";
@@ -39,6 +39,21 @@ function figures(summary) {
   });
 }
 
+const TREND_KEYS = ["identified", "children_visited", "interventions_opened", "active_at_month_end"];
+
+function chartTables(box, summary, months) {
+  const pairs = (object) => Object.entries(object || {}).map(([key, n]) => ({ key, n }));
+  const small = (caption, rows) => renderTable(el("table", {}), [
+    { key: "kind", label: caption, value: (r) => word(r.key) }, { key: "n", label: "", value: (r) => number(r.n) ?? "" },
+  ], rows, { caption });
+  const trend = renderTable(el("table", {}), [
+    { key: "month", label: "", value: (m) => m.month },
+    ...TREND_KEYS.map((key) => ({ key, value: (m) => number(m[key]) ?? "" })),
+  ], months, { caption: t("trend") });
+  box.append(small(t("guardians"), pairs(summary.guardian_types)), small(t("risk"), pairs(summary.risk_levels)),
+    tableWrap(trend, t("trend")));
+}
+
 export async function renderOverview(view, { params, query: q }) {
   const scope = params.scope;
   const page = Math.max(1, Number.parseInt(q.page || "1", 10) || 1);
@@ -49,10 +64,13 @@ export async function renderOverview(view, { params, query: q }) {
     trend: el("div", { className: "chart wide", id: "chart-trend" }) };
   const breakdown = el("table", { id: "breakdown" });
   const worklists = el("section", { className: "worklists" });
+  // The charts' figures as tables, for screen readers and keyboards (a canvas says nothing).
+  const chartData = el("details", { className: "chart-data", id: "chart-data" }, el("summary", {}, t("charts_table")));
   const heading = el("h2", { id: "scope-title" });
   view.replaceChildren(
     crumbs, heading, figureBox,
     el("div", { className: "charts" }, chartBox.guardians, chartBox.risk, chartBox.trend),
+    chartData,
     el("h2", {}, t("breakdown")), tableWrap(breakdown, t("breakdown")),
     worklists,
   );
@@ -84,5 +102,6 @@ export async function renderOverview(view, { params, query: q }) {
     import("../charts.js"), api.get(`/api/v1/dashboard/trend${query({ scope, months: 12 })}`),
   ]);
   if (!view.isConnected) return undefined;
+  chartTables(chartData, summary, trend.months || []);
   return drawCharts(chartBox, summary, trend.months || []);
 }
