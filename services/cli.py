@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 
 import click
 
@@ -26,9 +27,17 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @workers_option
-def serve(host: str, port: int, threads: int, workers: int) -> None:
+@click.option(
+    "--notify-url",
+    default="",
+    help="notify's inbox API as browsers reach it, for the web app's bell "
+    "(default CARELEDGER_NOTIFY_URL; none: no bell).",
+)
+def serve(host: str, port: int, threads: int, workers: int, notify_url: str) -> None:
     """Serve the case API on the configured store."""
     settings = load_settings()
+    if notify_url:
+        settings = replace(settings, notify_url=notify_url.rstrip("/"))
     configure_logging(settings)
     _serve(settings, host, port, threads, workers)
 

@@ -9,7 +9,15 @@ from .supervisor import ProcessSpec
 def demo_processes(host: str, port: int) -> list[ProcessSpec]:
     """What runs on one machine for the demo."""
     return [
-        ProcessSpec("cases-api", ("serve", "--host", host, "--port", str(port))),
+        # The web app's bell reads the inbox beside it (notify allows the case API's origin).
+        ProcessSpec(
+            "cases-api",
+            (
+                "serve",
+                *("--host", host, "--port", str(port)),
+                *("--notify-url", f"http://{_local(host)}:{port + 1}"),
+            ),
+        ),
         ProcessSpec("projector", ("cases", "project")),
         ProcessSpec("relay", ("cases", "relay")),
         ProcessSpec("sealer", ("audit", "sealer")),  # signed checkpoints (docs/auditors.md)

@@ -39,6 +39,11 @@ class Settings:
     token_ttl_seconds: int = 8 * 3600  # a login (its refresh token) lasts this long
     access_token_ttl_seconds: int = 5 * 60  # each access token, renewed with the refresh token
     cases_url: str = "http://127.0.0.1:8000"  # where notify asks if a token still holds
+    # The notify inbox API as browsers reach it (the web app's bell); empty: no bell.
+    notify_url: str = ""
+    # Origins of the web app that may call notify's inbox from the browser (CORS); empty:
+    # the origin of cases_url.
+    web_origins: tuple[str, ...] = ()
     token_check_seconds: int = 5  # how long notify trusts the case service's answer
     # How long a reasoned emergency access (break-the-glass) to one case lasts.
     emergency_access_hours: int = 4
@@ -78,6 +83,12 @@ class Settings:
             cases_url=env.get("CARELEDGER_CASES_URL", "http://127.0.0.1:8000").rstrip("/"),
             token_check_seconds=_int(env, "CARELEDGER_TOKEN_CHECK_SECONDS", 5),
             emergency_access_hours=_int(env, "CARELEDGER_EMERGENCY_ACCESS_HOURS", 4),
+            notify_url=env.get("CARELEDGER_NOTIFY_URL", "").rstrip("/"),
+            web_origins=tuple(
+                o.strip().rstrip("/")
+                for o in env.get("CARELEDGER_WEB_ORIGINS", "").split(",")
+                if o.strip()
+            ),
             max_body_bytes=_int(env, "CARELEDGER_MAX_BODY_BYTES", 64 * 1024),
             redis_url=env.get("REDIS_URL", ""),
             stream=env.get("CARELEDGER_STREAM", "careledger:events"),
@@ -96,6 +107,12 @@ class Settings:
             raise SettingsError("CARELEDGER_LOG_FORMAT must be json or text")
         if urlparse(settings.cases_url).scheme not in ("http", "https"):
             raise SettingsError("CARELEDGER_CASES_URL must be an http:// or https:// URL")
+        for name, url in (
+            ("CARELEDGER_NOTIFY_URL", settings.notify_url),
+            *(("CARELEDGER_WEB_ORIGINS", o) for o in settings.web_origins),
+        ):
+            if url and urlparse(url).scheme not in ("http", "https"):
+                raise SettingsError(f"{name} must be http:// or https:// URLs")
         for name, url in (
             ("CARELEDGER_DATABASE_URL", settings.database_url),
             ("CARELEDGER_NOTIFY_DATABASE_URL", settings.notify_database_url),

@@ -78,13 +78,16 @@ def install_plumbing(
     user: Callable[[], str | None],
     public_endpoints: Iterable[str] = (),
     gauges: Gauges | None = None,
+    connect_origins: tuple[str, ...] = (),
 ) -> AppMetrics:
     """Adds /healthz, /readyz (ready when `ready()` returns), /metrics (with `gauges`
     read at each scrape) and the docs' assets; calls `authenticate()` before every endpoint
     but those and `public_endpoints`; and stamps every response with its X-Request-ID,
     `Cache-Control: no-store` and the security headers (`security`), timing it and logging
     one line per request: method, route, status, user (`user()`), request id, duration.
-    Answers the app's metrics, to which the app may add its own counters."""
+    `connect_origins`: other origins the pages' scripts may call (the
+    Content-Security-Policy's connect-src names them). Answers the app's metrics, to
+    which the app may add its own counters."""
     public = OPERATIONAL_ENDPOINTS | set(public_endpoints)
     metrics = app.extensions["careledger.metrics"] = AppMetrics(gauges)
     _add_operational_routes(app, ready, metrics)
@@ -106,7 +109,11 @@ def install_plumbing(
         response.headers["X-Request-ID"] = request_id()
         # Children's records must not linger in shared caches or a phone's disk cache.
         response.headers.setdefault("Cache-Control", "no-store")
-        add_security_headers(response, docs_page=request.endpoint == DOCS_ENDPOINT)
+        add_security_headers(
+            response,
+            docs_page=request.endpoint == DOCS_ENDPOINT,
+            connect_origins=connect_origins,
+        )
         route = request.url_rule.rule if request.url_rule else "-"
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
         metrics.observe(request.method, route, response.status_code, seconds)

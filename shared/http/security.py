@@ -34,10 +34,20 @@ CONTENT_SECURITY_POLICY = _policy(_DIRECTIVES)
 DOCS_CONTENT_SECURITY_POLICY = _policy(_DOCS_DIRECTIVES)
 
 
-def add_security_headers(response: Response, *, docs_page: bool = False) -> Response:
+def policy_with_connections(origins: tuple[str, ...]) -> str:
+    """The strict policy, letting scripts also call these origins (each named, never a
+    wildcard): the web app's notification bell calls the notify service."""
+    if not origins:
+        return CONTENT_SECURITY_POLICY
+    return _policy(_DIRECTIVES | {"connect-src": " ".join(("'self'", *origins))})
+
+
+def add_security_headers(
+    response: Response, *, docs_page: bool = False, connect_origins: tuple[str, ...] = ()
+) -> Response:
     """Stamps the security headers on `response`; the API docs page gets its own policy,
-    first-party only as well."""
-    policy = DOCS_CONTENT_SECURITY_POLICY if docs_page else CONTENT_SECURITY_POLICY
+    first-party only as well; `connect_origins` are other origins scripts may call."""
+    policy = DOCS_CONTENT_SECURITY_POLICY if docs_page else policy_with_connections(connect_origins)
     response.headers["Content-Security-Policy"] = policy
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

@@ -7,14 +7,12 @@ test-artifacts/browser/."""
 from __future__ import annotations
 
 import re
-import shutil
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from waitress.server import create_server
 
 from services.cases.api import create_app
@@ -22,19 +20,9 @@ from services.cases.bootstrap import build_case_service
 from services.cases.demo import seed_demo
 from services.cases.projections.projector import catch_up
 from shared.settings import Settings
+from tests.browser.conftest import DESKTOP, shot, watch
+from tests.browser.conftest import log_in as login_page
 from tests.support import FixedClock
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
-# Flags for a machine with no network beyond loopback and no GPU.
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture(scope="module")
@@ -54,35 +42,9 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     service.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Chromium is not installed: ./dev test installs it (apt chromium)"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-def watch(page: Page) -> tuple[list[str], list[str]]:
-    """The page's uncaught errors, and the Content-Security-Policy violations Chromium
-    reports on the console ("Refused to load / execute / apply … because it violates the
-    following Content Security Policy directive")."""
-    errors: list[str] = []
-    violations: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-
-    def on_console(message: ConsoleMessage) -> None:
-        if "Content Security Policy" in message.text or "Refused to" in message.text:
-            violations.append(message.text)
-
-    page.on("console", on_console)
-    return errors, violations
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
     page = context.new_page()
     errors, violations = watch(page)
     yield page
@@ -91,16 +53,8 @@ def page(browser: Browser) -> Iterator[Page]:
     assert violations == [], f"the page broke its Content-Security-Policy: {violations}"
 
 
-def shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
 def log_in(page: Page, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/dashboard")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("#login-form button[type=submit]")
+    login_page(page, base_url, username, password)
     expect(page.locator("#figures .figure").first).to_be_visible()
 
 

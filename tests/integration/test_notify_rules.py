@@ -213,7 +213,7 @@ def test_notifications_say_where_and_link_the_case_but_hold_no_personal_data(
     row = inbox(notify)[0]
     assert row["title"] == "儿童无人监护，需临时监护"
     assert "进贤县张公镇 村 360124105203" in row["body"]
-    assert f"/api/v1/cases/{case}" in row["body"]
+    assert f"/dashboard#/cases/{case}" in row["body"]
     assert row["case_id"] == case and row["jurisdiction"] == VILLAGE
 
 

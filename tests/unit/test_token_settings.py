@@ -54,3 +54,8 @@ def test_a_bad_token_setting_names_itself(name: str, value: str) -> None:
 def test_the_inbox_api_asks_the_case_api_it_runs_beside(host: str, url: str) -> None:
     (notify_api,) = [p for p in demo_processes(host, 9000) if p.name == "notify-api"]
     assert notify_api.args[notify_api.args.index("--cases-url") + 1] == url
+
+
+def test_the_case_api_points_the_web_app_s_bell_at_the_inbox_beside_it() -> None:
+    (cases_api,) = [p for p in demo_processes("127.0.0.1", 9000) if p.name == "cases-api"]
+    assert cases_api.args[cases_api.args.index("--notify-url") + 1] == "http://127.0.0.1:9001"

@@ -8,6 +8,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from shared.http.app import install_plumbing, new_api_app
+from shared.http.cors import origin_of
 from shared.http.openapi import ProblemResponses
 from shared.http.request_ids import request_id
 from shared.settings import Settings
@@ -65,8 +66,11 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
         # Logging in and refreshing, and the dashboard's page and assets.
         public_endpoints={"auth.login", "auth.refresh", *web.PUBLIC_ENDPOINTS},
         gauges=case_gauges(app.extensions["careledger"]),
+        # The web app's bell reads notify's inbox, on notify's own origin.
+        connect_origins=(origin_of(settings.notify_url),) if settings.notify_url else (),
     )
     count_refused_logins(app, metrics)
+    app.config[web.NOTIFY_URL_SETTING] = settings.notify_url
     app.register_blueprint(web.blueprint)
     if settings.trusted_proxies:
         # The client's address, as the proxies in front saw it: what the login throttle

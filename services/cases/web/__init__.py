@@ -14,12 +14,14 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, request, send_file
+from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
 
 HERE = Path(__file__).parent
 DIST = HERE / "dist"
 # app.config key that points the blueprint at another build (tests of a missing build).
 DIST_SETTING = "CARELEDGER_WEB_DIST"
+# app.config key of the notify inbox's address as browsers reach it (settings.notify_url).
+NOTIFY_URL_SETTING = "CARELEDGER_NOTIFY_URL"
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 NO_CACHE = "no-cache"
@@ -29,7 +31,7 @@ ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
 blueprint = Blueprint("web", __name__)
 
 # Endpoints the page itself needs before anyone has logged in.
-PUBLIC_ENDPOINTS = {"web.index", "web.asset", "web.service_worker"}
+PUBLIC_ENDPOINTS = {"web.index", "web.asset", "web.service_worker", "web.config"}
 
 
 def _dist() -> Path:
@@ -98,4 +100,12 @@ def service_worker() -> Any:
         abort(404)
     response = _send(path, NO_CACHE)
     response.headers["Service-Worker-Allowed"] = "/dashboard/"
+    return response
+
+
+@blueprint.get("/dashboard/config.json")
+def config() -> Any:
+    """What the app learns at run time: where the notification inbox is (null: no bell)."""
+    response = jsonify({"notify_url": current_app.config.get(NOTIFY_URL_SETTING) or None})
+    response.headers["Cache-Control"] = NO_CACHE
     return response

@@ -15,6 +15,7 @@ from services.notify.api.metrics import notify_gauges
 from services.notify.api.token_check import CaseServiceTokens, TokenChecks, TokenSource
 from services.notify.bootstrap import NotifyService, build_notify
 from shared.http.app import install_plumbing, new_api_app
+from shared.http.cors import allow_cross_origin, origin_of
 from shared.http.openapi import ProblemResponses
 from shared.settings import Settings
 
@@ -41,6 +42,9 @@ def create_app(
     api.register_blueprint(notifications.blp)
     api.register_blueprint(subscriptions.blp)
     register_error_handlers(app)
+    # The web app's bell calls the inbox from the case service's origin (before the gate:
+    # a preflight carries no token).
+    allow_cross_origin(app, settings.web_origins or (origin_of(settings.cases_url),))
     install_plumbing(
         app,
         log=log,

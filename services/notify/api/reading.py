@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from services.notify.route.wording import case_link
 from shared.sql import Database
 
 _COLUMNS = (
@@ -73,4 +74,5 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
         "id": int(row["id"]),
         "read": row["read_at"] is not None,
         "case_url": f"/api/v1/cases/{row['case_id']}",
+        "page_url": case_link(row["case_id"]),
     }

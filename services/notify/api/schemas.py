@@ -27,6 +27,9 @@ class NotificationSchema(Schema):
     body = fields.String()
     case_id = fields.String()
     case_url = fields.String(metadata={"description": "the case in the case service's API"})
+    page_url = fields.String(
+        metadata={"description": "the case's page in the web app the case service serves"}
+    )
     intervention_id = fields.String(allow_none=True)
     jurisdiction = fields.String(metadata={"example": "360124105203"})
     event_id = fields.String(allow_none=True)

@@ -1,6 +1,6 @@
 """What a notification says, in Chinese. Never the child's name or anything personal: the
-place (county, township, village code) and a link to the case, which the recipient opens
-in the case service under their own access rights (and the access log)."""
+place (county, township, village code) and a link to the case's page in the web app, which
+the recipient opens under their own access rights (and the access log)."""
 
 from __future__ import annotations
 
@@ -41,8 +41,9 @@ def place(village: str) -> str:
 
 
 def case_link(case_id: str) -> str:
-    """Where the case opens in the case service's API."""
-    return f"/api/v1/cases/{case_id}"
+    """Where the case opens in the web app the case service serves (its case page; the
+    app reads it under the recipient's own rights)."""
+    return f"/dashboard#/cases/{case_id}"
 
 
 def no_guardian(village: str, case_id: str, when: str) -> tuple[str, str]:

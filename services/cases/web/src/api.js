@@ -99,7 +99,9 @@ async function request(method, path, { body, headers = {} } = {}) {
   } catch (error) {
     throw new ApiError(0, error.message || "network");
   }
-  if (response.status === 401) {
+  // A 401 of this service ends the session; another service's (notify's inbox, whose
+  // directory may lag) does not.
+  if (response.status === 401 && path.startsWith("/")) {
     clear();
     ended.forEach((fn) => fn());
   }

@@ -5,6 +5,7 @@ import "./styles.css";
 import { api, ApiError, onSessionEnded, session } from "./api.js";
 import { $, el } from "./dom.js";
 import { lang, onLangChange, setLang, t } from "./i18n/index.js";
+import { startBell, stopBell } from "./bell.js";
 import { home, PAGES } from "./pages/index.js";
 import { location, match, navigate, startRouter } from "./router.js";
 
@@ -34,11 +35,13 @@ function layout() {
         el("span", { id: "bell-slot" }),
         el("button", { type: "button", id: "lang", lang: lang() === "zh-CN" ? "en" : "zh-CN" }, t("switch")),
         el("button", { type: "button", id: "logout", hidden: true }, t("logout")))),
+    el("nav", { id: "menu", className: "menu", "aria-label": t("main_nav") }),
     el("main", { id: "view", tabIndex: -1 }),
     el("p", { className: "error", id: "error", role: "alert" }),
   );
   $("#lang").addEventListener("click", () => setLang(lang() === "zh-CN" ? "en" : "zh-CN"));
   $("#logout").addEventListener("click", async () => {
+    stopBell();
     await api.logout();
     showLogin();
   });
@@ -53,10 +56,25 @@ function frame() {
   $("#logout").textContent = t("logout");
   $("#skip").textContent = t("skip_to_content");
   const user = session.user;
-  $("#who").textContent = user ? `${user.display_name || user.username} · ${user.scope}` : "";
+  menu(user);
+  $("#who").textContent = user ? user.display_name || user.username : "";
   $("#logout").hidden = !user;
   $("#identify-link").textContent = t("form_identify");
   $("#identify-link").hidden = !session.can("identify");
+}
+
+// The main menu: the pages of the registry with a `nav` entry the user's role may see.
+function menu(user) {
+  const nav = $("#menu");
+  nav.hidden = !user;
+  nav.setAttribute("aria-label", t("main_nav"));
+  if (!user) { nav.replaceChildren(); return; }
+  const here = location().path;
+  nav.replaceChildren(...PAGES.filter((p) => p.nav && (!p.nav.roles || p.nav.roles(user.role))).map((p) => {
+    const address = p.nav.href();
+    const current = here.split("/")[1] === address.replace(/^#\//, "").split("/")[0];
+    return el("a", { href: address, "aria-current": current ? "page" : null, dataset: { nav: p.title } }, t(p.nav.label));
+  }));
 }
 
 function showLogin(message = "") {
@@ -81,6 +99,7 @@ function showLogin(message = "") {
       error.textContent = t(key || "login_failed", { s: failure.retryAfter || "60" });
       return;
     }
+    startBell($("#bell-slot"));
     show(location());
   });
   $("#view").replaceChildren(el("section", { id: "login-view" }, form));
@@ -119,7 +138,8 @@ function registerServiceWorker() {
 }
 
 layout();
-onSessionEnded(() => showLogin(t("error_401")));
+onSessionEnded(() => { stopBell(); showLogin(t("error_401")); });
 onLangChange(() => (session.active ? show(location()) : showLogin()));
 startRouter(show);
+if (session.active) startBell($("#bell-slot"));
 registerServiceWorker();

@@ -32,3 +32,16 @@ export function chinaTime(iso) {
 
 // Reads `path` ("case.child.name") out of `object`.
 export const at = (object, path) => path.split(".").reduce((o, k) => (o == null ? undefined : o[k]), object);
+
+// Today in China ("2026-11-29").
+export function today() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: TIME_ZONE }).format(new Date());
+}
+
+// Whole years between `birth` and `on` (both "YYYY-MM-DD"), or null.
+export function ageOn(birth, on) {
+  if (!birth || !on) return null;
+  const [by, bm, bd] = birth.split("-").map(Number);
+  const [y, m, d] = on.split("-").map(Number);
+  return y - by - (m < bm || (m === bm && d < bd) ? 1 : 0);
+}

@@ -176,3 +176,9 @@ export async function exportTable(table) {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
 }
+
+// A table in its scrolling box: focusable (a phone's narrow screen scrolls it sideways,
+// and a keyboard user must be able to), named for screen readers.
+export function tableWrap(table, label) {
+  return el("div", { className: "table-wrap", tabIndex: 0, role: "region", "aria-label": label }, table);
+}

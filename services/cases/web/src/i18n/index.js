@@ -3,16 +3,18 @@
 // lacks is shown as itself. tests/unit/test_web_i18n.py checks both languages hold the
 // same keys and that no two areas define one key differently.
 import cases from "./cases.js";
+import children from "./children.js";
 import common from "./common.js";
 import { EVENT_LABELS } from "./events.js";
 import forms from "./forms.js";
 import overview from "./overview.js";
+import terms from "./terms.js";
 import views from "./views.js";
 import worklists from "./worklists.js";
 
 export const LANGUAGES = ["zh-CN", "en"];
 // Add an area here (and its file beside this one).
-export const AREAS = { common, overview, worklists, cases, forms, views };
+export const AREAS = { common, terms, overview, worklists, children, cases, forms, views };
 
 export const DICTIONARIES = Object.fromEntries(
   LANGUAGES.map((lang) => [lang, Object.assign({}, ...Object.values(AREAS).map((area) => area[lang]))]),

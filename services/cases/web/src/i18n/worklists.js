@@ -7,6 +7,8 @@ export default {
     "case.child.name": "儿童", "case.jurisdiction": "村（居）", "case.risk_level": "风险等级",
     "case.guardian_type": "监护类型", "case.next_visit_due": "应走访日期", "intervention.kind": "干预类型",
     "intervention.department": "责任部门", days_overdue: "逾期天数", worklist_empty: "清单为空",
+    "intervention.due_by": "干预应办日期", "intervention.urgency": "紧急程度", record_visit: "记录走访",
+    open_case: "打开个案", row_actions: "操作",
   },
   en: {
     worklists: "Worklists",
@@ -16,5 +18,7 @@ export default {
     "case.guardian_type": "Guardian type", "case.next_visit_due": "Visit due",
     "intervention.kind": "Intervention", "intervention.department": "Department",
     days_overdue: "Days overdue", worklist_empty: "Nothing on this list",
+    "intervention.due_by": "Intervention due", "intervention.urgency": "Urgency", record_visit: "Record visit",
+    open_case: "Open case", row_actions: "Actions",
   },
 };

@@ -11,8 +11,8 @@ import { t } from "../i18n/index.js";
 import { href, navigate } from "../router.js";
 import { renderTable } from "../table.js";
 import { breadcrumbs } from "./crumbs.js";
-import { asOfOf, namePlaces, reportsOnly, scoped, trailNames, viewHeading } from "./view-tools.js";
-import { renderWorklist, WORKLISTS, worklistTabs } from "./worklist.js";
+import { asOfOf, reportsOnly, scoped, trailNames, viewHeading } from "./view-tools.js";
+import { renderWorklistSection, worklistsFor } from "./worklist.js";
 
 // The headline figures of a summary: [label key, path into the answer, kind].
 const FIGURES = [
@@ -114,11 +114,11 @@ export async function renderOverview(view, { params, query: q }) {
   const scope = params.scope;
   const police = reportsOnly();
   const asOf = asOfOf(q);
-  const allowed = police ? ["mandatory-reports"] : WORKLISTS;
+  const allowed = worklistsFor(session.user);
   const worklist = allowed.includes(q.worklist) ? q.worklist : allowed[0];
   const here = (extra = {}) => href("/overview/:scope", { scope }, { as_of: asOf || undefined, worklist, ...extra });
 
-  const [summary, rows, names] = await Promise.all([
+  const [summary, rows] = await Promise.all([
     api.get(`/api/v1/dashboard/summary${scoped(scope, asOf)}`),
     api.get(`/api/v1/dashboard/breakdown${scoped(scope, asOf)}`),
     trailNames(scope),
@@ -132,11 +132,8 @@ export async function renderOverview(view, { params, query: q }) {
   if (session.can("read_audit")) links.push(el("a", { href: href("/audit/access-log"), id: "to-access-log" }, t("access_log")));
   const crumbs = el("nav", { className: "crumbs", id: "crumbs", "aria-label": t("breakdown") });
   const breakdown = el("table", { id: "breakdown" });
-  const worklistTable = el("table", { id: "worklist" });
+  const worklists = el("section", { className: "worklists no-print", id: "worklists" });
   const charts = el("div", { className: "charts", id: "charts" });
-  const tabs = worklistTabs(worklist, (name) => here({ worklist: name }));
-  // The tabs of lists this role may not read are left out (the police: reports only).
-  tabs.querySelectorAll("[role=tab]").forEach((tab) => { if (!allowed.includes(tab.dataset.worklist)) tab.remove(); });
   view.replaceChildren(
     viewHeading({ id: "overview", title: place, asOf: { shown: summary.as_of }, links,
       onAsOf: (day) => navigate(href("/overview/:scope", { scope }, { as_of: day, worklist })) }),
@@ -144,10 +141,9 @@ export async function renderOverview(view, { params, query: q }) {
     el("div", { className: "figures", id: "figures" }, ...figures(summary, police)),
     charts,
     el("h2", {}, t("breakdown")), el("div", { className: "table-wrap" }, breakdown),
-    el("h2", { id: "worklists-heading", className: "no-print" }, t("worklists")), tabs,
-    el("div", { className: "table-wrap no-print", role: "tabpanel", id: "worklist-panel", "aria-labelledby": `tab-${worklist}` }, worklistTable),
+    worklists,
   );
-  breadcrumbs(crumbs, scope, { names, name: summary.name });
+  breadcrumbs(crumbs, scope);
   // Jurisdictions without a single child (a city's urban districts) would only be noise.
   const shown = (rows.rows || []).filter((row) => (police ? row.reported_cases > 0 : row.active > 0));
   renderTable(breakdown, police ? REPORT_COLUMNS : BREAKDOWN_COLUMNS, shown, {
@@ -155,8 +151,11 @@ export async function renderOverview(view, { params, query: q }) {
     sortParam: "sort", exportName: `${exportName}-${t("breakdown")}`, empty: t("no_jurisdictions"),
   });
   breakdown.dataset.scope = rows.code; // which scope the table shows
-  await renderWorklist(worklistTable, worklist, scope);
-  await namePlaces(worklistTable, "case.jurisdiction");
+  // The tabs, the list ranked by urgency and its paging (the lists this role may read).
+  await renderWorklistSection(worklists, {
+    scope, name: worklist, page: Number(q.page) || 1,
+    address: (name, page) => here({ worklist: name, page: page > 1 ? page : undefined }),
+  });
   const [{ drawCharts }, trend] = await Promise.all([
     import("../charts.js"), api.get(`/api/v1/dashboard/trend${query({ scope, months: 12, as_of: asOf || undefined })}`),
   ]);

@@ -23,7 +23,7 @@ export async function renderRanking(view, { params, query: q }) {
   const below = LEVELS.filter(([length]) => length > scope.length).map(([, name]) => name);
   const level = below.includes(q.level) ? q.level : below[0];
   const address = (changes) => href("/ranking/:scope", { scope }, { level, as_of: asOf || undefined, ...changes });
-  const [ranking, names] = await Promise.all([
+  const [ranking] = await Promise.all([
     api.get(`/api/v1/dashboard/ranking${query({ scope, level, as_of: asOf || undefined })}`),
     trailNames(scope),
   ]);
@@ -41,7 +41,7 @@ export async function renderRanking(view, { params, query: q }) {
     el("label", { className: "inline no-print" }, el("span", {}, t("ranking_level")), picker),
     el("div", { className: "table-wrap" }, table),
   );
-  breadcrumbs(crumbs, scope, { names, name: ranking.name });
+  breadcrumbs(crumbs, scope);
   renderTable(table, COLUMNS(), ranking.rows || [], {
     rowHref: (row) => href("/overview/:scope", { scope: String(row.code) }, { as_of: asOf || undefined }),
     sortParam: "sort", empty: t("ranking_none"),

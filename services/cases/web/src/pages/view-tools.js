@@ -1,7 +1,8 @@
 // What the officials' views share: the heading with the place and the date the figures
 // are as of (also what a printout starts with), the as-of date picker, the print button,
 // place names for codes, and the roles' rules the views follow.
-import { api, query, session } from "../api.js";
+import { query, session } from "../api.js";
+import { loadPlaces, placeName } from "../places.js";
 import { el } from "../dom.js";
 import { at } from "../format.js";
 import { t } from "../i18n/index.js";
@@ -21,15 +22,14 @@ export function reportsOnly() {
   return session.user?.role === "police";
 }
 
-// The names of `codes` (up to 50) the caller may know; unknown codes are left out.
+// The names of `codes` the caller may know (src/places.js keeps them for the session);
+// an unknown code stands for itself.
 export async function placeNames(codes) {
-  const wanted = [...new Set(codes.filter(Boolean))].slice(0, 50);
-  if (!wanted.length) return {};
-  const search = new URLSearchParams(wanted.map((code) => ["code", code])).toString();
-  return (await api.get(`/api/v1/dashboard/places?${search}`)).names || {};
+  await loadPlaces(codes);
+  return Object.fromEntries(codes.filter(Boolean).map((code) => [code, placeName(code)]));
 }
 
-// The names of the breadcrumbs' trail down to `scope`.
+// The names of the breadcrumbs' trail down to `scope` (breadcrumbs() then shows them).
 export function trailNames(scope) {
   return placeNames(trail(scope));
 }
