@@ -28,7 +28,7 @@ from services.cases.demo.staff import DEMO_VILLAGE, PASSWORDS
 from services.cases.projections.projector import catch_up
 from shared.roles import Role
 from shared.settings import Settings
-from tests.browser.test_dashboard import CHROMIUM_FLAGS, shot, watch
+from tests.browser.conftest import CHROMIUM_FLAGS, shot, watch
 from tests.support import IDENTIFY, INTERVENTION, TODAY, FixedClock
 
 AXE = Path(__file__).resolve().parents[2] / "services/cases/web/node_modules/axe-core/axe.min.js"
