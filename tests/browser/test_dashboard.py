@@ -146,6 +146,7 @@ def test_a_chart_tooltip_shows_under_the_strict_policy(page: Page, base_url: str
     log_in(page, base_url, "civil-city", "demo-civil-2026")
     chart = page.locator("#chart-trend")
     expect(chart.locator("canvas")).to_have_count(1)
+    chart.scroll_into_view_if_needed()  # below the fold under the app's header and tools
     box = chart.bounding_box()
     assert box is not None
     # when the pointer rests on a month of the trend
@@ -154,6 +155,7 @@ def test_a_chart_tooltip_shows_under_the_strict_policy(page: Page, base_url: str
     expect(chart).to_contain_text("月末在册")
     shot(page, "7-tooltip")
     # and on the grandparents' slice of the guardians' ring (an item tooltip)
+    page.locator("#chart-guardians").scroll_into_view_if_needed()
     ring = page.locator("#chart-guardians").bounding_box()
     assert ring is not None
     page.mouse.move(ring["x"] + ring["width"] / 2, ring["y"] + ring["height"] * 0.75)

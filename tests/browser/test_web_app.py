@@ -337,9 +337,10 @@ def test_the_login_and_overview_pages_have_no_serious_accessibility_problem(
     expect(page.locator("#chart-trend canvas")).to_have_count(1)
     expect(page.locator("#crumbs")).to_contain_text("南昌市")
     # each chart's figures as a table too
-    page.click("#chart-data summary")
-    expect(page.locator("#chart-data caption", has_text="近十二个月")).to_be_visible()
-    expect(page.locator("#chart-data table").last.locator("tbody tr")).to_have_count(12)
+    trend = page.locator("#chart-block-trend .chart-data summary")
+    expect(trend).to_contain_text("近十二个月")
+    trend.click()
+    expect(page.locator("#chart-table-trend tbody tr")).to_have_count(12)
     no_serious_problems(page)
 
 

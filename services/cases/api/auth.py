@@ -9,6 +9,7 @@ from flask import g, request
 from shared.roles import CAPABILITIES, Role
 
 from ..accounts import Login
+from ..projections.read_models import worklists_for
 from .blueprint import Blueprint
 from .http import actor, service
 from .schemas import LoginSchema, RefreshSchema, TokenCheckSchema, TokenSchema
@@ -84,5 +85,6 @@ def _session(login: Login) -> dict[str, Any]:
             "display_name": user.display_name,
             "disabled": user.disabled,
             "capabilities": sorted(CAPABILITIES[Role(user.role)]),
+            "worklists": worklists_for(Role(user.role)),
         },
     }

@@ -336,6 +336,8 @@ class UserRequestSchema(Schema):
 class SessionUserSchema(UserSchema):
     # What the role may do (shared/roles.py), so a client shows only the actions it may take.
     capabilities = fields.List(fields.String())
+    # The worklists the role may read (services/cases/projections/read_models.py).
+    worklists = fields.List(fields.String())
 
 
 class TokenSchema(Schema):

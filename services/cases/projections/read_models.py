@@ -51,6 +51,23 @@ _WORKLIST_FIELDS = {"overdue-visits": "visit_overdue", "no-guardian": "guardian_
 _ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 
 
+def worklists_for(role: Role) -> list[str]:
+    """The worklists `role` may read (the login answer sends them to the web app, so its
+    tabs are these): the police only mandatory reports; a list drawn from a field only for
+    roles that see that field (no guardian, visit overdue)."""
+    return [name for name in WORKLISTS if _why_not(role, name) is None]
+
+
+def _why_not(role: Role, name: str) -> str | None:
+    if role is Role.POLICE and name != "mandatory-reports":
+        return "the police see only the mandatory-reports worklist"
+    # Being on a worklist tells the field it is drawn from (no guardian, visit overdue).
+    needs = _WORKLIST_FIELDS.get(name)
+    if needs is not None and visibility(role, needs) is not Visibility.VISIBLE:
+        return f"the role {role} may not see {needs}, which {name} lists by"
+    return None
+
+
 def require_filters_visible(role: Role, f: CaseFilter) -> None:
     """Raises ForbiddenError naming the first filter on a field `role` may not see (the
     search `q` by an ID number needs the ID number in clear)."""
@@ -251,14 +268,9 @@ class ReadModels:
     ) -> Served[Page[WorkItem]]:
         """One of the worklists, paginated, the most urgent first."""
         scope = self._scope(actor, scope)
-        if actor.role is Role.POLICE and name != "mandatory-reports":
-            raise ForbiddenError("the police see only the mandatory-reports worklist")
-        # Being on a worklist tells the field it is drawn from (no guardian, visit overdue).
-        needs = _WORKLIST_FIELDS.get(name)
-        if needs is not None and visibility(actor.role, needs) is not Visibility.VISIBLE:
-            raise ForbiddenError(
-                f"the role {actor.role} may not see {needs}, which {name} lists by"
-            )
+        refused = _why_not(actor.role, name)
+        if refused:
+            raise ForbiddenError(refused)
         # A department works its own interventions: its overdue list is its own.
         department = own_department(actor)
         q = self.queries

@@ -13,9 +13,11 @@ import { renderTable, tableWrap } from "../table.js";
 export const WORKLISTS = ["overdue-visits", "no-guardian", "mandatory-reports", "overdue-interventions"];
 const PER_PAGE = 50;
 
-// Police see their mandatory reports only (the API refuses them the rest).
+// The lists the user's role may read, as the server sent them at login (its one rule:
+// the police only mandatory reports, a department no list drawn from a field it may not
+// see); all of them for a session from before the server sent them.
 export function worklistsFor(user) {
-  return user?.role === "police" ? ["mandatory-reports"] : WORKLISTS;
+  return user?.worklists || WORKLISTS;
 }
 
 const urgencyCell = (cell, row) => {
