@@ -5,6 +5,7 @@ import "./styles.css";
 import { api, ApiError, onSessionEnded, session } from "./api.js";
 import { $, el } from "./dom.js";
 import { lang, onLangChange, setLang, t } from "./i18n/index.js";
+import { startOffline } from "./offline/index.js";
 import { home, PAGES } from "./pages/index.js";
 import { location, match, navigate, startRouter } from "./router.js";
 
@@ -38,7 +39,7 @@ function layout() {
   );
   $("#lang").addEventListener("click", () => setLang(lang() === "zh-CN" ? "en" : "zh-CN"));
   $("#logout").addEventListener("click", async () => {
-    await api.logout();
+    if ((await api.logout()) === false) return;
     showLogin();
   });
 }
@@ -116,6 +117,7 @@ function registerServiceWorker() {
 }
 
 layout();
+startOffline();
 onSessionEnded(() => showLogin(t("error_401")));
 onLangChange(() => (session.active ? show(location()) : showLogin()));
 startRouter(show);

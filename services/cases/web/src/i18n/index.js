@@ -5,12 +5,13 @@
 import cases from "./cases.js";
 import common from "./common.js";
 import { EVENT_LABELS } from "./events.js";
+import offline from "./offline.js";
 import overview from "./overview.js";
 import worklists from "./worklists.js";
 
 export const LANGUAGES = ["zh-CN", "en"];
 // Add an area here (and its file beside this one).
-export const AREAS = { common, overview, worklists, cases };
+export const AREAS = { common, overview, worklists, cases, offline };
 
 export const DICTIONARIES = Object.fromEntries(
   LANGUAGES.map((lang) => [lang, Object.assign({}, ...Object.values(AREAS).map((area) => area[lang]))]),
