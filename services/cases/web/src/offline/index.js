@@ -105,8 +105,10 @@ export function flush() {
 async function sendWaiting() {
   const own = await open();
   if (!own || !online()) return;
-  for (const item of await own.queue.all()) {
-    if (item.state !== "pending") return;
+  for (;;) {
+    // Read afresh each time: a sent write may have moved the next one onto its version.
+    const [item] = await own.queue.all();
+    if (!item || item.state !== "pending") return;
     let answer;
     try {
       answer = await direct.send(item);
