@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Dialog, Page, ViewportS
 from tests.browser.test_dashboard import base_url, browser, shot, watch  # noqa: F401
 from tests.support import TODAY, VISIT
 
+AXE = Path(__file__).resolve().parents[2] / "services/cases/web/node_modules/axe-core/axe.min.js"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 DIRECTOR = ("director", "demo-director-2026")
 
@@ -32,6 +34,18 @@ def phone(browser: Browser) -> Iterator[tuple[BrowserContext, Page]]:
     context.close()
     assert errors == [], f"the page raised: {errors}"
     assert violations == [], f"the page broke its Content-Security-Policy: {violations}"
+
+
+def serious_violations(page: Page) -> list[str]:
+    """What axe-core finds serious or critical in the queue's status and panel (the rest of
+    the page is the pages' own tests')."""
+    page.evaluate(AXE.read_text() + ";true")  # evaluated by the debugger, outside the CSP
+    found = page.evaluate(
+        "axe.run({include: [['#queue-status'], ['#queue-panel']]})"
+        ".then((r) => r.violations.map((v) =>"
+        " [v.impact, v.id + ' ' + v.nodes.map((n) => n.target.join(' ')).join(', ')]))"
+    )
+    return [rule for impact, rule in found if impact in ("serious", "critical")]
 
 
 def log_in(page: Page, url: str) -> None:
@@ -181,6 +195,7 @@ def test_a_conflict_shows_what_changed_and_can_be_resent_or_dropped(
     expect(conflict.locator(".queue-changes li")).to_contain_text("走访")
     expect(page.locator("#queue-toggle")).to_contain_text("1 条需处理")
     shot(page, "offline-2-conflict")
+    assert serious_violations(page) == []
     # when she resends on the new version
     conflict.locator(".queue-resend").click()
     expect(page.locator("#queue-toggle")).to_have_count(0)
