@@ -118,3 +118,13 @@ def test_a_malformed_refresh_request_is_422_with_the_field(
 
 def test_a_forged_refresh_token_is_401(client: FlaskClient) -> None:
     assert _refresh(client, "not.a.jwt").status_code == 401
+
+
+def test_the_device_key_is_the_same_at_every_login_of_a_user_and_hers_alone(
+    client: FlaskClient,
+) -> None:
+    first, second = _login(client), _login(client)
+    refreshed = json_of(_refresh(client, first["refresh_token"]))
+    assert len(first["device_key"]) == 43  # 256 bits, base64url
+    assert first["device_key"] == second["device_key"] == refreshed["device_key"]
+    assert _login(client, "police")["device_key"] != first["device_key"]

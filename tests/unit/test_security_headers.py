@@ -58,7 +58,8 @@ def _assert_secured(response: object, *, policy: str = STRICT) -> None:
         ("GET", "/api/v1/nowhere", 404),
         ("DELETE", "/healthz", 405),
         ("POST", "/api/v1/auth/token", 422),  # no body: invalid fields
-        ("GET", "/dashboard", 200),
+        ("GET", "/dashboard/", 200),
+        ("GET", "/dashboard", 308),
         ("GET", "/dashboard/sw.js", 200),
         ("GET", "/dashboard/assets/missing.js", 404),
         ("GET", "/api/v1/docs-init.js", 200),

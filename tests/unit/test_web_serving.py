@@ -44,7 +44,7 @@ def app(sqlite_settings: Settings, dist: Path) -> Iterator[Flask]:
 
 
 def test_the_page_is_never_cached(app: Flask) -> None:
-    answer = app.test_client().get("/dashboard")
+    answer = app.test_client().get("/dashboard/")
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"] == "no-cache"
     assert answer.mimetype == "text/html"
@@ -97,13 +97,21 @@ def test_the_service_worker_may_control_the_app_and_is_never_cached(app: Flask) 
         "/dashboard/assets/app-ABC123.js.br",  # the compressed copies are not addresses
     ],
 )
+def test_the_address_without_its_slash_leads_inside_the_service_worker_s_scope(
+    app: Flask,
+) -> None:
+    answer = app.test_client().get("/dashboard")
+    assert answer.status_code == 308
+    assert answer.headers["Location"] == "/dashboard/"
+
+
 def test_nothing_outside_the_build_is_served(app: Flask, path: str) -> None:
     assert app.test_client().get(path).status_code == 404
 
 
 def test_a_missing_build_answers_503_saying_how_to_build_it(app: Flask, tmp_path: Path) -> None:
     app.config[web.DIST_SETTING] = str(tmp_path / "never-built")
-    answer = app.test_client().get("/dashboard")
+    answer = app.test_client().get("/dashboard/")
     assert answer.status_code == 503
     assert "./dev" in answer.get_json()["detail"]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from base64 import urlsafe_b64encode
 from typing import Any
 
 from flask import g, request
@@ -70,6 +73,16 @@ def logout() -> None:
     service().accounts.revoke(actor(), g.token.session)
 
 
+def device_key(token_secret: str, username: str) -> str:
+    """The key the web app wraps its on-device encryption key with (docs/web-app.md#offline):
+    the same for a user at every login, so writes queued before the browser was killed can
+    be read again after the next login; derived from the server's secret, never stored."""
+    digest = hmac.new(
+        token_secret.encode(), b"careledger web device key v1\n" + username.encode(), hashlib.sha256
+    ).digest()
+    return urlsafe_b64encode(digest).decode().rstrip("=")
+
+
 def _session(login: Login) -> dict[str, Any]:
     user = login.user
     return {
@@ -78,6 +91,7 @@ def _session(login: Login) -> dict[str, Any]:
         "expires_in": service().accounts.access_token_ttl_seconds,
         "refresh_token": login.refresh.token,
         "refresh_expires_at": login.refresh.expires_at.isoformat(),
+        "device_key": device_key(service().accounts.token_secret, user.username),
         "user": {
             "username": user.username,
             "role": user.role,

@@ -346,6 +346,11 @@ class TokenSchema(Schema):
     expires_in = fields.Integer()
     refresh_token = fields.String()
     refresh_expires_at = fields.String()
+    device_key = fields.String(
+        metadata={
+            "description": "wraps the web app's on-device encryption key (256 bits, base64url)"
+        }
+    )
     user = fields.Nested(SessionUserSchema)
 
 

@@ -14,7 +14,7 @@ import mimetypes
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, send_file
+from flask import Blueprint, Response, abort, current_app, jsonify, redirect, request, send_file
 
 HERE = Path(__file__).parent
 DIST = HERE / "dist"
@@ -31,7 +31,13 @@ ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
 blueprint = Blueprint("web", __name__)
 
 # Endpoints the page itself needs before anyone has logged in.
-PUBLIC_ENDPOINTS = {"web.index", "web.asset", "web.service_worker", "web.config"}
+PUBLIC_ENDPOINTS = {
+    "web.index",
+    "web.index_without_slash",
+    "web.asset",
+    "web.service_worker",
+    "web.config",
+}
 
 
 def _dist() -> Path:
@@ -80,6 +86,12 @@ def _inside(folder: Path, name: str) -> Path:
 
 
 @blueprint.get("/dashboard")
+def index_without_slash() -> Any:
+    """To the app's own address: the service worker's scope is `/dashboard/`, and only a
+    page inside it works offline (the browser keeps the `#/…` part across the redirect)."""
+    return redirect("/dashboard/", code=308)
+
+
 @blueprint.get("/dashboard/")
 def index() -> Any:
     """The app's page (no-cache: it names the current build's assets)."""

@@ -2,7 +2,9 @@
 // a 401, and errors as ApiError parsed from application/problem+json. Pages, forms and the
 // offline queue call `api.get` / `api.send`; nothing else calls fetch for the JSON API.
 
-const KEYS = { token: "careledger.token", refresh: "careledger.refresh", user: "careledger.user" };
+// `device`: the key that opens the device's encrypted store (src/offline/vault.js); it
+// lives and ends with the session, never in IndexedDB or localStorage.
+const KEYS = { token: "careledger.token", refresh: "careledger.refresh", user: "careledger.user", device: "careledger.device" };
 
 // The session lives in sessionStorage: it ends with the tab, and a reload keeps it.
 export const session = {
@@ -18,6 +20,7 @@ function remember(answer) {
   sessionStorage.setItem(KEYS.token, answer.token);
   sessionStorage.setItem(KEYS.refresh, answer.refresh_token);
   sessionStorage.setItem(KEYS.user, JSON.stringify(answer.user));
+  if (answer.device_key) sessionStorage.setItem(KEYS.device, answer.device_key);
 }
 
 const ended = new Set();
@@ -112,18 +115,35 @@ async function request(method, path, { body, headers = {} } = {}) {
   return { data, etag: response.headers.get("ETag"), status: response.status, total: total === null ? null : Number(total) };
 }
 
+function write({ method, path, body, ifMatch, idempotencyKey }) {
+  const headers = {};
+  if (ifMatch) headers["If-Match"] = ifMatch;
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
+  return request(method, path, { body, headers });
+}
+
+// The offline layer (src/offline/index.js) stands between the pages and the network once
+// it is installed: it queues writes made offline and serves reads from the device's
+// encrypted copy. It gets the direct requests back, to send its queue with.
+let offline = null;
+export function useOffline(layer) {
+  offline = layer;
+  return { read: (path) => request("GET", path), send: write };
+}
+
 export const api = {
   // GET `path`: its parsed JSON.
-  async get(path) { return (await request("GET", path)).data; },
-  // GET `path`: {data, etag} (the ETag is what a later write sends as If-Match).
-  read(path) { return request("GET", path); },
+  async get(path) { return (await this.read(path)).data; },
+  // GET `path`: {data, etag} (the ETag is what a later write sends as If-Match); offline,
+  // the device's copy, with `cachedAt`.
+  read(path) { return offline ? offline.read(path, () => request("GET", path)) : request("GET", path); },
   // A write: {data, etag, status}. `ifMatch` guards against a concurrent change (412);
   // `idempotencyKey` makes a resend replay the first answer instead of writing twice.
-  send(method, path, body, { ifMatch, idempotencyKey } = {}) {
-    const headers = {};
-    if (ifMatch) headers["If-Match"] = ifMatch;
-    if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
-    return request(method, path, { body, headers });
+  // Offline (or behind earlier waiting writes) it is queued: {status: 202, queued: true}.
+  // `label` names it in the queue's list.
+  send(method, path, body, { ifMatch, idempotencyKey, label } = {}) {
+    const item = { method, path, body, ifMatch, idempotencyKey, label };
+    return offline ? offline.send(item, write) : write(item);
   },
 
   // Login: the session is remembered; an ApiError carries Retry-After as `retryAfter`.
@@ -141,14 +161,19 @@ export const api = {
     }
     const answer = await response.json();
     remember(answer);
+    offline?.loggedIn();
     return answer.user;
   },
 
   // Ends the whole session, its refresh token too (renewed first if the access token lapsed).
+  // Answers false when the user chose to stay, to keep writes that could not be sent.
   async logout() {
+    if (offline && !(await offline.beforeLogout())) return false;
     const token = session.token;
     const refreshToken = session.refresh;
+    const username = session.user?.username;
     clear();
+    if (offline && username) await offline.loggedOut(username);
     if (!token) return;
     const end = (bearer) => fetch("/api/v1/auth/token", { method: "DELETE", headers: { Authorization: `Bearer ${bearer}` } });
     try {

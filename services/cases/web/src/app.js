@@ -6,6 +6,7 @@ import { api, ApiError, onSessionEnded, session } from "./api.js";
 import { $, el } from "./dom.js";
 import { lang, onLangChange, setLang, t } from "./i18n/index.js";
 import { startBell, stopBell } from "./bell.js";
+import { startOffline } from "./offline/index.js";
 import { home, PAGES } from "./pages/index.js";
 import { location, match, navigate, startRouter } from "./router.js";
 
@@ -41,8 +42,8 @@ function layout() {
   );
   $("#lang").addEventListener("click", () => setLang(lang() === "zh-CN" ? "en" : "zh-CN"));
   $("#logout").addEventListener("click", async () => {
+    if ((await api.logout()) === false) return; // writes still waiting: she stayed
     stopBell();
-    await api.logout();
     showLogin();
   });
 }
@@ -138,6 +139,7 @@ function registerServiceWorker() {
 }
 
 layout();
+startOffline();
 onSessionEnded(() => { stopBell(); showLogin(t("error_401")); });
 onLangChange(() => (session.active ? show(location()) : showLogin()));
 startRouter(show);

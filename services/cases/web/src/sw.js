@@ -1,6 +1,9 @@
-// The service worker: keeps the app shell (index.html and its hashed script and style)
-// so the app opens without a network. API answers are not cached here. The offline
-// engineer extends this file; the build gives it the shell's URLs as __APP_SHELL__.
+// The service worker: keeps the app shell (index.html and its hashed script and style) so
+// the app opens without a network, and every hashed asset once fetched (the charts'
+// chunk too), cache-first since a content-hashed name never changes its bytes. API
+// answers are never cached here: they hold children's personal data, and the page keeps
+// its own encrypted copy of them (src/offline/cache.js). The build gives this file the
+// shell's URLs as __APP_SHELL__, so each build changes its bytes and it updates.
 /* global __APP_SHELL__ */
 const SHELL = __APP_SHELL__;
 const CACHE = `careledger-shell-${SHELL.join("|").length}-${SHELL[1]}`;
@@ -15,6 +18,15 @@ self.addEventListener("activate", (event) => {
     .then(() => self.clients.claim()));
 });
 
+async function asset(request) {
+  const cache = await caches.open(CACHE);
+  const hit = await cache.match(request);
+  if (hit) return hit;
+  const response = await fetch(request);
+  if (response.ok) await cache.put(request, response.clone());
+  return response;
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
@@ -25,8 +37,5 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(fetch(request).catch(() => caches.match("/dashboard/")));
     return;
   }
-  if (url.pathname.startsWith("/dashboard/assets/")) {
-    // Named by content hash: a cached copy is always right.
-    event.respondWith(caches.match(request).then((hit) => hit || fetch(request)));
-  }
+  if (url.pathname.startsWith("/dashboard/assets/")) event.respondWith(asset(request));
 });

@@ -103,6 +103,12 @@ export async function renderIdentify(view) {
     body,
     send: (payload, key) => api.send("POST", "/api/v1/cases", payload, { idempotencyKey: key }),
     success: (answer) => {
+      // Offline, the identification waits in the device's queue: the case has no id yet.
+      if (answer.queued) {
+        sessionStorage.setItem("careledger.flash", t("form_queued"));
+        navigate("#/children");
+        return;
+      }
       sessionStorage.setItem("careledger.flash", t("form_identified"));
       navigate(href("/cases/:id", { id: answer.data.id }));
     },

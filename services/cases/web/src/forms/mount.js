@@ -22,8 +22,13 @@ export function mountCaseForm(container, ctx, spec) {
       return api.send("POST", `${casePath(ctx.caseId)}/${path}`, payload, { ifMatch: ctx.etag, idempotencyKey: key });
     },
     success: (answer) => {
-      ctx.etag = answer.etag;
-      sessionStorage.setItem("careledger.flash", t("form_saved", { v: answer.data?.version ?? "" }));
+      // Offline, the write waits in the device's queue (src/offline/): no answer yet.
+      if (answer.queued) {
+        sessionStorage.setItem("careledger.flash", t("form_queued"));
+      } else {
+        ctx.etag = answer.etag;
+        sessionStorage.setItem("careledger.flash", t("form_saved", { v: answer.data?.version ?? "" }));
+      }
       ctx.done();
     },
     reload: async () => {

@@ -66,6 +66,7 @@ const FACTS = {
 const WORDS = {
   form_submit: ["提交", "Submit"], form_cancel: ["取消", "Cancel"], form_choose: ["请选择", "Choose…"],
   form_saved: ["已保存（第 {v} 版）", "Saved (version {v})"], form_identified: ["已识别建档", "Child identified"],
+  form_queued: ["已存在本机，联网后自动发送", "Kept on this phone: it is sent when the connection returns"],
   form_stale: ["个案刚被他人修改，已重新载入；请核对后再次提交", "Someone else just changed the case; it has been reloaded. Check and submit again"],
   form_visit: ["记录走访", "Record a visit"], form_change_guardian: ["变更监护人", "Change guardian"],
   form_school_change: ["就学变化", "School change"], form_open_intervention: ["发起帮扶", "Open an intervention"],

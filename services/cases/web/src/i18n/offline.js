@@ -1,0 +1,30 @@
+// Words of the offline queue (src/offline/): the header's count, the queue's panel,
+// a conflict and a refusal, and what each kind of queued write is called.
+export default {
+  "zh-CN": {
+    offline_offline: "离线", offline_waiting: "{n} 条待发送", offline_attention: "{n} 条需处理",
+    offline_queue: "待发送的记录",
+    offline_conflict: "冲突：您是在第 {v} 版上填写的，个案现在是第 {now} 版。此后的变更：",
+    offline_resend: "在新版本上重新发送", offline_retry: "重试", offline_drop: "放弃",
+    offline_refused: "被拒绝（{status}）：",
+    offline_logout_confirm: "还有 {n} 条记录没有发送，退出将丢弃它们。确定退出？",
+    offline_write_cases: "识别儿童", offline_write_visits: "走访", offline_write_case: "个案",
+    "offline_write_guardian-changes": "变更监护人", "offline_write_school-changes": "就学变更",
+    offline_write_interventions: "干预", offline_write_assignment: "指派",
+    offline_write_transfer: "移交", offline_write_closure: "结案",
+    offline_write_reopening: "重新立案", offline_write_corrections: "更正",
+  },
+  en: {
+    offline_offline: "Offline", offline_waiting: "{n} waiting to send", offline_attention: "{n} need attention",
+    offline_queue: "Waiting to send",
+    offline_conflict: "Conflict: you wrote this on version {v}; the case is now at version {now}. Changed since:",
+    offline_resend: "Resend on the new version", offline_retry: "Try again", offline_drop: "Drop",
+    offline_refused: "Refused ({status}):",
+    offline_logout_confirm: "{n} records have not been sent; logging out drops them. Log out?",
+    offline_write_cases: "Identify a child", offline_write_visits: "Visit", offline_write_case: "Case",
+    "offline_write_guardian-changes": "Guardian change", "offline_write_school-changes": "School change",
+    offline_write_interventions: "Intervention", offline_write_assignment: "Assignment",
+    offline_write_transfer: "Transfer", offline_write_closure: "Closure",
+    offline_write_reopening: "Reopening", offline_write_corrections: "Correction",
+  },
+};
