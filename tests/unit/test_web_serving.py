@@ -88,6 +88,14 @@ def test_the_service_worker_may_control_the_app_and_is_never_cached(app: Flask) 
     assert answer.headers["Cache-Control"] == "no-cache"
 
 
+def test_the_address_without_its_slash_leads_inside_the_service_worker_s_scope(
+    app: Flask,
+) -> None:
+    answer = app.test_client().get("/dashboard")
+    assert answer.status_code == 308
+    assert answer.headers["Location"] == "/dashboard/"
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -97,14 +105,6 @@ def test_the_service_worker_may_control_the_app_and_is_never_cached(app: Flask) 
         "/dashboard/assets/app-ABC123.js.br",  # the compressed copies are not addresses
     ],
 )
-def test_the_address_without_its_slash_leads_inside_the_service_worker_s_scope(
-    app: Flask,
-) -> None:
-    answer = app.test_client().get("/dashboard")
-    assert answer.status_code == 308
-    assert answer.headers["Location"] == "/dashboard/"
-
-
 def test_nothing_outside_the_build_is_served(app: Flask, path: str) -> None:
     assert app.test_client().get(path).status_code == 404
 
