@@ -1,8 +1,19 @@
 // Place names for division codes (headings, breadcrumbs, tables show places, not codes),
-// fetched in batches from /api/v1/dashboard/places and kept for the session.
+// fetched in batches from /api/v1/dashboard/places and kept on the device.
 import { api } from "./api.js";
 
-const known = new Map();
+// Division names are public reference data, not anyone's record: kept in localStorage
+// so that a page read before is named the same offline, after a reload.
+const STORED = "careledger.places";
+const known = new Map(Object.entries(JSON.parse(localStorage.getItem(STORED) || "{}")));
+
+function remember() {
+  try {
+    localStorage.setItem(STORED, JSON.stringify(Object.fromEntries(known)));
+  } catch {
+    // a full or refused storage only costs the names offline
+  }
+}
 
 // Loads the names of `codes` not yet known (at most 50 a request).
 export async function loadPlaces(codes) {
@@ -10,8 +21,16 @@ export async function loadPlaces(codes) {
   for (let i = 0; i < missing.length; i += 50) {
     const chunk = missing.slice(i, i + 50);
     const search = new URLSearchParams(chunk.map((code) => ["code", code]));
-    const { names } = await api.get(`/api/v1/dashboard/places?${search}`);
+    let names;
+    try {
+      ({ names } = await api.get(`/api/v1/dashboard/places?${search}`));
+    } catch {
+      // Names are a courtesy: offline, or refused, a place shows as its code for now
+      // (and is asked for again next time); the page itself must not fail on them.
+      continue;
+    }
     for (const code of chunk) known.set(code, names[code] || null);
+    remember();
   }
 }
 

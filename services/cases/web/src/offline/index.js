@@ -20,6 +20,7 @@ let store = null; // {username, vault, queue, cache}, opened on first use
 let opening = null;
 let direct = null; // api.js's own request functions: {read(path), send(write)}
 let flushing = null;
+const RETRY_MS = 30_000;
 let problems = new Map(); // seq → the conflict's changes, fetched once
 
 // The user's store, or null when there is no session or the server gave no device key.
@@ -248,6 +249,9 @@ export function startOffline() {
   direct = useOffline({ read, send, beforeLogout, loggedOut, loggedIn: () => { render(); flush(); } });
   window.addEventListener("online", () => { render(); flush(); });
   window.addEventListener("offline", () => render());
+  // A weak line drops answers while the browser still says "online" (no `online` event
+  // follows): what waits is tried again every half minute.
+  setInterval(() => { if (online()) flush(); }, RETRY_MS);
   onLangChange(() => render());
   // For the browser tests and the console: the page's own client, which grants nothing
   // the session in sessionStorage does not already grant.
