@@ -132,7 +132,7 @@ def test_each_recipient_with_an_address_gets_an_email_with_the_inbox_words_and_n
         assert message["From"] == "careledger@city.example.gov.cn"
         assert message["X-CareLedger-Kind"] == "mandatory_report"
         text = message.get_content()
-        assert f"/dashboard#/cases/{case}" in text and VILLAGE in text
+        assert f"/dashboard/#/cases/{case}" in text and VILLAGE in text
         assert mail.sender == "careledger@city.example.gov.cn"
     assert {r["status"] for r in _mails(notify)} == {"sent"}
     # the same Message-ID on every attempt: one per outbox row

@@ -64,7 +64,7 @@ def test_the_inbox_lists_the_callers_notifications_newest_first(client: FlaskCli
     first = body["items"][0]
     assert first["read"] is False and first["read_at"] is None
     assert first["case_url"] == f"/api/v1/cases/{first['case_id']}"
-    assert first["page_url"] == f"/dashboard#/cases/{first['case_id']}"
+    assert first["page_url"] == f"/dashboard/#/cases/{first['case_id']}"
 
 
 def test_nobody_sees_anothers_notifications(client: FlaskClient) -> None:

@@ -213,7 +213,7 @@ def test_notifications_say_where_and_link_the_case_but_hold_no_personal_data(
     row = inbox(notify)[0]
     assert row["title"] == "儿童无人监护，需临时监护"
     assert "进贤县张公镇 村 360124105203" in row["body"]
-    assert f"/dashboard#/cases/{case}" in row["body"]
+    assert f"/dashboard/#/cases/{case}" in row["body"]
     assert row["case_id"] == case and row["jurisdiction"] == VILLAGE
 
 
@@ -336,5 +336,5 @@ def test_break_the_glass_tells_the_requesters_supervisor_and_the_auditors_over_t
     assert recipients(notify, "emergency_access") == told | {"auditor"}
     rows = [r for r in inbox(notify) if r["kind"] == "emergency_access"]
     # Who opened which case, until when: her username and the place, never the child.
-    assert all(requester in r["body"] and f"/api/v1/cases/{case}" in r["body"] for r in rows)
+    assert all(requester in r["body"] and f"/dashboard/#/cases/{case}" in r["body"] for r in rows)
     assert all("王小明" not in r["body"] for r in rows)

@@ -46,6 +46,7 @@ class ExportQuerySchema(Strict):
 
 @blp.route("/imports/survey", methods=["POST"])
 @blp.arguments(ImportQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, description="The report, row by row (a dry run writes nothing)")
 def import_survey_sheet(query: dict[str, Any]) -> Any:
     """Import a survey sheet (multipart field `file`, .xlsx or .csv); `dry_run` writes
     nothing and reports what each row would do"""
@@ -71,6 +72,7 @@ def import_survey_sheet(query: dict[str, Any]) -> Any:
 
 
 @blp.route("/imports/survey/template", methods=["GET"])
+@blp.response(200, description="The template (.xlsx)", content_type=_XLSX)
 def survey_template() -> Any:
     """The survey sheet's template (.xlsx): the columns and their allowed values"""
     return _xlsx(template_bytes(), "survey-template.xlsx")
@@ -78,6 +80,7 @@ def survey_template() -> Any:
 
 @blp.route("/register.xlsx", methods=["GET"])
 @blp.arguments(ExportQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, description="The register in scope (.xlsx)", content_type=_XLSX)
 def export_register_sheet(query: dict[str, Any]) -> Any:
     """The register in scope as .xlsx, the template's columns, as the caller's role may
     see them; every case exported is logged as read (purpose `export`)"""

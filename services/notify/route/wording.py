@@ -43,7 +43,7 @@ def place(village: str) -> str:
 def case_link(case_id: str) -> str:
     """Where the case opens in the web app the case service serves (its case page; the
     app reads it under the recipient's own rights)."""
-    return f"/dashboard#/cases/{case_id}"
+    return f"/dashboard/#/cases/{case_id}"
 
 
 def no_guardian(village: str, case_id: str, when: str) -> tuple[str, str]:
