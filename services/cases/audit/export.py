@@ -46,6 +46,7 @@ from .access_chain import FIELDS
 from .adopt import PROVEN_FROM
 from .checkpoints import ACCESS_LOG, CHECKPOINTS
 from .links import CHAIN, SALTS, STATE, facts_from_stored
+from .verify import chain_head
 
 FORMAT = "careledger-audit-export"
 VERSION = 1
@@ -89,10 +90,7 @@ class Exporter:
 
     def head(self) -> int:
         """The newest linked position: what an export covers."""
-        rows = self.db.query(
-            f"SELECT COALESCE(MAX(position), 0) AS head FROM {self.db.table(CHAIN)}"
-        )
-        return int(rows[0]["head"])
+        return chain_head(self.db)
 
     def placed(self, head: int) -> dict[str, str]:
         """Every case's division after the events up to `head`: id → division (a case

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -156,10 +156,7 @@ class Verifier:
 
     def head(self) -> int:
         """The newest linked position: what a run covers."""
-        rows = self.db.query(
-            f"SELECT COALESCE(MAX(position), 0) AS head FROM {self.db.table(CHAIN)}"
-        )
-        return int(rows[0]["head"])
+        return chain_head(self.db)
 
     def run(self, scope: str = "", on_progress: Callable[[int], None] = lambda _: None) -> Report:
         """Verifies everything up to the current head; `scope` limits the cases reported."""
@@ -497,30 +494,48 @@ class Verifier:
         report.access_rows = count
         if first is not None:
             report.log.append(first)
-        for seq, checkpoint in zip(self._seqs, checkpoints, strict=True):
-            if checkpoint.seq < 0 or checkpoint.access_id == 0:
-                continue
-            found = seen.get(checkpoint.access_id)
-            if found is None:
-                report.log.append(
-                    LogFinding(
-                        f"checkpoint {seq}",
-                        "access_truncated",
-                        f"access-log row {checkpoint.access_id} it sealed is gone",
-                    )
-                )
-                return
-            rows_found, hash_found = found
-            if rows_found != checkpoint.access_rows or hash_found != checkpoint.access_hash:
-                report.log.append(
-                    LogFinding(
-                        f"checkpoint {seq}",
-                        "access_changed",
-                        f"the access log up to row {checkpoint.access_id} is not what was "
-                        f"sealed ({checkpoint.access_rows - rows_found} rows fewer)",
-                    )
-                )
-                return
+        sealed_checkpoints = [
+            (seq, c) for seq, c in zip(self._seqs, checkpoints, strict=True) if c.seq >= 0
+        ]
+        finding = sealed_access_finding(sealed_checkpoints, seen, missing="is gone")
+        if finding is not None:
+            report.log.append(finding)
+
+
+def chain_head(db: Database) -> int:
+    """The newest linked position of the log: what a verification or an export covers."""
+    rows = db.query(f"SELECT COALESCE(MAX(position), 0) AS head FROM {db.table(CHAIN)}")
+    return int(rows[0]["head"])
+
+
+def sealed_access_finding(
+    checkpoints: Iterable[tuple[int, Checkpoint]],
+    seen: dict[int, tuple[int, str]],
+    *,
+    missing: str,
+) -> LogFinding | None:
+    """The first checkpoint whose sealed access log is not what was read: `seen` maps a
+    sealed row's id to (rows up to it, its hash) as found in the store or an export; the
+    same rule for both. `missing` says where a sealed row is not ("is gone")."""
+    for seq, checkpoint in checkpoints:
+        if checkpoint.access_id == 0:
+            continue
+        found = seen.get(checkpoint.access_id)
+        if found is None:
+            return LogFinding(
+                f"checkpoint {seq}",
+                "access_truncated",
+                f"access-log row {checkpoint.access_id} it sealed {missing}",
+            )
+        rows, row_hash = found
+        if rows != checkpoint.access_rows or row_hash != checkpoint.access_hash:
+            return LogFinding(
+                f"checkpoint {seq}",
+                "access_changed",
+                f"the access log up to row {checkpoint.access_id} is not what was "
+                f"sealed ({checkpoint.access_rows - rows} rows fewer)",
+            )
+    return None
 
 
 def _fold(running: bytes, position: int, link_hash: str) -> bytes:

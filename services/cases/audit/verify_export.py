@@ -21,7 +21,7 @@ from . import canonical, keys
 from .access_chain import GENESIS_HEX, row_hash
 from .checkpoints import Checkpoint, fold
 from .export import FORMAT
-from .verify import Finding, LogFinding, Report
+from .verify import Finding, LogFinding, Report, sealed_access_finding
 
 
 class ExportFormatError(ValueError):
@@ -367,30 +367,10 @@ class ExportVerifier:
         checkpoints: list[tuple[int, Checkpoint | None, str]],
         seen: dict[int, tuple[int, str]],
     ) -> None:
-        for seq, checkpoint, _ in checkpoints:
-            if checkpoint is None or checkpoint.access_id == 0:
-                continue
-            found = seen.get(checkpoint.access_id)
-            if found is None:
-                report.log.append(
-                    LogFinding(
-                        f"checkpoint {seq}",
-                        "access_truncated",
-                        f"access-log row {checkpoint.access_id} it sealed is not in the export",
-                    )
-                )
-                return
-            rows, row_hash_found = found
-            if rows != checkpoint.access_rows or row_hash_found != checkpoint.access_hash:
-                report.log.append(
-                    LogFinding(
-                        f"checkpoint {seq}",
-                        "access_changed",
-                        f"the access log up to row {checkpoint.access_id} is not what was "
-                        f"sealed ({checkpoint.access_rows - rows} rows fewer)",
-                    )
-                )
-                return
+        readable = [(seq, c) for seq, c, _ in checkpoints if c is not None]
+        finding = sealed_access_finding(readable, seen, missing="is not in the export")
+        if finding is not None:
+            report.log.append(finding)
 
     def _check_end(
         self, report: Report, end: dict[str, Any] | None, events: int, links: int, access: int
