@@ -31,7 +31,7 @@ async function markRead(item) {
 }
 
 function entry(item) {
-  const link = el("a", { href: item.page_url?.replace(/^\/dashboard/, "") || `#/cases/${item.case_id}`, className: "title" }, item.title);
+  const link = el("a", { href: item.page_url?.replace(/^\/dashboard\/?/, "") || `#/cases/${item.case_id}`, className: "title" }, item.title);
   link.addEventListener("click", () => { if (!item.read) markRead(item).then(refresh).catch(() => {}); close(); });
   return el("li", { className: item.read ? "read" : "unread", dataset: { id: item.id } },
     link,
