@@ -13,11 +13,14 @@ single-process server (waitress, `--workers 1`) is the embedded default.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+
+log = logging.getLogger("careledger.workers")
 
 # Seconds a stopping worker is given to finish what it is answering.
 GRACEFUL_SECONDS = 30
@@ -43,7 +46,9 @@ class _Workers(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         # Called in each worker, after the fork.
-        return self.make_app()
+        app = self.make_app()
+        log.info("worker %d ready", os.getpid())
+        return app
 
 
 def serve_workers(

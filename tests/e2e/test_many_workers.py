@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -87,14 +89,16 @@ def stores(postgres_url: str, tmp_path: Path) -> Iterator[Settings]:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
-@pytest.fixture
-def served(stores: Settings, tmp_path: Path) -> Iterator[tuple[Api, subprocess.Popen[bytes]]]:
-    make_service(stores).close()  # the schema, and the test users
+@contextmanager
+def _serving(
+    args: tuple[str, ...], settings: Settings, log_file: Path, workers: tuple[str, ...] = WORKERS
+) -> Iterator[tuple[Api, subprocess.Popen[bytes]]]:
+    """`careledger <args> --port P --workers 2 …` until it answers `/readyz`; SIGTERM after."""
     port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
+    log = log_file.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "serve", "--port", str(port), *WORKERS],
-        env=process_env(stores, redis_url="") | {"CARELEDGER_LOG_FORMAT": "json"},
+        [sys.executable, "-m", "services.cli", *args, "--port", str(port), *workers],
+        env=process_env(settings, redis_url="") | {"CARELEDGER_LOG_FORMAT": "json"},
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -108,7 +112,7 @@ def served(stores: Settings, tmp_path: Path) -> Iterator[tuple[Api, subprocess.P
                     break
             except OSError:
                 pass
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            assert process.poll() is None, log_file.read_text()
             assert time.monotonic() < deadline, "the API never became ready"
             time.sleep(0.2)
         yield api, process
@@ -117,6 +121,15 @@ def served(stores: Settings, tmp_path: Path) -> Iterator[tuple[Api, subprocess.P
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=45)
         log.close()
+        # shown by pytest only when the test failed: what the server said, and its exit
+        print(f"{args} exited {process.returncode}:\n" + log_file.read_text()[-6000:])
+
+
+@pytest.fixture
+def served(stores: Settings, tmp_path: Path) -> Iterator[tuple[Api, subprocess.Popen[bytes]]]:
+    make_service(stores).close()  # the schema, and the test users
+    with _serving(("serve",), stores, tmp_path / "serve.log") as running:
+        yield running
 
 
 def _workers_of(process: subprocess.Popen[bytes]) -> list[int]:
@@ -220,6 +233,30 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
     except OSError:
         return True
+
+
+@pytest.mark.parametrize("args", [("serve",), ("notify", "serve")], ids=["cases", "notify"])
+def test_many_workers_booting_at_once_on_an_empty_schema_all_come_up(
+    args: tuple[str, ...], stores: Settings, tmp_path: Path
+) -> None:
+    # Eight workers building their apps at once used to race on PostgreSQL's catalog
+    # ("tuple concurrently updated"); one failed to boot and gunicorn stopped the server.
+    settings = replace(
+        stores,
+        notify_database_url=stores.database_url,
+        notify_postgres_schema=stores.postgres_schema,
+    )
+    log_file = tmp_path / "serve.log"
+    eight = ("--workers", "8", "--threads", "2")
+    with _serving(args, settings, log_file, eight) as (api, process):
+        deadline = time.monotonic() + 90
+        while len(re.findall(r"worker \d+ ready", log_file.read_text())) < 8:
+            assert process.poll() is None, log_file.read_text()
+            assert time.monotonic() < deadline, log_file.read_text()
+            time.sleep(0.2)
+        assert "exited with code" not in log_file.read_text()
+        assert process.poll() is None, log_file.read_text()
+        assert api.call("GET", "/readyz")[0] == 200
 
 
 def test_workers_zero_means_one_per_cpu() -> None:
