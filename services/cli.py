@@ -44,7 +44,6 @@ def serve(host: str, port: int, threads: int, workers: int, notify_url: str) -> 
 
 def _serve(settings: Settings, host: str, port: int, threads: int, workers: int = 1) -> None:
     from services.cases.api import create_app
-    from services.cases.bootstrap import build_case_service
 
     serve_app(
         lambda: create_app(settings),
@@ -53,7 +52,6 @@ def _serve(settings: Settings, host: str, port: int, threads: int, workers: int 
         threads=threads,
         name="CareLedger API",
         workers=workers,
-        prepare_store=lambda: build_case_service(settings).close(),
     )
 
 

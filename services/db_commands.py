@@ -33,7 +33,7 @@ def _case_tables(settings: Settings) -> Iterator[Database]:
     from services.cases.application import Cases
     from shared.sql import EventStoreConnections
 
-    cases = Cases(settings.eventsourcing_env())
+    cases = Cases.open(settings)
     try:
         yield EventStoreConnections(cast(Any, cases.recorder).datastore)
     finally:
@@ -45,7 +45,7 @@ def _read_model_database(settings: Settings) -> Iterator[Database]:
     from services.cases.application import Cases
     from services.cases.projections.store import ReadModelStore
 
-    cases = Cases(settings.eventsourcing_env())
+    cases = Cases.open(settings)
     datastore = cast(Any, cases.recorder).datastore if settings.uses_postgres else None
     store = ReadModelStore(settings, datastore=datastore)
     try:

@@ -71,29 +71,15 @@ def connect_redis(settings: Settings) -> redis.Redis:
 
 
 def serve_app(
-    make_app: Callable[[], Any],
-    *,
-    host: str,
-    port: int,
-    threads: int,
-    name: str,
-    workers: int = 1,
-    prepare_store: Callable[[], None] | None = None,
+    make_app: Callable[[], Any], *, host: str, port: int, threads: int, name: str, workers: int = 1
 ) -> None:
     """Serves the WSGI app `make_app()` builds until SIGTERM or Ctrl-C: in this process with
     waitress when `workers` is 1, else in that many gunicorn workers (0: one per CPU),
-    each building its own app after the fork (shared/workers.py).
-
-    With workers, `prepare_store()` runs once first, before any fork: it creates the tables
-    and applies the migrations, so that workers booting at once never race on the schema
-    (PostgreSQL refuses concurrent `CREATE TABLE IF NOT EXISTS` with "tuple concurrently
-    updated", and a worker that fails to boot makes gunicorn stop the whole server)."""
+    each building its own app after the fork (shared/workers.py)."""
     click.echo(f"{name} on http://{host}:{port}/api/v1  (docs: /api/v1/docs)", err=True)
     if workers != 1:
         from shared.workers import default_workers, serve_workers
 
-        if prepare_store is not None:
-            prepare_store()
         serve_workers(
             make_app, host=host, port=port, workers=workers or default_workers(), threads=threads
         )

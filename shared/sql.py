@@ -82,6 +82,29 @@ def advisory_key(name: str) -> int:
     return zlib.crc32(f"careledger {name}".encode())
 
 
+@contextmanager
+def store_setup_lock(postgres_url: str) -> Iterator[None]:
+    """Serialises setting a store up (tables, functions, migrations) across processes.
+
+    Processes that start together (gunicorn workers, the projector, relay and sealer of a
+    compose stack) each open the event store, and eventsourcing's `CREATE OR REPLACE
+    FUNCTION` and `CREATE TABLE IF NOT EXISTS` are not safe to run at once: PostgreSQL
+    answers "tuple concurrently updated" and the process dies at boot. A session lock on
+    a connection of its own, held while the store is set up; nothing on SQLite, whose
+    file lock already queues them."""
+    if not postgres_url:
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (advisory_key("store setup"),))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (advisory_key("store setup"),))
+
+
 class Transaction:
     """One open transaction: run statements, read rows, nest savepoints."""
 

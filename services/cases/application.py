@@ -27,6 +27,8 @@ from shared import field_views
 from shared.clock import Clock
 from shared.jurisdictions import in_scope
 from shared.roles import Capability, Role
+from shared.settings import Settings
+from shared.sql import store_setup_lock
 
 from .access import (
     Actor,
@@ -125,6 +127,12 @@ class Cases(Application[UUID]):
         # derived from the cipher key): a claim's id is stored in clear, and ID numbers
         # are few enough to guess, so the hash must be keyed.
         self.claims_key = b""
+
+    @classmethod
+    def open(cls, settings: Settings, *, clock: Clock | None = None) -> Cases:
+        """The store `settings` name, set up (tables, functions) by one process at a time."""
+        with store_setup_lock(settings.database_url):
+            return cls(settings.eventsourcing_env(), clock=clock)
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Configuration comes from Settings only: stray POSTGRES_* or CIPHER_* variables

@@ -13,7 +13,7 @@ from eventsourcing.persistence import ApplicationRecorder
 
 from shared.clock import Clock
 from shared.settings import Settings
-from shared.sql import EventStoreConnections
+from shared.sql import EventStoreConnections, store_setup_lock
 
 from . import migrations
 from .access_log import AccessLog
@@ -85,18 +85,20 @@ def build_case_service(
     hashing_slots: HashingSlots | None = None,
 ) -> CaseService:
     """Wires the application, accounts, read models and access log to one store."""
-    cases = Cases(settings.eventsourcing_env(), clock=clock)
+    # Set up by one process at a time: workers and followers start together.
+    with store_setup_lock(settings.database_url):
+        cases = Cases(settings.eventsourcing_env(), clock=clock)
+        datastore: Any = cast(Any, cases.recorder).datastore
+        # The tables beside the events that the log cannot give back: versioned migrations.
+        tables = EventStoreConnections(datastore)
+        migrations.upgrade(tables)
+        adopt_unchained(tables, cases.recorder, cases.mapper)  # once: a store before issue 9
+        # The read models' own file on SQLite; beside the events on PostgreSQL.
+        store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)
+        store.setup()
     cases.emergency_access_hours = settings.emergency_access_hours
     cases.claims_key = claims_key(settings)
-    datastore: Any = cast(Any, cases.recorder).datastore
-    # The tables beside the events that the log cannot give back: versioned migrations.
-    tables = EventStoreConnections(datastore)
-    migrations.upgrade(tables)
-    adopt_unchained(tables, cases.recorder, cases.mapper)  # once: a store from before issue 9
     access_log = AccessLog(tables)
-    # The read models' own file on SQLite; beside the events on PostgreSQL.
-    store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)
-    store.setup()
     read_models = ReadModels(store, PersonalData(settings.cipher_key))
     accounts = Accounts(
         cases,

@@ -45,7 +45,7 @@ def build_relay(
     """A relay over the configured event store and Redis; the caller closes the
     application and the client after the relay."""
     client = client or redis_client(settings)
-    cases = Cases(settings.eventsourcing_env())
+    cases = Cases.open(settings)
     stream = RelayStream(client, settings.stream)
     lease = Lease(stream, ttl_ms=int(options.lease_seconds * 1000))
     relay = Relay(

@@ -48,7 +48,7 @@ class CaseLog:
                 f"no case store at {sqlite_file}: set CARELEDGER_DATA_DIR (or "
                 "CARELEDGER_DATABASE_URL) as the case service has it"
             )
-        self.cases = Cases(settings.eventsourcing_env())
+        self.cases = Cases.open(settings)
         # The mapper remembers the names of the registrations it maps (they come first
         # in the log); a lookup in the store is the rare fallback.
         self._mapper = EntryMapper(self._username_of)

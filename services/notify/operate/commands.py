@@ -78,7 +78,6 @@ def serve(host: str, port: int, threads: int, cases_url: str, workers: int) -> N
     from dataclasses import replace
 
     from services.notify.api import create_app
-    from services.notify.bootstrap import build_notify
 
     settings = load_settings()
     if cases_url:
@@ -91,7 +90,6 @@ def serve(host: str, port: int, threads: int, cases_url: str, workers: int) -> N
         threads=threads,
         name="CareLedger notify API",
         workers=workers,
-        prepare_store=lambda: build_notify(settings).close(),
     )
 
 
