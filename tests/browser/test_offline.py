@@ -236,6 +236,47 @@ def test_worklists_and_cases_read_before_stay_readable_offline_in_english(
     context.set_offline(False)
 
 
+def test_her_village_is_readable_offline_before_she_opens_it_and_a_visit_form_sent_offline_lands_once(
+    phone: tuple[BrowserContext, Page], base_url: str
+) -> None:
+    context, page = phone
+    log_in(page, base_url)
+    # given: after login her village's cases are kept ahead on the phone
+    kept = page.evaluate("careledger.prefetch()")
+    cases = call(base_url, token(page), "GET", "/api/v1/cases?status=active&per_page=100")
+    assert kept == cases["total"] > 0
+    never_opened = cases["items"][-1]
+    before = visits(base_url, page, never_opened["id"])
+    # when: offline, she opens a case she never opened and records a visit through the form
+    context.set_offline(True)
+    page.goto(f"{base_url}/dashboard/#/cases/{never_opened['id']}")
+    expect(page.locator("#case-title")).to_contain_text(never_opened["child"]["name"])
+    expect(page.locator("#offline-mark")).to_be_visible()
+    page.goto(f"{base_url}/dashboard/#/cases/{never_opened['id']}/visit")
+    page.fill("#f-notes", "离线表单走访")
+    page.click("#form-visit button[type=submit]")
+    expect(page.locator("#flash")).to_have_text("已存在本机，联网后自动发送")
+    expect(page.locator("#queue-toggle")).to_have_text("1 条待发送")
+    shot(page, "offline-5-form-kept")
+    # then: back online it lands once
+    context.set_offline(False)
+    page.evaluate("careledger.flush()")
+    expect(page.locator("#queue-toggle")).to_have_count(0)
+    assert visits(base_url, page, never_opened["id"]) == [*before, "离线表单走访"]
+
+
+def test_an_official_of_a_whole_county_gets_no_cases_kept_ahead(
+    phone: tuple[BrowserContext, Page], base_url: str
+) -> None:
+    _, page = phone
+    page.goto(f"{base_url}/dashboard/")
+    page.fill("input[name=username]", "civil")
+    page.fill("input[name=password]", "demo-civil-2026")
+    page.click("#login-form button[type=submit]")
+    expect(page.locator("#queue-status")).to_be_attached()
+    assert page.evaluate("careledger.prefetch()") == 0
+
+
 DUMP_STORAGE = """async () => {
   const text = (value) => {
     if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {

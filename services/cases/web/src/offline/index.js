@@ -10,6 +10,7 @@ import { $, el } from "../dom.js";
 import { chinaTime } from "../format.js";
 import { eventLabel, onLangChange, t } from "../i18n/index.js";
 import { ReadCache } from "./cache.js";
+import { prefetch } from "./prefetch.js";
 import { Queue } from "./queue.js";
 import { openVault, wipe } from "./vault.js";
 
@@ -246,7 +247,8 @@ async function loggedOut(username) {
 }
 
 export function startOffline() {
-  direct = useOffline({ read, send, beforeLogout, loggedOut, loggedIn: () => { render(); flush(); } });
+  const keepAhead = () => prefetch((path) => read(path, () => direct.read(path)));
+  direct = useOffline({ read, send, beforeLogout, loggedOut, loggedIn: () => { render(); flush(); keepAhead(); } });
   window.addEventListener("online", () => { render(); flush(); });
   window.addEventListener("offline", () => render());
   // A weak line drops answers while the browser still says "online" (no `online` event
@@ -255,7 +257,8 @@ export function startOffline() {
   onLangChange(() => render());
   // For the browser tests and the console: the page's own client, which grants nothing
   // the session in sessionStorage does not already grant.
-  globalThis.careledger = Object.freeze({ api, flush });
+  globalThis.careledger = Object.freeze({ api, flush, prefetch: keepAhead });
   render();
   flush();
+  if (session.active) keepAhead();
 }
