@@ -107,6 +107,16 @@ workers_option = click.option(
 )
 
 
+# `--health-port` of the long-running processes (shared/process_health.py).
+health_port_option = click.option(
+    "--health-port",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Serve /healthz, /readyz and /metrics on this port (0: not served).",
+)
+
+
 def exit_clean_or_not(clean: bool) -> NoReturn:
     """Ends the command: EXIT_OK when nothing is left wrong, else EXIT_PROBLEMS_LEFT."""
     sys.exit(EXIT_OK if clean else EXIT_PROBLEMS_LEFT)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from typing import Protocol
 
 log = logging.getLogger("careledger.runner")
@@ -37,6 +38,13 @@ class Runner:
         self.idle_seconds = idle_seconds
         self.max_backoff_seconds = max_backoff_seconds
         self.stopping = threading.Event()
+        # What a health port reports (shared/process_health.py).
+        self.running = False
+        self.batches = 0
+        self.handled = 0
+        self.failures = 0
+        self.failing = False  # the last batch failed and none has succeeded since
+        self.last_success: float | None = None  # time.monotonic() of the last good batch
 
     def stop(self, *_: object) -> None:
         """Asks the loop to stop after the batch under way."""
@@ -51,14 +59,21 @@ class Runner:
         """Repeats `run_once` until stopped; always closes the loop."""
         backoff = 0.0
         log.info("runner=%s event=started", self.loop.name)
+        self.running = True
         try:
             while not self.stopping.is_set():
                 try:
                     handled = self.loop.run_once()
                     backoff = 0.0
+                    self.batches += 1
+                    self.handled += handled
+                    self.failing = False
+                    self.last_success = time.monotonic()
                 except Exception:
                     # A lost connection or a database restart: wait and try again, never
                     # spin. The error is logged without the data it was handling.
+                    self.failures += 1
+                    self.failing = True
                     backoff = min(self.max_backoff_seconds, max(0.5, backoff * 2))
                     log.exception("runner=%s event=failed retry_in=%.1fs", self.loop.name, backoff)
                     self.stopping.wait(backoff)
@@ -66,5 +81,6 @@ class Runner:
                 if handled == 0:
                     self.stopping.wait(self.idle_seconds)
         finally:
+            self.running = False
             self.loop.close()
             log.info("runner=%s event=stopped", self.loop.name)

@@ -48,6 +48,8 @@ class Settings:
     # How long a reasoned emergency access (break-the-glass) to one case lasts.
     emergency_access_hours: int = 4
     max_body_bytes: int = 64 * 1024
+    # /readyz answers 503 while the projector or the relay is further behind the log.
+    ready_max_lag_events: int = 10_000
     redis_url: str = ""  # empty: the embedded Redis `careledger demo` starts
     stream: str = "careledger:events"  # the Redis Stream the relay publishes to
     notify_database_url: str = ""  # empty: SQLite file under data_dir
@@ -90,6 +92,7 @@ class Settings:
                 if o.strip()
             ),
             max_body_bytes=_int(env, "CARELEDGER_MAX_BODY_BYTES", 64 * 1024),
+            ready_max_lag_events=_int(env, "CARELEDGER_READY_MAX_LAG_EVENTS", 10_000),
             redis_url=env.get("REDIS_URL", ""),
             stream=env.get("CARELEDGER_STREAM", "careledger:events"),
             notify_database_url=env.get("CARELEDGER_NOTIFY_DATABASE_URL", ""),

@@ -8,7 +8,8 @@ import sys
 
 import click
 
-from shared.cli import configure_logging, load_settings
+from shared.cli import configure_logging, health_port_option, load_settings
+from shared.process_health import health_port as serve_health
 from shared.progress import progress_bar
 from shared.runner import Runner
 from shared.settings import Settings
@@ -84,7 +85,8 @@ def seal_command() -> None:
 @audit.command("sealer")
 @click.option("--every-events", default=1000, show_default=True, type=click.IntRange(1, None))
 @click.option("--every-seconds", default=300.0, show_default=True, type=click.FloatRange(1, 86_400))
-def sealer_command(every_events: int, every_seconds: float) -> None:
+@health_port_option
+def sealer_command(every_events: int, every_seconds: float, health_port: int) -> None:
     """Seal every N events or every few minutes, until stopped (supervised)."""
     settings = load_settings()
     configure_logging(settings)
@@ -98,7 +100,8 @@ def sealer_command(every_events: int, every_seconds: float) -> None:
         )
         runner = Runner(sealer, idle_seconds=2.0)
         runner.install_signal_handlers()
-        runner.run()
+        with serve_health(health_port, [runner]):
+            runner.run()
     finally:
         service.close()
     click.echo(f"sealer stopped: {sealer.sealed} checkpoints sealed")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shared.cli import configure_logging, load_settings
+from shared.cli import configure_logging, health_port_option, load_settings
 from shared.settings import Settings
 
 
@@ -45,12 +45,14 @@ def cases() -> None:
     type=click.IntRange(1000, None),
     help="Stop appending while the stream holds this many entries.",
 )
+@health_port_option
 def relay(
     batch_size: int,
     lease_seconds: float,
     poll_seconds: float,
     trim_every_seconds: float,
     max_backlog: int,
+    health_port: int,
 ) -> None:
     """Publish the event log to the Redis Stream, exactly once, in order.
 
@@ -65,6 +67,7 @@ def relay(
         poll_seconds=poll_seconds,
         trim_every_seconds=trim_every_seconds,
         max_backlog=max_backlog,
+        health_port=health_port,
     )
     run_relay(settings, options)
 
@@ -95,7 +98,10 @@ def _settings_or_exit() -> Settings:
     type=click.IntRange(1, 200_000),
     help="Notifications per transaction while catching up  [default: 20 × page size]",
 )
-def project(stall_seconds: float, page_size: int, max_page_size: int | None) -> None:
+@health_port_option
+def project(
+    stall_seconds: float, page_size: int, max_page_size: int | None, health_port: int
+) -> None:
     """Keep the read models (lists, dashboards, worklists) up with the event log.
 
     One projector writes; a second one started beside it waits for the lease."""
@@ -106,6 +112,7 @@ def project(stall_seconds: float, page_size: int, max_page_size: int | None) -> 
         stall_seconds=stall_seconds,
         page_size=page_size,
         max_page_size=max_page_size,
+        health_port=health_port,
     )
     click.echo(summary, err=True)
 

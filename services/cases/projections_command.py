@@ -10,6 +10,7 @@ import logging
 
 from eventsourcing.persistence import ApplicationRecorder
 
+from shared.process_health import health_port as serve_health
 from shared.progress import position_bar
 from shared.runner import Runner
 from shared.settings import Settings
@@ -29,8 +30,10 @@ def run_projector(
     stall_seconds: float = 2.0,
     page_size: int = PAGE_SIZE,
     max_page_size: int | None = None,
+    health_port: int = 0,
 ) -> str:
-    """Runs the projector until SIGTERM or Ctrl-C; answers its summary line."""
+    """Runs the projector until SIGTERM or Ctrl-C (with /healthz, /readyz and /metrics on
+    `health_port` when not 0); answers its summary line."""
     tune_gc()
     service = build_case_service(settings)
     recorder = service.cases.recorder
@@ -51,7 +54,15 @@ def run_projector(
             # Over PostgreSQL the feed itself waits for NOTIFY; SQLite is polled.
             runner = Runner(projector, idle_seconds=0.05 if settings.uses_postgres else 0.1)
             runner.install_signal_handlers()
-            runner.run()
+            lag = (
+                "Events the read models have not applied yet",
+                # the stored position: a standby's own is 0
+                lambda: float(
+                    (recorder.max_notification_id() or 0) - service.read_models.position()
+                ),
+            )
+            with serve_health(health_port, [runner], {"careledger_projector_lag_events": lag}):
+                runner.run()
         return f"projector stopped {projector.summary()}"
     finally:
         service.close()

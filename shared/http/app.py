@@ -73,14 +73,15 @@ def install_plumbing(
     app: Flask,
     *,
     log: logging.Logger,
-    ready: Callable[[], object],
+    ready: Callable[[], Iterable[str] | None],
     authenticate: Callable[[], None],
     user: Callable[[], str | None],
     public_endpoints: Iterable[str] = (),
     gauges: Gauges | None = None,
     connect_origins: tuple[str, ...] = (),
 ) -> AppMetrics:
-    """Adds /healthz, /readyz (ready when `ready()` returns), /metrics (with `gauges`
+    """Adds /healthz, /readyz (ready when `ready()` returns no problem and raises
+    nothing; else 503 with the problems), /metrics (with `gauges`
     read at each scrape) and the docs' assets; calls `authenticate()` before every endpoint
     but those and `public_endpoints`; and stamps every response with its X-Request-ID,
     `Cache-Control: no-store` and the security headers (`security`), timing it and logging
@@ -142,7 +143,9 @@ def install_plumbing(
     return metrics
 
 
-def _add_operational_routes(app: Flask, ready: Callable[[], object], metrics: AppMetrics) -> None:
+def _add_operational_routes(
+    app: Flask, ready: Callable[[], Iterable[str] | None], metrics: AppMetrics
+) -> None:
     from swagger_ui_bundle import swagger_ui_path
 
     install_docs_page(app, DOCS_ASSETS_URL)
@@ -161,5 +164,11 @@ def _add_operational_routes(app: Flask, ready: Callable[[], object], metrics: Ap
 
     @app.get("/readyz", endpoint="readyz")
     def readyz() -> Any:
-        ready()
+        try:
+            problems = list(ready() or ())
+        except Exception as error:
+            # The store did not answer; what it said may name a host, never a child.
+            problems = [f"the database did not answer ({type(error).__name__})"]
+        if problems:
+            return {"status": "not_ready", "problems": problems}, 503
         return {"status": "ready"}

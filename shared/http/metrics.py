@@ -42,7 +42,7 @@ class AppMetrics:
         )
         self._counters: dict[str, Counter] = {}
         if gauges:
-            self.registry.register(_ScrapedGauges(gauges))
+            self.registry.register(ScrapedGauges(gauges))
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         """Counts one answered request."""
@@ -60,7 +60,7 @@ class AppMetrics:
         return generate_latest(self.registry)
 
 
-class _ScrapedGauges(Collector):
+class ScrapedGauges(Collector):
     def __init__(self, gauges: Gauges) -> None:
         self.gauges = dict(gauges)
 

@@ -236,7 +236,7 @@ def test_worklists_and_cases_read_before_stay_readable_offline_in_english(
     context.set_offline(False)
 
 
-def test_her_village_is_readable_offline_before_she_opens_it_and_a_visit_form_sent_offline_lands_once(
+def test_her_village_reads_offline_before_she_opens_it_and_a_visit_form_sent_offline_lands_once(
     phone: tuple[BrowserContext, Page], base_url: str
 ) -> None:
     context, page = phone

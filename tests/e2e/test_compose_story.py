@@ -70,6 +70,7 @@ class Stack:
     def __init__(self, folder: Path, postgres_url: str, redis_url: str) -> None:
         self.folder = folder
         self.ports = {"cases-api": free_port(), "notify-api": free_port()}
+        self.health_ports: dict[str, int] = {}  # the long-running processes' (9100 in each)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}
         pg, rd = urlparse(postgres_url), urlparse(redis_url)
@@ -101,6 +102,9 @@ class Stack:
         args = [interpolate(part, DOT_ENV) for part in COMPOSE["services"][name]["command"]]
         if "--port" in args:  # the published port, mapped to a free one
             args[args.index("--port") + 1] = str(self.ports[name])
+        if "--health-port" in args:  # the same port in every container: one each here
+            self.health_ports[name] = free_port()
+            args[args.index("--health-port") + 1] = str(self.health_ports[name])
         return [sys.executable, "-m", "services.cli", *args]
 
     def start(
@@ -162,6 +166,12 @@ def call(method: str, url: str, token: str = "", body: Any = None) -> tuple[int,
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
+
+
+def scrape(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text: str = response.read().decode()
+        return text
 
 
 def answers(url: str) -> bool:
@@ -232,6 +242,10 @@ def test_the_compose_stack_runs_the_whole_story(database: str, tmp_path: Path) -
                     stack.start_service(name)
             for api in ("cases-api", "notify-api"):
                 within(60, f"{api} ready", partial(answers, f"{stack.url(api)}/readyz"))
+            # the long-running processes answer on their health ports
+            assert set(stack.health_ports) == {"projector", "relay", "sealer", "notify"}
+            for name, port in stack.health_ports.items():
+                within(60, f"{name} ready", partial(answers, f"http://127.0.0.1:{port}/readyz"))
 
             # the story: a child identified, a visit finds suspected abuse
             director = login(stack, "director")
@@ -288,6 +302,11 @@ def test_the_compose_stack_runs_the_whole_story(database: str, tmp_path: Path) -
 
             summary = within(60, "the dashboard's count", counted)
             assert summary["cases"]["active"] == 1, summary
+            # and the followers' metrics show the work they did
+            metrics = {name: scrape(port) for name, port in stack.health_ports.items()}
+            assert 'careledger_loop_items_total{loop="projector"}' in metrics["projector"]
+            assert "careledger_relay_lag_events 0.0" in metrics["relay"]
+            assert "careledger_notify_dead_letters 0.0" in metrics["notify"]
         finally:
             codes = stack.stop()
         # every process stops cleanly on SIGTERM

@@ -32,6 +32,7 @@ from . import (
 from .errors import register_error_handlers
 from .http import service
 from .metrics import case_gauges, count_refused_logins
+from .readiness import case_readiness
 
 log = logging.getLogger("careledger.http")
 
@@ -60,7 +61,7 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
     metrics = install_plumbing(
         app,
         log=log,
-        ready=lambda: service().cases.recorder.max_notification_id(),
+        ready=case_readiness(app.extensions["careledger"]),
         authenticate=_authenticate,
         user=_username,
         # Logging in and refreshing, and the dashboard's page and assets.

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from services.cases.application import Cases
+from shared.process_health import health_port
 from shared.redis_client import redis_client
 from shared.runner import Runner
 from shared.settings import Settings
@@ -37,6 +38,7 @@ class RelayOptions:
     poll_seconds: float = 0.1
     trim_every_seconds: float = 5.0
     max_backlog: int = 500_000
+    health_port: int = 0  # 0: no health port
 
 
 def build_relay(
@@ -59,6 +61,11 @@ def build_relay(
     return relay, cases, client
 
 
+def _lag(relay: Relay) -> float | None:
+    # Unknown until the relay has found where the stream is.
+    return None if relay.position is None else float(relay.events.head() - relay.position)
+
+
 def run_relay(settings: Settings, options: RelayOptions) -> RelayStats:
     """Runs a relay until SIGTERM or Ctrl-C; answers what it did."""
     relay, cases, client = build_relay(settings, options)
@@ -70,7 +77,9 @@ def run_relay(settings: Settings, options: RelayOptions) -> RelayStats:
             loop = _Shown(relay, console)
         runner = Runner(loop, idle_seconds=options.poll_seconds)
         runner.install_signal_handlers()
-        runner.run()
+        lag = ("Events of the log not yet in the stream", lambda: _lag(relay))
+        with health_port(options.health_port, [runner], {"careledger_relay_lag_events": lag}):
+            runner.run()
     finally:
         cases.close()
         client.close()

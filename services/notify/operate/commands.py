@@ -11,6 +11,7 @@ from shared.cli import (
     configure_logging,
     connect_redis,
     exit_clean_or_not,
+    health_port_option,
     load_settings,
     serve_app,
     workers_option,
@@ -36,7 +37,8 @@ def notify() -> None:
     type=click.IntRange(1, 100),
     help="Attempts of a webhook or e-mail before it is given up as failed.",
 )
-def run(consumer: str, group: str, batch: int, delivery_attempts: int) -> None:
+@health_port_option
+def run(consumer: str, group: str, batch: int, delivery_attempts: int, health_port: int) -> None:
     """Consume the event stream, run the scheduler and send webhooks and e-mails until
     stopped (SIGTERM, Ctrl-C)."""
     from services.notify.bootstrap import build_notify
@@ -53,7 +55,10 @@ def run(consumer: str, group: str, batch: int, delivery_attempts: int) -> None:
     try:
         click.echo(
             run_notify(
-                service, options, delivery_options=DeliveryOptions(max_attempts=delivery_attempts)
+                service,
+                options,
+                delivery_options=DeliveryOptions(max_attempts=delivery_attempts),
+                health_port=health_port,
             ),
             err=True,
         )

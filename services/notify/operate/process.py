@@ -15,6 +15,7 @@ from services.notify.consume.consumer import Consumer, ConsumerOptions
 from services.notify.consume.deadletters import count_dead_letters
 from services.notify.deliver.deliveries import DeliveryOptions, email_worker, webhook_worker
 from services.notify.route.scheduler import Scheduler
+from shared.process_health import health_port as serve_health
 from shared.progress import status_line
 from shared.redis_client import redis_client
 from shared.runner import Runner
@@ -29,6 +30,7 @@ def run_notify(
     scheduler_seconds: float = 60.0,
     show_progress: bool | None = None,
     delivery_options: DeliveryOptions | None = None,
+    health_port: int = 0,
 ) -> str:
     """Runs until SIGTERM/SIGINT; returns the summary line."""
     client = redis_client(service.settings, block_seconds=options.block_ms / 1000)
@@ -56,7 +58,20 @@ def run_notify(
     for thread in threads:
         thread.start()
     show = sys.stderr.isatty() if show_progress is None else show_progress
-    with status_line("notify", show=show) as update:
+    gauges = {
+        "careledger_notify_pending_entries": (
+            "Stream entries delivered to this group and not yet acknowledged",
+            lambda: float(consumer.pending()),
+        ),
+        "careledger_notify_dead_letters": (
+            "Entries notify could not handle, waiting for a person",
+            lambda: float(count_dead_letters(client, service.settings.stream)),
+        ),
+    }
+    with (
+        serve_health(health_port, runners, gauges),
+        status_line("notify", show=show) as update,
+    ):
         while any(t.is_alive() for t in threads):
             for thread in threads:
                 thread.join(timeout=1.0)
