@@ -10,6 +10,7 @@ import logging
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
 import redis
 from rich.console import Console
@@ -20,7 +21,9 @@ from shared.process_health import health_port
 from shared.redis_client import redis_client
 from shared.runner import Runner
 from shared.settings import Settings
+from shared.sql import EventStoreConnections
 
+from .floor import RelayFloor
 from .lease import Lease
 from .loop import Relay, RelayStats
 from .source import CasesLog
@@ -50,6 +53,7 @@ def build_relay(
     cases = Cases.open(settings)
     stream = RelayStream(client, settings.stream)
     lease = Lease(stream, ttl_ms=int(options.lease_seconds * 1000))
+    tables = EventStoreConnections(cast(Any, cases.recorder).datastore)
     relay = Relay(
         CasesLog(cases),
         stream,
@@ -57,6 +61,7 @@ def build_relay(
         batch_size=options.batch_size,
         trim_every_seconds=options.trim_every_seconds,
         max_backlog=options.max_backlog,
+        floor=RelayFloor(tables, settings.stream),
     )
     return relay, cases, client
 

@@ -54,6 +54,17 @@ class RelayStats:
     published: int = 0
     resyncs: int = 0
     trimmed: int = 0
+    refilled_from: int | None = None  # the floor a lost stream was last refilled after
+
+
+class Floor(Protocol):
+    """Where a lost stream is refilled from (floor.py)."""
+
+    def position(self) -> int:
+        """The recorded floor (0: none)."""
+
+    def raise_to(self, position: int) -> None:
+        """Records a higher floor."""
 
 
 class Relay:
@@ -72,8 +83,10 @@ class Relay:
         max_backlog: int = 500_000,
         check_every_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        floor: Floor | None = None,
     ) -> None:
         self.events = events
+        self.floor = floor
         self.stream = stream
         self.lease = lease
         self.mapper = EntryMapper(events.username_of)
@@ -144,10 +157,30 @@ class Relay:
                 policy,
             )
         if position == 0:
-            log.info('event=refill from=0 hint="the stream is empty: new, or Redis lost it"')
+            position = self._start_above_floor()
         else:
             log.info("event=resume after=%d", position)
         self.position = position
+
+    def _start_above_floor(self) -> int:
+        """An empty stream (new, or lost by Redis) continues after the floor: what every
+        consumer group had acknowledged is needed by none. Answers where it now is."""
+        floor = min(self.floor.position(), self.events.head()) if self.floor else 0
+        if floor > 0:
+            answer = self.stream.start_after(self.lease.token, floor)
+            if answer.outcome == "ok":
+                self.stats.refilled_from = floor
+                log.warning(
+                    'event=refill after=%d hint="the stream was empty: Redis lost it; '
+                    'positions up to the floor were acknowledged by every consumer group"',
+                    floor,
+                )
+                return floor
+            if answer.outcome == "cursor":  # someone filled it meanwhile: go on from there
+                return answer.position
+            return 0  # the lease moved: the next round finds out
+        log.info('event=refill from=0 hint="the stream is empty: new, or Redis lost it"')
+        return 0
 
     def _check_same_log(self) -> None:
         last = self.stream.last_entry()
@@ -166,6 +199,8 @@ class Relay:
             return
         self._next_trim = now + self.trim_every_seconds
         removed = self.stream.trim(self.lease.token)
+        if self.floor is not None and removed >= 0:
+            self.floor.raise_to(self.stream.floor())
         if removed > 0:
             self.stats.trimmed += removed
             self.backlog = max(0, self.backlog - removed)

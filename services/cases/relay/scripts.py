@@ -101,33 +101,79 @@ if redis.call('GET', KEYS[3]) == ARGV[1] then return redis.call('DEL', KEYS[3]) 
 return 0
 """
 
+# The lowest id any consumer group still needs: its lowest pending entry, else the entry
+# after its last-delivered id. Answers ms, seq, or nil when the stream has no group.
+_NEEDED = """
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function needed()
+  local keep_ms, keep_seq = nil, nil
+  for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local fields = {}
+    for i = 1, #group, 2 do fields[group[i]] = group[i + 1] end
+    local ms, seq = parse(fields['last-delivered-id'])
+    seq = seq + 1
+    if tonumber(fields['pending']) > 0 then
+      local summary = redis.call('XPENDING', KEYS[1], fields['name'])
+      ms, seq = parse(summary[2])
+    end
+    if keep_ms == nil or ms < keep_ms or (ms == keep_ms and seq < keep_seq) then
+      keep_ms, keep_seq = ms, seq
+    end
+  end
+  return keep_ms, keep_seq
+end
+"""
+
 # ARGV: token. Removes the entries every consumer group has acknowledged: below the
 # lowest id any group still needs (its lowest pending entry, else the entry after its
 # last-delivered id). Reading the groups and trimming in one script means a group
 # created or moved back meanwhile cannot lose entries. No group, no trim: a consumer
 # that has not created its group yet (notify creates it at 0) needs the whole history.
 # Answers the number of entries removed, or -1 when the caller does not hold the lease.
-TRIM = """
+TRIM = (
+    _NEEDED
+    + """
 if redis.call('GET', KEYS[3]) ~= ARGV[1] then return -1 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local function parse(id)
-  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
-  return tonumber(ms), tonumber(seq)
-end
-local keep_ms, keep_seq = nil, nil
-for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
-  local fields = {}
-  for i = 1, #group, 2 do fields[group[i]] = group[i + 1] end
-  local ms, seq = parse(fields['last-delivered-id'])
-  seq = seq + 1
-  if tonumber(fields['pending']) > 0 then
-    local summary = redis.call('XPENDING', KEYS[1], fields['name'])
-    ms, seq = parse(summary[2])
-  end
-  if keep_ms == nil or ms < keep_ms or (ms == keep_ms and seq < keep_seq) then
-    keep_ms, keep_seq = ms, seq
-  end
-end
+local keep_ms, keep_seq = needed()
 if keep_ms == nil then return 0 end
 return redis.call('XTRIM', KEYS[1], 'MINID', string.format('%d-%d', keep_ms, keep_seq))
 """
+)
+
+# The floor: the highest position every consumer group has acknowledged, and all before
+# it (-1: unknown, no stream or no group). Writes nothing.
+FLOOR = (
+    _NEEDED
+    + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local keep_ms, keep_seq = needed()
+if keep_ms == nil then return -1 end
+if keep_seq >= 1 then return keep_ms end
+return keep_ms - 1
+"""
+)
+
+# ARGV: token, position. On a stream that holds nothing (new, or Redis lost it), makes
+# it continue after `position` (its last-generated id and the cursor), so the relay
+# refills it from there instead of from the log's start. Answers {'ok', position},
+# {'lease', holder}, or {'cursor', at} when the stream is not empty (nothing written).
+START_AFTER = (
+    _PUBLISHED
+    + """
+local holder = redis.call('GET', KEYS[3])
+if holder ~= ARGV[1] then return {'lease', holder or ''} end
+local at = published()
+if at ~= '0' then return {'cursor', at} end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('XADD', KEYS[1], '0-1', 'placeholder', '1')
+  redis.call('XDEL', KEYS[1], '0-1')
+end
+redis.call('XSETID', KEYS[1], ARGV[2] .. '-0')
+redis.call('SET', KEYS[2], ARGV[2])
+return {'ok', ARGV[2]}
+"""
+)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import redis
 
 from .entries import FIELDS, Entry
-from .scripts import ACQUIRE, APPEND, POSITION, RELEASE, TRIM
+from .scripts import ACQUIRE, APPEND, FLOOR, POSITION, RELEASE, START_AFTER, TRIM
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,8 @@ class RelayStream:
         self._acquire = client.register_script(ACQUIRE)
         self._release = client.register_script(RELEASE)
         self._trim = client.register_script(TRIM)
+        self._floor = client.register_script(FLOOR)
+        self._start_after = client.register_script(START_AFTER)
 
     def append(self, token: str, after: int, entries: Sequence[Entry], lease_ms: int) -> Appended:
         """Appends `entries` (in order, each with its `previous_id`) if the caller holds
@@ -76,6 +78,23 @@ class RelayStream:
         """Removes the entries every consumer group acknowledged; answers how many
         (-1 when `token` does not hold the lease)."""
         return int(self._trim(keys=self.keys, args=[token]))
+
+    def floor(self) -> int:
+        """The highest position every consumer group has acknowledged, with all before
+        it (-1: unknown: no stream, or no group yet)."""
+        return int(self._floor(keys=self.keys))
+
+    def start_after(self, token: str, position: int) -> Appended:
+        """Makes an empty stream (new, or lost by Redis) continue after `position`, if the
+        caller holds the lease; answers "ok", or "cursor" with where a stream that is
+        not empty is (nothing written), or "lease"."""
+        answer = self._start_after(keys=self.keys, args=[token, str(position)])
+        outcome = _text(answer[0])
+        if outcome == "ok":
+            return Appended("ok", int(answer[1]))
+        if outcome == "lease":
+            return Appended("lease", holder=_text(answer[1]))
+        return Appended("cursor", int(answer[1]))
 
     def last_entry(self) -> tuple[int, dict[str, str]] | None:
         """The last entry still on the stream, with its position."""
