@@ -13,9 +13,17 @@ import logging
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from services.notify.bootstrap import NotifyService
-from services.notify.consume.handling import handle, position_seen
+from services.notify.consume.handling import (
+    Handled,
+    apply_new,
+    handle,
+    handled_already,
+    position_seen,
+    record_new,
+)
 from shared.contracts import Envelope
 from shared.sql import OPERATIONAL_ERRORS, Transaction
 
@@ -62,10 +70,27 @@ def _attempt(
     now = service.clock.now()
     in_batch: set[int] = set()
     with service.db.transaction() as tx:
+        # Entries handled before cost one query for the batch, not a statement each. In
+        # the optimistic attempt the new ones are recorded in one statement too: a failure
+        # rolls back all of it. The careful attempt records each inside its savepoint.
+        known = handled_already(tx, [env for _, env in checked])
+        fresh = [env for _, env in checked if env.event_id not in known]
+        new = set() if careful else _record(tx, fresh, now)
         for entry_id, env in checked:
+            if env.event_id in known:
+                in_batch.add(env.position)
+                outcome.done.append((entry_id, env))
+                outcome.duplicates += 1
+                continue
             try:
                 with tx.savepoint() if careful else nullcontext():
-                    result = handle(tx, env, now, email=service.email_enabled)
+                    if careful:
+                        result = handle(tx, env, now, email=service.email_enabled)
+                    elif env.event_id in new:
+                        new.discard(env.event_id)  # the same event twice in one batch: once
+                        result = apply_new(tx, env, now, email=service.email_enabled)
+                    else:
+                        result = Handled(duplicate=True)
                     if not result.duplicate and _is_gap(tx, env, in_batch, seen_before):
                         outcome.gaps += 1
                         log.warning(
@@ -93,6 +118,15 @@ def _attempt(
             outcome.duplicates += result.duplicate
             outcome.notifications += result.notifications
     return outcome
+
+
+def _record(tx: Transaction, fresh: list[Envelope], now: datetime) -> set[str]:
+    try:
+        return record_new(tx, fresh, now)
+    except OPERATIONAL_ERRORS:
+        raise
+    except Exception as error:  # one entry's row refused: find which, with savepoints
+        raise _EntryFailedError from error
 
 
 def _is_gap(

@@ -40,15 +40,56 @@ def undecided(env: Envelope) -> str | None:
     return None
 
 
+_RECORD = (
+    "INSERT INTO handled_events (event_id, position, type, handled_at) VALUES {rows} "
+    "ON CONFLICT (event_id) DO NOTHING"
+)
+
+
 def handle(tx: Transaction, env: Envelope, now: datetime, *, email: bool) -> Handled:
     """Handles `env` once: a second time (same event id) it does nothing."""
     inserted = tx.execute(
-        "INSERT INTO handled_events (event_id, position, type, handled_at) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (event_id) DO NOTHING",
+        _RECORD.format(rows="(?, ?, ?, ?)"),
         (env.event_id, env.position, env.type, now.isoformat()),
     )
     if inserted == 0:
         return Handled(duplicate=True)
+    return apply_new(tx, env, now, email=email)
+
+
+def handled_already(tx: Transaction, envs: list[Envelope]) -> set[str]:
+    """The event ids of `envs` recorded as handled (committed), in one round trip: after
+    Redis lost its data most of a refilled stream is such duplicates."""
+    if not envs:
+        return set()
+    marks = ", ".join("?" for _ in envs)
+    rows = tx.all(
+        f"SELECT event_id FROM handled_events WHERE event_id IN ({marks})",
+        [env.event_id for env in envs],
+    )
+    return {str(row["event_id"]) for row in rows}
+
+
+def record_new(tx: Transaction, envs: list[Envelope], now: datetime) -> set[str]:
+    """Records `envs` as handled in one statement; answers the event ids that were new
+    (the others a concurrent consumer recorded first). The caller then applies each new
+    one with `apply_new`, in the same transaction, or rolls it all back."""
+    if not envs:
+        return set()
+    rows = tx.all(
+        _RECORD.format(rows=", ".join("(?, ?, ?, ?)" for _ in envs)) + " RETURNING event_id",
+        [
+            value
+            for env in envs
+            for value in (env.event_id, env.position, env.type, now.isoformat())
+        ],
+    )
+    return {str(row["event_id"]) for row in rows}
+
+
+def apply_new(tx: Transaction, env: Envelope, now: datetime, *, email: bool) -> Handled:
+    """What an entry recorded as handled just now does: the directory, the case's facts and
+    due dates, the rules' inbox and outbox rows."""
     if env.type.startswith("user."):
         apply_user_event(tx, env)
         return Handled(duplicate=False)
