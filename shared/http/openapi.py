@@ -30,6 +30,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
             "`parents.0.relation`, a header or parameter by its name) and its reasons",
             "additionalProperties": {"type": "array", "items": {"type": "string"}},
         },
+        "code": {
+            "type": "string",
+            "description": "which rule refused (`case_closed`, `forbidden`, …): clients say it "
+            "in the user's language; `detail` says it in English",
+        },
         "current_version": {"type": "integer", "description": "412: the case's version now"},
         "retry_after": {"type": "integer", "description": "429 and 503: seconds to wait"},
     },

@@ -4,6 +4,7 @@ field is `child.name`, a list item `parents.0.relation`, a header by its name)."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Any
@@ -75,11 +76,21 @@ def install_problem_handlers(
         return problem(status, error.description or "")
 
 
+def problem_code(error_class: type[Exception]) -> str:
+    """The rule an error class stands for, as clients key their own wording on it:
+    `CaseClosedError` → `case_closed`."""
+    name = error_class.__name__.removesuffix("Error")
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
 def _table_handler(status: int, field_of: dict[type[Exception], str]) -> Callable[..., Response]:
     def handle(error: Exception) -> Response:
         field = getattr(error, "field", None) or field_of.get(type(error))
         return problem(
-            status, str(error), {field: [str(error)]} if field and status == 422 else None
+            status,
+            str(error),
+            {field: [str(error)]} if field and status == 422 else None,
+            code=problem_code(type(error)),
         )
 
     return handle

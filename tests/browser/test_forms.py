@@ -567,3 +567,29 @@ def test_the_case_page_offers_only_the_forms_the_role_may_use_on_a_desktop(
     shot(page, "forms-6-guardian-desktop")
     context.close()
     assert errors == [] and violations == []
+
+
+@pytest.mark.parametrize(
+    ("lang", "said"),
+    [
+        ("zh-CN", "与已有记录冲突: 个案已结案，不能再记录"),
+        (
+            "en",
+            "Conflicts with an existing record: The case is closed: nothing more can be recorded",
+        ),
+    ],
+)
+def test_a_refusal_says_its_rule_in_the_users_language(
+    page: Page, server: Server, lang: str, said: str
+) -> None:
+    api = Api(server.url, "director")
+    case_id = api.new_case(name="结案后走访")
+    log_in(page, server, "director", lang=lang)
+    open_form(page, server, case_id, "visit")
+    # the case is closed by civil affairs while the form is open
+    _close(Api(server.url, "civil"), case_id)
+    page.click("#form-visit button[type=submit]")  # 412: the form reloads the case
+    expect(page.locator("#form-visit")).to_have_attribute("data-reloaded", "true")
+    page.click("#form-visit button[type=submit]")  # 409: closed
+    expect(page.locator("#form-visit .form-status")).to_have_text(said)
+    assert api.events(case_id) == ["identified", "closed"]

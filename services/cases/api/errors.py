@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response
 
-from shared.http.problems import install_problem_handlers, problem
+from shared.http.problems import install_problem_handlers, problem, problem_code
 from shared.jurisdictions import divisions
 
 from .. import domain
@@ -76,23 +76,31 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(StaleVersionError)
     def _stale(error: StaleVersionError) -> Response:
-        response = problem(412, str(error), current_version=error.current_version)
+        response = problem(
+            412, str(error), current_version=error.current_version, code=problem_code(type(error))
+        )
         response.headers["ETag"] = f'"{error.current_version}"'
         return response
 
     @app.errorhandler(AlreadyRegisteredError)
     def _registered(error: AlreadyRegisteredError) -> Response:
-        return problem(409, str(error), **registered_elsewhere(error))
+        return problem(
+            409, str(error), code=problem_code(type(error)), **registered_elsewhere(error)
+        )
 
     @app.errorhandler(TooManyLoginsError)
     def _throttled(error: TooManyLoginsError) -> Response:
-        response = problem(429, str(error), retry_after=error.retry_after)
+        response = problem(
+            429, str(error), retry_after=error.retry_after, code=problem_code(type(error))
+        )
         response.headers["Retry-After"] = str(error.retry_after)
         return response
 
     @app.errorhandler(LoginsBusyError)
     def _busy(error: LoginsBusyError) -> Response:
-        response = problem(503, str(error), retry_after=error.retry_after)
+        response = problem(
+            503, str(error), retry_after=error.retry_after, code=problem_code(type(error))
+        )
         response.headers["Retry-After"] = str(error.retry_after)
         return response
 

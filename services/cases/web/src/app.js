@@ -4,7 +4,7 @@
 import "./styles.css";
 import { api, ApiError, onSessionEnded, session } from "./api.js";
 import { $, el } from "./dom.js";
-import { lang, onLangChange, setLang, t } from "./i18n/index.js";
+import { lang, onLangChange, refusalReason, setLang, t } from "./i18n/index.js";
 import { startBell, stopBell } from "./bell.js";
 import { startOffline } from "./offline/index.js";
 import { home, PAGES } from "./pages/index.js";
@@ -18,7 +18,8 @@ export function describe(error) {
   if (error instanceof ApiError) {
     if (error.status === 0) return t("error_network");
     const general = t(`error_${error.status}`);
-    return error.detail && error.status !== 401 ? `${general}: ${error.detail}` : general;
+    const reason = refusalReason(error);
+    return reason && error.status !== 401 ? `${general}: ${reason}` : general;
   }
   return error?.message || String(error);
 }

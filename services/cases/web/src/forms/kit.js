@@ -4,7 +4,7 @@
 // a 422's reasons beside their fields, a 412 with the case reloaded for a resend.
 import { api, ApiError } from "../api.js";
 import { el } from "../dom.js";
-import { t } from "../i18n/index.js";
+import { refusalReason, t } from "../i18n/index.js";
 import { reasonKey } from "../i18n/forms.js";
 
 let rules = null;
@@ -202,6 +202,6 @@ async function refuse(form, failure, { reload, paths }) {
   }
   if (failure.status === 0) { say("error_network"); return; }
   const known = [403, 404, 409, 422, 429, 503].includes(failure.status);
-  say(known ? `error_${failure.status}` : "load_failed", failure.detail);
+  say(known ? `error_${failure.status}` : "load_failed", refusalReason(failure));
 }
 

@@ -55,6 +55,13 @@ export function has(key) {
   return DICTIONARIES[lang()][key] !== undefined;
 }
 
+// Why the server refused, in the user's language: its rule (problem+json `code`) when the
+// app words it, else the server's own `detail` (English).
+export function refusalReason(error) {
+  const code = error?.problem?.code;
+  return code && has(`code_${code}`) ? t(`code_${code}`) : error?.detail || "";
+}
+
 // An event of a case's history, as the timeline names it (its type when unknown).
 export function eventLabel(type) {
   const labels = EVENT_LABELS[type];
