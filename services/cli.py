@@ -70,6 +70,8 @@ def demo(host: str, port: int, children: int, seed_only: bool) -> None:
     """Seed the demo city (when empty), print the demo users, then run every process."""
     from services.cases.bootstrap import build_case_service
     from services.cases.demo import print_demo_users, seed_demo
+    from services.cases.demo.places import division_rows
+    from services.divisions_command import names_for_notify
 
     # The demo is watched on a terminal: plain lines, unless told otherwise.
     os.environ.setdefault("CARELEDGER_LOG_FORMAT", "text")
@@ -80,6 +82,7 @@ def demo(host: str, port: int, children: int, seed_only: bool) -> None:
         seed_demo(service, children=children)
     finally:
         service.close()
+    names_for_notify(settings, division_rows())
     print_demo_users()
     if not seed_only:
         _run_all(settings, host, port)
@@ -162,9 +165,9 @@ def _register_groups() -> None:
     from services.cases.audit_command import audit
     from services.cases.audit_export_command import EXPORT_COMMANDS
     from services.cases.commands import cases
-    from services.cases.divisions_command import divisions
     from services.cases.register_command import export_group, import_group
     from services.db_commands import db
+    from services.divisions_command import divisions
     from services.notify.operate.commands import notify
     from services.setup_commands import init, secrets
 

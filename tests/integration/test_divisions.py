@@ -14,6 +14,7 @@ from services.cases.bootstrap import CaseService
 from services.cases.projections.division_rows import DivisionsRefusedError, read_csv
 from services.cases.projections.divisions import ImportSummary, import_divisions
 from services.cli import main
+from services.notify.bootstrap import build_notify
 from shared.settings import Settings
 from tests.integration.small_city import SHIPPED_DIVISIONS, TOWNSHIP, V1, V2, V3, build_small_city
 from tests.support import caught_up, login
@@ -171,3 +172,11 @@ def test_the_import_command_reports_what_it_changed_and_lists_bad_rows(
     assert f"{bad}: row 2: code 3601 has no name" in refused.stderr
     assert "nothing imported: 1 bad row(s)" in refused.stderr
     assert stored(service) == STORED
+    # and notify's database has the same names, for the places notifications name
+    notify = build_notify(settings)
+    try:
+        with notify.db.transaction(write=False) as tx:
+            names = {r["code"]: r["name"] for r in tx.all("SELECT code, name FROM place_names")}
+    finally:
+        notify.close()
+    assert names == dict(STORED)

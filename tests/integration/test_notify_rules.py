@@ -11,6 +11,7 @@ import redis
 
 from services.notify.bootstrap import NotifyService
 from services.notify.route.inbox import record_subscription
+from services.notify.route.place_names import load, store
 from services.notify.route.rules import Audience, Holder, choose_recipients
 from shared.roles import Role
 from tests.integration.notify_support import (
@@ -215,6 +216,23 @@ def test_notifications_say_where_and_link_the_case_but_hold_no_personal_data(
     assert "进贤县张公镇 村 360124105203" in row["body"]
     assert f"/dashboard/#/cases/{case}" in row["body"]
     assert row["case_id"] == case and row["jurisdiction"] == VILLAGE
+
+
+def test_a_village_with_an_imported_name_is_named_by_it(
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
+    store(notify.db, [(VILLAGE, "前坊村")])
+    load(notify.db)
+    try:
+        publisher.staff()
+        publisher.identify(new_case_id(), guardian_type="none")
+        _consume(notify, redis_client, publisher)
+        assert "进贤县张公镇前坊村" in inbox(notify)[0]["body"]
+        assert VILLAGE not in inbox(notify)[0]["body"]
+    finally:
+        with notify.db.transaction() as tx:
+            tx.execute("DELETE FROM place_names")
+        load(notify.db)  # the names are the process's: leave none for the other tests
 
 
 def test_a_matching_webhook_subscription_gets_one_outbox_row_per_alert(

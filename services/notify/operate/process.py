@@ -14,6 +14,7 @@ from services.notify.bootstrap import NotifyService
 from services.notify.consume.consumer import Consumer, ConsumerOptions
 from services.notify.consume.deadletters import count_dead_letters
 from services.notify.deliver.deliveries import DeliveryOptions, email_worker, webhook_worker
+from services.notify.route.place_names import PlaceNamesLoop
 from services.notify.route.scheduler import Scheduler
 from shared.process_health import health_port as serve_health
 from shared.progress import status_line
@@ -44,6 +45,8 @@ def run_notify(
     # for due rows every half second (a full batch goes on at once).
     runners = [
         Runner(consumer, idle_seconds=0.0),
+        # The villages' names notifications give, read again every ten minutes.
+        Runner(PlaceNamesLoop(service.db), idle_seconds=600.0),
         Runner(scheduler, idle_seconds=scheduler_seconds),
         *(Runner(worker, idle_seconds=0.5) for worker in workers),
     ]

@@ -4,6 +4,7 @@ the recipient opens under their own access rights (and the access log)."""
 
 from __future__ import annotations
 
+from services.notify.route import place_names
 from shared.jurisdictions import divisions
 
 CONCERN_WORDS = {
@@ -34,9 +35,13 @@ DEPARTMENT_WORDS = {
 
 
 def place(village: str) -> str:
-    """'进贤县张公镇 村 360124105203': the official names down to the township."""
+    """'进贤县张公镇前坊村': the official names down to the township and the village's
+    imported name; a village without one by its code ('进贤县张公镇 村 360124105203')."""
     known = divisions()
     names = [known[code].name for code in (village[:6], village[:9]) if code in known]
+    own = place_names.name_of(village)
+    if own:
+        return "".join([*names, own])
     return f"{''.join(names)} 村 {village}".strip()
 
 

@@ -1,4 +1,6 @@
-"""`careledger divisions …`: the names of jurisdiction codes that the dashboards show."""
+"""`careledger divisions …`: the names of jurisdiction codes that the dashboards show and
+notifications give (the case service's read models and notify's database each keep a copy:
+neither reads the other's store)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from services.cases.projections.division_rows import DivisionRow
 from shared.settings import Settings, SettingsError
 
 SHOWN_PROBLEMS = 50  # a file that is wrong throughout need not fill the terminal
@@ -40,6 +43,7 @@ def import_file(file: Path) -> None:
             summary = import_divisions(service.read_models.store, rows)
         finally:
             service.close()
+        names_for_notify(settings, rows)
     except DivisionsRefusedError as refused:
         for problem in refused.problems[:SHOWN_PROBLEMS]:
             click.echo(f"{file}: {problem}", err=True)
@@ -49,3 +53,17 @@ def import_file(file: Path) -> None:
             f"nothing imported: {len(refused.problems)} bad row(s) in {file}"
         ) from None
     click.echo(summary.line())
+
+
+def names_for_notify(settings: Settings, rows: list[DivisionRow]) -> None:
+    """Gives notify's database the same names (checked already by the case service's
+    import), for the places its notifications name."""
+    from services.cases.projections.division_rows import check_rows
+    from services.notify.bootstrap import build_notify
+    from services.notify.route.place_names import store
+
+    notify = build_notify(settings)
+    try:
+        store(notify.db, [(d.code, d.name) for d in check_rows(rows)])
+    finally:
+        notify.close()
