@@ -1,0 +1,108 @@
+"""The dashboard's counters as a daily series per jurisdiction: figures as of any date.
+
+Every change an event makes to a case's counters (`counters.metrics`) is also kept dated,
+twice: by the day the event was recorded in the log (`recorded`: the figure as it stood
+that day, later corrections excluded) and by the day the fact it records took effect
+(`effective`: the figure recomputed with everything known today). "Active as of D" is the
+sum of a series' changes up to D. Both are rebuilt from the log with every generation.
+
+The per-director workload is left out: it is a worklist's figure, not a reported one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from shared.clock import CHINA
+
+from .counters import metrics, parent_of, prefixes
+from .state import CaseState
+from .tx import Tx
+
+BASES = ("recorded", "effective")
+# (village, basis, day, metric) → change
+DayKey = tuple[str, str, str, str]
+
+
+def effective_on(data: dict[str, Any], state: CaseState, recorded: str) -> str:
+    """The day the fact an event records took effect, read from the event's own dates. A
+    correction takes effect when the corrected fact did: the identification (or, for a
+    corrected identification date, the new date). Anything else: when it was recorded."""
+    if data.get("field") == "identified_on":
+        return str(data["new_value"])
+    if "field" in data:
+        return state.identified_on
+    for holder, name in (
+        ("visit", "visited_on"),
+        ("intervention", "opened_on"),
+        ("record", "identified_on"),
+        (None, "effective_on"),
+        (None, "closed_on"),
+        (None, "transferred_on"),
+        (None, "reopened_on"),
+        (None, "changed_on"),
+    ):
+        found = (data.get(holder) or {}) if holder else data
+        if isinstance(found, dict) and found.get(name):
+            return str(found[name])[:10]
+    return recorded
+
+
+def recorded_on(event: Any) -> str:
+    """The day (in China) the event was recorded."""
+    return str(event.timestamp.astimezone(CHINA).date().isoformat())
+
+
+def tracked(state: CaseState) -> tuple[str, Counter[str]]:
+    """What a case adds to the daily series (its village, its counters but directors')."""
+    return state.jurisdiction, Counter(
+        {m: n for m, n in metrics(state).items() if not m.startswith("director:")}
+    )
+
+
+class DailyDeltas:
+    """The dated counter changes of one page, summed per village and day."""
+
+    def __init__(self) -> None:
+        self._changes: Counter[DayKey] = Counter()
+
+    def move(
+        self, before: tuple[str, Counter[str]] | None, after: CaseState, days: dict[str, str]
+    ) -> tuple[str, Counter[str]]:
+        """Adds (after − before) of one case on each basis's day; returns `after`'s share."""
+        now = tracked(after)
+        for basis, day in days.items():
+            if before is not None:
+                for metric, n in before[1].items():
+                    self._changes[before[0], basis, day, metric] -= n
+            for metric, n in now[1].items():
+                self._changes[now[0], basis, day, metric] += n
+        return now
+
+    def rows(self) -> list[tuple[str, str, str, str, str, int]]:
+        """(scope, basis, day, metric, parent, change) at every level, non-zero only."""
+        out: Counter[DayKey] = Counter()
+        for (village, basis, day, metric), n in self._changes.items():
+            if n:
+                for scope in prefixes(village):
+                    out[scope, basis, day, metric] += n
+        return [(*key, parent_of(key[0]), n) for key, n in out.items() if n]
+
+
+def write(tx: Tx, deltas: DailyDeltas) -> None:
+    """Adds a page's dated changes to {daily}; a day's row back at zero goes."""
+    rows = deltas.rows()
+    keys = ("scope", "basis", "day", "metric")
+    tx.add_to("daily", keys, ("parent",), rows)
+    tx.drop_zeros("daily", keys, [r[:4] for r in rows if r[5] < 0])
+
+
+def counts_as_of(tx: Tx, where: str, params: list[Any], basis: str, day: str) -> list[Any]:
+    """(scope, metric, n) of the scopes matching `where` (on `scope` or `parent`), summed
+    over the basis's changes up to `day`: the counters table as it stood then."""
+    return tx.rows(
+        f"SELECT scope, metric, SUM(n) AS n FROM {{daily}} WHERE {where} AND basis = ? "
+        "AND day <= ? GROUP BY scope, metric HAVING SUM(n) <> 0",
+        [*params, basis, day],
+    )
