@@ -1,0 +1,123 @@
+"""The report's words, Chinese first and English complete (a test keeps the two key sets
+equal). The vocabulary's terms match the web app's (web/src/i18n/terms.js)."""
+
+from __future__ import annotations
+
+LANGUAGES = ("zh", "en")
+
+_ZH = {
+    "title": "{place}农村留守儿童关爱保护工作定期通报（{period}）",
+    "subtitle": "统计截至 {as_of}；上期为 {previous}。数据来自 CareLedger 读模型，仅含统计数。",
+    "figure": "指标",
+    "change": "变化",
+    "rank": "排名",
+    "place": "地区",
+    "overview": "主要指标",
+    "guardians": "按监护类型",
+    "ranking": "县乡排名（考核）",
+    "interventions_by_kind": "在办干预措施（按类型）",
+    "interventions_by_department": "在办干预措施（按部门）",
+    "active": "在册留守儿童",
+    "grandparents_share": "随祖父母生活占比",
+    "no_guardian": "无人监护儿童",
+    "coverage_30": "近30天走访覆盖率",
+    "coverage_90": "近90天走访覆盖率",
+    "overdue_visits": "逾期未走访",
+    "entrustment_signed": "已签委托监护确认书",
+    "entrustment_share": "委托监护确认书签订率",
+    "dropouts": "辍学儿童",
+    "high_risk": "高风险儿童",
+    "missing": "暂无数据的指标",
+    "missing.lonely": "最近一次走访发现孤独或苦恼的比例：读模型尚未按情绪状态计数。",
+    "missing.no_guardian_resolution": "无人监护儿童逐一落实情况：读模型尚未记录其处置方式。",
+    "missing.time_to_closure": "干预措施办结用时：读模型尚未计算。",
+    "missing.returned_to_school": "辍学返校人数：读模型只计当前辍学人数。",
+    "missing.hukou": "无户籍儿童登记户口：读模型尚未计数。",
+    "missing.care_sites": "关爱保护场所及年度建设计划进度：尚未上线。",
+    "guardian.parent": "父母一方",
+    "guardian.grandparent": "祖父母",
+    "guardian.other_relative": "其他亲属",
+    "guardian.entrusted_adult": "受委托成年人",
+    "guardian.institution": "机构",
+    "guardian.none": "无人监护",
+    "kind.admonition_talk": "训诫谈话",
+    "kind.mandatory_report": "强制报告",
+    "kind.temporary_guardianship": "临时监护",
+    "kind.dropout_prevention": "控辍保学",
+    "kind.health_protection": "健康保护",
+    "kind.household_registration": "户口登记",
+    "kind.psychological_support": "心理支持",
+    "kind.material_assistance": "物质帮扶",
+    "kind.family_education": "家庭教育指导",
+    "kind.legal_aid": "法律援助",
+    "department.civil_affairs": "民政",
+    "department.education": "教育",
+    "department.police": "公安",
+    "department.health": "卫生健康",
+    "department.womens_federation": "妇联",
+    "department.court": "法院",
+}
+
+_EN = {
+    "title": "Left-behind children in {place}: periodic report ({period})",
+    "subtitle": "Figures as of {as_of}; previous period {previous}. From CareLedger's read "
+    "models, counts only.",
+    "figure": "Figure",
+    "change": "Change",
+    "rank": "Rank",
+    "place": "Place",
+    "overview": "Main figures",
+    "guardians": "By guardian type",
+    "ranking": "Counties and townships ranked (assessment)",
+    "interventions_by_kind": "Open interventions by kind",
+    "interventions_by_department": "Open interventions by department",
+    "active": "Active children",
+    "grandparents_share": "Share living with grandparents",
+    "no_guardian": "Children with no guardian",
+    "coverage_30": "Visited in the last 30 days",
+    "coverage_90": "Visited in the last 90 days",
+    "overdue_visits": "Overdue visits",
+    "entrustment_signed": "Entrusted-guardianship confirmations signed",
+    "entrustment_share": "Share of entrustable guardians signed",
+    "dropouts": "School dropouts",
+    "high_risk": "High-risk children",
+    "missing": "Figures not yet available",
+    "missing.lonely": "Share found lonely or distressed at the last visit: the read models "
+    "do not count emotional states yet.",
+    "missing.no_guardian_resolution": "How each child with no guardian was resolved: the "
+    "read models do not record it yet.",
+    "missing.time_to_closure": "Time to close interventions: not computed by the read models yet.",
+    "missing.returned_to_school": "Dropouts returned to school: the read models count only "
+    "current dropouts.",
+    "missing.hukou": "Children without hukou registered: not counted by the read models yet.",
+    "missing.care_sites": "Care sites and the yearly plan's progress: not available yet.",
+    "guardian.parent": "A parent",
+    "guardian.grandparent": "Grandparents",
+    "guardian.other_relative": "Other relative",
+    "guardian.entrusted_adult": "Entrusted adult",
+    "guardian.institution": "Institution",
+    "guardian.none": "No guardian",
+    "kind.admonition_talk": "Admonition talk",
+    "kind.mandatory_report": "Mandatory report",
+    "kind.temporary_guardianship": "Temporary guardianship",
+    "kind.dropout_prevention": "Dropout prevention",
+    "kind.health_protection": "Health protection",
+    "kind.household_registration": "Household registration",
+    "kind.psychological_support": "Psychological support",
+    "kind.material_assistance": "Material assistance",
+    "kind.family_education": "Family education",
+    "kind.legal_aid": "Legal aid",
+    "department.civil_affairs": "Civil affairs",
+    "department.education": "Education",
+    "department.police": "Police",
+    "department.health": "Health",
+    "department.womens_federation": "Women's federation",
+    "department.court": "Court",
+}
+
+_ALL = {"zh": _ZH, "en": _EN}
+
+
+def text(lang: str) -> dict[str, str]:
+    """The report's words in `lang` ('zh' or 'en')."""
+    return _ALL[lang]

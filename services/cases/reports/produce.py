@@ -1,0 +1,61 @@
+"""One report, end to end: its figures from the read models, rendered as PDF or Excel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from services.cases.access import Actor
+from services.cases.projections.read_models import ReadModels
+
+from . import content, document, workbook
+from .labels import text
+from .period import Period
+
+FORMATS = {"pdf": document.PDF, "xlsx": workbook.XLSX}
+
+
+@dataclass(frozen=True)
+class Produced:
+    """A rendered report: its bytes, content type and file name."""
+
+    body: bytes
+    content_type: str
+    filename: str
+    figures: int
+
+
+def produce(
+    read_models: ReadModels,
+    actor: Actor,
+    scope: str,
+    period: Period,
+    fmt: str,
+    lang: str,
+    today: date,
+) -> Produced:
+    """The report of `scope` for `period`, read within `actor`'s scope (ForbiddenError
+    outside it, as on the dashboard)."""
+
+    def summary(code: str, as_of: date, basis: str | None) -> dict[str, Any]:
+        return read_models.summary(actor, code, as_of, None, basis).value
+
+    def ranking(code: str, as_of: date, basis: str | None) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = read_models.ranking(
+            actor, code, None, as_of, None, basis
+        ).value["rows"]
+        return rows
+
+    report = content.build(scope, period, today, lang, summary, ranking)
+    t = text(lang)
+    if fmt == "pdf":
+        subtitle = t["subtitle"].format(
+            as_of=report.as_of.isoformat(), previous=report.previous.label
+        )
+        body = document.render(report, subtitle, t["missing"])
+    else:
+        body = workbook.render(report, t["missing"])
+    figures = sum(len(table.rows) for table in report.tables)
+    name = f"careledger-report-{scope}-{period.label}-{lang}.{fmt}"
+    return Produced(body, FORMATS[fmt], name, figures)
