@@ -164,6 +164,7 @@ def _register_groups() -> None:
     from services.cases.commands import cases
     from services.cases.divisions_command import divisions
     from services.cases.register_command import export_group, import_group
+    from services.cases.report_command import report
     from services.db_commands import db
     from services.notify.operate.commands import notify
     from services.setup_commands import init, secrets
@@ -177,6 +178,7 @@ def _register_groups() -> None:
     main.add_command(notify)
     main.add_command(db)
     main.add_command(audit)
+    main.add_command(report)
     for command in EXPORT_COMMANDS:  # careledger audit export / verify-export / replay
         audit.add_command(command)
 

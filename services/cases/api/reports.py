@@ -42,6 +42,10 @@ class ReportQuerySchema(Strict):
     )
     format = fields.String(required=True, validate=validate.OneOf(tuple(FORMATS)))
     lang = fields.String(load_default="zh", validate=validate.OneOf(LANGUAGES))
+    recomputed = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Past periods recounted with today's corrections."},
+    )
 
 
 @blp.route("", methods=["GET"])
@@ -60,6 +64,7 @@ def report(query: dict[str, Any]) -> Any:
         query["format"],
         query["lang"],
         service().cases.clock.today(),
+        recomputed=query["recomputed"],
     )
     answer = Response(done.body, mimetype=done.content_type)
     answer.headers["Content-Disposition"] = f'attachment; filename="{done.filename}"'

@@ -46,12 +46,23 @@ class Report:
 
 
 def build(
-    scope: str, period: Period, today: date, lang: str, summary: Summary, ranking: Ranking
+    scope: str,
+    period: Period,
+    today: date,
+    lang: str,
+    summary: Summary,
+    ranking: Ranking,
+    *,
+    recomputed: bool = False,
 ) -> Report:
-    """The report of `scope` for `period`, beside the period before."""
+    """The report of `scope` for `period`, beside the period before: as the figures stood
+    at each period's end, or `recomputed` with everything known today."""
     t = text(lang)
     previous = period.previous()
-    now, then = (_read(summary, scope, p.end, today) for p in (period, previous))
+    past = "effective" if recomputed else "recorded"
+    now, then = (
+        summary(scope, min(p.end, today), _basis(p.end, today, past)) for p in (period, previous)
+    )
     place = now.get("name") or scope
     report = Report(
         t["title"].format(place=place, period=period.label),
@@ -123,7 +134,7 @@ def build(
             chart=True,
         )
     )
-    rows = ranking(scope, report.as_of, _basis(period.end, today)) if len(scope) < 9 else []
+    rows = ranking(scope, report.as_of, _basis(period.end, today, past)) if len(scope) < 9 else []
     report.tables.append(
         Table(
             "ranking",
@@ -163,13 +174,9 @@ def build(
     return report
 
 
-def _read(summary: Summary, scope: str, end: date, today: date) -> dict[str, Any]:
-    return summary(scope, min(end, today), _basis(end, today))
-
-
-def _basis(end: date, today: date) -> str | None:
-    """As the figures stood at the period's end (today's counters if it has not ended)."""
-    return "recorded" if end < today else None
+def _basis(end: date, today: date, past: str) -> str | None:
+    """The daily series `past` at a period's end (today's counters if it has not ended)."""
+    return past if end < today else None
 
 
 def _get(*path: str) -> Callable[[dict[str, Any]], Any]:

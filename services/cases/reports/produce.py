@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -34,9 +35,12 @@ def produce(
     fmt: str,
     lang: str,
     today: date,
+    on_step: Callable[[int], None] = lambda _: None,
+    *,
+    recomputed: bool = False,
 ) -> Produced:
     """The report of `scope` for `period`, read within `actor`'s scope (ForbiddenError
-    outside it, as on the dashboard)."""
+    outside it, as on the dashboard). `on_step(1)` after reading, and after rendering."""
 
     def summary(code: str, as_of: date, basis: str | None) -> dict[str, Any]:
         return read_models.summary(actor, code, as_of, None, basis).value
@@ -47,7 +51,8 @@ def produce(
         ).value["rows"]
         return rows
 
-    report = content.build(scope, period, today, lang, summary, ranking)
+    report = content.build(scope, period, today, lang, summary, ranking, recomputed=recomputed)
+    on_step(1)
     t = text(lang)
     if fmt == "pdf":
         subtitle = t["subtitle"].format(
@@ -56,6 +61,7 @@ def produce(
         body = document.render(report, subtitle, t["missing"])
     else:
         body = workbook.render(report, t["missing"])
+    on_step(1)
     figures = sum(len(table.rows) for table in report.tables)
     name = f"careledger-report-{scope}-{period.label}-{lang}.{fmt}"
     return Produced(body, FORMATS[fmt], name, figures)
