@@ -4,15 +4,19 @@ figure as the dashboard gives it, and the caller's scope and bad input refused."
 from __future__ import annotations
 
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from services.cases.bootstrap import CaseService
+from services.cli import main
 from tests.integration.bad_input import assert_invalid
+from tests.integration.projection_support import command_env
 from tests.integration.small_city import CITY, TOWNSHIP, build_small_city, import_city_divisions
 from tests.support import caught_up, login
 
@@ -95,3 +99,34 @@ def test_a_bad_period_format_or_language_is_refused_with_the_field(
     city: FlaskClient, field: str, query: dict[str, str]
 ) -> None:
     assert_invalid(fetch(city, **query), field)
+
+
+def test_the_command_writes_the_report_and_says_so_in_one_line(
+    city: FlaskClient, service: CaseService, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.xlsx"
+    # The command runs on the real clock: November has ended, and the small city was
+    # recorded only today, so November's figures are recounted from what the events say.
+    args = ["--lang", "en", "--recomputed", "--output", str(out)]
+
+    result = CliRunner().invoke(
+        main,
+        ["report", "--scope", TOWNSHIP, "--period", "2026-11", "--format", "xlsx", *args],
+        env=command_env(service.settings),
+    )
+
+    assert result.exit_code == 0, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith(f"report written path={out} scope={TOWNSHIP} period=2026-11")
+    rows = {r[0]: r[1] for r in load_workbook(out)["Main figures"].iter_rows(values_only=True)}
+    assert rows["Active children"] == summary(city, TOWNSHIP)["cases"]["active"] == 4
+
+
+def test_the_command_refuses_a_bad_period_before_opening_the_store(service: CaseService) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["report", "--scope", CITY, "--period", "2026-Q5", "--format", "pdf"],
+        env=command_env(service.settings),
+    )
+
+    assert result.exit_code == 2 and "2026-Q3" in result.output
