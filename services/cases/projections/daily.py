@@ -25,6 +25,22 @@ BASES = ("recorded", "effective")
 DayKey = tuple[str, str, str, str]
 
 
+# Where an event says when its fact took effect: (the dict holding it or None, the key).
+DATES = (
+    ("visit", "visited_on"),
+    ("intervention", "opened_on"),
+    ("record", "identified_on"),
+    (None, "effective_on"),
+    (None, "closed_on"),
+    (None, "transferred_on"),
+    (None, "reopened_on"),
+    (None, "changed_on"),
+)
+# The event classes the read models handle whose fact has no date of its own (a test
+# holds every other handled class to one of DATES, or to being a correction).
+RECORDED_ONLY = {"Assigned": "who works on a case changes when it is recorded"}
+
+
 def effective_on(data: dict[str, Any], state: CaseState, recorded: str) -> str:
     """The day the fact an event records took effect, read from the event's own dates. A
     correction takes effect when the corrected fact did: the identification (or, for a
@@ -33,16 +49,7 @@ def effective_on(data: dict[str, Any], state: CaseState, recorded: str) -> str:
         return str(data["new_value"])
     if "field" in data:
         return state.identified_on
-    for holder, name in (
-        ("visit", "visited_on"),
-        ("intervention", "opened_on"),
-        ("record", "identified_on"),
-        (None, "effective_on"),
-        (None, "closed_on"),
-        (None, "transferred_on"),
-        (None, "reopened_on"),
-        (None, "changed_on"),
-    ):
+    for holder, name in DATES:
         found = (data.get(holder) or {}) if holder else data
         if isinstance(found, dict) and found.get(name):
             return str(found[name])[:10]
