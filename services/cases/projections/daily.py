@@ -61,11 +61,9 @@ def recorded_on(event: Any) -> str:
     return str(event.timestamp.astimezone(CHINA).date().isoformat())
 
 
-def tracked(state: CaseState) -> tuple[str, Counter[str]]:
+def tracked(state: CaseState) -> tuple[str, dict[str, int]]:
     """What a case adds to the daily series (its village, its counters but directors')."""
-    return state.jurisdiction, Counter(
-        {m: n for m, n in metrics(state).items() if not m.startswith("director:")}
-    )
+    return state.jurisdiction, {m: n for m, n in metrics(state).items() if m[:9] != "director:"}
 
 
 class DailyDeltas:
@@ -75,25 +73,34 @@ class DailyDeltas:
         self._changes: Counter[DayKey] = Counter()
 
     def move(
-        self, before: tuple[str, Counter[str]] | None, after: CaseState, days: dict[str, str]
-    ) -> tuple[str, Counter[str]]:
+        self, before: tuple[str, dict[str, int]] | None, after: CaseState, days: dict[str, str]
+    ) -> tuple[str, dict[str, int]]:
         """Adds (after − before) of one case on each basis's day; returns `after`'s share."""
         now = tracked(after)
+        if before == now:
+            return now  # most events move no counter (a visit at the same risk level…)
+        changes: dict[tuple[str, str], int] = {}
+        if before is not None:
+            for metric, n in before[1].items():
+                changes[before[0], metric] = -n
+        for metric, n in now[1].items():
+            key = (now[0], metric)
+            changes[key] = changes.get(key, 0) + n
         for basis, day in days.items():
-            if before is not None:
-                for metric, n in before[1].items():
-                    self._changes[before[0], basis, day, metric] -= n
-            for metric, n in now[1].items():
-                self._changes[now[0], basis, day, metric] += n
+            for (village, metric), n in changes.items():
+                if n:
+                    self._changes[village, basis, day, metric] += n
         return now
 
     def rows(self) -> list[tuple[str, str, str, str, str, int]]:
         """(scope, basis, day, metric, parent, change) at every level, non-zero only."""
-        out: Counter[DayKey] = Counter()
+        out: dict[DayKey, int] = {}
+        get = out.get
         for (village, basis, day, metric), n in self._changes.items():
             if n:
                 for scope in prefixes(village):
-                    out[scope, basis, day, metric] += n
+                    key = (scope, basis, day, metric)
+                    out[key] = get(key, 0) + n
         return [(*key, parent_of(key[0]), n) for key, n in out.items() if n]
 
 
