@@ -18,7 +18,7 @@ from services.cli import main
 from tests.integration.bad_input import assert_invalid
 from tests.integration.projection_support import command_env
 from tests.integration.small_city import CITY, TOWNSHIP, build_small_city, import_city_divisions
-from tests.support import caught_up, login
+from tests.support import INTERVENTION, VILLAGE, caught_up, identify_body, json_of, login
 
 REPORTS = "/api/v1/reports"
 
@@ -130,3 +130,42 @@ def test_the_command_refuses_a_bad_period_before_opening_the_store(service: Case
     )
 
     assert result.exit_code == 2 and "2026-Q3" in result.output
+
+
+def test_interventions_closed_in_the_period_are_counted_with_their_days_to_closure(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given: two interventions closed in 2026-Q3, after 52 and 10 days, one in Q2 after 20
+    civil = login(client, "civil")
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=civil))
+    url = f"/api/v1/cases/{case['id']}"
+    for opened, closed in (
+        ("2026-05-10", "2026-07-01"),
+        ("2026-08-01", "2026-08-11"),
+        ("2026-04-01", "2026-04-21"),
+    ):
+        body = INTERVENTION | {"opened_on": opened}
+        iid = json_of(client.post(f"{url}/interventions", json=body, headers=civil))[
+            "intervention_id"
+        ]
+        done = client.post(
+            f"{url}/interventions/{iid}/closure",
+            json={"outcome": "情绪好转", "closed_on": closed},
+            headers=civil,
+        )
+        assert done.status_code in (200, 201), done.json
+    caught_up(service)
+
+    # when
+    answer = fetch(client, "civil", scope=VILLAGE[:6], period="2026-Q3", format="xlsx")
+
+    # then: Q3 beside Q2, as numbers
+    book = load_workbook(BytesIO(answer.data))
+    rows = {
+        r[0]: r[1:]
+        for r in book["干预措施办结用时（按类型）"].iter_rows(min_row=3, values_only=True)
+    }
+    assert rows["心理支持"] == (2, 31.0, 1, 20.0)
+    assert rows["训诫谈话"] == (0, None, 0, None)
+    departments = book["干预措施办结用时（按部门）"]
+    assert {r[0]: r[1] for r in departments.iter_rows(min_row=3, values_only=True)}["民政"] == 2

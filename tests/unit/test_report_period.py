@@ -43,3 +43,11 @@ def test_anything_else_is_refused_with_the_forms_it_may_take(given: str) -> None
 def test_english_has_every_word_chinese_has() -> None:
     zh, *others = (set(text(lang)) for lang in LANGUAGES)
     assert all(keys == zh for keys in others)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_table_title_fits_a_sheet_name(lang: str) -> None:
+    t = text(lang)
+    tables = ["overview", "guardians", "ranking", "missing", "interventions_by_kind"]
+    tables += ["interventions_by_department", "closures_by_kind", "closures_by_department"]
+    assert {key: t[key] for key in tables if len(t[key]) > 31} == {}  # Excel's limit

@@ -23,7 +23,7 @@ from shared.jurisdictions import LEVEL_BY_LENGTH, SCOPE_LENGTHS, in_scope, level
 from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role
 
 from ..access import Actor, ForbiddenError, require, require_in_scope
-from . import figures
+from . import closures, figures
 from .divisions import known_children, name_or_code, names_of
 from .personal import PersonalData
 from .queries import CaseFilter, CaseQueries, CaseRow, WorkItem
@@ -155,6 +155,11 @@ class ReadModels:
         return self._serve(query, min_position)
 
     # ---- the dashboard ---------------------------------------------------------------------
+
+    def closures(self, actor: Actor, scope: str, start: date, end: date) -> dict[str, Any]:
+        """Interventions closed in the period and their average days to closure (report)."""
+        scope = self._scope(actor, scope)
+        return self._serve(lambda tx: closures.closed_between(tx, scope, start, end), None).value
 
     def place_names(self, actor: Actor, codes: list[str]) -> dict[str, str]:
         """The names of those `codes` inside the actor's scope or above it (its own

@@ -15,9 +15,11 @@ from .labels import text
 from .period import Period
 
 Row = list[Any]
-# (scope, as_of, basis) → the dashboard summary; (scope, as_of, basis) → ranking rows
+# (scope, as_of, basis) → the dashboard summary; (scope, as_of, basis) → ranking rows;
+# (scope, period) → interventions closed in it (projections/closures.py)
 Summary = Callable[[str, date, str | None], dict[str, Any]]
 Ranking = Callable[[str, date, str | None], list[dict[str, Any]]]
+Closures = Callable[[str, Period], dict[str, Any]]
 
 
 @dataclass
@@ -52,6 +54,7 @@ def build(
     lang: str,
     summary: Summary,
     ranking: Ranking,
+    closed: Closures,
     *,
     recomputed: bool = False,
 ) -> Report:
@@ -134,6 +137,7 @@ def build(
             chart=True,
         )
     )
+    report.tables += _closures(t, closed(scope, period), closed(scope, previous), period, previous)
     rows = ranking(scope, report.as_of, _basis(period.end, today, past)) if len(scope) < 9 else []
     report.tables.append(
         Table(
@@ -165,13 +169,42 @@ def build(
         for m in (
             "lonely",
             "no_guardian_resolution",
-            "time_to_closure",
             "returned_to_school",
             "hukou",
             "care_sites",
         )
     ]
     return report
+
+
+def _closures(
+    t: dict[str, str], now: dict[str, Any], then: dict[str, Any], period: Period, previous: Period
+) -> list[Table]:
+    """Interventions closed in each period, and their average days to closure."""
+    headers = [
+        t["figure"],
+        f"{period.label} {t['closed']}",
+        f"{period.label} {t['average_days']}",
+        f"{previous.label} {t['closed']}",
+        f"{previous.label} {t['average_days']}",
+    ]
+    tables = []
+    for group, names in (("by_kind", INTERVENTION_KINDS), ("by_department", DEPARTMENTS)):
+        prefix = "kind" if group == "by_kind" else "department"
+        rows: list[Row] = []
+        for name in names:
+            a, b = now[group].get(name, {}), then[group].get(name, {})
+            rows.append(
+                [
+                    t[f"{prefix}.{name}"],
+                    a.get("closed", 0),
+                    a.get("average_days"),
+                    b.get("closed", 0),
+                    b.get("average_days"),
+                ]
+            )
+        tables.append(Table(f"closures_{group}", t[f"closures_{group}"], headers, rows))
+    return tables
 
 
 def _basis(end: date, today: date, past: str) -> str | None:

@@ -51,7 +51,12 @@ def produce(
         ).value["rows"]
         return rows
 
-    report = content.build(scope, period, today, lang, summary, ranking, recomputed=recomputed)
+    def closed(code: str, within: Period) -> dict[str, Any]:
+        return read_models.closures(actor, code, within.start, within.end)
+
+    report = content.build(
+        scope, period, today, lang, summary, ranking, closed, recomputed=recomputed
+    )
     on_step(1)
     t = text(lang)
     if fmt == "pdf":
