@@ -18,7 +18,15 @@ from services.cli import main
 from tests.integration.bad_input import assert_invalid
 from tests.integration.projection_support import command_env
 from tests.integration.small_city import CITY, TOWNSHIP, build_small_city, import_city_divisions
-from tests.support import INTERVENTION, VILLAGE, caught_up, identify_body, json_of, login
+from tests.support import (
+    INTERVENTION,
+    VILLAGE,
+    VISIT,
+    caught_up,
+    identify_body,
+    json_of,
+    login,
+)
 
 REPORTS = "/api/v1/reports"
 
@@ -76,6 +84,9 @@ def test_the_workbook_has_a_sheet_per_table_with_numbers_as_numbers(city: FlaskC
     assert rows["逾期未走访"][0] == s["overdue_visits"]
     assert rows["近30天走访覆盖率"][0] == s["visit_coverage"]["last_30_days"]["share"]
     assert rows["随祖父母生活占比"][0] == 0.5  # 2 of 4
+    # every visit of the small city found the child lonely: 3 visited of 4 active
+    assert s["emotional_states"]["lonely"] == 3
+    assert rows["最近一次走访孤独或苦恼占比"][0] == 1.0
     guardians = {r[0]: r[1] for r in book["按监护类型"].iter_rows(min_row=3, values_only=True)}
     assert guardians["祖父母"] == 2 and isinstance(guardians["祖父母"], int)
 
@@ -169,3 +180,33 @@ def test_interventions_closed_in_the_period_are_counted_with_their_days_to_closu
     assert rows["训诫谈话"] == (0, None, 0, None)
     departments = book["干预措施办结用时（按部门）"]
     assert {r[0]: r[1] for r in departments.iter_rows(min_row=3, values_only=True)}["民政"] == 2
+
+
+def test_the_share_found_lonely_or_distressed_counts_the_latest_visit_of_the_visited(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given: one child found distressed, then stable; one distressed; one never visited
+    civil = login(client, "civil")
+    ids = [
+        json_of(client.post("/api/v1/cases", json=identify_body(), headers=civil))["id"]
+        for _ in range(3)
+    ]
+    for case, on, mood in (
+        (ids[0], "2026-04-01", "distressed"),
+        (ids[0], "2026-05-01", "stable"),
+        (ids[1], "2026-04-02", "distressed"),
+    ):
+        visit = VISIT | {"visited_on": on, "emotional_state": mood}
+        answer = client.post(f"/api/v1/cases/{case}/visits", json=visit, headers=civil)
+        assert answer.status_code in (200, 201), answer.json
+    caught_up(service)
+
+    # when
+    s = summary(client, VILLAGE[:6])
+    answer = fetch(client, "civil", scope=VILLAGE[:6], period="2026-11", format="xlsx")
+
+    # then: 1 of the 2 visited
+    assert {k: n for k, n in s["emotional_states"].items() if n} == {"stable": 1, "distressed": 1}
+    sheet = load_workbook(BytesIO(answer.data))["主要指标"]
+    rows = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
+    assert rows["最近一次走访孤独或苦恼占比"] == 0.5

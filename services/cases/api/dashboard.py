@@ -39,6 +39,7 @@ class SummarySchema(_Place):
     guardian_types = fields.Dict()
     no_guardian = fields.Integer()
     risk_levels = fields.Dict()
+    emotional_states = fields.Dict()
     this_month = fields.Dict()
     visit_coverage = fields.Dict()
     overdue_visits = fields.Integer()

@@ -51,6 +51,17 @@ class ReportQuerySchema(Strict):
 @blp.route("", methods=["GET"])
 @blp.arguments(ReportQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, description="The report (.pdf or .xlsx)", content_type="application/pdf")
+@blp.doc(
+    responses={
+        "200": {
+            "description": "The report (.pdf or .xlsx)",
+            "content": {
+                content_type: {"schema": {"type": "string", "format": "binary"}}
+                for content_type in FORMATS.values()
+            },
+        }
+    }
+)
 def report(query: dict[str, Any]) -> Any:
     """The periodic report of a scope for a period, beside the period before (counts only)"""
     who = actor()

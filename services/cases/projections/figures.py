@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from shared.overdue import overdue_before
-from shared.vocabulary import DEPARTMENTS, GUARDIAN_TYPES, INTERVENTION_KINDS
+from shared.vocabulary import DEPARTMENTS, EMOTIONAL_STATES, GUARDIAN_TYPES, INTERVENTION_KINDS
 
 from . import daily
 from .flows import FLOWS
@@ -109,6 +109,8 @@ def summary(
             level: counts.get(f"risk:{level}", 0) for level in ("low", "medium", "high")
         }
         | {"not_yet_visited": counts.get("risk:none", 0)},
+        # As the latest visit of each active child found them (the visited ones only).
+        "emotional_states": {e: counts.get(f"mood:{e}", 0) for e in EMOTIONAL_STATES},
         "this_month": {"month": as_of.isoformat()[:7]}
         | {name: month.get(metric, 0) for metric, name in _MONTH_METRICS.items()},
         "visit_coverage": {

@@ -15,7 +15,8 @@ TABLES = ("cases", "interventions", "search", "counts", "dues", "monthly", "user
 # The shape of a generation's tables: a generation built by other code (an older
 # release) is reported at start-up, and `careledger cases rebuild-projections` replaces it.
 # 2: the users table (the admin list of users). 3: search tokens of names in pinyin.
-# 4: the daily series of the counters (daily.py: figures as of any date).
+# 4: the daily series of the counters (daily.py: figures as of any date), and the
+# emotional state the latest visit found (the share found lonely or distressed).
 SCHEMA_VERSION = 4
 
 GENERATIONS = (
@@ -33,7 +34,8 @@ _TABLES = (
     "identified_on TEXT NOT NULL, status TEXT NOT NULL, guardian_type TEXT NOT NULL, "
     "guardian_since TEXT NOT NULL, entrustment_signed INTEGER NOT NULL, "
     "school_record_status TEXT NOT NULL, school_status TEXT NOT NULL, last_visit_on TEXT, "
-    "risk_level TEXT, visit_next_due TEXT, visit_dropped_out INTEGER NOT NULL, "
+    "risk_level TEXT, emotional_state TEXT, visit_next_due TEXT, "
+    "visit_dropped_out INTEGER NOT NULL, "
     "next_visit_due TEXT NOT NULL, visit_count INTEGER NOT NULL, visit_months TEXT NOT NULL, "
     "assigned_to TEXT, has_mandatory_report INTEGER NOT NULL, "
     "open_interventions INTEGER NOT NULL, closed_on TEXT, personal {blob} NOT NULL)",

@@ -93,6 +93,7 @@ def build(
                     t["grandparents_share"],
                     lambda s: _share(s["guardian_types"]["grandparent"], active(s)),
                 ),
+                pair(t["lonely_share"], _lonely_share),
                 pair(t["no_guardian"], lambda s: s["no_guardian"]),
                 pair(t["coverage_30"], lambda s: s["visit_coverage"]["last_30_days"]["share"]),
                 pair(t["coverage_90"], lambda s: s["visit_coverage"]["last_90_days"]["share"]),
@@ -167,7 +168,6 @@ def build(
     report.missing = [
         t[f"missing.{m}"]
         for m in (
-            "lonely",
             "no_guardian_resolution",
             "returned_to_school",
             "hukou",
@@ -205,6 +205,14 @@ def _closures(
             )
         tables.append(Table(f"closures_{group}", t[f"closures_{group}"], headers, rows))
     return tables
+
+
+def _lonely_share(s: dict[str, Any]) -> float | None:
+    """Of the active children visited at least once, those the latest visit found lonely
+    or distressed."""
+    moods = s.get("emotional_states", {})
+    visited = s["cases"]["active"] - s["risk_levels"]["not_yet_visited"]
+    return _share(moods.get("lonely", 0) + moods.get("distressed", 0), visited)
 
 
 def _basis(end: date, today: date, past: str) -> str | None:

@@ -29,7 +29,7 @@ _ZH = {
     "dropouts": "辍学儿童",
     "high_risk": "高风险儿童",
     "missing": "暂无数据的指标",
-    "missing.lonely": "最近一次走访发现孤独或苦恼的比例：读模型尚未按情绪状态计数。",
+    "lonely_share": "最近一次走访孤独或苦恼占比",
     "missing.no_guardian_resolution": "无人监护儿童逐一落实情况：读模型尚未记录其处置方式。",
     "closed": "办结数",
     "average_days": "平均办结天数",
@@ -87,8 +87,7 @@ _EN = {
     "dropouts": "School dropouts",
     "high_risk": "High-risk children",
     "missing": "Figures not yet available",
-    "missing.lonely": "Share found lonely or distressed at the last visit: the read models "
-    "do not count emotional states yet.",
+    "lonely_share": "Found lonely or distressed (last visit)",
     "missing.no_guardian_resolution": "How each child with no guardian was resolved: the "
     "read models do not record it yet.",
     "closed": "closed",
