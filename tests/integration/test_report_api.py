@@ -210,3 +210,36 @@ def test_the_share_found_lonely_or_distressed_counts_the_latest_visit_of_the_vis
     sheet = load_workbook(BytesIO(answer.data))["主要指标"]
     rows = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
     assert rows["最近一次走访孤独或苦恼占比"] == 0.5
+
+
+def test_dropouts_returned_to_school_and_children_identified_are_counted_in_their_period(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given: a child identified in March, dropped out in May, back at school in August
+    civil = login(client, "civil")
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=civil))
+    url = f"/api/v1/cases/{case['id']}/school-changes"
+    education = login(client, "education")
+    for change, on in (("dropped_out", "2026-05-10"), ("returned", "2026-08-20")):
+        body = {"change": change, "changed_on": on, "school_name": None, "grade": None}
+        answer = client.post(url, json=body | {"note": None}, headers=education)
+        assert answer.status_code in (200, 201), answer.json
+    caught_up(service)
+
+    # when
+    reports = {
+        period: fetch(client, "civil", scope=VILLAGE[:6], period=period, format="xlsx")
+        for period in ("2026-Q3", "2026-Q1")
+    }
+
+    # then: this period, the one before, the change
+    q3, q1 = (
+        {
+            r[0]: r[1:]
+            for r in load_workbook(BytesIO(a.data))["主要指标"].iter_rows(values_only=True)
+        }
+        for a in (reports["2026-Q3"], reports["2026-Q1"])
+    )
+    assert q3["本期辍学返校"] == (1, 0, 1)
+    assert q1["本期新识别"] == (1, 0, 1)  # identified on 2026-03-01
+    assert q3["本期新识别"] == (0, 0, 0)

@@ -41,6 +41,7 @@ _MONTH_METRICS = {
     "reports_opened": "mandatory_reports_opened",
     "closed": "closed",
     "reopened": "reopened",
+    "returned_to_school": "returned_to_school",
 }
 
 

@@ -16,7 +16,8 @@ TABLES = ("cases", "interventions", "search", "counts", "dues", "monthly", "user
 # release) is reported at start-up, and `careledger cases rebuild-projections` replaces it.
 # 2: the users table (the admin list of users). 3: search tokens of names in pinyin.
 # 4: the daily series of the counters (daily.py: figures as of any date), and the
-# emotional state the latest visit found (the share found lonely or distressed).
+# emotional state the latest visit found (the share found lonely or distressed), and the
+# monthly flow of dropouts returned to school.
 SCHEMA_VERSION = 4
 
 GENERATIONS = (

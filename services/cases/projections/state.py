@@ -250,6 +250,8 @@ def _school_changed(s: CaseState, data: Json) -> list[Flow]:
     s.school_record_status = SCHOOL_STATUS_AFTER_CHANGE[data["change"]]
     # As the case decided it: a dropout seen on a visit after the change still counts.
     s.visit_dropped_out = data["school_status_after"] != s.school_record_status
+    if data["change"] == "returned":  # 控辍保学: a dropout back at school
+        return [(s.jurisdiction, str(data["changed_on"])[:7], "returned_to_school", 1)]
     return []
 
 

@@ -20,6 +20,8 @@ Row = list[Any]
 Summary = Callable[[str, date, str | None], dict[str, Any]]
 Ranking = Callable[[str, date, str | None], list[dict[str, Any]]]
 Closures = Callable[[str, Period], dict[str, Any]]
+# (scope, period) → the monthly flows summed over the period (identified, visits…)
+Flows = Callable[[str, Period], dict[str, int]]
 
 
 @dataclass
@@ -55,6 +57,7 @@ def build(
     summary: Summary,
     ranking: Ranking,
     closed: Closures,
+    flows: Flows,
     *,
     recomputed: bool = False,
 ) -> Report:
@@ -138,6 +141,10 @@ def build(
             chart=True,
         )
     )
+    moved, moved_before = flows(scope, period), flows(scope, previous)
+    for name in ("identified", "returned_to_school", "closed"):
+        a, b = moved.get(name, 0), moved_before.get(name, 0)
+        report.tables[0].rows.append([t[f"flow.{name}"], a, b, a - b])
     report.tables += _closures(t, closed(scope, period), closed(scope, previous), period, previous)
     rows = ranking(scope, report.as_of, _basis(period.end, today, past)) if len(scope) < 9 else []
     report.tables.append(
@@ -169,7 +176,6 @@ def build(
         t[f"missing.{m}"]
         for m in (
             "no_guardian_resolution",
-            "returned_to_school",
             "hukou",
             "care_sites",
         )

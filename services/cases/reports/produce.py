@@ -54,8 +54,18 @@ def produce(
     def closed(code: str, within: Period) -> dict[str, Any]:
         return read_models.closures(actor, code, within.start, within.end)
 
+    def flows(code: str, within: Period) -> dict[str, int]:
+        months = (within.end.year - within.start.year) * 12 + within.end.month
+        months -= within.start.month - 1
+        sums: dict[str, int] = {}
+        for month in read_models.trend(actor, code, within.end, months).value["months"]:
+            for name, n in month.items():
+                if isinstance(n, int) and name != "active_at_month_end":
+                    sums[name] = sums.get(name, 0) + n
+        return sums
+
     report = content.build(
-        scope, period, today, lang, summary, ranking, closed, recomputed=recomputed
+        scope, period, today, lang, summary, ranking, closed, flows, recomputed=recomputed
     )
     on_step(1)
     t = text(lang)
