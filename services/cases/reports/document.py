@@ -51,11 +51,14 @@ def _font() -> str:
     )
 
 
-def render(report: Report, subtitle: str, missing_title: str) -> bytes:
-    """The PDF's bytes."""
+def render(report: Report, subtitle: str, missing_title: str, *, chinese: bool) -> bytes:
+    """The PDF's bytes (Chinese lines wrap between any two characters, as it is written)."""
     font = _font()
-    title = ParagraphStyle("title", fontName=font, fontSize=16, leading=22, spaceAfter=6)
-    body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13)
+    wrap = "CJK" if chinese else None
+    title = ParagraphStyle(
+        "title", fontName=font, fontSize=16, leading=22, spaceAfter=6, wordWrap=wrap
+    )
+    body = ParagraphStyle("body", fontName=font, fontSize=9, leading=13, wordWrap=wrap)
     heading = ParagraphStyle("heading", fontName=font, fontSize=12, leading=18, spaceBefore=8)
     story: list[Any] = [Paragraph(report.title, title), Paragraph(subtitle, body)]
     for table in report.tables:

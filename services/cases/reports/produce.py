@@ -73,7 +73,7 @@ def produce(
         subtitle = t["subtitle"].format(
             as_of=report.as_of.isoformat(), previous=report.previous.label
         )
-        body = document.render(report, subtitle, t["missing"])
+        body = document.render(report, subtitle, t["missing"], chinese=lang == "zh")
     else:
         body = workbook.render(report, t["missing"])
     on_step(1)
