@@ -1,10 +1,12 @@
 """The dashboard's counters as a daily series per jurisdiction: figures as of any date.
 
 Every change an event makes to a case's counters (`counters.metrics`) is also kept dated,
-twice: by the day the event was recorded in the log (`recorded`: the figure as it stood
-that day, later corrections excluded) and by the day the fact it records took effect
-(`effective`: the figure recomputed with everything known today). "Active as of D" is the
-sum of a series' changes up to D. Both are rebuilt from the log with every generation.
+by two days in one row: the day the event was recorded in the log (`recorded`: summed up
+to D, the figure as it stood on D, later corrections excluded) and the day the fact it
+records took effect (`effective`: summed up to D, the figure recomputed with everything
+known today). One row for both (rather than one per basis) halves what a page writes: the
+two days are mostly the same, or (a rebuild of imported history) all recorded on one.
+Rebuilt from the log with every generation.
 
 The per-director workload is left out: it is a worklist's figure, not a reported one.
 """
@@ -20,8 +22,9 @@ from .counters import metrics, parent_of, prefixes
 from .state import CaseState
 from .tx import Tx
 
-BASES = ("recorded", "effective")
-# (village, basis, day, metric) → change
+# basis → the column it sums by
+BASES = {"recorded": "recorded_on", "effective": "effective_on"}
+# (village, recorded_on, effective_on, metric) → change
 DayKey = tuple[str, str, str, str]
 
 
@@ -73,9 +76,13 @@ class DailyDeltas:
         self._changes: Counter[DayKey] = Counter()
 
     def move(
-        self, before: tuple[str, dict[str, int]] | None, after: CaseState, days: dict[str, str]
+        self,
+        before: tuple[str, dict[str, int]] | None,
+        after: CaseState,
+        days: tuple[str, str],
     ) -> tuple[str, dict[str, int]]:
-        """Adds (after − before) of one case on each basis's day; returns `after`'s share."""
+        """Adds (after − before) of one case on its (recorded, effective) days; returns
+        `after`'s share."""
         now = tracked(after)
         if before == now:
             return now  # most events move no counter (a visit at the same risk level…)
@@ -86,20 +93,21 @@ class DailyDeltas:
         for metric, n in now[1].items():
             key = (now[0], metric)
             changes[key] = changes.get(key, 0) + n
-        for basis, day in days.items():
-            for (village, metric), n in changes.items():
-                if n:
-                    self._changes[village, basis, day, metric] += n
+        recorded, effective = days
+        for (village, metric), n in changes.items():
+            if n:
+                self._changes[village, recorded, effective, metric] += n
         return now
 
     def rows(self) -> list[tuple[str, str, str, str, str, int]]:
-        """(scope, basis, day, metric, parent, change) at every level, non-zero only."""
+        """(scope, recorded_on, effective_on, metric, parent, change) at every level,
+        non-zero only."""
         out: dict[DayKey, int] = {}
         get = out.get
-        for (village, basis, day, metric), n in self._changes.items():
+        for (village, recorded, effective, metric), n in self._changes.items():
             if n:
                 for scope in prefixes(village):
-                    key = (scope, basis, day, metric)
+                    key = (scope, recorded, effective, metric)
                     out[key] = get(key, 0) + n
         return [(*key, parent_of(key[0]), n) for key, n in out.items() if n]
 
@@ -107,7 +115,7 @@ class DailyDeltas:
 def write(tx: Tx, deltas: DailyDeltas) -> None:
     """Adds a page's dated changes to {daily}; a day's row back at zero goes."""
     rows = deltas.rows()
-    keys = ("scope", "basis", "day", "metric")
+    keys = ("scope", "recorded_on", "effective_on", "metric")
     tx.add_to("daily", keys, ("parent",), rows)
     tx.drop_zeros("daily", keys, [r[:4] for r in rows if r[5] < 0])
 
@@ -115,8 +123,9 @@ def write(tx: Tx, deltas: DailyDeltas) -> None:
 def counts_as_of(tx: Tx, where: str, params: list[Any], basis: str, day: str) -> list[Any]:
     """(scope, metric, n) of the scopes matching `where` (on `scope` or `parent`), summed
     over the basis's changes up to `day`: the counters table as it stood then."""
+    column = BASES[basis]  # a name from the table above, never the caller's text
     return tx.rows(
-        f"SELECT scope, metric, SUM(n) AS n FROM {{daily}} WHERE {where} AND basis = ? "
-        "AND day <= ? GROUP BY scope, metric HAVING SUM(n) <> 0",
-        [*params, basis, day],
+        f"SELECT scope, metric, SUM(n) AS n FROM {{daily}} WHERE {where} AND {column} <= ? "
+        "GROUP BY scope, metric HAVING SUM(n) <> 0",
+        [*params, day],
     )

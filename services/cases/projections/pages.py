@@ -122,7 +122,6 @@ class PageProjection:
             deltas.flow(flows)
             # Dated event by event (a page may hold days of one case's history).
             recorded = daily.recorded_on(event)
-            days = {"recorded": recorded}
-            days["effective"] = daily.effective_on(event.__dict__, state, recorded)
+            days = (recorded, daily.effective_on(event.__dict__, state, recorded))
             dated, shares = series
             shares[case_id] = dated.move(shares.get(case_id), state, days)

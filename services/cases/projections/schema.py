@@ -58,10 +58,10 @@ _TABLES = (
     + ", PRIMARY KEY (scope, month)){tail}",
     # The admin's list of users (users.py); staff, not children: nothing here is sealed.
     # Keyed by the aggregate id, which every User event names.
-    # The counters' dated changes (daily.py), by basis: recorded or effective.
-    "CREATE TABLE {daily} (scope TEXT NOT NULL, basis TEXT NOT NULL, day TEXT NOT NULL, "
-    "metric TEXT NOT NULL, parent TEXT NOT NULL, n BIGINT NOT NULL, "
-    "PRIMARY KEY (scope, basis, day, metric)){tail}",
+    # The counters' dated changes (daily.py): the day recorded and the day in effect.
+    "CREATE TABLE {daily} (scope TEXT NOT NULL, recorded_on TEXT NOT NULL, "
+    "effective_on TEXT NOT NULL, metric TEXT NOT NULL, parent TEXT NOT NULL, "
+    "n BIGINT NOT NULL, PRIMARY KEY (scope, recorded_on, effective_on, metric)){tail}",
     "CREATE TABLE {users} (user_id TEXT PRIMARY KEY, username TEXT NOT NULL, "
     "position BIGINT NOT NULL, role TEXT NOT NULL, scope TEXT NOT NULL, "
     "display_name TEXT NOT NULL, email TEXT, disabled INTEGER NOT NULL)",
@@ -79,7 +79,7 @@ _INDEXES = (
     "CREATE INDEX {p}interventions_kind ON {interventions} (kind, status, jurisdiction)",
     "CREATE INDEX {p}search_token ON {search} (token, case_id)",
     "CREATE INDEX {p}counts_parent ON {counts} (parent, metric)",
-    "CREATE INDEX {p}daily_parent ON {daily} (parent, basis, day)",
+    "CREATE INDEX {p}daily_parent ON {daily} (parent, recorded_on)",
     # The worklists' first page at province or city scope: walk overdue rows in page
     # order instead of sorting every overdue case in scope (bench/dashboard.py at 1M
     # cases: 294 ms → under 5 ms on SQLite, 160 ms → under 1 ms on PostgreSQL).
