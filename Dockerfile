@@ -11,6 +11,9 @@ RUN npm run build
 
 FROM python:3.11-slim
 WORKDIR /app
+# The report's PDF embeds a CJK TrueType font (docs/report.md): WenQuanYi from Debian.
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-microhei \
+ && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock pyproject.toml README.md ./
 COPY services services
 COPY shared shared

@@ -166,6 +166,7 @@ def _register_groups() -> None:
     from services.cases.audit_export_command import EXPORT_COMMANDS
     from services.cases.commands import cases
     from services.cases.register_command import export_group, import_group
+    from services.cases.report_command import report
     from services.db_commands import db
     from services.divisions_command import divisions
     from services.notify.operate.commands import notify
@@ -180,6 +181,7 @@ def _register_groups() -> None:
     main.add_command(notify)
     main.add_command(db)
     main.add_command(audit)
+    main.add_command(report)
     for command in EXPORT_COMMANDS:  # careledger audit export / verify-export / replay
         audit.add_command(command)
 

@@ -63,6 +63,7 @@ def test_the_summary_of_a_township_gives_every_figure_of_the_product(city: Flask
         "mandatory_reports_opened": 0,
         "closed": 0,
         "reopened": 0,
+        "returned_to_school": 0,
     }
     assert s["visit_coverage"] == {
         "last_30_days": {"visited": 2, "share": 0.5},

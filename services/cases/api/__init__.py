@@ -25,6 +25,7 @@ from . import (
     dashboard,
     lifecycle,
     register,
+    reports,
     rules,
     sensitive,
     worklists,
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
         sensitive,
         rules,
         register,
+        reports,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)

@@ -39,6 +39,7 @@ class SummarySchema(_Place):
     guardian_types = fields.Dict()
     no_guardian = fields.Integer()
     risk_levels = fields.Dict()
+    emotional_states = fields.Dict()
     this_month = fields.Dict()
     visit_coverage = fields.Dict()
     overdue_visits = fields.Integer()
@@ -68,13 +69,21 @@ def _as_of(query: dict[str, Any]) -> date:
     return date.fromisoformat(given) if given else service().cases.clock.today()
 
 
+def _basis(query: dict[str, Any]) -> str | None:
+    """Which daily series answers a past as_of (None: today's counters)."""
+    given = query.get("as_of")
+    if not given or date.fromisoformat(given) >= service().cases.clock.today():
+        return None
+    return "effective" if query.get("recomputed") else "recorded"
+
+
 @blp.route("/summary", methods=["GET"])
 @blp.arguments(SummaryQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, SummarySchema)
 def summary(query: dict[str, Any]) -> Any:
     """Every figure for one scope (the police: mandatory reports only)"""
     served = service().read_models.summary(
-        actor(), query.get("scope"), _as_of(query), query.get("min_position")
+        actor(), query.get("scope"), _as_of(query), query.get("min_position"), _basis(query)
     )
     return served.value, 200, served_headers(served)
 
@@ -85,7 +94,7 @@ def summary(query: dict[str, Any]) -> Any:
 def breakdown(query: dict[str, Any]) -> Any:
     """The main figures of each jurisdiction one level below the scope"""
     served = service().read_models.breakdown(
-        actor(), query.get("scope"), _as_of(query), query.get("min_position")
+        actor(), query.get("scope"), _as_of(query), query.get("min_position"), _basis(query)
     )
     return served.value, 200, served_headers(served)
 
@@ -107,7 +116,12 @@ def trend(query: dict[str, Any]) -> Any:
 def ranking(query: dict[str, Any]) -> Any:
     """Counties or townships ranked by visit coverage, timeliness and entrustment (考核)"""
     served = service().read_models.ranking(
-        actor(), query.get("scope"), query.get("level"), _as_of(query), query.get("min_position")
+        actor(),
+        query.get("scope"),
+        query.get("level"),
+        _as_of(query),
+        query.get("min_position"),
+        _basis(query),
     )
     return served.value, 200, served_headers(served)
 

@@ -108,6 +108,13 @@ def _as_of() -> IsoDate:
 class SummaryQuerySchema(Strict):
     scope = _scope()
     as_of = _as_of()
+    recomputed = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "A past as_of: recount with today's corrections instead of the "
+            "figures as they stood that day."
+        },
+    )
     min_position = _min_position()
 
 

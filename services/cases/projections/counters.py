@@ -43,6 +43,8 @@ def metrics(s: CaseState) -> Counter[str]:
             f"director:{s.assigned_to}" if s.assigned_to else "unassigned",
         )
     )
+    if s.emotional_state:
+        out[f"mood:{s.emotional_state}"] += 1
     if s.guardian_type in ENTRUSTABLE:
         out["entrustable"] += 1
         if s.entrustment_signed:

@@ -3,7 +3,10 @@
 A summary reads one scope's counters, its due-date buckets before `as_of` and its
 month; a breakdown or ranking reads the same for the scopes one level down, found by
 their `parent` column. Date-dependent figures (overdue, visit coverage, this month) are
-computed for `as_of`, today by default; the counts themselves are the current state.
+computed for `as_of`, today by default. The counts are the current state, or, given a
+`basis` (daily.py), the daily series summed up to `as_of`: the figures as they stood then
+("recorded") or recomputed with today's corrections ("effective"). Overdue and visit
+coverage always come from today's due dates.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from shared.overdue import overdue_before
-from shared.vocabulary import DEPARTMENTS, GUARDIAN_TYPES, INTERVENTION_KINDS
+from shared.vocabulary import DEPARTMENTS, EMOTIONAL_STATES, GUARDIAN_TYPES, INTERVENTION_KINDS
 
+from . import daily
 from .flows import FLOWS
 from .tx import Tx
 
@@ -37,20 +41,31 @@ _MONTH_METRICS = {
     "reports_opened": "mandatory_reports_opened",
     "closed": "closed",
     "reopened": "reopened",
+    "returned_to_school": "returned_to_school",
 }
 
 
 def summary(
-    tx: Tx, scope: str, as_of: date, *, police: bool, department: str | None = None
+    tx: Tx,
+    scope: str,
+    as_of: date,
+    *,
+    police: bool,
+    department: str | None = None,
+    basis: str | None = None,
 ) -> dict[str, Any]:
     """Every figure of product.md for one scope (only mandatory reports for the police).
     A department's `interventions.open` and `.overdue` are its own, as its worklist is."""
     counts = {
         r["metric"]: int(r["n"])
-        for r in tx.rows(
-            "SELECT metric, n FROM {counts} WHERE scope = ? AND (metric < 'director:' "
-            "OR metric >= 'director;')",
-            (scope,),
+        for r in (
+            daily.counts_as_of(tx, "scope = ?", [scope], basis, as_of.isoformat())
+            if basis
+            else tx.rows(
+                "SELECT metric, n FROM {counts} WHERE scope = ? AND (metric < 'director:' "
+                "OR metric >= 'director;')",
+                (scope,),
+            )
         )
     }
     overdue = {
@@ -95,6 +110,8 @@ def summary(
             level: counts.get(f"risk:{level}", 0) for level in ("low", "medium", "high")
         }
         | {"not_yet_visited": counts.get("risk:none", 0)},
+        # As the latest visit of each active child found them (the visited ones only).
+        "emotional_states": {e: counts.get(f"mood:{e}", 0) for e in EMOTIONAL_STATES},
         "this_month": {"month": as_of.isoformat()[:7]}
         | {name: month.get(metric, 0) for metric, name in _MONTH_METRICS.items()},
         "visit_coverage": {
@@ -128,7 +145,13 @@ def summary(
 
 
 def children(
-    tx: Tx, parents: list[str], as_of: date, *, police: bool, department: str | None = None
+    tx: Tx,
+    parents: list[str],
+    as_of: date,
+    *,
+    police: bool,
+    department: str | None = None,
+    basis: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The main figures of every scope whose parent is one of `parents`, by code (a
     department's open and overdue interventions are its own, as in `summary`)."""
@@ -136,18 +159,22 @@ def children(
         return {}
     marks = ", ".join("?" * len(parents))
     figures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in tx.rows(
-        f"SELECT scope, metric, n FROM {{counts}} WHERE parent IN ({marks}) "
-        f"AND metric IN ({', '.join('?' * len(_ROW_METRICS))})",
-        [*parents, *_ROW_METRICS],
-    ):
-        figures[r["scope"]][r["metric"]] = int(r["n"])
-    for r in tx.rows(
-        f"SELECT scope, metric, n FROM {{counts}} WHERE parent IN ({marks}) "
-        "AND metric >= 'open:' AND metric < 'open;'",
-        parents,
-    ):
-        if department is None or r["metric"].endswith(f":{department}"):
+    if basis:
+        rows = daily.counts_as_of(tx, f"parent IN ({marks})", parents, basis, as_of.isoformat())
+    else:
+        rows = tx.rows(
+            f"SELECT scope, metric, n FROM {{counts}} WHERE parent IN ({marks}) "
+            f"AND (metric IN ({', '.join('?' * len(_ROW_METRICS))}) "
+            "OR (metric >= 'open:' AND metric < 'open;'))",
+            [*parents, *_ROW_METRICS],
+        )
+    for r in rows:
+        metric = r["metric"]
+        if metric in _ROW_METRICS:
+            figures[r["scope"]][metric] = int(r["n"])
+        elif metric.startswith("open:") and (
+            department is None or metric.endswith(f":{department}")
+        ):
             figures[r["scope"]]["open"] += int(r["n"])
     codes = sorted(figures)
     if not codes:

@@ -19,6 +19,7 @@ FLOWS = (
     "reports_opened",
     "closed",
     "reopened",
+    "returned_to_school",
     "active_delta",
 )
 _COLUMN = {name: i for i, name in enumerate(FLOWS)}

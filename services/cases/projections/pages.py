@@ -21,7 +21,7 @@ from eventsourcing.utils import get_topic
 
 from ..domain import Case
 from ..domain.user import User
-from . import counters, users
+from . import counters, daily, users
 from .case_rows import CaseRows, intervention_rows
 from .personal import PersonalData
 from .state import IDENTIFIED, PERSONAL_FIELDS, CaseState, apply, identified
@@ -60,13 +60,17 @@ class PageProjection:
             row[:2]: row for s in states.values() for row in intervention_rows(s)
         }
         deltas = counters.Deltas()
+        dated = daily.DailyDeltas()
+        shares = {case_id: daily.tracked(s) for case_id, s in states.items()}
         touched: dict[str, CaseState] = {}
         for start in range(0, len(mine), CHUNK):
-            self._apply(self.decode(mine[start : start + CHUNK]), states, touched, deltas)
+            events = self.decode(mine[start : start + CHUNK])
+            self._apply(events, states, touched, deltas, (dated, shares))
         for case_id, state in touched.items():
             deltas.move(before.get(case_id), state)
         self.rows.save(tx, list(touched.values()), stored, interventions_before)
         counters.write(tx, deltas)
+        daily.write(tx, dated)
         staff = [
             (n.id, self.mapper.to_domain_event(n))
             for n in notifications
@@ -91,6 +95,7 @@ class PageProjection:
         states: dict[str, CaseState],
         touched: dict[str, CaseState],
         deltas: counters.Deltas,
+        series: tuple[daily.DailyDeltas, dict[str, tuple[str, Any]]],
     ) -> None:
         for position, event in events:
             case_id, kind = str(event.originator_id), type(event)
@@ -115,3 +120,8 @@ class PageProjection:
             state.version = event.originator_version
             touched[case_id] = state
             deltas.flow(flows)
+            # Dated event by event (a page may hold days of one case's history).
+            recorded = daily.recorded_on(event)
+            days = (recorded, daily.effective_on(event.__dict__, state, recorded))
+            dated, shares = series
+            shares[case_id] = dated.move(shares.get(case_id), state, days)

@@ -23,7 +23,7 @@ from shared.jurisdictions import LEVEL_BY_LENGTH, SCOPE_LENGTHS, in_scope, level
 from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role
 
 from ..access import Actor, ForbiddenError, require, require_in_scope
-from . import figures
+from . import closures, figures
 from .divisions import known_children, name_or_code, names_of
 from .personal import PersonalData
 from .queries import CaseFilter, CaseQueries, CaseRow, WorkItem
@@ -156,6 +156,11 @@ class ReadModels:
 
     # ---- the dashboard ---------------------------------------------------------------------
 
+    def closures(self, actor: Actor, scope: str, start: date, end: date) -> dict[str, Any]:
+        """Interventions closed in the period and their average days to closure (report)."""
+        scope = self._scope(actor, scope)
+        return self._serve(lambda tx: closures.closed_between(tx, scope, start, end), None).value
+
     def place_names(self, actor: Actor, codes: list[str]) -> dict[str, str]:
         """The names of those `codes` inside the actor's scope or above it (its own
         county, city…): reference data, no child's."""
@@ -168,9 +173,14 @@ class ReadModels:
         return self._serve(query, None).value
 
     def summary(
-        self, actor: Actor, scope: str | None, as_of: date, min_position: int | None = None
+        self,
+        actor: Actor,
+        scope: str | None,
+        as_of: date,
+        min_position: int | None = None,
+        basis: str | None = None,
     ) -> Served[dict[str, Any]]:
-        """Every figure for one scope."""
+        """Every figure for one scope (counts from the daily series `basis`, if given)."""
         scope = self._scope(actor, scope)
         police = actor.role is Role.POLICE
         department = own_department(actor)
@@ -179,13 +189,20 @@ class ReadModels:
             return (
                 _about(scope, names_of(tx, [scope]))
                 | {"as_of": as_of.isoformat()}
-                | figures.summary(tx, scope, as_of, police=police, department=department)
+                | figures.summary(
+                    tx, scope, as_of, police=police, department=department, basis=basis
+                )
             )
 
         return self._serve(query, min_position)
 
     def breakdown(
-        self, actor: Actor, scope: str | None, as_of: date, min_position: int | None = None
+        self,
+        actor: Actor,
+        scope: str | None,
+        as_of: date,
+        min_position: int | None = None,
+        basis: str | None = None,
     ) -> Served[dict[str, Any]]:
         """One row per jurisdiction one level below the scope."""
         scope = self._scope(actor, scope)
@@ -193,7 +210,9 @@ class ReadModels:
         department = own_department(actor)
 
         def query(tx: Tx) -> dict[str, Any]:
-            rows = figures.children(tx, [scope], as_of, police=police, department=department)
+            rows = figures.children(
+                tx, [scope], as_of, police=police, department=department, basis=basis
+            )
             names = known_children(tx, scope)
             codes = sorted(set(rows) | set(names))
             names |= names_of(tx, [scope, *(code for code in rows if code not in names)])
@@ -231,6 +250,7 @@ class ReadModels:
         level: str | None,
         as_of: date,
         min_position: int | None = None,
+        basis: str | None = None,
     ) -> Served[dict[str, Any]]:
         """The counties or townships under the scope, ranked for the assessment (考核)."""
         scope = self._scope(actor, scope)
@@ -242,7 +262,7 @@ class ReadModels:
             parents = [scope]
             while parents and len(parents[0]) < SCOPE_LENGTHS[SCOPE_LENGTHS.index(length) - 1]:
                 parents = figures.child_codes(tx, parents)
-            rows = figures.children(tx, parents, as_of, police=False)
+            rows = figures.children(tx, parents, as_of, police=False, basis=basis)
             names = names_of(tx, [scope, *rows])
             return _about(scope, names) | {
                 "as_of": as_of.isoformat(),

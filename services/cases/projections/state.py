@@ -65,6 +65,7 @@ class CaseState:
     school_record_status: str
     last_visit_on: str | None = None
     risk_level: str | None = None
+    emotional_state: str | None = None  # as the latest visit found the child
     visit_next_due: str | None = None  # as the latest visitor said
     visit_dropped_out: bool = False
     visit_count: int = 0
@@ -195,6 +196,7 @@ def _visited(s: CaseState, data: Json) -> list[Flow]:
     if s.last_visit_on is None or day >= s.last_visit_on:
         s.last_visit_on = day
         s.risk_level = str(visit["risk_level"])
+        s.emotional_state = visit.get("emotional_state")
         s.visit_next_due = visit.get("next_visit_due") or None
         # A dropout seen counts unless a later school change says otherwise: the event
         # records what the case decided (events stored before: there were no changes).
@@ -248,6 +250,8 @@ def _school_changed(s: CaseState, data: Json) -> list[Flow]:
     s.school_record_status = SCHOOL_STATUS_AFTER_CHANGE[data["change"]]
     # As the case decided it: a dropout seen on a visit after the change still counts.
     s.visit_dropped_out = data["school_status_after"] != s.school_record_status
+    if data["change"] == "returned":  # 控辍保学: a dropout back at school
+        return [(s.jurisdiction, str(data["changed_on"])[:7], "returned_to_school", 1)]
     return []
 
 

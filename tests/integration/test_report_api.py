@@ -1,0 +1,245 @@
+"""The periodic report over HTTP: PDF and Excel of the small city (small_city.py), every
+figure as the dashboard gives it, and the caller's scope and bad input refused."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from services.cases.bootstrap import CaseService
+from services.cli import main
+from tests.integration.bad_input import assert_invalid
+from tests.integration.projection_support import command_env
+from tests.integration.small_city import CITY, TOWNSHIP, build_small_city, import_city_divisions
+from tests.support import (
+    INTERVENTION,
+    VILLAGE,
+    VISIT,
+    caught_up,
+    identify_body,
+    json_of,
+    login,
+)
+
+REPORTS = "/api/v1/reports"
+
+
+@pytest.fixture
+def city(client: FlaskClient, service: CaseService) -> FlaskClient:
+    build_small_city(client)
+    import_city_divisions(service)
+    caught_up(service)
+    return client
+
+
+def fetch(client: FlaskClient, user: str = "civil_city", **query: Any) -> Any:
+    return client.get(REPORTS, query_string=query, headers=login(client, user))
+
+
+def summary(client: FlaskClient, scope: str) -> Any:
+    return client.get(
+        "/api/v1/dashboard/summary",
+        query_string={"scope": scope},
+        headers=login(client, "civil_city"),
+    ).json
+
+
+def test_the_pdf_is_in_chinese_with_the_dashboards_figures(city: FlaskClient) -> None:
+    answer = fetch(city, scope=CITY, period="2026-11", format="pdf")
+
+    assert answer.status_code == 200 and answer.mimetype == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(answer.data)).pages)
+    assert "南昌市农村留守儿童关爱保护工作定期通报（2026-11）" in text
+    s = summary(city, CITY)
+    active = s["cases"]["active"]
+    assert f"在册留守儿童\n{active}\n0\n{active}\n" in text  # this period, the one before, change
+    assert f"祖父母\n{s['guardian_types']['grandparent']}\n" in text
+    assert "关爱保护场所及年度建设计划进度：尚未上线。" in text  # named missing, not invented
+
+
+def test_the_pdf_is_in_english_when_asked(city: FlaskClient) -> None:
+    answer = fetch(city, scope=CITY, period="2026-Q4", format="pdf", lang="en")
+
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(answer.data)).pages)
+    assert "periodic report (2026-Q4)" in text and "Active children" in text
+
+
+def test_the_workbook_has_a_sheet_per_table_with_numbers_as_numbers(city: FlaskClient) -> None:
+    answer = fetch(city, scope=TOWNSHIP, period="2026-11", format="xlsx")
+
+    assert answer.status_code == 200
+    assert answer.mimetype.endswith("spreadsheetml.sheet")
+    book = load_workbook(BytesIO(answer.data))
+    assert book.sheetnames[:2] == ["主要指标", "按监护类型"]
+    rows = {r[0]: r[1:] for r in book["主要指标"].iter_rows(min_row=3, values_only=True)}
+    s = summary(city, TOWNSHIP)
+    assert rows["在册留守儿童"] == (s["cases"]["active"], 0, s["cases"]["active"])
+    assert rows["逾期未走访"][0] == s["overdue_visits"]
+    assert rows["近30天走访覆盖率"][0] == s["visit_coverage"]["last_30_days"]["share"]
+    assert rows["随祖父母生活占比"][0] == 0.5  # 2 of 4
+    # every visit of the small city found the child lonely: 3 visited of 4 active
+    assert s["emotional_states"]["lonely"] == 3
+    assert rows["最近一次走访孤独或苦恼占比"][0] == 1.0
+    guardians = {r[0]: r[1] for r in book["按监护类型"].iter_rows(min_row=3, values_only=True)}
+    assert guardians["祖父母"] == 2 and isinstance(guardians["祖父母"], int)
+
+
+def test_a_scope_outside_the_callers_and_the_police_are_refused(city: FlaskClient) -> None:
+    assert fetch(city, "civil", scope=CITY, period="2026-Q3", format="pdf").status_code == 403
+    assert fetch(city, "police", period="2026-Q3", format="pdf").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("field", "query"),
+    [
+        ("period", {"period": "2026-Q5", "format": "pdf"}),
+        ("period", {"period": "2026-13", "format": "pdf"}),
+        ("period", {"period": "last quarter", "format": "pdf"}),
+        ("format", {"period": "2026-Q3", "format": "docx"}),
+        ("lang", {"period": "2026-Q3", "format": "pdf", "lang": "fr"}),
+    ],
+)
+def test_a_bad_period_format_or_language_is_refused_with_the_field(
+    city: FlaskClient, field: str, query: dict[str, str]
+) -> None:
+    assert_invalid(fetch(city, **query), field)
+
+
+def test_the_command_writes_the_report_and_says_so_in_one_line(
+    city: FlaskClient, service: CaseService, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.xlsx"
+    # The command runs on the real clock: November has ended, and the small city was
+    # recorded only today, so November's figures are recounted from what the events say.
+    args = ["--lang", "en", "--recomputed", "--output", str(out)]
+
+    result = CliRunner().invoke(
+        main,
+        ["report", "--scope", TOWNSHIP, "--period", "2026-11", "--format", "xlsx", *args],
+        env=command_env(service.settings),
+    )
+
+    assert result.exit_code == 0, result.output
+    line = result.output.strip().splitlines()[-1]
+    assert line.startswith(f"report written path={out} scope={TOWNSHIP} period=2026-11")
+    rows = {r[0]: r[1] for r in load_workbook(out)["Main figures"].iter_rows(values_only=True)}
+    assert rows["Active children"] == summary(city, TOWNSHIP)["cases"]["active"] == 4
+
+
+def test_the_command_refuses_a_bad_period_before_opening_the_store(service: CaseService) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["report", "--scope", CITY, "--period", "2026-Q5", "--format", "pdf"],
+        env=command_env(service.settings),
+    )
+
+    assert result.exit_code == 2 and "2026-Q3" in result.output
+
+
+def test_interventions_closed_in_the_period_are_counted_with_their_days_to_closure(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given: two interventions closed in 2026-Q3, after 52 and 10 days, one in Q2 after 20
+    civil = login(client, "civil")
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=civil))
+    url = f"/api/v1/cases/{case['id']}"
+    for opened, closed in (
+        ("2026-05-10", "2026-07-01"),
+        ("2026-08-01", "2026-08-11"),
+        ("2026-04-01", "2026-04-21"),
+    ):
+        body = INTERVENTION | {"opened_on": opened}
+        iid = json_of(client.post(f"{url}/interventions", json=body, headers=civil))[
+            "intervention_id"
+        ]
+        done = client.post(
+            f"{url}/interventions/{iid}/closure",
+            json={"outcome": "情绪好转", "closed_on": closed},
+            headers=civil,
+        )
+        assert done.status_code in (200, 201), done.json
+    caught_up(service)
+
+    # when
+    answer = fetch(client, "civil", scope=VILLAGE[:6], period="2026-Q3", format="xlsx")
+
+    # then: Q3 beside Q2, as numbers
+    book = load_workbook(BytesIO(answer.data))
+    rows = {
+        r[0]: r[1:]
+        for r in book["干预措施办结用时（按类型）"].iter_rows(min_row=3, values_only=True)
+    }
+    assert rows["心理支持"] == (2, 31.0, 1, 20.0)
+    assert rows["训诫谈话"] == (0, None, 0, None)
+    departments = book["干预措施办结用时（按部门）"]
+    assert {r[0]: r[1] for r in departments.iter_rows(min_row=3, values_only=True)}["民政"] == 2
+
+
+def test_the_share_found_lonely_or_distressed_counts_the_latest_visit_of_the_visited(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given: one child found distressed, then stable; one distressed; one never visited
+    civil = login(client, "civil")
+    ids = [
+        json_of(client.post("/api/v1/cases", json=identify_body(), headers=civil))["id"]
+        for _ in range(3)
+    ]
+    for case, on, mood in (
+        (ids[0], "2026-04-01", "distressed"),
+        (ids[0], "2026-05-01", "stable"),
+        (ids[1], "2026-04-02", "distressed"),
+    ):
+        visit = VISIT | {"visited_on": on, "emotional_state": mood}
+        answer = client.post(f"/api/v1/cases/{case}/visits", json=visit, headers=civil)
+        assert answer.status_code in (200, 201), answer.json
+    caught_up(service)
+
+    # when
+    s = summary(client, VILLAGE[:6])
+    answer = fetch(client, "civil", scope=VILLAGE[:6], period="2026-11", format="xlsx")
+
+    # then: 1 of the 2 visited
+    assert {k: n for k, n in s["emotional_states"].items() if n} == {"stable": 1, "distressed": 1}
+    sheet = load_workbook(BytesIO(answer.data))["主要指标"]
+    rows = {r[0]: r[1] for r in sheet.iter_rows(values_only=True)}
+    assert rows["最近一次走访孤独或苦恼占比"] == 0.5
+
+
+def test_dropouts_returned_to_school_and_children_identified_are_counted_in_their_period(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given: a child identified in March, dropped out in May, back at school in August
+    civil = login(client, "civil")
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=civil))
+    url = f"/api/v1/cases/{case['id']}/school-changes"
+    education = login(client, "education")
+    for change, on in (("dropped_out", "2026-05-10"), ("returned", "2026-08-20")):
+        body = {"change": change, "changed_on": on, "school_name": None, "grade": None}
+        answer = client.post(url, json=body | {"note": None}, headers=education)
+        assert answer.status_code in (200, 201), answer.json
+    caught_up(service)
+
+    # when
+    reports = {
+        period: fetch(client, "civil", scope=VILLAGE[:6], period=period, format="xlsx")
+        for period in ("2026-Q3", "2026-Q1")
+    }
+
+    # then: this period, the one before, the change
+    q3, q1 = (
+        {
+            r[0]: r[1:]
+            for r in load_workbook(BytesIO(a.data))["主要指标"].iter_rows(values_only=True)
+        }
+        for a in (reports["2026-Q3"], reports["2026-Q1"])
+    )
+    assert q3["本期辍学返校"] == (1, 0, 1)
+    assert q1["本期新识别"] == (1, 0, 1)  # identified on 2026-03-01
+    assert q3["本期新识别"] == (0, 0, 0)
