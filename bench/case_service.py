@@ -218,13 +218,15 @@ def durability(store: Store) -> dict[str, str]:
 
         # The library leaves both at SQLite's defaults, which a fresh connection shows.
         conn = sqlite3.connect(store.settings.data_dir / "cases.sqlite")
-        try:
+        try:  # the file may be busy or gone when the server just stopped: report, not crash
             return {
                 "journal_mode": str(conn.execute("PRAGMA journal_mode").fetchone()[0]),
                 "synchronous": {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}.get(
                     conn.execute("PRAGMA synchronous").fetchone()[0], "?"
                 ),
             }
+        except sqlite3.Error as error:
+            return {"journal_mode": f"? ({error})", "synchronous": "?"}
         finally:
             conn.close()
     import psycopg

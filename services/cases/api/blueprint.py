@@ -25,3 +25,13 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     """A flask-smorest Blueprint with CareLedger's argument parser."""
 
     ARGUMENTS_PARSER = _Parser()
+
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """flask-smorest's `arguments`, with a schema class made an instance once, here:
+        given a class, webargs builds a new schema for every request (a marshmallow
+        `Schema.__init__` deep-copies every declared field, and each nested schema again),
+        which cost an identify six schemas and about 250 `deepcopy` calls. Loading is
+        stateless, so one instance serves every request and thread."""
+        if isinstance(schema, type):
+            schema = schema()
+        return super().arguments(schema, *args, **kwargs)
