@@ -182,6 +182,16 @@ class CaseEmergencyAccessGrantedV1(_Payload):
     expires_at = fields.AwareDateTime(required=True)
 
 
+class CaseDuplicateSuspectedV1(_Payload):
+    """Another case is likely the same child (same name read the same way, same birth
+    date): its id and the reason codes, never the names."""
+
+    other_case_id = fields.UUID(required=True)
+    reasons = fields.List(
+        fields.String(validate=validate.OneOf(v.DUPLICATE_REASONS)), required=True
+    )
+
+
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
     role = _term(tuple(Role), required=True)
@@ -242,6 +252,7 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.corrected": {1: CaseCorrectedV1, 2: CaseCorrectedV2},
     "case.school_changed": {1: CaseSchoolChangedV1},
     "case.emergency_access_granted": {1: CaseEmergencyAccessGrantedV1},
+    "case.duplicate_suspected": {1: CaseDuplicateSuspectedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

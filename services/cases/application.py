@@ -29,6 +29,7 @@ from shared.jurisdictions import in_scope
 from shared.roles import Capability, Role
 from shared.settings import Settings
 from shared.sql import store_setup_lock
+from shared.vocabulary import DUPLICATE_REASONS
 
 from .access import (
     Actor,
@@ -254,6 +255,27 @@ class Cases(Application[UUID]):
                 return replay
             self._refuse_registered(actor, id_number)
             raise
+
+    def flag_duplicates(self, actor: Actor, case_id: UUID, others: list[str]) -> WriteResult | None:
+        """Records on case `case_id` one `DuplicateSuspected` per case in `others` (the
+        look-alikes register/lookalikes.py found), unless flagged already: after an
+        identification, by the identifier, without blocking it."""
+        mine = str(case_id)
+        others = [o for o in dict.fromkeys(others) if o != mine]
+        if not others:
+            return None
+
+        def act(case: Case, _today: date) -> None:
+            for other in others:
+                if other in case.duplicates_flagged:
+                    continue  # flagged already (a retried import): one flag per pair
+                case.suspect_duplicate(
+                    other_case_id=other,
+                    reasons=list(DUPLICATE_REASONS),
+                    actor=actor.as_event_data(),
+                )
+
+        return self._change(actor, Capability.IDENTIFY, case_id, act, None, None)
 
     def try_identify(self, actor: Actor, record: dict[str, Any]) -> Case:
         """The case `identify` would open, checked by the same rules, and not saved: a

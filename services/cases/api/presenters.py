@@ -364,6 +364,12 @@ def _school_changed(e: Any) -> Json:
     }
 
 
+@HISTORY.on(_event("DuplicateSuspected"))
+def _duplicate_suspected(e: Any) -> Json:
+    # Which case looks like the same child and why (reason codes): no names.
+    return {"other_case_id": e.other_case_id, "reasons": list(e.reasons)}
+
+
 @HISTORY.on(_event("EmergencyAccessGranted"))
 def _emergency_access_granted(e: Any) -> Json:
     # Who opened the case outside her scope, why and until when: for case workers and

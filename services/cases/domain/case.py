@@ -492,6 +492,35 @@ class Case(Aggregate):
         until = (self.emergency_access or {}).get(username)
         return None if until is None else datetime.fromisoformat(until)
 
+    # ---- likely duplicates (issue 11) ---------------------------------------------------
+
+    def suspect_duplicate(self, *, other_case_id: str, reasons: list[str], actor: Json) -> None:
+        """Records that `other_case_id` is likely the same child (register/lookalikes.py
+        says why): a flag for the township supervisor, which blocks nothing. Ids and
+        reason codes only: the names compared stay in the case."""
+        self._duplicate_suspected(
+            jurisdiction=self.jurisdiction,
+            other_case_id=other_case_id,
+            reasons=list(reasons),
+            actor=actor,
+        )
+
+    @event("DuplicateSuspected")
+    def _duplicate_suspected(
+        self, jurisdiction: str, other_case_id: str, reasons: list[str], actor: Json
+    ) -> None:
+        self.duplicates_flagged = [*self.duplicates_flagged, other_case_id]
+
+    @property
+    def duplicates_flagged(self) -> list[str]:
+        """The cases flagged as likely the same child, in order (none for most)."""
+        return list(self.__dict__.get("_duplicates_flagged", []))
+
+    @duplicates_flagged.setter
+    def duplicates_flagged(self, value: list[str]) -> None:
+        # Set on the first flag only: cases stored before flags existed load unchanged.
+        self.__dict__["_duplicates_flagged"] = value
+
     # ---- derived state ----------------------------------------------------------------
 
     @property

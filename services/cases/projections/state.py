@@ -166,6 +166,10 @@ STATE.ignore(
     _event("EmergencyAccessGranted"),
     why="a read granted (break-the-glass) changes no figure and no list row",
 )
+STATE.ignore(
+    _event("DuplicateSuspected"),
+    why="a flag for the supervisor: the case stays active until merged",
+)
 
 
 def apply(state: CaseState, kind: type, data: Json) -> list[Flow]:

@@ -208,6 +208,12 @@ _case(
     lambda e: {"intervention_id": e.intervention_id, "closed_on": e.closed_on},
 )
 _case("Assigned", "case.assigned", lambda e: {"assignee": e.assignee})
+# Ids and reason codes only: the names compared stay in the case service.
+_case(
+    "DuplicateSuspected",
+    "case.duplicate_suspected",
+    lambda e: {"other_case_id": e.other_case_id, "reasons": list(e.reasons)},
+)
 _case(
     "Transferred",
     "case.transferred",

@@ -60,6 +60,10 @@ FACTS.ignore(
     why="a read granted (break-the-glass) changes no fact of the case",
 )
 FACTS.ignore(
+    "case.duplicate_suspected",
+    why="a flag for the township supervisor's worklist changes no fact of the case",
+)
+FACTS.ignore(
     "case.intervention_progressed",
     "case.intervention_closed",  # the due dates of interventions: casestore.apply_intervention
     why="changes no fact the rules or the scheduler read (beyond the village)",

@@ -136,6 +136,7 @@ RULES.ignore(
     "case.closed",
     "case.reopened",
     "case.corrected",
+    "case.duplicate_suspected",  # listed for the supervisor, not alerted
     why="raises no alert (time-based alerts come from the scheduler's due dates)",
 )
 RULES.ignore(

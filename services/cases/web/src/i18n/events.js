@@ -15,4 +15,5 @@ export const EVENT_LABELS = {
   corrected: { "zh-CN": "更正", en: "Corrected" },
   school_changed: { "zh-CN": "就学变动", en: "School changed" },
   emergency_access_granted: { "zh-CN": "紧急查阅", en: "Emergency access" },
+  duplicate_suspected: { "zh-CN": "疑似重复", en: "Likely duplicate" },
 };

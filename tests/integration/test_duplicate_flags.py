@@ -1,0 +1,58 @@
+"""Likely duplicates flagged at identification (issue 11, "Duplicates"): an event on the
+new case naming the other case and why, by ids and reason codes only; never a refusal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from services.cases.bootstrap import CaseService
+from tests.support import IDENTIFY, caught_up, identify_body, json_of, login
+
+
+def _identify(client: FlaskClient, headers: dict[str, str], **child: Any) -> Any:
+    body = identify_body(child={**IDENTIFY["child"], **child})
+    response = client.post("/api/v1/cases", json=body, headers=headers)
+    assert response.status_code == 201
+    return response
+
+
+def _flags(client: FlaskClient, headers: dict[str, str], case_id: str) -> list[Any]:
+    response = client.get(f"/api/v1/cases/{case_id}/history", headers=headers)
+    assert response.status_code == 200
+    return [e for e in json_of(response)["events"] if e["type"] == "duplicate_suspected"]
+
+
+def test_a_child_like_a_registered_one_is_flagged_on_the_new_case(
+    client: FlaskClient, service: CaseService
+) -> None:
+    headers = login(client, "civil")
+    first = json_of(_identify(client, headers, name="王小明"))["id"]
+    caught_up(service)
+
+    response = _identify(client, headers, name="王晓明")  # read the same: wang xiao ming
+
+    second = json_of(response)
+    flags = _flags(client, headers, second["id"])
+    assert [f["data"] for f in flags] == [
+        {"other_case_id": first, "reasons": ["name_reading", "birth_date"]}
+    ]
+    # The answer is the case as flagged: its ETag is the version a next write names.
+    assert response.headers["ETag"] == f'"{flags[0]["version"]}"'
+    assert "王" not in str(flags)  # ids and reason codes, no names
+    assert _flags(client, headers, first) == []
+
+
+def test_another_birth_date_or_another_reading_is_not_flagged(
+    client: FlaskClient, service: CaseService
+) -> None:
+    headers = login(client, "civil")
+    _identify(client, headers, name="王小明")
+    caught_up(service)
+
+    other_day = json_of(_identify(client, headers, name="王小明", birth_date="2015-03-03"))
+    other_name = json_of(_identify(client, headers, name="汪小敏"))
+
+    assert _flags(client, headers, other_day["id"]) == []
+    assert _flags(client, headers, other_name["id"]) == []
