@@ -192,6 +192,12 @@ class CaseDuplicateSuspectedV1(_Payload):
     )
 
 
+class CaseDuplicateDismissedV1(_Payload):
+    """The supervisor decided the flagged case is another child: the flag is closed."""
+
+    other_case_id = fields.UUID(required=True)
+
+
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
     role = _term(tuple(Role), required=True)
@@ -253,6 +259,7 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.school_changed": {1: CaseSchoolChangedV1},
     "case.emergency_access_granted": {1: CaseEmergencyAccessGrantedV1},
     "case.duplicate_suspected": {1: CaseDuplicateSuspectedV1},
+    "case.duplicate_dismissed": {1: CaseDuplicateDismissedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

@@ -277,6 +277,27 @@ class Cases(Application[UUID]):
 
         return self._change(actor, Capability.IDENTIFY, case_id, act, None, None)
 
+    def dismiss_duplicate(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        other_case_id: str,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Closes the likely-duplicate flag case `case_id` holds for `other_case_id`: two
+        children after all. Both cases must be in the caller's scope."""
+
+        def act(case: Case, _today: date) -> None:
+            if other_case_id in case.duplicates_open:
+                # The other case too must be in view: else 404, as for an unseen case.
+                require(actor, Capability.RESOLVE_DUPLICATES, self._load(UUID(other_case_id)))
+            case.dismiss_duplicate(other_case_id=other_case_id, actor=actor.as_event_data())
+
+        return self._change(
+            actor, Capability.RESOLVE_DUPLICATES, case_id, act, expected_version, idempotency
+        )
+
     def try_identify(self, actor: Actor, record: dict[str, Any]) -> Case:
         """The case `identify` would open, checked by the same rules, and not saved: a
         dry run (the survey import's) answers what would be created or refused and why."""

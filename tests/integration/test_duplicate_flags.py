@@ -56,3 +56,49 @@ def test_another_birth_date_or_another_reading_is_not_flagged(
 
     assert _flags(client, headers, other_day["id"]) == []
     assert _flags(client, headers, other_name["id"]) == []
+
+
+def _flagged_pair(client: FlaskClient, service: CaseService) -> tuple[str, str]:
+    headers = login(client, "civil")
+    first = json_of(_identify(client, headers, name="王小明"))["id"]
+    caught_up(service)
+    return first, json_of(_identify(client, headers, name="王晓明"))["id"]
+
+
+def _dismiss(client: FlaskClient, user: str, case_id: str, other: str, **headers: str) -> Any:
+    return client.post(
+        f"/api/v1/cases/{case_id}/duplicates/{other}/dismissal",
+        headers={**login(client, user), **headers},
+    )
+
+
+def test_the_supervisor_dismisses_a_flag_once(client: FlaskClient, service: CaseService) -> None:
+    first, second = _flagged_pair(client, service)
+
+    response = _dismiss(client, "supervisor", second, first, **{"Idempotency-Key": "d-1"})
+
+    assert response.status_code == 200
+    history = client.get(f"/api/v1/cases/{second}/history", headers=login(client, "civil"))
+    dismissed = [e for e in json_of(history)["events"] if e["type"] == "duplicate_dismissed"]
+    assert [e["data"] for e in dismissed] == [{"other_case_id": first}]
+    # The same request again is a replay; another is refused: the flag is closed.
+    again = _dismiss(client, "supervisor", second, first, **{"Idempotency-Key": "d-1"})
+    assert again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert _dismiss(client, "supervisor", second, first).status_code == 409
+
+
+def test_bad_dismissals_are_refused_and_write_nothing(
+    client: FlaskClient, service: CaseService
+) -> None:
+    first, second = _flagged_pair(client, service)
+    version = json_of(client.get(f"/api/v1/cases/{second}", headers=login(client, "civil")))
+
+    assert _dismiss(client, "supervisor", second, second).status_code == 422  # itself
+    assert _dismiss(client, "supervisor", first, second).status_code == 409  # not flagged
+    assert _dismiss(client, "director", second, first).status_code == 403  # role
+    assert _dismiss(client, "civil_elsewhere", second, first).status_code == 404  # scope
+    stale = _dismiss(client, "supervisor", second, first, **{"If-Match": '"1"'})
+    assert stale.status_code == 412
+    after = json_of(client.get(f"/api/v1/cases/{second}", headers=login(client, "civil")))
+    assert after == version

@@ -7,7 +7,6 @@ import copy
 import json
 from collections.abc import Iterator
 from typing import Any
-from uuid import uuid4
 
 import pytest
 import redis
@@ -103,7 +102,9 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
         civil, case_id, iid, {"outcome": "情况好转", "closed_on": "2026-07-01"}
     )
     cases.assign(civil, case_id, "director")
-    cases.flag_duplicates(civil, case_id, [str(uuid4())])
+    twin = cases.identify(civil, IDENTIFY)
+    cases.flag_duplicates(civil, case_id, [str(twin.case.id)])
+    cases.dismiss_duplicate(civil, case_id, str(twin.case.id))
     cases.transfer(
         civil,
         case_id,

@@ -370,6 +370,11 @@ def _duplicate_suspected(e: Any) -> Json:
     return {"other_case_id": e.other_case_id, "reasons": list(e.reasons)}
 
 
+@HISTORY.on(_event("DuplicateDismissed"))
+def _duplicate_dismissed(e: Any) -> Json:
+    return {"other_case_id": e.other_case_id}
+
+
 @HISTORY.on(_event("EmergencyAccessGranted"))
 def _emergency_access_granted(e: Any) -> Json:
     # Who opened the case outside her scope, why and until when: for case workers and

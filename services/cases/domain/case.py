@@ -29,6 +29,7 @@ from .errors import (
     CaseNotClosedError,
     DateBeforeIdentificationError,
     DateBeforeOpeningError,
+    FlagNotOpenError,
     InterventionNotOpenError,
     InvalidValueError,
     NotEligibleError,
@@ -510,6 +511,34 @@ class Case(Aggregate):
         self, jurisdiction: str, other_case_id: str, reasons: list[str], actor: Json
     ) -> None:
         self.duplicates_flagged = [*self.duplicates_flagged, other_case_id]
+
+    def dismiss_duplicate(self, *, other_case_id: str, actor: Json) -> None:
+        """Decides that `other_case_id`, flagged as likely the same child, is another
+        child: the flag is closed (the township supervisor's call)."""
+        if other_case_id == str(self.id):
+            raise InvalidValueError("A case is not a duplicate of itself.", field="other_case_id")
+        if other_case_id not in self.duplicates_open:
+            raise FlagNotOpenError(
+                "This case holds no open likely-duplicate flag for that case.",
+                field="other_case_id",
+            )
+        self._duplicate_dismissed(
+            jurisdiction=self.jurisdiction, other_case_id=other_case_id, actor=actor
+        )
+
+    @event("DuplicateDismissed")
+    def _duplicate_dismissed(self, jurisdiction: str, other_case_id: str, actor: Json) -> None:
+        self.__dict__["_duplicates_resolved"] = [*self.duplicates_resolved, other_case_id]
+
+    @property
+    def duplicates_resolved(self) -> list[str]:
+        """The flagged cases decided on (dismissed)."""
+        return list(self.__dict__.get("_duplicates_resolved", []))
+
+    @property
+    def duplicates_open(self) -> list[str]:
+        """The flagged cases not decided on yet."""
+        return [c for c in self.duplicates_flagged if c not in self.duplicates_resolved]
 
     @property
     def duplicates_flagged(self) -> list[str]:

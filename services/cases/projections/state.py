@@ -168,6 +168,7 @@ STATE.ignore(
 )
 STATE.ignore(
     _event("DuplicateSuspected"),
+    _event("DuplicateDismissed"),
     why="a flag for the supervisor: the case stays active until merged",
 )
 

@@ -215,6 +215,9 @@ _case(
     lambda e: {"other_case_id": e.other_case_id, "reasons": list(e.reasons)},
 )
 _case(
+    "DuplicateDismissed", "case.duplicate_dismissed", lambda e: {"other_case_id": e.other_case_id}
+)
+_case(
     "Transferred",
     "case.transferred",
     lambda e: {"from_jurisdiction": e.from_jurisdiction, "transferred_on": e.transferred_on},

@@ -61,6 +61,7 @@ FACTS.ignore(
 )
 FACTS.ignore(
     "case.duplicate_suspected",
+    "case.duplicate_dismissed",
     why="a flag for the township supervisor's worklist changes no fact of the case",
 )
 FACTS.ignore(

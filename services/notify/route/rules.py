@@ -137,6 +137,7 @@ RULES.ignore(
     "case.reopened",
     "case.corrected",
     "case.duplicate_suspected",  # listed for the supervisor, not alerted
+    "case.duplicate_dismissed",
     why="raises no alert (time-based alerts come from the scheduler's due dates)",
 )
 RULES.ignore(

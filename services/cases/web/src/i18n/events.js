@@ -16,4 +16,5 @@ export const EVENT_LABELS = {
   school_changed: { "zh-CN": "就学变动", en: "School changed" },
   emergency_access_granted: { "zh-CN": "紧急查阅", en: "Emergency access" },
   duplicate_suspected: { "zh-CN": "疑似重复", en: "Likely duplicate" },
+  duplicate_dismissed: { "zh-CN": "排除重复", en: "Not a duplicate" },
 };
