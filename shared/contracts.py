@@ -198,6 +198,13 @@ class CaseDuplicateDismissedV1(_Payload):
     other_case_id = fields.UUID(required=True)
 
 
+class CaseMergedV1(_Payload):
+    """A merge of two cases of one child: `case.merged_into` on the case closed as the
+    duplicate (it also has its `case.closed`), `case.duplicate_merged` on the other."""
+
+    other_case_id = fields.UUID(required=True)
+
+
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
     role = _term(tuple(Role), required=True)
@@ -260,6 +267,8 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.emergency_access_granted": {1: CaseEmergencyAccessGrantedV1},
     "case.duplicate_suspected": {1: CaseDuplicateSuspectedV1},
     "case.duplicate_dismissed": {1: CaseDuplicateDismissedV1},
+    "case.merged_into": {1: CaseMergedV1},
+    "case.duplicate_merged": {1: CaseMergedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

@@ -12,14 +12,14 @@ import hashlib
 import hmac
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import AggregateEvent, DomainEventProtocol
+from eventsourcing.domain import Aggregate, AggregateEvent, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import Environment, EnvType
 
@@ -296,6 +296,39 @@ class Cases(Application[UUID]):
 
         return self._change(
             actor, Capability.RESOLVE_DUPLICATES, case_id, act, expected_version, idempotency
+        )
+
+    def merge_duplicate(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        survivor_id: UUID,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Closes case `case_id` as a duplicate of `survivor_id`, linked both ways (both
+        cases in the caller's view), in one atomic append of both cases' events."""
+        survivors: list[Case] = []
+
+        def act(case: Case, today: date) -> None:
+            survivors.clear()
+            if survivor_id == case.id:
+                raise InvalidValueError(
+                    "A case cannot be merged into itself.", field="other_case_id"
+                )
+            survivor = self._load(survivor_id)
+            require(actor, Capability.RESOLVE_DUPLICATES, survivor)
+            case.merge_into(survivor=survivor, actor=actor.as_event_data(), today=today)
+            survivors.append(survivor)
+
+        return self._change(
+            actor,
+            Capability.RESOLVE_DUPLICATES,
+            case_id,
+            act,
+            expected_version,
+            idempotency,
+            claims=lambda _case: list(survivors),
         )
 
     def try_identify(self, actor: Actor, record: dict[str, Any]) -> Case:
@@ -643,7 +676,9 @@ class Cases(Application[UUID]):
         expected_version: int | None,
         idempotency: IdempotencyKey | None,
         status: int = 200,
-        claims: Callable[[Case], list[IdempotencyRecord]] | None = None,
+        # Other aggregates saved in the same atomic append (ID-number claims, a merged
+        # case's survivor).
+        claims: Callable[[Case], Sequence[Aggregate]] | None = None,
     ) -> WriteResult:
         # The role first, before the case is even looked up: the refusal is then the
         # same for an unknown case and one the caller may not see.
@@ -677,7 +712,7 @@ class Cases(Application[UUID]):
         case: Case,
         result: WriteResult,
         idempotency: IdempotencyKey | None,
-        claims: list[IdempotencyRecord] | None = None,
+        claims: Sequence[Aggregate] | None = None,
     ) -> WriteResult:
         record = None
         if idempotency is not None:

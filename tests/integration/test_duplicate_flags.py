@@ -102,3 +102,56 @@ def test_bad_dismissals_are_refused_and_write_nothing(
     assert stale.status_code == 412
     after = json_of(client.get(f"/api/v1/cases/{second}", headers=login(client, "civil")))
     assert after == version
+
+
+def _merge(client: FlaskClient, user: str, case_id: str, into: str) -> Any:
+    return client.post(
+        f"/api/v1/cases/{case_id}/duplicates/{into}/merge", headers=login(client, user)
+    )
+
+
+def _events(client: FlaskClient, case_id: str) -> list[Any]:
+    response = client.get(f"/api/v1/cases/{case_id}/history", headers=login(client, "civil"))
+    return [(e["type"], e["data"]) for e in json_of(response)["events"]]
+
+
+def _active(client: FlaskClient, service: CaseService) -> int:
+    caught_up(service)
+    response = client.get("/api/v1/dashboard/summary", headers=login(client, "civil"))
+    active: int = json_of(response)["cases"]["active"]
+    return active
+
+
+def test_a_merge_closes_one_case_and_links_both_histories(
+    client: FlaskClient, service: CaseService
+) -> None:
+    first, second = _flagged_pair(client, service)
+    assert _active(client, service) == 2
+
+    response = _merge(client, "supervisor", second, first)
+
+    assert response.status_code == 200
+    assert json_of(response)["status"] == "closed"
+    assert ("merged_into", {"other_case_id": first}) in _events(client, second)
+    closed = [d for t, d in _events(client, second) if t == "closed"]
+    assert closed and closed[0]["reason"] == "duplicate"
+    assert ("duplicate_merged", {"other_case_id": second}) in _events(client, first)
+    # The merged duplicate no longer counts as an active child.
+    assert _active(client, service) == 1
+    # The flag is resolved, the case closed: neither again.
+    assert _merge(client, "supervisor", second, first).status_code == 409
+    assert _dismiss(client, "supervisor", second, first).status_code == 409
+
+
+def test_bad_merges_are_refused_and_write_nothing(
+    client: FlaskClient, service: CaseService
+) -> None:
+    first, second = _flagged_pair(client, service)
+    before = (_events(client, first), _events(client, second))
+
+    assert _merge(client, "supervisor", second, second).status_code == 422  # itself
+    assert _merge(client, "director", second, first).status_code == 403  # role
+    assert _merge(client, "civil_elsewhere", second, first).status_code == 404  # scope
+    unflagged = json_of(_identify(client, login(client, "civil"), name="李晓红"))["id"]
+    assert _merge(client, "supervisor", unflagged, first).status_code == 409  # no flag
+    assert (_events(client, first), _events(client, second)) == before

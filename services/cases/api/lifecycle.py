@@ -85,3 +85,14 @@ def dismiss_duplicate(case_id: UUID, other_case_id: UUID) -> Any:
             actor(), case_id, str(other_case_id), expected_version(), idempotency_key()
         )
     )
+
+
+@blp.route("/<uuid:case_id>/duplicates/<uuid:other_case_id>/merge", methods=["POST"])
+@blp.response(200, CaseSchema)
+def merge_duplicate(case_id: UUID, other_case_id: UUID) -> Any:
+    """Close this case as a duplicate of the other (the same child), linked both ways"""
+    return write_answer(
+        service().cases.merge_duplicate(
+            actor(), case_id, other_case_id, expected_version(), idempotency_key()
+        )
+    )

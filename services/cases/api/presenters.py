@@ -375,6 +375,13 @@ def _duplicate_dismissed(e: Any) -> Json:
     return {"other_case_id": e.other_case_id}
 
 
+@HISTORY.on(_event("MergedInto"))
+@HISTORY.on(_event("DuplicateMerged"))
+def _merged(e: Any) -> Json:
+    # The other case of a merge, both ways: closed into it, or merged from it.
+    return {"other_case_id": e.other_case_id}
+
+
 @HISTORY.on(_event("EmergencyAccessGranted"))
 def _emergency_access_granted(e: Any) -> Json:
     # Who opened the case outside her scope, why and until when: for case workers and

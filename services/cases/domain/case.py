@@ -530,6 +530,35 @@ class Case(Aggregate):
     def _duplicate_dismissed(self, jurisdiction: str, other_case_id: str, actor: Json) -> None:
         self.__dict__["_duplicates_resolved"] = [*self.duplicates_resolved, other_case_id]
 
+    def merge_into(self, *, survivor: Case, actor: Json, today: date) -> None:
+        """Closes this case as a duplicate of `survivor` (the same child), and records
+        the merge on both: `Closed` (reason duplicate) and `MergedInto` here,
+        `DuplicateMerged` there. Either case must hold an open flag for the other."""
+        other, mine = str(survivor.id), str(self.id)
+        if other == mine:
+            raise InvalidValueError("A case cannot be merged into itself.", field="other_case_id")
+        if other not in self.duplicates_open and mine not in survivor.duplicates_open:
+            raise FlagNotOpenError(
+                "Neither case holds an open likely-duplicate flag for the other.",
+                field="other_case_id",
+            )
+        survivor._require_active()
+        self.close_case(
+            reason="duplicate", closed_on=today.isoformat(), note=None, actor=actor, today=today
+        )
+        self._merged_into(jurisdiction=self.jurisdiction, other_case_id=other, actor=actor)
+        survivor._duplicate_merged(
+            jurisdiction=survivor.jurisdiction, other_case_id=mine, actor=actor
+        )
+
+    @event("MergedInto")
+    def _merged_into(self, jurisdiction: str, other_case_id: str, actor: Json) -> None:
+        self.__dict__["_duplicates_resolved"] = [*self.duplicates_resolved, other_case_id]
+
+    @event("DuplicateMerged")
+    def _duplicate_merged(self, jurisdiction: str, other_case_id: str, actor: Json) -> None:
+        self.__dict__["_duplicates_resolved"] = [*self.duplicates_resolved, other_case_id]
+
     @property
     def duplicates_resolved(self) -> list[str]:
         """The flagged cases decided on (dismissed)."""

@@ -169,6 +169,10 @@ STATE.ignore(
 STATE.ignore(
     _event("DuplicateSuspected"),
     _event("DuplicateDismissed"),
+    _event("DuplicateMerged"),
+    # Counted by the Closed (reason duplicate) the merge records with it: a merged
+    # duplicate leaves the active children there.
+    _event("MergedInto"),
     why="a flag for the supervisor: the case stays active until merged",
 )
 

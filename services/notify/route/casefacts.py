@@ -62,6 +62,8 @@ FACTS.ignore(
 FACTS.ignore(
     "case.duplicate_suspected",
     "case.duplicate_dismissed",
+    "case.merged_into",  # the closure comes as its own case.closed
+    "case.duplicate_merged",
     why="a flag for the township supervisor's worklist changes no fact of the case",
 )
 FACTS.ignore(

@@ -17,4 +17,6 @@ export const EVENT_LABELS = {
   emergency_access_granted: { "zh-CN": "紧急查阅", en: "Emergency access" },
   duplicate_suspected: { "zh-CN": "疑似重复", en: "Likely duplicate" },
   duplicate_dismissed: { "zh-CN": "排除重复", en: "Not a duplicate" },
+  merged_into: { "zh-CN": "合并至另一案件", en: "Merged into another case" },
+  duplicate_merged: { "zh-CN": "合并重复案件", en: "Duplicate merged in" },
 };
