@@ -182,6 +182,29 @@ class CaseEmergencyAccessGrantedV1(_Payload):
     expires_at = fields.AwareDateTime(required=True)
 
 
+class CaseDuplicateSuspectedV1(_Payload):
+    """Another case is likely the same child (same name read the same way, same birth
+    date): its id and the reason codes, never the names."""
+
+    other_case_id = fields.UUID(required=True)
+    reasons = fields.List(
+        fields.String(validate=validate.OneOf(v.DUPLICATE_REASONS)), required=True
+    )
+
+
+class CaseDuplicateDismissedV1(_Payload):
+    """The supervisor decided the flagged case is another child: the flag is closed."""
+
+    other_case_id = fields.UUID(required=True)
+
+
+class CaseMergedV1(_Payload):
+    """A merge of two cases of one child: `case.merged_into` on the case closed as the
+    duplicate (it also has its `case.closed`), `case.duplicate_merged` on the other."""
+
+    other_case_id = fields.UUID(required=True)
+
+
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
     role = _term(tuple(Role), required=True)
@@ -242,6 +265,10 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.corrected": {1: CaseCorrectedV1, 2: CaseCorrectedV2},
     "case.school_changed": {1: CaseSchoolChangedV1},
     "case.emergency_access_granted": {1: CaseEmergencyAccessGrantedV1},
+    "case.duplicate_suspected": {1: CaseDuplicateSuspectedV1},
+    "case.duplicate_dismissed": {1: CaseDuplicateDismissedV1},
+    "case.merged_into": {1: CaseMergedV1},
+    "case.duplicate_merged": {1: CaseMergedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

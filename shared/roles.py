@@ -43,6 +43,8 @@ class Capability(StrEnum):
     # Import a township's survey spreadsheet (摸底排查表): many identifications at once,
     # for those who answer for a township's register, not each village's director.
     IMPORT_SURVEY = "import_survey"
+    # Decide on a likely-duplicate flag (dismiss it): who answers for a township's register.
+    RESOLVE_DUPLICATES = "resolve_duplicates"
 
 
 _C = Capability
@@ -59,12 +61,14 @@ _DEPARTMENT = {_C.READ_CASE, _C.OPEN_INTERVENTION, _C.WORK_INTERVENTION}
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CHILD_DIRECTOR: frozenset(_FIELD_WORK),
     Role.CHILD_SUPERVISOR: frozenset(
-        _FIELD_WORK | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.IMPORT_SURVEY}
+        _FIELD_WORK
+        | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.IMPORT_SURVEY}
+        | {_C.RESOLVE_DUPLICATES}
     ),
     Role.CIVIL_AFFAIRS: frozenset(
         _FIELD_WORK
         | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
-        | {_C.APPROVE_USERS, _C.IMPORT_SURVEY}
+        | {_C.APPROVE_USERS, _C.IMPORT_SURVEY, _C.RESOLVE_DUPLICATES}
     ),
     Role.EDUCATION: frozenset(_DEPARTMENT | {_C.VISIT}),
     # Police receive mandatory reports and record their actions on them; they open nothing.

@@ -62,3 +62,7 @@ SCHOOL_STATUS_AFTER_CHANGE = {
 # Days until the next visit is due when the visitor does not say, by risk level.
 VISIT_INTERVAL_DAYS = {"high": 7, "medium": 30, "low": 90}
 AGE_LIMIT_YEARS = 16
+
+# Why two cases are likely the same child (case.duplicate_suspected; register/lookalikes.py):
+# the same name read the same way (pinyin) and the same birth date.
+DUPLICATE_REASONS = ("name_reading", "birth_date")

@@ -12,14 +12,14 @@ import hashlib
 import hmac
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import AggregateEvent, DomainEventProtocol
+from eventsourcing.domain import Aggregate, AggregateEvent, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import Environment, EnvType
 
@@ -29,6 +29,7 @@ from shared.jurisdictions import in_scope
 from shared.roles import Capability, Role
 from shared.settings import Settings
 from shared.sql import store_setup_lock
+from shared.vocabulary import DUPLICATE_REASONS
 
 from .access import (
     Actor,
@@ -254,6 +255,81 @@ class Cases(Application[UUID]):
                 return replay
             self._refuse_registered(actor, id_number)
             raise
+
+    def flag_duplicates(self, actor: Actor, case_id: UUID, others: list[str]) -> WriteResult | None:
+        """Records on case `case_id` one `DuplicateSuspected` per case in `others` (the
+        look-alikes register/lookalikes.py found), unless flagged already: after an
+        identification, by the identifier, without blocking it."""
+        mine = str(case_id)
+        others = [o for o in dict.fromkeys(others) if o != mine]
+        if not others:
+            return None
+
+        def act(case: Case, _today: date) -> None:
+            for other in others:
+                if other in case.duplicates_flagged:
+                    continue  # flagged already (a retried import): one flag per pair
+                case.suspect_duplicate(
+                    other_case_id=other,
+                    reasons=list(DUPLICATE_REASONS),
+                    actor=actor.as_event_data(),
+                )
+
+        return self._change(actor, Capability.IDENTIFY, case_id, act, None, None)
+
+    def dismiss_duplicate(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        other_case_id: str,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Closes the likely-duplicate flag case `case_id` holds for `other_case_id`: two
+        children after all. Both cases must be in the caller's scope."""
+
+        def act(case: Case, _today: date) -> None:
+            if other_case_id in case.duplicates_open:
+                # The other case too must be in view: else 404, as for an unseen case.
+                require(actor, Capability.RESOLVE_DUPLICATES, self._load(UUID(other_case_id)))
+            case.dismiss_duplicate(other_case_id=other_case_id, actor=actor.as_event_data())
+
+        return self._change(
+            actor, Capability.RESOLVE_DUPLICATES, case_id, act, expected_version, idempotency
+        )
+
+    def merge_duplicate(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        survivor_id: UUID,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Closes case `case_id` as a duplicate of `survivor_id`, linked both ways (both
+        cases in the caller's view), in one atomic append of both cases' events."""
+        survivors: list[Case] = []
+
+        def act(case: Case, today: date) -> None:
+            survivors.clear()
+            if survivor_id == case.id:
+                raise InvalidValueError(
+                    "A case cannot be merged into itself.", field="other_case_id"
+                )
+            survivor = self._load(survivor_id)
+            require(actor, Capability.RESOLVE_DUPLICATES, survivor)
+            case.merge_into(survivor=survivor, actor=actor.as_event_data(), today=today)
+            survivors.append(survivor)
+
+        return self._change(
+            actor,
+            Capability.RESOLVE_DUPLICATES,
+            case_id,
+            act,
+            expected_version,
+            idempotency,
+            claims=lambda _case: list(survivors),
+        )
 
     def try_identify(self, actor: Actor, record: dict[str, Any]) -> Case:
         """The case `identify` would open, checked by the same rules, and not saved: a
@@ -600,7 +676,9 @@ class Cases(Application[UUID]):
         expected_version: int | None,
         idempotency: IdempotencyKey | None,
         status: int = 200,
-        claims: Callable[[Case], list[IdempotencyRecord]] | None = None,
+        # Other aggregates saved in the same atomic append (ID-number claims, a merged
+        # case's survivor).
+        claims: Callable[[Case], Sequence[Aggregate]] | None = None,
     ) -> WriteResult:
         # The role first, before the case is even looked up: the refusal is then the
         # same for an unknown case and one the caller may not see.
@@ -634,7 +712,7 @@ class Cases(Application[UUID]):
         case: Case,
         result: WriteResult,
         idempotency: IdempotencyKey | None,
-        claims: list[IdempotencyRecord] | None = None,
+        claims: Sequence[Aggregate] | None = None,
     ) -> WriteResult:
         record = None
         if idempotency is not None:

@@ -102,6 +102,11 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
         civil, case_id, iid, {"outcome": "情况好转", "closed_on": "2026-07-01"}
     )
     cases.assign(civil, case_id, "director")
+    twin = cases.identify(civil, IDENTIFY)
+    cases.flag_duplicates(civil, case_id, [str(twin.case.id)])
+    cases.dismiss_duplicate(civil, case_id, str(twin.case.id))
+    cases.flag_duplicates(civil, twin.case.id, [str(case_id)])
+    cases.merge_duplicate(civil, twin.case.id, case_id)
     cases.transfer(
         civil,
         case_id,

@@ -4,6 +4,7 @@ runs that are idempotent and resumable, and every bad path of issue 11."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -326,6 +327,14 @@ def test_a_row_like_a_registered_child_is_flagged_and_still_imported(
         [],
         [],
     ]
+    # Flagged on the new case too, as an event naming the other case (no names).
+    flags = [
+        (e.other_case_id, e.reasons)
+        for r in report.rows
+        for e in service.cases.history(SUPERVISOR, UUID(str(r.case_id))).events
+        if type(e).__name__ == "DuplicateSuspected"
+    ]
+    assert flags == [(str(registered), ["name_reading", "birth_date"])]
 
 
 @pytest.mark.parametrize("code", ["360124", "36012410520", "3601241052031", "36012410520X"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from marshmallow import RAISE
 from shared import field_views
 
 from ..projections.queries import CaseFilter
+from ..register.lookalikes import register_lookalikes
 from .blueprint import Blueprint
 from .http import actor, idempotency_key, log_reads, service, write_answer
 from .presenters import case_view, history_entries, history_view
@@ -36,7 +38,14 @@ blp = Blueprint(
 @blp.response(201, CaseSchema)
 def identify(record: dict[str, Any]) -> Any:
     """Identify a left-behind child: opens a case"""
-    result = service().cases.identify(actor(), record, idempotency_key())
+    svc, who = service(), actor()
+    result = svc.cases.identify(who, record, idempotency_key())
+    if not result.replayed:
+        # Likely duplicates are flagged on the new case (an event), never refused.
+        find = register_lookalikes(svc.read_models, who, svc.cases.clock.today())
+        flagged = svc.cases.flag_duplicates(who, result.case.id, find(record))
+        # The answer's ETag is then the flagged version, the one a next write must name.
+        result = replace(flagged, status=201, position=flagged.position) if flagged else result
     return write_answer(result)
 
 

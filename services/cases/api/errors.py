@@ -42,6 +42,7 @@ STATUS_OF: dict[type[Exception], int] = {
     FieldNotFoundError: 404,
     domain.CaseClosedError: 409,
     domain.CaseNotClosedError: 409,
+    domain.FlagNotOpenError: 409,
     domain.InterventionNotOpenError: 409,
     UserExistsError: 409,
     UserDisabledError: 409,

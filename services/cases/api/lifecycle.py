@@ -74,3 +74,25 @@ def correct(body: dict[str, Any], case_id: UUID) -> Any:
     return write_answer(
         service().cases.correct(actor(), case_id, body, expected_version(), idempotency_key())
     )
+
+
+@blp.route("/<uuid:case_id>/duplicates/<uuid:other_case_id>/dismissal", methods=["POST"])
+@blp.response(200, CaseSchema)
+def dismiss_duplicate(case_id: UUID, other_case_id: UUID) -> Any:
+    """Dismiss a likely-duplicate flag: the two cases are two children (supervisors)"""
+    return write_answer(
+        service().cases.dismiss_duplicate(
+            actor(), case_id, str(other_case_id), expected_version(), idempotency_key()
+        )
+    )
+
+
+@blp.route("/<uuid:case_id>/duplicates/<uuid:other_case_id>/merge", methods=["POST"])
+@blp.response(200, CaseSchema)
+def merge_duplicate(case_id: UUID, other_case_id: UUID) -> Any:
+    """Close this case as a duplicate of the other (the same child), linked both ways"""
+    return write_answer(
+        service().cases.merge_duplicate(
+            actor(), case_id, other_case_id, expected_version(), idempotency_key()
+        )
+    )

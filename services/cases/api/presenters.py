@@ -364,6 +364,24 @@ def _school_changed(e: Any) -> Json:
     }
 
 
+@HISTORY.on(_event("DuplicateSuspected"))
+def _duplicate_suspected(e: Any) -> Json:
+    # Which case looks like the same child and why (reason codes): no names.
+    return {"other_case_id": e.other_case_id, "reasons": list(e.reasons)}
+
+
+@HISTORY.on(_event("DuplicateDismissed"))
+def _duplicate_dismissed(e: Any) -> Json:
+    return {"other_case_id": e.other_case_id}
+
+
+@HISTORY.on(_event("MergedInto"))
+@HISTORY.on(_event("DuplicateMerged"))
+def _merged(e: Any) -> Json:
+    # The other case of a merge, both ways: closed into it, or merged from it.
+    return {"other_case_id": e.other_case_id}
+
+
 @HISTORY.on(_event("EmergencyAccessGranted"))
 def _emergency_access_granted(e: Any) -> Json:
     # Who opened the case outside her scope, why and until when: for case workers and

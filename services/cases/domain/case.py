@@ -29,6 +29,7 @@ from .errors import (
     CaseNotClosedError,
     DateBeforeIdentificationError,
     DateBeforeOpeningError,
+    FlagNotOpenError,
     InterventionNotOpenError,
     InvalidValueError,
     NotEligibleError,
@@ -491,6 +492,92 @@ class Case(Aggregate):
         """Until when `username` may read this case in an emergency, if ever granted."""
         until = (self.emergency_access or {}).get(username)
         return None if until is None else datetime.fromisoformat(until)
+
+    # ---- likely duplicates (issue 11) ---------------------------------------------------
+
+    def suspect_duplicate(self, *, other_case_id: str, reasons: list[str], actor: Json) -> None:
+        """Records that `other_case_id` is likely the same child (register/lookalikes.py
+        says why): a flag for the township supervisor, which blocks nothing. Ids and
+        reason codes only: the names compared stay in the case."""
+        self._duplicate_suspected(
+            jurisdiction=self.jurisdiction,
+            other_case_id=other_case_id,
+            reasons=list(reasons),
+            actor=actor,
+        )
+
+    @event("DuplicateSuspected")
+    def _duplicate_suspected(
+        self, jurisdiction: str, other_case_id: str, reasons: list[str], actor: Json
+    ) -> None:
+        self.duplicates_flagged = [*self.duplicates_flagged, other_case_id]
+
+    def dismiss_duplicate(self, *, other_case_id: str, actor: Json) -> None:
+        """Decides that `other_case_id`, flagged as likely the same child, is another
+        child: the flag is closed (the township supervisor's call)."""
+        if other_case_id == str(self.id):
+            raise InvalidValueError("A case is not a duplicate of itself.", field="other_case_id")
+        if other_case_id not in self.duplicates_open:
+            raise FlagNotOpenError(
+                "This case holds no open likely-duplicate flag for that case.",
+                field="other_case_id",
+            )
+        self._duplicate_dismissed(
+            jurisdiction=self.jurisdiction, other_case_id=other_case_id, actor=actor
+        )
+
+    @event("DuplicateDismissed")
+    def _duplicate_dismissed(self, jurisdiction: str, other_case_id: str, actor: Json) -> None:
+        self.__dict__["_duplicates_resolved"] = [*self.duplicates_resolved, other_case_id]
+
+    def merge_into(self, *, survivor: Case, actor: Json, today: date) -> None:
+        """Closes this case as a duplicate of `survivor` (the same child), and records
+        the merge on both: `Closed` (reason duplicate) and `MergedInto` here,
+        `DuplicateMerged` there. Either case must hold an open flag for the other."""
+        other, mine = str(survivor.id), str(self.id)
+        if other == mine:
+            raise InvalidValueError("A case cannot be merged into itself.", field="other_case_id")
+        if other not in self.duplicates_open and mine not in survivor.duplicates_open:
+            raise FlagNotOpenError(
+                "Neither case holds an open likely-duplicate flag for the other.",
+                field="other_case_id",
+            )
+        survivor._require_active()
+        self.close_case(
+            reason="duplicate", closed_on=today.isoformat(), note=None, actor=actor, today=today
+        )
+        self._merged_into(jurisdiction=self.jurisdiction, other_case_id=other, actor=actor)
+        survivor._duplicate_merged(
+            jurisdiction=survivor.jurisdiction, other_case_id=mine, actor=actor
+        )
+
+    @event("MergedInto")
+    def _merged_into(self, jurisdiction: str, other_case_id: str, actor: Json) -> None:
+        self.__dict__["_duplicates_resolved"] = [*self.duplicates_resolved, other_case_id]
+
+    @event("DuplicateMerged")
+    def _duplicate_merged(self, jurisdiction: str, other_case_id: str, actor: Json) -> None:
+        self.__dict__["_duplicates_resolved"] = [*self.duplicates_resolved, other_case_id]
+
+    @property
+    def duplicates_resolved(self) -> list[str]:
+        """The flagged cases decided on (dismissed)."""
+        return list(self.__dict__.get("_duplicates_resolved", []))
+
+    @property
+    def duplicates_open(self) -> list[str]:
+        """The flagged cases not decided on yet."""
+        return [c for c in self.duplicates_flagged if c not in self.duplicates_resolved]
+
+    @property
+    def duplicates_flagged(self) -> list[str]:
+        """The cases flagged as likely the same child, in order (none for most)."""
+        return list(self.__dict__.get("_duplicates_flagged", []))
+
+    @duplicates_flagged.setter
+    def duplicates_flagged(self, value: list[str]) -> None:
+        # Set on the first flag only: cases stored before flags existed load unchanged.
+        self.__dict__["_duplicates_flagged"] = value
 
     # ---- derived state ----------------------------------------------------------------
 

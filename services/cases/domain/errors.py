@@ -58,3 +58,7 @@ class NothingToCorrectError(DomainError):
 
 class SameJurisdictionError(DomainError):
     """Raised when a transfer names the village the case is already in."""
+
+
+class FlagNotOpenError(DomainError):
+    """Raised when dismissing a likely-duplicate flag the case does not hold open."""

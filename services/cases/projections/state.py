@@ -167,6 +167,15 @@ STATE.ignore(
     _event("EmergencyAccessGranted"),
     why="a read granted (break-the-glass) changes no figure and no list row",
 )
+STATE.ignore(
+    _event("DuplicateSuspected"),
+    _event("DuplicateDismissed"),
+    _event("DuplicateMerged"),
+    # Counted by the Closed (reason duplicate) the merge records with it: a merged
+    # duplicate leaves the active children there.
+    _event("MergedInto"),
+    why="a flag for the supervisor: the case stays active until merged",
+)
 
 
 def apply(state: CaseState, kind: type, data: Json) -> list[Flow]:

@@ -4,8 +4,8 @@ uploader's scope, found through the read models' keyed-hash search (no name is c
 in clear in the database; the few candidates are compared here, decrypted).
 
 A row so flagged is still imported: two children may share a name and a birthday. The
-flag says which case to look at. (The township supervisor's worklist of such flags, and
-merging or dismissing them as events, are not built yet: docs/register.md.)
+flag says which case to look at; the import and `POST /api/v1/cases` record it on the
+new case (`Cases.flag_duplicates`), for the supervisor to merge or dismiss.
 """
 
 from __future__ import annotations

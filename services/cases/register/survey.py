@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from shared.jurisdictions import divisions, in_scope, is_scope
 from shared.roles import Capability
@@ -130,11 +131,14 @@ def import_survey(
     for row in sheet.rows:
         outcome = _import_row(cases, actor, sheet.content_hash, row, scope, dry_run, seen)
         if lookalikes and outcome.outcome in ("created", "would_create") and outcome.record:
+            alike = [c for c in lookalikes(outcome.record) if c != outcome.case_id]
             outcome.duplicates += [
                 Problem("姓名", f"与已登记的案件 {case_id} 姓名读音、出生日期相同，疑似重复")
-                for case_id in lookalikes(outcome.record)
-                if case_id != outcome.case_id
+                for case_id in alike
             ]
+            if outcome.outcome == "created" and outcome.case_id:
+                # Flagged on the new case too (an event), for the supervisor's list.
+                cases.flag_duplicates(actor, UUID(outcome.case_id), alike)
         outcomes.append(outcome)
         advance(1)
     return ImportReport(dry_run, sheet.content_hash, outcomes, sheet.skipped_empty)

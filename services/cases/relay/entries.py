@@ -208,6 +208,17 @@ _case(
     lambda e: {"intervention_id": e.intervention_id, "closed_on": e.closed_on},
 )
 _case("Assigned", "case.assigned", lambda e: {"assignee": e.assignee})
+_case("MergedInto", "case.merged_into", lambda e: {"other_case_id": e.other_case_id})
+_case("DuplicateMerged", "case.duplicate_merged", lambda e: {"other_case_id": e.other_case_id})
+# Ids and reason codes only: the names compared stay in the case service.
+_case(
+    "DuplicateSuspected",
+    "case.duplicate_suspected",
+    lambda e: {"other_case_id": e.other_case_id, "reasons": list(e.reasons)},
+)
+_case(
+    "DuplicateDismissed", "case.duplicate_dismissed", lambda e: {"other_case_id": e.other_case_id}
+)
 _case(
     "Transferred",
     "case.transferred",

@@ -60,6 +60,13 @@ FACTS.ignore(
     why="a read granted (break-the-glass) changes no fact of the case",
 )
 FACTS.ignore(
+    "case.duplicate_suspected",
+    "case.duplicate_dismissed",
+    "case.merged_into",  # the closure comes as its own case.closed
+    "case.duplicate_merged",
+    why="a flag for the township supervisor's worklist changes no fact of the case",
+)
+FACTS.ignore(
     "case.intervention_progressed",
     "case.intervention_closed",  # the due dates of interventions: casestore.apply_intervention
     why="changes no fact the rules or the scheduler read (beyond the village)",

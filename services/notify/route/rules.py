@@ -136,6 +136,10 @@ RULES.ignore(
     "case.closed",
     "case.reopened",
     "case.corrected",
+    "case.duplicate_suspected",  # listed for the supervisor, not alerted
+    "case.duplicate_dismissed",
+    "case.merged_into",
+    "case.duplicate_merged",
     why="raises no alert (time-based alerts come from the scheduler's due dates)",
 )
 RULES.ignore(

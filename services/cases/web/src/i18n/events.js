@@ -15,4 +15,8 @@ export const EVENT_LABELS = {
   corrected: { "zh-CN": "更正", en: "Corrected" },
   school_changed: { "zh-CN": "就学变动", en: "School changed" },
   emergency_access_granted: { "zh-CN": "紧急查阅", en: "Emergency access" },
+  duplicate_suspected: { "zh-CN": "疑似重复", en: "Likely duplicate" },
+  duplicate_dismissed: { "zh-CN": "排除重复", en: "Not a duplicate" },
+  merged_into: { "zh-CN": "合并至另一案件", en: "Merged into another case" },
+  duplicate_merged: { "zh-CN": "合并重复案件", en: "Duplicate merged in" },
 };
