@@ -86,6 +86,8 @@ CLEAR = frozenset(
         "case_id",
         "case_version",
         "status",
+        "other_case_id",  # likely duplicates: the other case, and the rule's reason codes
+        "reasons",
     }
 )
 
