@@ -37,12 +37,13 @@ def phone(browser: Browser) -> Iterator[tuple[BrowserContext, Page]]:
     assert violations == [], f"the page broke its Content-Security-Policy: {violations}"
 
 
-def serious_violations(page: Page) -> list[str]:
-    """What axe-core finds serious or critical in the queue's status and panel (the rest of
-    the page is the pages' own tests')."""
+def serious_violations(page: Page, *more: str) -> list[str]:
+    """What axe-core finds serious or critical in the queue's status and panel, and in the
+    elements `more` names (the rest of the page is the pages' own tests')."""
     page.evaluate(AXE.read_text() + ";true")  # evaluated by the debugger, outside the CSP
+    include = json.dumps([["#queue-status"], ["#queue-panel"], *[[m] for m in more]])
     found = page.evaluate(
-        "axe.run({include: [['#queue-status'], ['#queue-panel']]})"
+        f"axe.run({{include: {include}}})"
         ".then((r) => r.violations.map((v) =>"
         " [v.impact, v.id + ' ' + v.nodes.map((n) => n.target.join(' ')).join(', ')]))"
     )
@@ -258,6 +259,8 @@ def test_her_village_reads_offline_before_she_opens_it_and_a_visit_form_sent_off
     expect(page.locator("#flash")).to_have_text("已存在本机，联网后自动发送")
     expect(page.locator("#queue-toggle")).to_have_text("1 条待发送")
     shot(page, "offline-5-form-kept")
+    # the phone's header, with the offline mark and the queue in it, stays legible
+    assert serious_violations(page, "header") == []
     # then: back online it lands once
     context.set_offline(False)
     page.evaluate("careledger.flush()")
