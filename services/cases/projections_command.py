@@ -15,7 +15,7 @@ from shared.progress import position_bar
 from shared.runner import Runner
 from shared.settings import Settings
 
-from .bootstrap import build_case_service
+from .bootstrap import CaseService, build_case_service
 from .projections.pages import PageProjection
 from .projections.personal import PersonalData
 from .projections.projector import PAGE_SIZE, build_projector, tune_gc
@@ -39,6 +39,7 @@ def run_projector(
     recorder = service.cases.recorder
     assert isinstance(recorder, ApplicationRecorder)
     try:
+        rebuild_if_outdated(settings, service)
         head = recorder.max_notification_id() or 0
         start = service.read_models.position()
         with position_bar("catching up with the log", start, head) as advance:
@@ -66,6 +67,23 @@ def run_projector(
         return f"projector stopped {projector.summary()}"
     finally:
         service.close()
+
+
+def rebuild_if_outdated(settings: Settings, service: CaseService) -> RebuildSummary | None:
+    """After an upgrade that changed the read models' tables, rebuilds them from the log
+    before following it (the API answers from the old tables until the switch), so that
+    an upgrade, or `./dev demo` on an older ./var, needs no step of its own."""
+    if not service.read_models.store.outdated():
+        return None
+    log.warning('event=read_models_outdated action="rebuilding them from the log"')
+    recorder = service.cases.recorder
+    assert isinstance(recorder, ApplicationRecorder)
+    projection = PageProjection(service.cases.mapper, PersonalData(settings.cipher_key))
+    head = recorder.max_notification_id() or 0
+    with position_bar("rebuilding the read models", 0, head) as advance:
+        summary = rebuild(recorder, projection, service.read_models.store, on_progress=advance)
+    log.info("event=read_models_rebuilt %s", summary.line())
+    return summary
 
 
 def run_rebuild(settings: Settings, *, grace_seconds: float) -> RebuildSummary:

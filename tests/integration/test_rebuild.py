@@ -171,3 +171,27 @@ def test_summaries_are_the_same_after_a_rebuild(seeded: CaseService) -> None:
     before = seeded.read_models.summary(AUDITOR, "3601", date(2026, 11, 1)).value
     rebuild(seeded.cases.recorder, projection_of(seeded), seeded.read_models.store, grace_seconds=0)
     assert seeded.read_models.summary(AUDITOR, "3601", date(2026, 11, 1)).value == before
+
+
+def test_the_projector_rebuilds_read_models_an_upgrade_left_outdated(seeded: CaseService) -> None:
+    from services.cases.projections_command import rebuild_if_outdated
+
+    store = seeded.read_models.store
+    generation, position = store.active()
+    before = seeded.read_models.summary(AUDITOR, "3601", date(2026, 11, 1)).value
+    # current tables: nothing to do
+    assert rebuild_if_outdated(seeded.settings, seeded) is None
+    # tables of an older release (their schema version recorded lower)
+    with store.db.transaction() as tx:
+        tx.execute(
+            f"UPDATE {store.db.table('rm_generations')} SET schema_version = schema_version - 1 "
+            "WHERE state = 'active'"
+        )
+    assert store.outdated()
+
+    summary = rebuild_if_outdated(seeded.settings, seeded)
+
+    assert summary is not None
+    assert store.active() == (generation + 1, position)
+    assert not store.outdated()
+    assert seeded.read_models.summary(AUDITOR, "3601", date(2026, 11, 1)).value == before

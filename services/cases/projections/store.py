@@ -113,6 +113,15 @@ class ReadModelStore:
                     SCHEMA_VERSION,
                 )
 
+    def outdated(self) -> bool:
+        """True when the active generation was built by another SCHEMA_VERSION: it must be
+        rebuilt from the log before the projector may write into it."""
+        with self._transaction(write=False) as cursor:
+            rows = Tx(cursor, self, 0, 0).rows(
+                "SELECT schema_version FROM {generations} WHERE state = 'active'"
+            )
+        return bool(rows) and rows[0]["schema_version"] != SCHEMA_VERSION
+
     def active(self) -> tuple[int, int]:
         """The active generation and its position."""
         with self._transaction(write=False) as cursor:
