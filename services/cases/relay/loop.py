@@ -108,7 +108,8 @@ class Relay:
             return 0
         if self.position is None:
             self._resume(self.stream.position())
-        assert self.position is not None
+            if self.position is None:  # the lease went with Redis: taken again next round
+                return 0
         self._trim_when_due()
         if self.backlog >= self.max_backlog and self._backlog_full():
             return 0
@@ -157,14 +158,19 @@ class Relay:
                 policy,
             )
         if position == 0:
-            position = self._start_above_floor()
+            started = self._start_above_floor()
+            if started is None:  # the lease was not ours after all: again next round
+                self.position = None
+                return
+            position = started
         else:
             log.info("event=resume after=%d", position)
         self.position = position
 
-    def _start_above_floor(self) -> int:
+    def _start_above_floor(self) -> int | None:
         """An empty stream (new, or lost by Redis) continues after the floor: what every
-        consumer group had acknowledged is needed by none. Answers where it now is."""
+        consumer group had acknowledged is needed by none. Answers where it now is, or
+        None when the lease turned out not to be ours (Redis lost it too)."""
         floor = min(self.floor.position(), self.events.head()) if self.floor else 0
         if floor > 0:
             answer = self.stream.start_after(self.lease.token, floor)
@@ -178,7 +184,8 @@ class Relay:
                 return floor
             if answer.outcome == "cursor":  # someone filled it meanwhile: go on from there
                 return answer.position
-            return 0  # the lease moved: the next round finds out
+            self.lease.lost(answer.holder)
+            return None
         log.info('event=refill from=0 hint="the stream is empty: new, or Redis lost it"')
         return 0
 
