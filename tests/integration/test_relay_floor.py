@@ -117,3 +117,24 @@ def test_the_floor_only_rises_and_never_passes_the_log(service: CaseService) -> 
     floor.raise_to(3)
     floor.raise_to(-1)
     assert floor.position() == 7
+
+
+def test_a_running_relay_refills_from_the_floor_after_redis_lost_everything(
+    service: CaseService, relay_client: redis.Redis, relay_redis: RedisServer
+) -> None:
+    write_cases(service, 10, visits=0)
+    relay = _relay(service, relay_redis.client())
+    publish_all(relay)
+    handled = _consume(relay_client, 1000)
+    relay.run_once()  # trims: the floor is recorded
+    # Redis loses everything (the lease too) while the relay process goes on
+    relay_redis.restart_empty()
+    relay.stream.client.connection_pool.disconnect()
+    write_cases(service, 1, visits=0)
+    publish_all(relay)
+    client = relay_redis.client()
+    assert relay.stats.refilled_from == handled[-1]
+    assert [int(i.split("-")[0]) for i, _ in read_stream(client, STREAM)] == [
+        p for p in log_positions(service) if p > handled[-1]
+    ]
+    client.close()
