@@ -198,6 +198,24 @@ class CaseDuplicateDismissedV1(_Payload):
     other_case_id = fields.UUID(required=True)
 
 
+class CaseErasureRequestedV1(_Payload):
+    """Someone asked for the case's personal data to be erased, on this ground (the
+    reason given stays in the case service)."""
+
+    basis = fields.String(required=True, validate=validate.OneOf(v.ERASURE_BASES))
+
+
+class CaseErasureDeclinedV1(_Payload):
+    """The erasure asked for was declined or withdrawn (why stays in the case service)."""
+
+
+class CaseErasedV1(_Payload):
+    """The case's personal data was erased (its key destroyed): the facts stay."""
+
+    basis = fields.String(required=True, validate=validate.OneOf(v.ERASURE_BASES))
+    erased_on = fields.Date(required=True)
+
+
 class CaseMergedV1(_Payload):
     """A merge of two cases of one child: `case.merged_into` on the case closed as the
     duplicate (it also has its `case.closed`), `case.duplicate_merged` on the other."""
@@ -269,6 +287,9 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.duplicate_dismissed": {1: CaseDuplicateDismissedV1},
     "case.merged_into": {1: CaseMergedV1},
     "case.duplicate_merged": {1: CaseMergedV1},
+    "case.erasure_requested": {1: CaseErasureRequestedV1},
+    "case.erasure_declined": {1: CaseErasureDeclinedV1},
+    "case.erased": {1: CaseErasedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

@@ -48,6 +48,8 @@ _CASE = (
     "open_interventions",
     "has_mandatory_report",
     "closed_on",
+    "erasure_request",  # an erasure waiting for a decision, and one done (issue 10)
+    "erasure",
 )
 # Who the child is (without the ID number, which fewer roles need).
 _IDENTITY = ("child.name", "child.sex", "child.birth_date", "sixteenth_birthday")

@@ -36,6 +36,12 @@ class Settings:
     # The Ed25519 key that signs the audit checkpoints (base64 of its 32-byte seed): apart
     # from the database and the cipher key, so neither alone can forge a checkpoint.
     audit_signing_key: str = field(default="", repr=False)
+    # The master keys that wrap each case's own key (issue 10, crypto-shredding), base64,
+    # the current one first; empty: no per-case keys (the store's cipher alone).
+    case_master_keys: tuple[str, ...] = field(default=(), repr=False)
+    # Where the case keys are kept, apart from the events: empty means a SQLite file of
+    # their own beside the store, or a table beside the events on PostgreSQL.
+    case_keys_database_url: str = ""
     token_ttl_seconds: int = 8 * 3600  # a login (its refresh token) lasts this long
     access_token_ttl_seconds: int = 5 * 60  # each access token, renewed with the refresh token
     cases_url: str = "http://127.0.0.1:8000"  # where notify asks if a token still holds
@@ -80,6 +86,12 @@ class Settings:
             cipher_key=read_secret(env, "CARELEDGER_CIPHER_KEY"),
             token_secret=read_secret(env, "CARELEDGER_TOKEN_SECRET"),
             audit_signing_key=read_secret(env, "CARELEDGER_AUDIT_SIGNING_KEY"),
+            case_master_keys=tuple(
+                k.strip()
+                for k in read_secret(env, "CARELEDGER_CASE_MASTER_KEYS").split(",")
+                if k.strip()
+            ),
+            case_keys_database_url=env.get("CARELEDGER_CASE_KEYS_DATABASE_URL", ""),
             token_ttl_seconds=_int(env, "CARELEDGER_TOKEN_TTL_SECONDS", 8 * 3600),
             access_token_ttl_seconds=_int(env, "CARELEDGER_ACCESS_TOKEN_TTL_SECONDS", 5 * 60),
             cases_url=env.get("CARELEDGER_CASES_URL", "http://127.0.0.1:8000").rstrip("/"),
@@ -119,6 +131,7 @@ class Settings:
         for name, url in (
             ("CARELEDGER_DATABASE_URL", settings.database_url),
             ("CARELEDGER_NOTIFY_DATABASE_URL", settings.notify_database_url),
+            ("CARELEDGER_CASE_KEYS_DATABASE_URL", settings.case_keys_database_url),
         ):
             if url and urlparse(url).scheme not in ("postgresql", "postgres"):
                 raise SettingsError(f"{name} must be a postgresql:// URL")
@@ -138,6 +151,8 @@ class Settings:
             cipher_key=kept_or_made("cipher_key"),
             token_secret=kept_or_made("token_secret"),
             audit_signing_key=kept_or_made("audit_signing_key"),
+            case_master_keys=self.case_master_keys
+            or (_secret_file(self.data_dir / "secrets" / _CASE_MASTER_KEY_FILE, _new_key),),
         )
 
     @property
@@ -260,12 +275,17 @@ _SECRET_FILES: dict[str, tuple[str, Callable[[], bytes]]] = {
 }
 
 
+# The case master key (a list of one; rotation adds a new one in front): its own file.
+_CASE_MASTER_KEY_FILE = "case-master.key"
+
+
 def generate_secrets(folder: Path) -> list[Path]:
     """Writes the secrets every CareLedger process shares into `folder` (0600 each),
     keeping any already there: what `careledger secrets generate` makes for compose."""
-    for name, make in _SECRET_FILES.values():
+    files = [*(name for name, _ in _SECRET_FILES.values()), _CASE_MASTER_KEY_FILE]
+    for name, make in [*_SECRET_FILES.values(), (_CASE_MASTER_KEY_FILE, _new_key)]:
         _secret_file(folder / name, make)
-    return [folder / name for name, _ in _SECRET_FILES.values()]
+    return [folder / name for name in files]
 
 
 def _secret_file(path: Path, make: Callable[[], bytes]) -> str:

@@ -66,3 +66,6 @@ AGE_LIMIT_YEARS = 16
 # Why two cases are likely the same child (case.duplicate_suspected; register/lookalikes.py):
 # the same name read the same way (pinyin) and the same birth date.
 DUPLICATE_REASONS = ("name_reading", "birth_date")
+# Why a case's personal data is erased (issue 10): recorded in clear, so an auditor sees
+# the ground of every erasure after the data itself is gone.
+ERASURE_BASES = ("registered_in_error", "retention_expired", "court_order", "guardian_request")

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, cast
 from uuid import UUID, uuid4
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.domain import Aggregate, AggregateEvent, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError
 from eventsourcing.utils import Environment, EnvType
@@ -28,12 +28,13 @@ from shared.clock import Clock
 from shared.jurisdictions import in_scope
 from shared.roles import Capability, Role
 from shared.settings import Settings
-from shared.sql import store_setup_lock
+from shared.sql import EventStoreConnections, store_setup_lock
 from shared.vocabulary import DUPLICATE_REASONS
 
 from .access import (
     Actor,
     CaseNotFoundError,
+    ForbiddenError,
     in_emergency,
     may_see,
     require,
@@ -41,12 +42,15 @@ from .access import (
     require_in_scope,
     require_read,
 )
+from .audit.links import SALTS
 from .audit.recorders import MAPPER_TOPIC, RECORDER_TOPICS
 from .domain import Case, InvalidValueError
 from .domain.checks import text
 from .domain.user import User, user_id
 from .domain.values import Guardian, Identification, Intervention, Visit
 from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
+from .keys.sealing import SealedSnapshotError, SealingMapper
+from .keys.store import CaseKeys
 
 # Whose idempotency records the claims on ID numbers are (no username holds a colon).
 _CLAIMS_OWNER = "id-number:claim"
@@ -128,12 +132,23 @@ class Cases(Application[UUID]):
         # derived from the cipher key): a claim's id is stored in clear, and ID numbers
         # are few enough to guess, so the hash must be keyed.
         self.claims_key = b""
+        self.case_keys: CaseKeys | None = None  # per-case keys (use_case_keys)
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock | None = None) -> Cases:
-        """The store `settings` name, set up (tables, functions) by one process at a time."""
+        """The store `settings` name, set up (tables, functions) by one process at a time,
+        with its case keys."""
         with store_setup_lock(settings.database_url):
-            return cls(settings.eventsourcing_env(), clock=clock)
+            cases = cls(settings.eventsourcing_env(), clock=clock)
+            cases.use_case_keys(CaseKeys.open(settings))
+        return cases
+
+    def use_case_keys(self, keys: CaseKeys | None) -> None:
+        """Seals each case's personal data under its own key from now on (keys/), and
+        opens what was sealed so; None: the store's cipher alone."""
+        self.case_keys = keys
+        if isinstance(self.mapper, SealingMapper):
+            self.mapper.case_keys = keys
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
         # Configuration comes from Settings only: stray POSTGRES_* or CIPHER_* variables
@@ -330,6 +345,97 @@ class Cases(Application[UUID]):
             idempotency,
             claims=lambda _case: list(survivors),
         )
+
+    # ---- erasure (issue 10: crypto-shredding) --------------------------------------------
+
+    def request_erasure(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        basis: str,
+        reason: str,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Asks for a closed case's personal data to be erased, on a ground and with a
+        reason: civil affairs at county level or above; another such person decides."""
+        self._require_erasure_level(actor)
+
+        def act(case: Case, _today: date) -> None:
+            case.request_erasure(basis=basis, reason=reason, actor=actor.as_event_data())
+
+        return self._change(
+            actor, Capability.ERASE_CASE, case_id, act, expected_version, idempotency, 201
+        )
+
+    def approve_erasure(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Erases the case's personal data: records `Erased`, then destroys the case's
+        key (every copy of its events, backups included, becomes unreadable where
+        personal), its audit salt and its snapshots. The facts stay."""
+        self._require_erasure_level(actor)
+
+        def act(case: Case, today: date) -> None:
+            case.approve_erasure(actor=actor.as_event_data(), today=today)
+
+        result = self._change(
+            actor, Capability.ERASE_CASE, case_id, act, expected_version, idempotency
+        )
+        self.shred(case_id)
+        return result
+
+    def decline_erasure(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        reason: str,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Declines the erasure asked for (or, by who asked, withdraws it), with a reason."""
+        self._require_erasure_level(actor)
+
+        def act(case: Case, _today: date) -> None:
+            case.decline_erasure(reason=reason, actor=actor.as_event_data())
+
+        return self._change(
+            actor, Capability.ERASE_CASE, case_id, act, expected_version, idempotency
+        )
+
+    def shred(self, case_id: UUID) -> None:
+        """Destroys what opens an erased case's personal data: its key, its audit salt,
+        and its snapshots (sealed under that key). Idempotent: run again after a crash
+        between the `Erased` event and here (`_load` does, on the next read)."""
+        if self.case_keys is not None:
+            self.case_keys.destroy(case_id)
+        datastore: Any = getattr(self.recorder, "datastore", None)
+        if datastore is None:  # an in-memory store (tests): nothing kept apart
+            return
+        tables = EventStoreConnections(datastore)
+        snapshots = getattr(self.snapshots, "recorder", None)
+        with tables.transaction() as tx:
+            tx.execute(
+                f"DELETE FROM {tables.table(SALTS)} WHERE originator_id = ?",
+                (str(case_id),),
+            )
+            if snapshots is not None:
+                tx.execute(
+                    f"DELETE FROM {tables.table(snapshots.events_table_name)} "
+                    "WHERE originator_id = ?",
+                    # as eventsourcing stores the id: a uuid, or its hex on SQLite
+                    (str(case_id) if tables.postgres else case_id.hex,),
+                )
+
+    @staticmethod
+    def _require_erasure_level(actor: Actor) -> None:
+        require(actor, Capability.ERASE_CASE)
+        if len(actor.scope) > 6:
+            raise ForbiddenError("erasure is decided at county level or above")
 
     def try_identify(self, actor: Actor, record: dict[str, Any]) -> Case:
         """The case `identify` would open, checked by the same rules, and not saved: a
@@ -755,9 +861,18 @@ class Cases(Application[UUID]):
             aggregate: object = self.repository.get(case_id)
         except AggregateNotFoundError:
             raise CaseNotFoundError("no case with that id") from None
+        except SealedSnapshotError:
+            # A snapshot sealed under a key since destroyed (a store restored from a
+            # backup taken before an erasure): the events still rebuild the case.
+            aggregate = project_aggregate(None, self.events.get(case_id))
+        if isinstance(aggregate, Case) and aggregate.erased and self._not_shredded(case_id):
+            self.shred(case_id)  # the approval's process stopped before it could
         if not isinstance(aggregate, Case):
             raise CaseNotFoundError("no case with that id")
         return aggregate
+
+    def _not_shredded(self, case_id: UUID) -> bool:
+        return self.case_keys is not None and not self.case_keys.is_destroyed(case_id)
 
     def _version_at(self, case_id: UUID, as_of: datetime) -> int:
         version = None

@@ -23,6 +23,7 @@ from .audit import keys
 from .audit.adopt import adopt_unchained
 from .audit.export import Exporter
 from .audit.verify import Verifier
+from .keys.store import CaseKeys
 from .login_throttle import HashingSlots, LoginThrottle
 from .projections.personal import PersonalData
 from .projections.projector import catch_up
@@ -96,6 +97,7 @@ def build_case_service(
         # The read models' own file on SQLite; beside the events on PostgreSQL.
         store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)
         store.setup()
+        cases.use_case_keys(CaseKeys.open(settings))
     cases.emergency_access_hours = settings.emergency_access_hours
     cases.claims_key = claims_key(settings)
     access_log = AccessLog(tables)

@@ -12,6 +12,8 @@ from .schemas import (
     CaseSchema,
     ClosureSchema,
     CorrectionSchema,
+    ErasureDeclineSchema,
+    ErasureRequestSchema,
     ReopeningSchema,
     TransferSchema,
 )
@@ -94,5 +96,41 @@ def merge_duplicate(case_id: UUID, other_case_id: UUID) -> Any:
     return write_answer(
         service().cases.merge_duplicate(
             actor(), case_id, other_case_id, expected_version(), idempotency_key()
+        )
+    )
+
+
+# ---- erasure (issue 10: docs/personal-data.md#erasure) ----------------------------------
+
+
+@blp.route("/<uuid:case_id>/erasure", methods=["POST"])
+@blp.arguments(ErasureRequestSchema)
+@blp.response(201, CaseSchema)
+def request_erasure(body: dict[str, Any], case_id: UUID) -> Any:
+    """Ask for a closed case's personal data to be erased (civil affairs, county or above)"""
+    return write_answer(
+        service().cases.request_erasure(
+            actor(), case_id, body["basis"], body["reason"], expected_version(), idempotency_key()
+        )
+    )
+
+
+@blp.route("/<uuid:case_id>/erasure/approval", methods=["POST"])
+@blp.response(200, CaseSchema)
+def approve_erasure(case_id: UUID) -> Any:
+    """Approve the erasure asked for: its key is destroyed (a second person, not who asked)"""
+    return write_answer(
+        service().cases.approve_erasure(actor(), case_id, expected_version(), idempotency_key())
+    )
+
+
+@blp.route("/<uuid:case_id>/erasure/decline", methods=["POST"])
+@blp.arguments(ErasureDeclineSchema)
+@blp.response(200, CaseSchema)
+def decline_erasure(body: dict[str, Any], case_id: UUID) -> Any:
+    """Decline (or, by who asked, withdraw) the erasure asked for, with a reason"""
+    return write_answer(
+        service().cases.decline_erasure(
+            actor(), case_id, body["reason"], expected_version(), idempotency_key()
         )
     )

@@ -91,6 +91,8 @@ def _whole_case(case: Case, today: date, intervention_id: str | None) -> dict[st
         "created_at": case.created_on.isoformat(),
         "modified_at": case.modified_on.isoformat(),
         "intervention_id": intervention_id,
+        "erasure_request": case.erasure_request,
+        "erasure": case.erasure,
     }
 
 
@@ -380,6 +382,22 @@ def _duplicate_dismissed(e: Any) -> Json:
 def _merged(e: Any) -> Json:
     # The other case of a merge, both ways: closed into it, or merged from it.
     return {"other_case_id": e.other_case_id}
+
+
+@HISTORY.on(_event("ErasureRequested"))
+def _erasure_requested(e: Any) -> Json:
+    return {"basis": e.basis, "reason": e.reason}
+
+
+@HISTORY.on(_event("ErasureDeclined"))
+def _erasure_declined(e: Any) -> Json:
+    return {"reason": e.reason}
+
+
+@HISTORY.on(_event("Erased"))
+def _erased(e: Any) -> Json:
+    # Who asked, on what ground, when: the record of an erasure outlives what it erased.
+    return {"basis": e.basis, "requested_by": e.requested_by, "erased_on": e.erased_on}
 
 
 @HISTORY.on(_event("EmergencyAccessGranted"))

@@ -210,6 +210,15 @@ class ReopeningSchema(Strict):
     reopened_on = IsoDate(required=True)
 
 
+class ErasureRequestSchema(Strict):
+    basis = _domain_term(v.ERASURE_BASES, required=True)
+    reason = _domain_text(500)
+
+
+class ErasureDeclineSchema(Strict):
+    reason = _domain_text(500)
+
+
 class CorrectionSchema(Strict):
     field = _text(100)
     value = fields.Raw(required=True, allow_none=True)
@@ -267,7 +276,7 @@ class CaseSchema(Schema):
     next_visit_due = fields.String()
     visit_overdue = fields.Boolean()
     school_status = fields.String()
-    sixteenth_birthday = fields.String()
+    sixteenth_birthday = fields.String(allow_none=True)
     assigned_to = fields.String(allow_none=True)
     closure = fields.Dict(allow_none=True)
     visit_count = fields.Integer()
@@ -284,6 +293,17 @@ class CaseSchema(Schema):
     created_at = fields.String()
     modified_at = fields.String()
     intervention_id = fields.String(allow_none=True)
+    erasure_request = fields.Dict(
+        allow_none=True,
+        metadata={"description": "An erasure asked for and waiting for a second person."},
+    )
+    erasure = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "When, on what ground and by whom the child's personal data was "
+            "erased: its personal fields are then null."
+        },
+    )
 
 
 class HistoryEventSchema(Schema):

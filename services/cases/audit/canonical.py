@@ -27,69 +27,16 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from services.cases.domain import personal_data
+
 GENESIS = bytes(32)  # the "previous hash" of an aggregate's first event
 ENCODING_VERSION = 1  # written into every document: a future encoding is told apart
 
-# Top-level content fields of events that say who a child (or a staff member) is or what
-# was seen or said about them: digested. docs/personal-data.md has them in words.
-PERSONAL = frozenset(
-    {
-        "record",  # Identified: the child, address, parents, guardian
-        "visit",  # Visited: what the visitor saw, notes, concerns
-        "guardian",
-        "intervention",  # InterventionOpened: its description
-        "note",
-        "outcome",
-        "reason",
-        "address_detail",
-        "school_name",
-        "grade",
-        "old_value",  # Corrected: any field of the record, before and after
-        "new_value",
-        "display_name",  # users and account requests
-        "email",
-        "password_hash",
-    }
-)
-# Top-level fields that are codes, dates, ids, counters and staff identities: in clear.
-CLEAR = frozenset(
-    {
-        "originator_topic",
-        "class_version",
-        "actor",
-        "jurisdiction",
-        "from_jurisdiction",
-        "requester_scope",
-        "next_visit_due",
-        "risk_level_before",
-        "risk_level_after",
-        "school_status_before",
-        "school_status_after",
-        "effective_on",
-        "entrustment_signed_on",
-        "intervention_id",
-        "progressed_on",
-        "closed_on",
-        "change",
-        "changed_on",
-        "assignee",
-        "transferred_on",
-        "reopened_on",
-        "field",
-        "username",
-        "expires_at",
-        "role",
-        "scope",
-        "token_id",
-        "record_id",
-        "fingerprint",
-        "case_id",
-        "case_version",
-        "status",
-        "other_case_id",  # likely duplicates: the other case, and the rule's reason codes
-        "reasons",
-    }
-)
+# Which top-level fields are personal (digested) and which are in clear: the case
+# domain's one rule about personal data (domain/personal_data.py), which per-case keys
+# seal by too.
+PERSONAL = personal_data.TOP_LEVEL_PERSONAL
+CLEAR = personal_data.TOP_LEVEL_CLEAR
 
 
 class NotEncodableError(TypeError):

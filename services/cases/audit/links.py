@@ -79,6 +79,11 @@ def facts_from_stored(mapper: Mapper[UUID], stored: StoredEvent) -> EventFacts:
     if mapper.compressor:
         data = mapper.compressor.decompress(data)
     state = mapper.transcoder.decode(data)  # a new dict of its own
+    # Sealed personal leaves opened under the case's key (keys/sealing.py); None where
+    # the case was erased, whose digests verification then takes as stored.
+    open_state = getattr(mapper, "open_state", None)
+    if open_state is not None:
+        state = open_state(stored.topic, stored.originator_id, state)
     timestamp = state.pop("timestamp")
     return EventFacts(timestamp, canonical.normalise(state))
 

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol, Snapshot
-from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from psycopg import Cursor
@@ -17,6 +17,7 @@ from psycopg.rows import DictRow
 
 from shared.sql import Dialect, Transaction
 
+from ..keys.sealing import SealingMapper
 from .links import ChainedStoredEvent, facts_of, write_links
 
 MAPPER_TOPIC = "services.cases.audit.recorders:AuditMapper"
@@ -26,8 +27,10 @@ RECORDER_TOPICS = {
 }
 
 
-class AuditMapper(Mapper[UUID]):
-    """eventsourcing's mapper, whose stored events also carry what the chain hashes."""
+class AuditMapper(SealingMapper):
+    """eventsourcing's mapper (sealing personal data under per-case keys), whose stored
+    events also carry what the chain hashes: the facts of the event as the domain made
+    it, before sealing, so a digest stands for the value and not for its ciphertext."""
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         stored = super().to_stored_event(domain_event)

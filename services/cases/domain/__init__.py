@@ -3,10 +3,12 @@
 from .case import Case
 from .errors import (
     CaseClosedError,
+    CaseErasedError,
     CaseNotClosedError,
     DateBeforeIdentificationError,
     DateBeforeOpeningError,
     DomainError,
+    ErasureNotRequestedError,
     FlagNotOpenError,
     FutureDateError,
     InterventionNotOpenError,
@@ -14,6 +16,7 @@ from .errors import (
     NotEligibleError,
     NothingToCorrectError,
     SameJurisdictionError,
+    SecondPersonRequiredError,
     UnknownFieldError,
     UnknownInterventionError,
 )
@@ -21,10 +24,12 @@ from .errors import (
 __all__ = [
     "Case",
     "CaseClosedError",
+    "CaseErasedError",
     "CaseNotClosedError",
     "DateBeforeIdentificationError",
     "DateBeforeOpeningError",
     "DomainError",
+    "ErasureNotRequestedError",
     "FlagNotOpenError",
     "FutureDateError",
     "InterventionNotOpenError",
@@ -32,6 +37,7 @@ __all__ = [
     "NotEligibleError",
     "NothingToCorrectError",
     "SameJurisdictionError",
+    "SecondPersonRequiredError",
     "UnknownFieldError",
     "UnknownInterventionError",
 ]

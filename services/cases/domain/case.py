@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 from shared.vocabulary import (
     AGE_LIMIT_YEARS,
     CLOSURE_REASONS,
+    ERASURE_BASES,
     SCHOOL_CHANGES,
     SCHOOL_STATUS_AFTER_CHANGE,
 )
@@ -26,17 +27,21 @@ from .corrections import check_correction, get_path, set_path
 from .eligibility import check_eligible
 from .errors import (
     CaseClosedError,
+    CaseErasedError,
     CaseNotClosedError,
     DateBeforeIdentificationError,
     DateBeforeOpeningError,
+    ErasureNotRequestedError,
     FlagNotOpenError,
     InterventionNotOpenError,
     InvalidValueError,
     NotEligibleError,
     NothingToCorrectError,
     SameJurisdictionError,
+    SecondPersonRequiredError,
     UnknownInterventionError,
 )
+from .personal_data import GUARDIAN, RECORD, replace_leaves
 from .values import Guardian, Identification, Intervention, Visit
 from .visit_due import due_after_visit, due_before_any_visit, next_visit_due
 
@@ -394,6 +399,7 @@ class Case(Aggregate):
     def reopen(self, *, reason: str, reopened_on: str, actor: Json, today: date) -> None:
         """Reopens a closed case."""
         text(reason, "reason", max_length=500)
+        self._require_not_erased()
         if self.status != "closed":
             raise CaseNotClosedError("the case is not closed")
         day = past_date(reopened_on, "reopened_on", today)
@@ -579,6 +585,115 @@ class Case(Aggregate):
         # Set on the first flag only: cases stored before flags existed load unchanged.
         self.__dict__["_duplicates_flagged"] = value
 
+    # ---- erasure (issue 10) -------------------------------------------------------------
+
+    def request_erasure(self, *, basis: str, reason: str, actor: Json) -> None:
+        """Asks for the child's personal data to be erased: a closed case only, on one of
+        the grounds the law gives; a second person decides (approve_erasure)."""
+        one_of(basis, ERASURE_BASES, "basis")
+        text(reason, "reason", max_length=500)
+        self._require_not_erased()
+        if self.status != "closed":
+            raise CaseNotClosedError("only a closed case can be erased; close it first")
+        if self.erasure_request is not None:
+            raise ErasureNotRequestedError(
+                "an erasure of this case is already waiting for a decision"
+            )
+        self._erasure_requested(
+            jurisdiction=self.jurisdiction, basis=basis, reason=reason, actor=actor
+        )
+
+    @event("ErasureRequested")
+    def _erasure_requested(self, jurisdiction: str, basis: str, reason: str, actor: Json) -> None:
+        self.__dict__["_erasure_request"] = {"basis": basis, "requested_by": actor["username"]}
+
+    def approve_erasure(self, *, actor: Json, today: date) -> None:
+        """Erases the child's personal data, as asked: by someone else than who asked."""
+        request = self._pending_erasure()
+        if actor["username"] == request["requested_by"]:
+            raise SecondPersonRequiredError(
+                "the erasure must be approved by someone other than who asked for it"
+            )
+        self._erased(
+            jurisdiction=self.jurisdiction,
+            basis=request["basis"],
+            requested_by=request["requested_by"],
+            erased_on=today.isoformat(),
+            actor=actor,
+        )
+
+    @event("Erased")
+    def _erased(
+        self, jurisdiction: str, basis: str, requested_by: str, erased_on: str, actor: Json
+    ) -> None:
+        # The state forgets what the destroyed key sealed, as the events now read: every
+        # personal leaf None, the facts (dates, kinds, the village, counters) kept.
+        self.__dict__["_erasure_request"] = None
+        self.__dict__["_erasure"] = {
+            "basis": basis,
+            "erased_on": erased_on,
+            "requested_by": requested_by,
+            "approved_by": actor["username"],
+        }
+        blank = lambda _value, _where: None  # noqa: E731
+        self.record = replace_leaves(self.record, RECORD, blank, "record")
+        self.guardian = replace_leaves(self.guardian, GUARDIAN, blank, "guardian")
+        self.recent_visits = [{**v, "notes": None} for v in self.recent_visits]
+        self.interventions = {
+            iid: {
+                **i,
+                "description": None,
+                "outcome": None,
+                "progress": [{**p, "note": None} for p in i.get("progress", [])],
+            }
+            for iid, i in self.interventions.items()
+        }
+        self.corrections = [
+            {**c, "old_value": None, "new_value": None, "reason": None} for c in self.corrections
+        ]
+        if self.closure is not None:
+            self.closure = {**self.closure, "note": None}
+
+    def decline_erasure(self, *, reason: str, actor: Json) -> None:
+        """Refuses (or, by who asked, withdraws) the erasure asked for, with the reason."""
+        text(reason, "reason", max_length=500)
+        self._pending_erasure()
+        self._erasure_declined(jurisdiction=self.jurisdiction, reason=reason, actor=actor)
+
+    @event("ErasureDeclined")
+    def _erasure_declined(self, jurisdiction: str, reason: str, actor: Json) -> None:
+        self.__dict__["_erasure_request"] = None
+
+    @property
+    def erasure_request(self) -> Json | None:
+        """The erasure waiting for a second person's decision, if any."""
+        request: Json | None = self.__dict__.get("_erasure_request")
+        return request
+
+    @property
+    def erasure(self) -> Json | None:
+        """When, on what ground and by whom the child's personal data was erased."""
+        erasure: Json | None = self.__dict__.get("_erasure")
+        return erasure
+
+    @property
+    def erased(self) -> bool:
+        """True once the child's personal data is erased: nothing more is written."""
+        return self.erasure is not None
+
+    def _pending_erasure(self) -> Json:
+        self._require_not_erased()
+        request = self.erasure_request
+        if request is None:
+            raise ErasureNotRequestedError("no erasure of this case is waiting for a decision")
+        return request
+
+    def _require_not_erased(self) -> None:
+        if self.erased:
+            raise CaseErasedError(
+                "the child's personal data was erased: the case is kept as a record only"
+            )
+
     # ---- derived state ----------------------------------------------------------------
 
     @property
@@ -666,8 +781,10 @@ class Case(Aggregate):
         return str(school.get("status", "not_in_school"))
 
     @property
-    def sixteenth_birthday(self) -> str:
-        """The day the child leaves the definition, by age."""
+    def sixteenth_birthday(self) -> str | None:
+        """The day the child leaves the definition, by age (None once erased)."""
+        if self.child.get("birth_date") is None:
+            return None
         born = parse_date(self.child["birth_date"], "child.birth_date")
         return add_years(born, AGE_LIMIT_YEARS).isoformat()
 
@@ -705,6 +822,7 @@ class Case(Aggregate):
             ) from None
 
     def _require_active(self) -> None:
+        self._require_not_erased()
         if self.status == "closed":
             raise CaseClosedError("the case is closed; reopen it first")
 

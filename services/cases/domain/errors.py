@@ -62,3 +62,15 @@ class SameJurisdictionError(DomainError):
 
 class FlagNotOpenError(DomainError):
     """Raised when dismissing a likely-duplicate flag the case does not hold open."""
+
+
+class CaseErasedError(DomainError):
+    """Raised when anything is asked of a case whose personal data was erased."""
+
+
+class ErasureNotRequestedError(DomainError):
+    """Raised when approving or declining an erasure nobody asked for, or asking twice."""
+
+
+class SecondPersonRequiredError(DomainError):
+    """Raised when the person who asked for an erasure would also approve it."""

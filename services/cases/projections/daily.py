@@ -38,6 +38,7 @@ DATES = (
     (None, "transferred_on"),
     (None, "reopened_on"),
     (None, "changed_on"),
+    (None, "erased_on"),
 )
 # The event classes the read models handle whose fact has no date of its own (a test
 # holds every other handled class to one of DATES, or to being a correction).

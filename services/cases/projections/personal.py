@@ -71,8 +71,10 @@ class PersonalData:
         return fields
 
     def tokens(self, name: str, id_number: str | None) -> set[str]:
-        """Everything a case can be found by."""
+        """Everything a case can be found by (nothing, once erased)."""
         text = normalise(name)[: _MAX_TOKEN_CHARS * 2]
+        if not text and not id_number:
+            return set()
         found = {self._token("n", text[:n]) for n in range(1, min(len(text), _MAX_TOKEN_CHARS) + 1)}
         found |= {
             self._token("n", text[-n:]) for n in range(2, min(len(text), _MAX_TOKEN_CHARS) + 1)

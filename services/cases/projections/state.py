@@ -178,6 +178,13 @@ STATE.ignore(
 )
 
 
+STATE.ignore(
+    _event("ErasureRequested"),
+    _event("ErasureDeclined"),
+    why="an erasure asked for or declined changes no figure and no list row",
+)
+
+
 def apply(state: CaseState, kind: type, data: Json) -> list[Flow]:
     """Moves `state` by one event (`kind` is its class, `data` its attributes); returns
     its flows. Raises UnknownEventError for an event class not decided on in `STATE`."""
@@ -296,6 +303,15 @@ def _reopened(s: CaseState, data: Json) -> list[Flow]:
     s.closed_on = None
     month = str(data["reopened_on"])[:7]
     return [(s.jurisdiction, month, "reopened", 1), (s.jurisdiction, month, "active_delta", 1)]
+
+
+@_on("Erased")
+def _erased(s: CaseState, data: Json) -> list[Flow]:
+    # The name, birth date and ID number leave the row and the search index; the
+    # figures stay (a rebuild reads the same from the events, whose key is gone).
+    s.personal = {"name": None, "sex": s.personal.get("sex"), "birth_date": None, "id_number": None}
+    s.personal_changed = True
+    return []
 
 
 @_on("Corrected")

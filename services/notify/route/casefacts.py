@@ -67,6 +67,12 @@ FACTS.ignore(
     why="a flag for the township supervisor's worklist changes no fact of the case",
 )
 FACTS.ignore(
+    "case.erasure_requested",
+    "case.erasure_declined",
+    "case.erased",
+    why="notify holds no personal data of the case to forget: its facts are codes and dates",
+)
+FACTS.ignore(
     "case.intervention_progressed",
     "case.intervention_closed",  # the due dates of interventions: casestore.apply_intervention
     why="changes no fact the rules or the scheduler read (beyond the village)",

@@ -140,6 +140,9 @@ RULES.ignore(
     "case.duplicate_dismissed",
     "case.merged_into",
     "case.duplicate_merged",
+    "case.erasure_requested",
+    "case.erasure_declined",
+    "case.erased",
     why="raises no alert (time-based alerts come from the scheduler's due dates)",
 )
 RULES.ignore(

@@ -19,4 +19,7 @@ export const EVENT_LABELS = {
   duplicate_dismissed: { "zh-CN": "排除重复", en: "Not a duplicate" },
   merged_into: { "zh-CN": "合并至另一案件", en: "Merged into another case" },
   duplicate_merged: { "zh-CN": "合并重复案件", en: "Duplicate merged in" },
+  erasure_requested: { "zh-CN": "申请删除个人信息", en: "Erasure requested" },
+  erasure_declined: { "zh-CN": "删除申请未获批准", en: "Erasure declined" },
+  erased: { "zh-CN": "个人信息已删除", en: "Personal data erased" },
 };
