@@ -169,6 +169,7 @@ def _register_groups() -> None:
     from services.cases.report_command import report
     from services.db_commands import db
     from services.divisions_command import divisions
+    from services.keys_command import keys
     from services.notify.operate.commands import notify
     from services.setup_commands import init, secrets
 
@@ -180,6 +181,7 @@ def _register_groups() -> None:
     main.add_command(divisions)
     main.add_command(notify)
     main.add_command(db)
+    main.add_command(keys)
     main.add_command(audit)
     main.add_command(report)
     for command in EXPORT_COMMANDS:  # careledger audit export / verify-export / replay

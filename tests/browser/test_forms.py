@@ -37,6 +37,7 @@ LOGINS = {
     "director": PASSWORDS[Role.CHILD_DIRECTOR],
     "supervisor": PASSWORDS[Role.CHILD_SUPERVISOR],
     "civil": PASSWORDS[Role.CIVIL_AFFAIRS],
+    "civil-city": PASSWORDS[Role.CIVIL_AFFAIRS],
 }
 NEIGHBOUR_VILLAGE = "360124105201"  # another village of the demo township
 
@@ -593,3 +594,43 @@ def test_a_refusal_says_its_rule_in_the_users_language(
     page.click("#form-visit button[type=submit]")  # 409: closed
     expect(page.locator("#form-visit .form-status")).to_have_text(said)
     assert api.events(case_id) == ["identified", "closed"]
+
+
+# ---- erasure (issue 10) ----------------------------------------------------------------------
+
+
+def test_an_erasure_is_asked_by_one_officer_and_approved_by_another_on_a_phone(
+    browser: Browser, server: Server
+) -> None:
+    civil = Api(server.url, "civil")
+    case_id = civil.new_case(name="待删除", id_number=None)
+    _close(civil, case_id)
+    context, page, errors, violations = phone(browser)
+    log_in(page, server, "civil")
+    open_form(page, server, case_id, "request_erasure")
+    expect(page.locator("#erasure-warning")).to_contain_text("永久无法读取")
+    axe_clean(page)
+    _check(page, "basis", "registered_in_error")
+    page.fill('[data-field="reason"] textarea', "重复登记，依申请删除")
+    page.click("#form-request_erasure button[type=submit]")
+    expect(page.locator("#case-erasure")).to_contain_text("删除申请待批准")
+    # who asked cannot approve: the page offers her only to decline (withdraw)
+    expect(page.locator("#case-actions button[data-form=decline_erasure]")).to_have_count(1)
+    expect(page.locator("#case-actions button[data-form=approve_erasure]")).to_have_count(0)
+    context.close()
+    assert errors == [] and violations == []
+
+    context, page, errors, violations = phone(browser, "en")
+    log_in(page, server, "civil-city", lang="en")
+    open_form(page, server, case_id, "approve_erasure")
+    page.click("#form-approve_erasure button[type=submit]")
+    expect(page.locator("#case-erasure")).to_contain_text("Personal data erased on")
+    expect(page.locator("#case-title")).not_to_contain_text("待删除")
+    expect(page.locator("#case-actions")).to_have_count(0)  # nothing more is done on it
+    fits_the_screen(page)
+    axe_clean(page)
+    shot(page, "forms-erased-case")
+    context.close()
+    assert errors == [] and violations == []
+    assert civil.case(case_id)["child"]["name"] is None
+    assert civil.events(case_id)[-2:] == ["erasure_requested", "erased"]

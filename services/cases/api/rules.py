@@ -47,6 +47,7 @@ VOCABULARIES = {
     "departments": v.DEPARTMENTS,
     "urgencies": v.URGENCIES,
     "closure_reasons": v.CLOSURE_REASONS,
+    "erasure_bases": v.ERASURE_BASES,
     "school_changes": v.SCHOOL_CHANGES,
 }
 

@@ -5,7 +5,9 @@
 // The case page shows one action button per entry the user's role allows.
 import { guardianForm } from "./guardian.js";
 import { closeInterventionForm, openInterventionForm, progressInterventionForm } from "./intervention.js";
-import { assignForm, closeCaseForm, reopenForm, transferForm } from "./lifecycle.js";
+import {
+  approveErasureForm, assignForm, closeCaseForm, declineErasureForm, reopenForm, requestErasureForm, transferForm,
+} from "./lifecycle.js";
 import { correctForm } from "./correct.js";
 import { schoolForm } from "./school.js";
 import { visitForm } from "./visit.js";
@@ -22,10 +24,21 @@ export const FORMS = {
   close_case: closeCaseForm,
   reopen: reopenForm,
   correct: correctForm,
+  request_erasure: requestErasureForm,
+  approve_erasure: approveErasureForm,
+  decline_erasure: declineErasureForm,
 };
 
-// Which forms fit a case's state: a closed case can only be reopened; an open one not.
-export function fits(name, current) {
+const ERASURE = new Set(["request_erasure", "approve_erasure", "decline_erasure"]);
+
+// Which forms fit a case's state: an active case everything but reopening and erasure;
+// a closed one reopening, or the erasure step its state waits for (approval by anyone
+// but who asked: `me` is the user's name); an erased one nothing.
+export function fits(name, current, me) {
   if (!current) return true;
-  return current.status === "closed" ? name === "reopen" : name !== "reopen";
+  if (current.erasure) return false;
+  if (current.status !== "closed") return name !== "reopen" && !ERASURE.has(name);
+  const waiting = current.erasure_request;
+  if (waiting) return name === "decline_erasure" || (name === "approve_erasure" && waiting.requested_by !== me);
+  return name === "reopen" || name === "request_erasure";
 }

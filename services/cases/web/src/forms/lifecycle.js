@@ -1,5 +1,7 @@
 // Who holds the case and where it lives: assign to a child director, transfer to
-// another village (supervisors, civil affairs); close and reopen (civil affairs).
+// another village (supervisors, civil affairs); close and reopen (civil affairs); erase
+// a closed case's personal data, asked by one civil-affairs officer, approved by another.
+import { el } from "../dom.js";
 import { t } from "../i18n/index.js";
 import { choices, input, loadRules, read, textarea } from "./kit.js";
 import { mountCaseForm } from "./mount.js";
@@ -74,6 +76,56 @@ export const reopenForm = {
       ],
       action: "reopening",
       body: (f) => ({ reason: read(f, "reason"), reopened_on: read(f, "reopened_on") }),
+    });
+  },
+};
+
+const erasureWarning = () => el("p", { className: "form-warning", id: "erasure-warning" }, t("form_erasure_warning"));
+
+export const requestErasureForm = {
+  capability: "erase_case",
+  label: "form_request_erasure",
+  async render(container, ctx) {
+    const { vocabularies: v } = await loadRules();
+    return mountCaseForm(container, ctx, {
+      name: "request_erasure",
+      title: t("form_request_erasure"),
+      fields: [
+        erasureWarning(),
+        choices("basis", t("form_erasure_basis"), "erasure_bases", v.erasure_bases),
+        textarea("reason", t("form_reason"), { required: true }),
+      ],
+      action: "erasure",
+      body: (f) => ({ basis: read(f, "basis"), reason: read(f, "reason") }),
+    });
+  },
+};
+
+export const approveErasureForm = {
+  capability: "erase_case",
+  label: "form_approve_erasure",
+  async render(container, ctx) {
+    return mountCaseForm(container, ctx, {
+      name: "approve_erasure",
+      title: t("form_approve_erasure"),
+      fields: [erasureWarning()],
+      action: "erasure/approval",
+      body: () => ({}),
+      submitLabel: t("form_approve_erasure"),
+    });
+  },
+};
+
+export const declineErasureForm = {
+  capability: "erase_case",
+  label: "form_decline_erasure",
+  async render(container, ctx) {
+    return mountCaseForm(container, ctx, {
+      name: "decline_erasure",
+      title: t("form_decline_erasure"),
+      fields: [textarea("reason", t("form_reason"), { required: true })],
+      action: "erasure/decline",
+      body: (f) => ({ reason: read(f, "reason") }),
     });
   },
 };

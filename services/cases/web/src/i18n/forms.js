@@ -48,6 +48,10 @@ const TERMS = {
     parents_returned: ["父母返乡", "Parents returned"], reached_16: ["年满16周岁", "Reached 16"], moved_out: ["迁出", "Moved out"],
     no_longer_eligible: ["不再符合条件", "No longer eligible"], duplicate: ["重复登记", "Duplicate"],
   },
+  erasure_bases: {
+    registered_in_error: ["登记有误", "Registered in error"], retention_expired: ["保存期限届满", "Retention period over"],
+    court_order: ["法院裁定", "Court order"], guardian_request: ["监护人依法申请", "Guardian's lawful request"],
+  },
   school_changes: { enrolled: ["入学", "Enrolled"], returned: ["复学", "Returned to school"], dropped_out: ["辍学", "Dropped out"] },
   yes_no: { true: ["是", "Yes"], false: ["否", "No"] },
 };
@@ -72,6 +76,16 @@ const WORDS = {
   form_school_change: ["就学变化", "School change"], form_open_intervention: ["发起帮扶", "Open an intervention"],
   form_progress_intervention: ["记录帮扶进展", "Record progress"], form_close_intervention: ["办结帮扶", "Close an intervention"],
   form_assign: ["指派儿童主任", "Assign"], form_transfer: ["转移到其他村", "Transfer"], form_close_case: ["结案", "Close the case"],
+  form_request_erasure: ["申请删除个人信息", "Ask to erase personal data"],
+  form_approve_erasure: ["批准删除个人信息", "Approve the erasure"],
+  form_decline_erasure: ["驳回删除申请", "Decline the erasure"],
+  form_erasure_basis: ["删除依据", "Ground"],
+  form_erasure_warning: [
+    "批准后该儿童的姓名、身份证号、住址、电话及所有记录内容将永久无法读取（含备份）；日期、类型和统计数据保留。须由申请人以外的县级以上民政人员批准。",
+    "Once approved, the child's name, ID number, address, phones and everything written about her become unreadable for good, backups included; dates, kinds and figures stay. Approved by a county or higher civil-affairs officer other than who asked.",
+  ],
+  form_erasure_pending: ["删除申请待批准（{u} 提出，依据：{b}）", "Erasure waiting for approval (asked by {u}, ground: {b})"],
+  form_erased: ["个人信息已于 {d} 删除（依据：{b}；{u} 申请，{a} 批准）", "Personal data erased on {d} (ground: {b}; asked by {u}, approved by {a})"],
   form_reopen: ["重新立案", "Reopen the case"], form_correct: ["更正信息", "Correct a fact"], form_identify: ["识别儿童", "Identify a child"],
   form_visited_on: ["走访日期", "Visit date"], form_mode: ["走访方式", "How"], form_guardian_present: ["监护人在场", "Guardian present"],
   form_living_conditions: ["生活状况", "Living conditions"], form_school_attendance: ["上学情况", "School attendance"],

@@ -6,6 +6,7 @@ import { api, query, session } from "../api.js";
 import { el } from "../dom.js";
 import { ageOn, chinaTime, today, word } from "../format.js";
 import { fits, FORMS } from "../forms/index.js";
+import { term } from "../forms/kit.js";
 import { flash } from "../forms/visit_page.js";
 import { eventLabel, t } from "../i18n/index.js";
 import { lineage, loadPlaces, placeName, placePath } from "../places.js";
@@ -145,6 +146,21 @@ function timeline(caseId, events, chosen, q) {
   }));
 }
 
+// An erasure waiting for a second person, or done: said at the top of the case.
+function erasureNote(c) {
+  if (c.erasure) {
+    const e = c.erasure;
+    return el("p", { className: "notice erased", id: "case-erasure", role: "status" },
+      t("form_erased", { d: e.erased_on, b: term("erasure_bases", e.basis), u: e.requested_by, a: e.approved_by }));
+  }
+  if (c.erasure_request) {
+    const r = c.erasure_request;
+    return el("p", { className: "notice", id: "case-erasure", role: "status" },
+      t("form_erasure_pending", { u: r.requested_by, b: term("erasure_bases", r.basis) }));
+  }
+  return "";
+}
+
 function stateList(c) {
   const fields = {
     version: c.version, status: `status_${c.status}`, jurisdiction: placeName(c.jurisdiction),
@@ -158,7 +174,7 @@ function stateList(c) {
 // A button per form the role may use on the case in its state; a form opens in place
 // (`#/cases/:id/<form>` opens one on a page of its own).
 function actions(caseId, current, etag, container) {
-  const allowed = Object.entries(FORMS).filter(([name, form]) => session.can(form.capability) && fits(name, current));
+  const allowed = Object.entries(FORMS).filter(([name, form]) => session.can(form.capability) && fits(name, current, session.user?.username));
   if (!allowed.length) return null;
   return el("div", { className: "actions", id: "case-actions" }, allowed.map(([name, form]) =>
     el("button", {
@@ -209,6 +225,7 @@ export async function renderCase(view, { params, query: q }) {
     crumbs,
     el("h2", { id: "case-title" }, `${shown.child?.name || t("case")} · ${placePath(current.jurisdiction)}`),
     flash(),
+    erasureNote(current),
     past ? "" : actions(caseId, current, etag, formBox) || "",
     formBox,
     asOfForm(caseId, q),
