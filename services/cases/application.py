@@ -453,8 +453,22 @@ class Cases(Application[UUID]):
 
     def registered_case(self, id_number: str) -> UUID | None:
         """The case that holds `id_number`, or None (no access check: for the checks
-        that refuse a second registration)."""
-        return self.written_with(self._claim_key(id_number))
+        that refuse a second registration). A claim of an erased case holds nothing: the
+        child may be registered again (under the claim's next generation)."""
+        holder, _generation = self._claim_holder(id_number)
+        return holder
+
+    def _claim_holder(self, id_number: str) -> tuple[UUID | None, int]:
+        # The claims of one ID number form a chain: generation 0, then one more after
+        # each erasure of the case that held it. Returns the live holder (or None) and the
+        # generation a new claim would take.
+        generation = 0
+        while (holder := self.written_with(self._claim_key(id_number, generation))) is not None:
+            case = self.find_case(holder)
+            if case is None or not case.erased:
+                return holder, generation
+            generation += 1
+        return None, generation
 
     def claim_registered(self, case_id: UUID) -> str:
         """Claims the ID number a case stored before claims existed holds: `claimed`,
@@ -480,16 +494,18 @@ class Cases(Application[UUID]):
         case = self._load(case_id)
         raise AlreadyRegisteredError(case.id, case.jurisdiction, may_see(actor, case))
 
-    def _claim_key(self, id_number: str) -> IdempotencyKey:
+    def _claim_key(self, id_number: str, generation: int = 0) -> IdempotencyKey:
         # One child, one case: an ID number is claimed by writing an idempotency record
         # whose key is the number's keyed hash, in the same atomic append as the case.
         # A second claim collides on the record's version, as a retried write would.
-        digest = hmac.new(self.claims_key, id_number.strip().upper().encode(), hashlib.sha256)
+        number = id_number.strip().upper() + (f"#{generation}" if generation else "")
+        digest = hmac.new(self.claims_key, number.encode(), hashlib.sha256)
         return IdempotencyKey(_CLAIMS_OWNER, digest.hexdigest(), "id_number")
 
     def _claim_record(self, id_number: str, case: Case) -> IdempotencyRecord:
+        _holder, generation = self._claim_holder(id_number)
         return new_record(
-            self._claim_key(id_number),
+            self._claim_key(id_number, generation),
             case_id=case.id,
             case_version=case.version,
             status=201,

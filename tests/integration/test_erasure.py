@@ -260,3 +260,19 @@ def test_rotating_the_master_key_rewraps_every_case_key_and_rewrites_no_event(
     assert only_new.key_of(UUID(case_id)) == case_key
     with service.tables.transaction(write=False) as tx:
         assert tx.all(f"SELECT state FROM {_events_table(service)} ORDER BY 1") == stored
+
+
+def test_the_id_number_of_an_erased_case_can_be_registered_again_once(
+    client: FlaskClient, service: CaseService
+) -> None:
+    case_id = _closed_case(client, identity="360124201503021233")
+    assert _erase(client, case_id).status_code == 200
+    headers = login(client, "civil")
+    body = identify_body(child={**IDENTIFY["child"], "id_number": "360124201503021233"})
+
+    again = client.post("/api/v1/cases", json=body, headers=headers)
+    third = client.post("/api/v1/cases", json=body, headers=headers)
+
+    assert again.status_code == 201, again.json
+    assert third.status_code == 409
+    assert json_of(third)["existing_case"]["id"] == json_of(again)["id"]
