@@ -140,8 +140,14 @@ class Cases(Application[UUID]):
         with its case keys."""
         with store_setup_lock(settings.database_url):
             cases = cls(settings.eventsourcing_env(), clock=clock)
-            cases.use_case_keys(CaseKeys.open(settings))
+            cases.use_case_keys(CaseKeys.open(settings, getattr(cases.recorder, "datastore", None)))
         return cases
+
+    def close(self) -> None:
+        """Releases the store's connections and the case-key store's."""
+        if self.case_keys is not None:
+            self.case_keys.close()
+        super().close()
 
     def use_case_keys(self, keys: CaseKeys | None) -> None:
         """Seals each case's personal data under its own key from now on (keys/), and

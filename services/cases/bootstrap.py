@@ -97,7 +97,7 @@ def build_case_service(
         # The read models' own file on SQLite; beside the events on PostgreSQL.
         store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)
         store.setup()
-        cases.use_case_keys(CaseKeys.open(settings))
+        cases.use_case_keys(CaseKeys.open(settings, datastore))
     cases.emergency_access_hours = settings.emergency_access_hours
     cases.claims_key = claims_key(settings)
     access_log = AccessLog(tables)

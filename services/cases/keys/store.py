@@ -15,10 +15,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from shared.settings import Settings
-from shared.sql import Database, PostgresPool, SqliteFile
+from shared.sql import Database, EventStoreConnections, PostgresPool, SqliteFile
 
 from . import migrations
 from .master import MasterKeys
@@ -54,6 +55,8 @@ class CaseKeys:
     ) -> None:
         self.db = db
         self.master = master
+        self._keys = db.table(_KEYS)  # qualified: not every connection's search_path has it
+        self._erased = db.table(_ERASED)
         self.cache_seconds = cache_seconds
         self.cache_size = cache_size
         self._clock = clock
@@ -61,15 +64,22 @@ class CaseKeys:
         self._lock = threading.Lock()
 
     @classmethod
-    def open(cls, settings: Settings) -> CaseKeys | None:
+    def open(cls, settings: Settings, datastore: Any = None) -> CaseKeys | None:
         """The store `settings` name, set up; None when no master key is configured (the
-        single-key setup: the store's cipher alone, as before per-case keys)."""
+        single-key setup: the store's cipher alone, as before per-case keys). On
+        PostgreSQL, beside the events by default: on the event store's own connections
+        (`datastore`, when given), so a process opens no more connections for them."""
         if not settings.case_master_keys:
             return None
-        url = settings.case_keys_database_url or settings.database_url
         db: Database
-        if url:
-            db = PostgresPool(url, schema=settings.postgres_schema, pool_size=2)
+        if settings.case_keys_database_url:
+            db = PostgresPool(
+                settings.case_keys_database_url, schema=settings.postgres_schema, pool_size=2
+            )
+        elif settings.uses_postgres and datastore is not None:
+            db = EventStoreConnections(datastore)
+        elif settings.uses_postgres:
+            db = PostgresPool(settings.database_url, schema=settings.postgres_schema, pool_size=2)
         else:
             db = SqliteFile(settings.data_dir / "case-keys.sqlite")
         migrations.upgrade(db)
@@ -84,7 +94,7 @@ class CaseKeys:
             return cached
         with self.db.transaction(write=False) as tx:
             row = tx.one(
-                f"SELECT master_key_id, wrapped FROM {_KEYS} WHERE case_id = ?", (str(case_id),)
+                f"SELECT master_key_id, wrapped FROM {self._keys} WHERE case_id = ?", (str(case_id),)
             )
         if row is None:
             return None
@@ -101,10 +111,10 @@ class CaseKeys:
         key = os.urandom(32)
         master_key_id, wrapped = self.master.wrap(case_id, key)
         with self.db.transaction() as tx:
-            if tx.value(f"SELECT 1 FROM {_ERASED} WHERE case_id = ?", (str(case_id),)):
+            if tx.value(f"SELECT 1 FROM {self._erased} WHERE case_id = ?", (str(case_id),)):
                 raise CaseErasedError("the case was erased: nothing more is written under it")
             inserted = tx.execute(
-                f"INSERT INTO {_KEYS} (case_id, master_key_id, wrapped, created_at) "
+                f"INSERT INTO {self._keys} (case_id, master_key_id, wrapped, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (case_id) DO NOTHING",
                 (str(case_id), master_key_id, wrapped, _now()),
             )
@@ -120,9 +130,9 @@ class CaseKeys:
     def destroy(self, case_id: UUID) -> bool:
         """Destroys the case's key for good and leaves a tombstone; True if there was one."""
         with self.db.transaction() as tx:
-            deleted = tx.execute(f"DELETE FROM {_KEYS} WHERE case_id = ?", (str(case_id),))
+            deleted = tx.execute(f"DELETE FROM {self._keys} WHERE case_id = ?", (str(case_id),))
             tx.execute(
-                f"INSERT INTO {_ERASED} (case_id, erased_at) VALUES (?, ?) "
+                f"INSERT INTO {self._erased} (case_id, erased_at) VALUES (?, ?) "
                 "ON CONFLICT (case_id) DO NOTHING",
                 (str(case_id), _now()),
             )
@@ -133,7 +143,7 @@ class CaseKeys:
     def is_destroyed(self, case_id: UUID) -> bool:
         """Whether the case's key was destroyed by erasure."""
         with self.db.transaction(write=False) as tx:
-            return bool(tx.value(f"SELECT 1 FROM {_ERASED} WHERE case_id = ?", (str(case_id),)))
+            return bool(tx.value(f"SELECT 1 FROM {self._erased} WHERE case_id = ?", (str(case_id),)))
 
     def rotate(self, batch: int = 500) -> Iterator[int]:
         """Re-wraps every case key held under an older master key with the current one,
@@ -142,7 +152,7 @@ class CaseKeys:
         while True:
             with self.db.transaction() as tx:
                 rows = tx.all(
-                    f"SELECT case_id, master_key_id, wrapped FROM {_KEYS} "
+                    f"SELECT case_id, master_key_id, wrapped FROM {self._keys} "
                     f"WHERE master_key_id <> ? ORDER BY case_id LIMIT {int(batch)}",
                     (current,),
                 )
@@ -151,7 +161,7 @@ class CaseKeys:
                     key = self.master.unwrap(case_id, row["master_key_id"], row["wrapped"])
                     _, wrapped = self.master.wrap(case_id, key)
                     tx.execute(
-                        f"UPDATE {_KEYS} SET master_key_id = ?, wrapped = ? "
+                        f"UPDATE {self._keys} SET master_key_id = ?, wrapped = ? "
                         "WHERE case_id = ? AND master_key_id = ?",
                         (current, wrapped, row["case_id"], row["master_key_id"]),
                     )
@@ -163,9 +173,9 @@ class CaseKeys:
         """What `careledger keys status` prints."""
         with self.db.transaction(write=False) as tx:
             rows = tx.all(
-                f"SELECT master_key_id, COUNT(*) AS n FROM {_KEYS} GROUP BY master_key_id"
+                f"SELECT master_key_id, COUNT(*) AS n FROM {self._keys} GROUP BY master_key_id"
             )
-            erased = tx.value(f"SELECT COUNT(*) FROM {_ERASED}")
+            erased = tx.value(f"SELECT COUNT(*) FROM {self._erased}")
         return KeyStatus(
             self.master.current_id, {r["master_key_id"]: int(r["n"]) for r in rows}, int(erased)
         )
