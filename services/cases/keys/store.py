@@ -94,7 +94,8 @@ class CaseKeys:
             return cached
         with self.db.transaction(write=False) as tx:
             row = tx.one(
-                f"SELECT master_key_id, wrapped FROM {self._keys} WHERE case_id = ?", (str(case_id),)
+                f"SELECT master_key_id, wrapped FROM {self._keys} WHERE case_id = ?",
+                (str(case_id),),
             )
         if row is None:
             return None
@@ -143,7 +144,9 @@ class CaseKeys:
     def is_destroyed(self, case_id: UUID) -> bool:
         """Whether the case's key was destroyed by erasure."""
         with self.db.transaction(write=False) as tx:
-            return bool(tx.value(f"SELECT 1 FROM {self._erased} WHERE case_id = ?", (str(case_id),)))
+            return bool(
+                tx.value(f"SELECT 1 FROM {self._erased} WHERE case_id = ?", (str(case_id),))
+            )
 
     def rotate(self, batch: int = 500) -> Iterator[int]:
         """Re-wraps every case key held under an older master key with the current one,
