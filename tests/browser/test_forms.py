@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, ViewportSize, expect, sync_playwright
@@ -29,6 +30,7 @@ from services.cases.projections.projector import catch_up
 from shared.roles import Role
 from shared.settings import Settings
 from tests.browser.conftest import CHROMIUM_FLAGS, shot, watch
+from tests.integration.survey_support import csv_bytes, id_number, survey_row, wrong_check_digit
 from tests.support import IDENTIFY, INTERVENTION, TODAY, FixedClock
 
 AXE = Path(__file__).resolve().parents[2] / "services/cases/web/node_modules/axe-core/axe.min.js"
@@ -634,3 +636,50 @@ def test_an_erasure_is_asked_by_one_officer_and_approved_by_another_on_a_phone(
     assert errors == [] and violations == []
     assert civil.case(case_id)["child"]["name"] is None
     assert civil.events(case_id)[-2:] == ["erasure_requested", "erased"]
+
+
+# ---- the survey import (issue 11) -----------------------------------------------------------
+
+
+def test_a_survey_sheet_is_tried_then_imported_from_a_phone(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    good = survey_row(姓名="导入甲", **{"村（社区）代码": DEMO_VILLAGE})
+    bad = survey_row(
+        姓名="导入乙",
+        身份证号=wrong_check_digit(id_number(731)),
+        **{"村（社区）代码": DEMO_VILLAGE},
+    )
+    sheet = tmp_path / "张公镇摸底排查表.csv"
+    sheet.write_bytes(csv_bytes([good, bad]))
+    context, page, errors, violations = phone(browser)
+    page.on("dialog", lambda dialog: dialog.accept())
+    log_in(page, server, "supervisor")
+
+    page.click("#menu a[data-nav=register_title]")
+    with page.expect_download() as template:
+        page.click("#download-template")
+    assert template.value.suggested_filename == "survey-template.xlsx"
+    assert Path(template.value.path()).read_bytes()[:2] == b"PK"  # an .xlsx (a zip)
+    page.set_input_files("#import-file", str(sheet))
+    page.click("#import-dry-run")
+    expect(page.locator("#import-summary")).to_contain_text("试导入（未写入）")
+    expect(page.locator("#import-report tr[data-outcome=would_create]")).to_have_count(1)
+    refused = page.locator("#import-report tr[data-outcome=refused]")
+    expect(refused).to_contain_text("身份证号")
+    fits_the_screen(page)
+    axe_clean(page)
+    shot(page, "register-dry-run")
+    assert (
+        Api(server.url, "supervisor").call("GET", f"/api/v1/cases?q={quote('导入甲')}")["items"]
+        == []
+    )
+
+    page.click("#import-run")
+    expect(page.locator("#import-summary")).to_contain_text("导入完成")
+    expect(page.locator("#import-report tr[data-outcome=refused]")).to_have_count(1)
+    context.close()
+    assert errors == [] and violations == []
+    server.catch_up()
+    found = Api(server.url, "supervisor").call("GET", f"/api/v1/cases?q={quote('导入甲')}")["items"]
+    assert len(found) == 1

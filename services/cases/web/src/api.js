@@ -86,10 +86,12 @@ function clear() {
   Object.values(KEYS).forEach((key) => sessionStorage.removeItem(key));
 }
 
-async function request(method, path, { body, headers = {} } = {}) {
+async function request(method, path, { body, headers = {}, blob = false } = {}) {
   const send = () => {
     const init = { method, headers: { ...headers, Authorization: `Bearer ${session.token}` } };
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      init.body = body; // a file upload: the browser writes the multipart boundary
+    } else if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers["Content-Type"] = "application/json";
     }
@@ -109,6 +111,7 @@ async function request(method, path, { body, headers = {} } = {}) {
     ended.forEach((fn) => fn());
   }
   if (!response.ok) throw await problemOf(response);
+  if (blob) return { data: await response.blob(), status: response.status };
   const data = response.status === 204 ? null : await response.json();
   // `total`: X-Total-Count, where a list gives its size apart from the page (access log).
   const total = response.headers.get("X-Total-Count");
@@ -145,6 +148,15 @@ export const api = {
     const item = { method, path, body, ifMatch, idempotencyKey, label };
     return offline ? offline.send(item, write) : write(item);
   },
+
+  // A file sent as multipart `file` (the survey import): online only, never queued.
+  upload(path, file) {
+    const form = new FormData();
+    form.append("file", file);
+    return request("POST", path, { body: form });
+  },
+  // A file to save (a spreadsheet): its Blob, fetched with the session's token.
+  async download(path) { return (await request("GET", path, { blob: true })).data; },
 
   // Login: the session is remembered; an ApiError carries Retry-After as `retryAfter`.
   async login(username, password) {

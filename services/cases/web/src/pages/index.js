@@ -5,6 +5,7 @@ import { session } from "../api.js";
 import { renderCase, renderCaseForm } from "./case.js";
 import { renderChildren } from "./children.js";
 import { renderOverview } from "./overview.js";
+import { renderRegister } from "./register.js";
 import { renderWorklists, worklistsFor } from "./worklist.js";
 import { renderIdentify } from "../forms/identify.js";
 import { renderVisitPage } from "../forms/visit_page.js";
@@ -18,6 +19,8 @@ export const PAGES = [
     nav: { label: "nav_worklists", href: () => `#/worklists/${worklistsFor(session.user)[0]}`, roles: (r) => r !== "auditor" } },
   { path: "/children", title: "children_title", render: renderChildren,
     nav: { label: "nav_children", href: () => "#/children", roles: (r) => r !== "police" } },
+  { path: "/register", title: "register_title", render: renderRegister,
+    nav: { label: "nav_register", href: () => "#/register", roles: () => session.can("import_survey") } },
   { path: "/cases/:id", title: "case", render: renderCase },
   { path: "/cases/:id/visit", title: "form_visit", render: renderVisitPage },
   { path: "/identify", title: "form_identify", render: renderIdentify },
