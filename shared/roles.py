@@ -45,6 +45,9 @@ class Capability(StrEnum):
     IMPORT_SURVEY = "import_survey"
     # Decide on a likely-duplicate flag (dismiss it): who answers for a township's register.
     RESOLVE_DUPLICATES = "resolve_duplicates"
+    # Confirm or return what a village child director submitted for review (复核): the
+    # township answers for its register; civil affairs above it may do what it may.
+    REVIEW = "review"
 
 
 _C = Capability
@@ -63,12 +66,12 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CHILD_SUPERVISOR: frozenset(
         _FIELD_WORK
         | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.IMPORT_SURVEY}
-        | {_C.RESOLVE_DUPLICATES}
+        | {_C.RESOLVE_DUPLICATES, _C.REVIEW}
     ),
     Role.CIVIL_AFFAIRS: frozenset(
         _FIELD_WORK
         | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
-        | {_C.APPROVE_USERS, _C.IMPORT_SURVEY, _C.RESOLVE_DUPLICATES}
+        | {_C.APPROVE_USERS, _C.IMPORT_SURVEY, _C.RESOLVE_DUPLICATES, _C.REVIEW}
     ),
     Role.EDUCATION: frozenset(_DEPARTMENT | {_C.VISIT}),
     # Police receive mandatory reports and record their actions on them; they open nothing.

@@ -66,3 +66,11 @@ AGE_LIMIT_YEARS = 16
 # Why two cases are likely the same child (case.duplicate_suspected; register/lookalikes.py):
 # the same name read the same way (pinyin) and the same birth date.
 DUPLICATE_REASONS = ("name_reading", "birth_date")
+
+# Review before it counts (填表人 / 复核人, issue 11): what a review is of, and the key facts
+# whose change by a village child director waits for the township supervisor's review.
+REVIEW_SUBJECTS = ("identification", "change")
+REVIEW_STATUSES = ("confirmed", "pending", "returned")
+KEY_FACTS = ("child.birth_date", "child.id_number", "guardian.type")
+# A review waiting this many days is notified to the reviewer (notify's scheduler).
+REVIEW_WAIT_DAYS = 3

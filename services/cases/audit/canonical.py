@@ -49,6 +49,7 @@ PERSONAL = frozenset(
         "display_name",  # users and account requests
         "email",
         "password_hash",
+        "comment",  # ReviewReturned: what the reviewer asks to be corrected (free text)
     }
 )
 # Top-level fields that are codes, dates, ids, counters and staff identities: in clear.
@@ -88,6 +89,12 @@ CLEAR = frozenset(
         "status",
         "other_case_id",  # likely duplicates: the other case, and the rule's reason codes
         "reasons",
+        "submission",  # reviews (复核): the submission's number, what it is of, the names
+        "subject",  # of the key facts changed (never their values), and its dates
+        "key_facts",
+        "requested_on",
+        "reviewed_on",
+        "resubmitted_on",
     }
 )
 

@@ -13,7 +13,10 @@ from .errors import (
     InvalidValueError,
     NotEligibleError,
     NothingToCorrectError,
+    NotReturnedError,
+    ReviewNotPendingError,
     SameJurisdictionError,
+    SelfReviewError,
     UnknownFieldError,
     UnknownInterventionError,
 )
@@ -30,8 +33,11 @@ __all__ = [
     "InterventionNotOpenError",
     "InvalidValueError",
     "NotEligibleError",
+    "NotReturnedError",
     "NothingToCorrectError",
+    "ReviewNotPendingError",
     "SameJurisdictionError",
+    "SelfReviewError",
     "UnknownFieldError",
     "UnknownInterventionError",
 ]

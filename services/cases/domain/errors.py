@@ -62,3 +62,16 @@ class SameJurisdictionError(DomainError):
 
 class FlagNotOpenError(DomainError):
     """Raised when dismissing a likely-duplicate flag the case does not hold open."""
+
+
+class ReviewNotPendingError(DomainError):
+    """Raised when confirming or returning a case with no review awaiting (never asked,
+    or this submission reviewed already)."""
+
+
+class NotReturnedError(DomainError):
+    """Raised when resubmitting a case that was not returned for correction."""
+
+
+class SelfReviewError(DomainError):
+    """Raised when whoever submitted a case (or a change) for review tries to review it."""

@@ -67,6 +67,13 @@ FACTS.ignore(
     why="a flag for the township supervisor's worklist changes no fact of the case",
 )
 FACTS.ignore(
+    "case.review_requested",
+    "case.review_confirmed",
+    "case.review_returned",
+    "case.review_resubmitted",
+    why="a review's waiting date is kept apart (casestore.apply_review, review_dues)",
+)
+FACTS.ignore(
     "case.intervention_progressed",
     "case.intervention_closed",  # the due dates of interventions: casestore.apply_intervention
     why="changes no fact the rules or the scheduler read (beyond the village)",

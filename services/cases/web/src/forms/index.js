@@ -7,6 +7,7 @@ import { guardianForm } from "./guardian.js";
 import { closeInterventionForm, openInterventionForm, progressInterventionForm } from "./intervention.js";
 import { assignForm, closeCaseForm, reopenForm, transferForm } from "./lifecycle.js";
 import { correctForm } from "./correct.js";
+import { confirmReviewForm, fitsReview, resubmitForm, returnReviewForm } from "./review.js";
 import { schoolForm } from "./school.js";
 import { visitForm } from "./visit.js";
 
@@ -22,10 +23,16 @@ export const FORMS = {
   close_case: closeCaseForm,
   reopen: reopenForm,
   correct: correctForm,
+  confirm_review: confirmReviewForm,
+  return_review: returnReviewForm,
+  resubmit: resubmitForm,
 };
+const REVIEW_FORMS = new Set(["confirm_review", "return_review", "resubmit"]);
 
 // Which forms fit a case's state: a closed case can only be reopened; an open one not.
+// The review forms fit only the review they act on (forms/review.js).
 export function fits(name, current) {
+  if (REVIEW_FORMS.has(name)) return fitsReview(name, current);
   if (!current) return true;
   return current.status === "closed" ? name === "reopen" : name !== "reopen";
 }

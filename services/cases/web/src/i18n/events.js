@@ -19,4 +19,8 @@ export const EVENT_LABELS = {
   duplicate_dismissed: { "zh-CN": "排除重复", en: "Not a duplicate" },
   merged_into: { "zh-CN": "合并至另一案件", en: "Merged into another case" },
   duplicate_merged: { "zh-CN": "合并重复案件", en: "Duplicate merged in" },
+  review_requested: { "zh-CN": "提交复核", en: "Submitted for review" },
+  review_confirmed: { "zh-CN": "复核通过", en: "Review confirmed" },
+  review_returned: { "zh-CN": "退回修改", en: "Returned for correction" },
+  review_resubmitted: { "zh-CN": "修改后重新提交", en: "Resubmitted" },
 };
