@@ -223,6 +223,34 @@ class CaseMergedV1(_Payload):
     other_case_id = fields.UUID(required=True)
 
 
+class CaseReviewRequestedV1(_Payload):
+    """A village child director's identification, or her change of key facts, waits for
+    the township supervisor's review (复核): which submission, of what, which fields
+    (names, never values), since when."""
+
+    submission = fields.Integer(required=True, validate=validate.Range(min=1))
+    subject = _term(v.REVIEW_SUBJECTS, required=True)
+    requested_on = fields.Date(required=True)
+    key_facts = fields.List(fields.String(validate=validate.OneOf(v.KEY_FACTS)), required=True)
+
+
+class CaseReviewDecidedV1(_Payload):
+    """The reviewer confirmed the submission (`case.review_confirmed`) or returned it for
+    correction (`case.review_returned`; the comment, free text, stays behind)."""
+
+    submission = fields.Integer(required=True, validate=validate.Range(min=1))
+    subject = _term(v.REVIEW_SUBJECTS, required=True)
+    reviewed_on = fields.Date(required=True)
+
+
+class CaseReviewResubmittedV1(_Payload):
+    """A returned submission, corrected, submitted again: a new submission waits."""
+
+    submission = fields.Integer(required=True, validate=validate.Range(min=1))
+    subject = _term(v.REVIEW_SUBJECTS, required=True)
+    resubmitted_on = fields.Date(required=True)
+
+
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
     role = _term(tuple(Role), required=True)
@@ -290,6 +318,10 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.erasure_requested": {1: CaseErasureRequestedV1},
     "case.erasure_declined": {1: CaseErasureDeclinedV1},
     "case.erased": {1: CaseErasedV1},
+    "case.review_requested": {1: CaseReviewRequestedV1},
+    "case.review_confirmed": {1: CaseReviewDecidedV1},
+    "case.review_returned": {1: CaseReviewDecidedV1},
+    "case.review_resubmitted": {1: CaseReviewResubmittedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

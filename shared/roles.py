@@ -48,6 +48,9 @@ class Capability(StrEnum):
     # Ask for, approve or decline the erasure of a closed case's personal data (issue 10):
     # civil affairs at county level or above, two different people (Cases.approve_erasure).
     ERASE_CASE = "erase_case"
+    # Confirm or return what a village child director submitted for review (复核): the
+    # township answers for its register; civil affairs above it may do what it may.
+    REVIEW = "review"
 
 
 _C = Capability
@@ -66,12 +69,13 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CHILD_SUPERVISOR: frozenset(
         _FIELD_WORK
         | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.IMPORT_SURVEY}
-        | {_C.RESOLVE_DUPLICATES}
+        | {_C.RESOLVE_DUPLICATES, _C.REVIEW}
     ),
     Role.CIVIL_AFFAIRS: frozenset(
         _FIELD_WORK
         | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
-        | {_C.APPROVE_USERS, _C.IMPORT_SURVEY, _C.RESOLVE_DUPLICATES, _C.ERASE_CASE}
+        | {_C.APPROVE_USERS, _C.IMPORT_SURVEY, _C.RESOLVE_DUPLICATES, _C.REVIEW}
+        | {_C.ERASE_CASE}
     ),
     Role.EDUCATION: frozenset(_DEPARTMENT | {_C.VISIT}),
     # Police receive mandatory reports and record their actions on them; they open nothing.

@@ -69,3 +69,11 @@ DUPLICATE_REASONS = ("name_reading", "birth_date")
 # Why a case's personal data is erased (issue 10): recorded in clear, so an auditor sees
 # the ground of every erasure after the data itself is gone.
 ERASURE_BASES = ("registered_in_error", "retention_expired", "court_order", "guardian_request")
+
+# Review before it counts (填表人 / 复核人, issue 11): what a review is of, and the key facts
+# whose change by a village child director waits for the township supervisor's review.
+REVIEW_SUBJECTS = ("identification", "change")
+REVIEW_STATUSES = ("confirmed", "pending", "returned")
+KEY_FACTS = ("child.birth_date", "child.id_number", "guardian.type")
+# A review waiting this many days is notified to the reviewer (notify's scheduler).
+REVIEW_WAIT_DAYS = 3

@@ -29,7 +29,7 @@ from shared.jurisdictions import in_scope
 from shared.roles import Capability, Role
 from shared.settings import Settings
 from shared.sql import EventStoreConnections, store_setup_lock
-from shared.vocabulary import DUPLICATE_REASONS
+from shared.vocabulary import DUPLICATE_REASONS, KEY_FACTS
 
 from .access import (
     Actor,
@@ -264,7 +264,7 @@ class Cases(Application[UUID]):
             return replay
         id_number = record["child"].get("id_number")
         self._refuse_registered(actor, id_number)
-        case = Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
+        case = self._identified(actor, record)
         result = WriteResult(case, 201)
         claims = [] if id_number is None else [self._claim_record(id_number, case)]
         try:
@@ -448,7 +448,18 @@ class Cases(Application[UUID]):
         dry run (the survey import's) answers what would be created or refused and why."""
         self._check_identifier(actor, record)
         self._refuse_registered(actor, record["child"].get("id_number"))
-        return Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
+        return self._identified(actor, record)
+
+    def _identified(self, actor: Actor, record: dict[str, Any]) -> Case:
+        # A village child director's identification counts once the township supervisor
+        # confirms it (复核): it is saved asking for review, in the same atomic append.
+        today = self.clock.today()
+        case = Case.identify(record=record, actor=actor.as_event_data(), today=today)
+        if actor.role is Role.CHILD_DIRECTOR:
+            case.request_review(
+                subject="identification", key_facts=[], actor=actor.as_event_data(), today=today
+            )
+        return case
 
     def written_with(self, idempotency: IdempotencyKey) -> UUID | None:
         """The case the write made with `idempotency` wrote, or None when none was made
@@ -554,6 +565,7 @@ class Cases(Application[UUID]):
         Guardian.parse(change["guardian"])
 
         def act(case: Case, today: date) -> None:
+            type_before = case.guardian_type
             case.change_guardian(
                 guardian=change["guardian"],
                 reason=change["reason"],
@@ -562,6 +574,8 @@ class Cases(Application[UUID]):
                 actor=actor.as_event_data(),
                 today=today,
             )
+            if case.guardian_type != type_before:
+                self._review_change(actor, case, ["guardian.type"], today)
 
         return self._change(
             actor, Capability.CHANGE_GUARDIAN, case_id, act, expected_version, idempotency
@@ -783,6 +797,8 @@ class Cases(Application[UUID]):
                 actor=actor.as_event_data(),
                 today=today,
             )
+            if correction["field"] in KEY_FACTS:
+                self._review_change(actor, case, [correction["field"]], today)
 
         def claims(case: Case) -> list[IdempotencyRecord]:
             if not isinstance(number, str) or self.registered_case(number) == case.id:
@@ -792,6 +808,61 @@ class Cases(Application[UUID]):
         return self._change(
             actor, Capability.CORRECT, case_id, act, expected_version, idempotency, claims=claims
         )
+
+    # ---- review before it counts (复核, issue 11) ---------------------------------------
+
+    def confirm_review(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Confirms the submission awaiting review (the township supervisor, in scope)."""
+
+        def act(case: Case, today: date) -> None:
+            case.confirm_review(actor=actor.as_event_data(), today=today)
+
+        return self._change(actor, Capability.REVIEW, case_id, act, expected_version, idempotency)
+
+    def return_review(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        comment: str,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Returns the submission awaiting review to the director, with a comment."""
+        text(comment, "comment", max_length=2000)
+
+        def act(case: Case, today: date) -> None:
+            case.return_review(comment=comment, actor=actor.as_event_data(), today=today)
+
+        return self._change(actor, Capability.REVIEW, case_id, act, expected_version, idempotency)
+
+    def resubmit_review(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Submits a returned case again, once corrected (those who correct, in scope)."""
+
+        def act(case: Case, today: date) -> None:
+            case.resubmit(actor=actor.as_event_data(), today=today)
+
+        return self._change(actor, Capability.CORRECT, case_id, act, expected_version, idempotency)
+
+    @staticmethod
+    def _review_change(actor: Actor, case: Case, key_facts: list[str], today: date) -> None:
+        # A village child director's change of a key fact waits for review, as her
+        # identification did; others' changes stand at once.
+        if actor.role is Role.CHILD_DIRECTOR:
+            case.request_review(
+                subject="change", key_facts=key_facts, actor=actor.as_event_data(), today=today
+            )
 
     # ---- the write path -----------------------------------------------------------------
 

@@ -16,6 +16,8 @@ refilled stream replays every event):
 - users, revoked_tokens  notify's own directory, learned from user.* events  rebuilt
 - cases           the per-case facts the rules need (no personal data)       rebuilt
 - due_dates       visits and interventions with a due date, for the scheduler rebuilt
+- review_dues     the submissions for review (复核) waiting, by case: submission
+                  number and since when, for the scheduler                  rebuilt
 - escalations     which time-based notification was sent for which due date and
                   level: written by the scheduler, not by an event         not rebuilt
 

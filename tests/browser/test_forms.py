@@ -176,6 +176,8 @@ def tab_to(page: Page, where: str) -> None:
 
 
 TOMORROW = (TODAY + timedelta(days=1)).isoformat()
+# A child director's identification is saved with its request for review (复核): the cases
+# `Api.new_case` makes as "director" begin with both events.
 
 
 # ---- record a visit ------------------------------------------------------------------------
@@ -210,7 +212,7 @@ def test_a_visit_is_recorded_by_keyboard_alone_with_the_defaults(
     assert case["visit_count"] == 1
     assert case["recent_visits"][-1]["mode"] == "phone"
     assert case["recent_visits"][-1]["visited_on"] == TODAY.isoformat()
-    assert api.events(case_id) == ["identified", "visited"]
+    assert api.events(case_id) == ["identified", "review_requested", "visited"]
 
 
 def test_a_visit_dated_tomorrow_is_refused_beside_the_date_and_nothing_is_written(
@@ -226,7 +228,7 @@ def test_a_visit_dated_tomorrow_is_refused_beside_the_date_and_nothing_is_writte
     expect(page.locator("#f-visited_on")).to_have_attribute("aria-invalid", "true")
     axe_clean(page)
     shot(page, "forms-2-visit-refused")
-    assert api.events(case_id) == ["identified"]
+    assert api.events(case_id) == ["identified", "review_requested"]
 
 
 def test_a_visit_on_a_case_changed_meanwhile_is_reloaded_and_resent_once(
@@ -248,10 +250,10 @@ def test_a_visit_on_a_case_changed_meanwhile_is_reloaded_and_resent_once(
     page.click("#form-visit button[type=submit]")
     expect(page.locator("#form-visit .form-status")).to_contain_text("已重新载入")
     expect(page.locator("#form-visit")).to_have_attribute("data-reloaded", "true")
-    assert api.events(case_id) == ["identified", "visited"]
+    assert api.events(case_id) == ["identified", "review_requested", "visited"]
     page.click("#form-visit button[type=submit]")  # resend on the reloaded version
     expect(page.locator("#flash")).to_be_visible()
-    assert api.events(case_id) == ["identified", "visited", "visited"]
+    assert api.events(case_id) == ["identified", "review_requested", "visited", "visited"]
 
 
 def test_a_visit_whose_answer_is_lost_is_resent_with_its_key_and_written_once(
@@ -280,7 +282,7 @@ def test_a_visit_whose_answer_is_lost_is_resent_with_its_key_and_written_once(
     expect(page.locator("#queue-status")).not_to_contain_text("待发送")
 
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
-    assert api.events(case_id) == ["identified", "visited"]
+    assert api.events(case_id) == ["identified", "review_requested", "visited"]
 
 
 def test_a_visit_to_a_case_moved_out_of_her_village_meanwhile_says_so(
@@ -294,7 +296,11 @@ def test_a_visit_to_a_case_moved_out_of_her_village_meanwhile_says_so(
     Api(server.url, "supervisor").call("POST", f"/api/v1/cases/{case_id}/transfer", moved)
     page.click("#form-visit button[type=submit]")
     expect(page.locator("#form-visit .form-status")).to_contain_text("没有找到")
-    assert Api(server.url, "supervisor").events(case_id) == ["identified", "transferred"]
+    assert Api(server.url, "supervisor").events(case_id) == [
+        "identified",
+        "review_requested",
+        "transferred",
+    ]
 
 
 # ---- identify -------------------------------------------------------------------------------
@@ -595,7 +601,7 @@ def test_a_refusal_says_its_rule_in_the_users_language(
     expect(page.locator("#form-visit")).to_have_attribute("data-reloaded", "true")
     page.click("#form-visit button[type=submit]")  # 409: closed
     expect(page.locator("#form-visit .form-status")).to_have_text(said)
-    assert api.events(case_id) == ["identified", "closed"]
+    assert api.events(case_id) == ["identified", "review_requested", "closed"]
 
 
 # ---- erasure (issue 10) ----------------------------------------------------------------------
@@ -683,3 +689,65 @@ def test_a_survey_sheet_is_tried_then_imported_from_a_phone(
     server.catch_up()
     found = Api(server.url, "supervisor").call("GET", f"/api/v1/cases?q={quote('导入甲')}")["items"]
     assert len(found) == 1
+
+
+# ---- review before it counts (复核) ----------------------------------------------------------
+
+
+def test_the_supervisor_returns_a_directors_case_and_confirms_it_once_resubmitted(
+    browser: Browser, server: Server
+) -> None:
+    director_api = Api(server.url, "director")
+    case_id = director_api.new_case(name="待复核")
+    context, page, errors, violations = phone(browser)
+    log_in(page, server, "supervisor")
+    page.goto(f"{server.url}/dashboard#/cases/{case_id}")
+    expect(page.locator("#case-review-facts")).to_contain_text("待复核")
+    # the supervisor sees Confirm and Return (and the director's Resubmit is not offered)
+    expect(page.locator("#case-actions button[data-form=confirm_review]")).to_be_visible()
+    expect(page.locator("#case-actions button[data-form=resubmit]")).to_have_count(0)
+    open_form(page, server, case_id, "return_review")
+    page.click("#form-return_review button[type=submit]")  # no comment: refused
+    expect(field_error(page, "comment")).to_be_visible()
+    assert director_api.events(case_id) == ["identified", "review_requested"]
+    page.fill("#f-comment", "出生日期与户口簿不一致")
+    page.click("#form-return_review button[type=submit]")
+    expect(page.locator("#flash")).to_be_visible()
+    assert director_api.case(case_id)["review"]["status"] == "returned"
+    axe_clean(page)
+    shot(page, "forms-7-review-returned-supervisor")
+    context.close()
+    assert errors == [] and violations == []
+
+    # the director reads the comment, and resubmits
+    context, page, errors, violations = phone(browser)
+    log_in(page, server, "director")
+    server.catch_up()
+    page.goto(f"{server.url}/dashboard#/worklists/returned-for-correction")
+    expect(page.locator(f'#worklist tr[data-case-id="{case_id}"]')).to_have_count(1)
+    page.goto(f"{server.url}/dashboard#/cases/{case_id}")
+    expect(page.locator("#case-review-facts")).to_contain_text("出生日期与户口簿不一致")
+    expect(page.locator("#case-actions button[data-form=confirm_review]")).to_have_count(0)
+    open_form(page, server, case_id, "resubmit")
+    page.click("#form-resubmit button[type=submit]")
+    expect(page.locator("#flash")).to_be_visible()
+    review = director_api.case(case_id)["review"]
+    assert (review["status"], review["submission"]) == ("pending", 2)
+    axe_clean(page)
+    fits_the_screen(page)
+    shot(page, "forms-8-review-resubmitted-director")
+    context.close()
+    assert errors == [] and violations == []
+
+    # the supervisor confirms from her worklist
+    context, page, errors, violations = phone(browser)
+    log_in(page, server, "supervisor")
+    server.catch_up()
+    page.goto(f"{server.url}/dashboard#/worklists/awaiting-review")
+    expect(page.locator(f'#worklist tr[data-case-id="{case_id}"]')).to_have_count(1)
+    open_form(page, server, case_id, "confirm_review")
+    page.click("#form-confirm_review button[type=submit]")
+    expect(page.locator("#flash")).to_be_visible()
+    assert director_api.case(case_id)["review"]["status"] == "confirmed"
+    context.close()
+    assert errors == [] and violations == []

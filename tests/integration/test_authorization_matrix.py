@@ -86,6 +86,11 @@ IN_SCOPE: dict[str, tuple[int, ...]] = {
     "close_case":            (403, 403, 200, 403, 403, 403, 403, 403, 403),
     "reopen_case":           (403, 403, 200, 403, 403, 403, 403, 403, 403),
     "correct":               (200, 200, 200, 403, 403, 403, 403, 403, 403),
+    # Review (复核) of a case a child director identified: the township and civil affairs
+    # confirm or return it; whoever corrects resubmits what was returned.
+    "confirm_review":        (403, 200, 200, 403, 403, 403, 403, 403, 403),
+    "return_review":         (403, 200, 200, 403, 403, 403, 403, 403, 403),
+    "resubmit_review":       (200, 200, 200, 403, 403, 403, 403, 403, 403),
     "access_log":            (403, 403, 403, 403, 403, 403, 403, 200, 403),
     # An auditor's one masked field in clear, with a reason (docs/personal-data.md).
     "reveal_field":          (403, 403, 403, 403, 403, 403, 403, 200, 403),
@@ -121,6 +126,9 @@ OUT_OF_SCOPE: dict[str, tuple[int, ...]] = {
     "close_case":            (403, 403, 404, 403, 403, 403, 403, 403, 403),
     "reopen_case":           (403, 403, 404, 403, 403, 403, 403, 403, 403),
     "correct":               (404, 404, 404, 403, 403, 403, 403, 403, 403),
+    "confirm_review":        (403, 404, 404, 403, 403, 403, 403, 403, 403),
+    "return_review":         (403, 404, 404, 403, 403, 403, 403, 403, 403),
+    "resubmit_review":       (404, 404, 404, 403, 403, 403, 403, 403, 403),
     "access_log":            (403, 403, 403, 403, 403, 403, 403, 200, 403),
     "reveal_field":          (403, 403, 403, 403, 403, 403, 403, 404, 403),
     # Outside one's scope, every role that reads cases may open one in an emergency.
@@ -154,6 +162,9 @@ POLICE_WITHOUT_REPORT: dict[str, int] = {
     "close_case": 403,
     "reopen_case": 403,
     "correct": 403,
+    "confirm_review": 403,
+    "return_review": 403,
+    "resubmit_review": 403,
     "reveal_field": 403,
     # Not theirs to know of, so theirs to open only in an emergency.
     "emergency_access": 201,
@@ -330,6 +341,9 @@ def call_for(endpoint: str, scene: Scene, role: Role, username: str) -> Call:
         "close_case": Call("POST", f"{url}/closure", CASE_CLOSURE),
         "reopen_case": Call("POST", f"{url}/reopening", REOPENING),
         "correct": Call("POST", f"{url}/corrections", CORRECTION),
+        "confirm_review": Call("POST", f"{url}/review/confirmation"),
+        "return_review": Call("POST", f"{url}/review/return", {"comment": "请核对出生日期"}),
+        "resubmit_review": Call("POST", f"{url}/review/resubmission"),
         "access_log": Call("GET", "/api/v1/audit/access-log"),
         "reveal_field": Call("GET", f"{url}/fields/guardian.phone?reason=核查监护人"),
         "emergency_access": Call("POST", f"{url}/emergency-access", {"reason": "儿童走失"}),
@@ -367,10 +381,16 @@ def new_case(client: FlaskClient, headers: dict[str, str]) -> str:
 
 
 def set_scene(client: FlaskClient, endpoint: str, role: Role, scope: str) -> Scene:
-    """A fresh case in VILLAGE, prepared as `civil` for `endpoint`."""
+    """A fresh case in VILLAGE, prepared as `civil` for `endpoint` (identified by the
+    village's child director when the endpoint is about its review)."""
     civil = login(client, "civil")
-    case_id = new_case(client, civil)
+    reviewed = endpoint in ("confirm_review", "return_review", "resubmit_review")
+    case_id = new_case(client, login(client, "director") if reviewed else civil)
     url = f"/api/v1/cases/{case_id}"
+    if endpoint == "resubmit_review":
+        back = {"comment": "请核对出生日期"}
+        returned = client.post(f"{url}/review/return", json=back, headers=civil)
+        assert returned.status_code == 200, returned.json
     intervention_id = "0" * 32
     if role is Role.POLICE and scope != UNREPORTED:
         intervention_id = _open(client, url, civil, MANDATORY_REPORT)

@@ -14,7 +14,10 @@ def test_identifying_a_child_opens_a_case_with_location_and_etag(client: FlaskCl
     response = client.post("/api/v1/cases", json=identify_body(), headers=headers)
     # then
     assert response.status_code == 201
-    assert response.headers["ETag"] == '"1"'
+    # A child director's identification is saved with its request for review (复核):
+    # two events in one append, so the new case is at version 2.
+    assert response.headers["ETag"] == '"2"'
+    assert json_of(response)["review"]["status"] == "pending"
     assert response.headers["Location"] == f"/api/v1/cases/{json_of(response)['id']}"
     assert json_of(response)["status"] == "active"
     assert json_of(response)["guardian_type"] == "grandparent"
@@ -83,8 +86,9 @@ def test_a_case_can_be_read_as_it_stood_at_an_earlier_version(client: FlaskClien
     then = client.get(f"{url}?version=1", headers=headers)
     now = client.get(url, headers=headers)
 
+    # Version 2 is the director's request for review (复核), saved with the identification.
     assert json_of(then)["risk_level"] is None and then.headers["ETag"] == '"1"'
-    assert json_of(now)["risk_level"] == "high" and now.headers["ETag"] == '"2"'
+    assert json_of(now)["risk_level"] == "high" and now.headers["ETag"] == '"3"'
 
 
 def test_a_case_can_be_read_as_it_stood_at_an_instant(client: FlaskClient) -> None:

@@ -18,7 +18,7 @@ from services.cases.api import create_app
 from services.cases.api import schemas as s
 from services.cases.bootstrap import CaseService, build_case_service
 from services.cases.demo import login_users, print_demo_users, seed_demo, village_name, villages
-from services.cases.demo.staff import director_username
+from services.cases.demo.staff import DEMO_VILLAGE, director_username
 from services.cases.domain import Case
 from services.cases.domain.checks import is_valid_id_number
 from services.cases.domain.corrections import get_path
@@ -46,6 +46,11 @@ CAPABILITY_OF_EVENT = {
     "Closed": Capability.CLOSE_CASE,
     "Reopened": Capability.REOPEN_CASE,
     "Corrected": Capability.CORRECT,
+    # Review (复核): who identifies asks for it; the supervisor returns or confirms.
+    "ReviewRequested": Capability.IDENTIFY,
+    "ReviewConfirmed": Capability.REVIEW,
+    "ReviewReturned": Capability.REVIEW,
+    "ReviewResubmitted": Capability.CORRECT,
 }
 # Dates that say when something happened (due dates may lie ahead).
 FACT_DATES = (
@@ -319,3 +324,14 @@ def test_the_demo_loads_its_villages_and_the_official_divisions_as_reference_dat
     names = store.read(lambda tx: names_of(tx, codes))
 
     assert names == {"3601": "南昌市", "360124": "进贤县"} | {v.code: v.name for v in villages()}
+
+
+def test_the_demo_directors_latest_children_wait_for_review_and_one_was_returned(
+    cases: list[Case],
+) -> None:
+    waiting = [(c.review_status, (c.review or {}).get("comment")) for c in cases if c.review]
+    assert sorted(s for s, _ in waiting) == ["pending", "pending", "returned"]
+    assert all(c.jurisdiction == DEMO_VILLAGE for c in cases if c.review)
+    assert [comment for status, comment in waiting if status == "returned"] != [None]
+    # They count nowhere until confirmed: every other case counts.
+    assert sum(c.counted for c in cases) == len(cases) - 3

@@ -4,6 +4,7 @@ once per due date and level however often it runs, with today fixed by the test.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import redis
 
@@ -164,3 +165,50 @@ def test_an_overdue_intervention_alerts_its_department_over_the_county(
     ]
     assert all(r["kind"] == "intervention_overdue" for r in rows)
     assert "控辍保学（教育负责）应于 2026-06-30 前完成" in rows[0]["body"] + rows[1]["body"]
+
+
+def _review(publisher: Publisher, case: str, kind: str, submission: int, on: str) -> None:
+    dated: dict[str, Any] = {"reviewed_on": on}
+    if kind == "case.review_requested":
+        dated = {"requested_on": on, "key_facts": []}
+    elif kind == "case.review_resubmitted":
+        dated = {"resubmitted_on": on}
+    publisher.case(
+        case, kind, "360124105203", submission=submission, subject="identification", **dated
+    )
+
+
+def test_a_review_waiting_more_than_three_days_alerts_the_township_supervisor_once(
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher, clock: FixedClock
+) -> None:
+    # given: a director's identification awaiting review since 2026-03-01 (复核)
+    publisher.staff()
+    case = new_case_id()
+    publisher.identify(case, next_visit_due="2026-12-31")
+    _review(publisher, case, "case.review_requested", 1, "2026-03-01")
+    _known(notify, redis_client, publisher)
+    # when: three days later, nothing; the fourth, the supervisor hears, once
+    clock.day = date(2026, 3, 4)
+    assert _run(notify) == 0
+    clock.day = date(2026, 3, 5)
+    assert _run(notify) == 1
+    assert _run(notify) == 0
+    rows = inbox(notify)
+    assert [(r["recipient"], r["kind"]) for r in rows] == [("supervisor", "review_waiting")]
+    assert rows[0]["title"] == "待复核超过3天" and "2026-03-01" in rows[0]["body"]
+    # when: returned, nothing more; resubmitted and left waiting, a new alert
+    _review(publisher, case, "case.review_returned", 1, "2026-03-06")
+    _known(notify, redis_client, publisher)
+    clock.day = date(2026, 3, 20)
+    assert _run(notify) == 0
+    _review(publisher, case, "case.review_resubmitted", 2, "2026-03-20")
+    _known(notify, redis_client, publisher)
+    clock.day = date(2026, 3, 24)
+    assert _run(notify) == 1
+    # when: confirmed (an older submission's decision arriving late changes nothing)
+    _review(publisher, case, "case.review_confirmed", 2, "2026-03-25")
+    _review(publisher, case, "case.review_returned", 1, "2026-03-06")
+    _known(notify, redis_client, publisher)
+    clock.day = date(2026, 5, 1)
+    assert _run(notify) == 0
+    assert len(inbox(notify)) == 2

@@ -62,6 +62,7 @@ PERSONAL = [
     "前坊中学",
     "随父母外出",
     "儿童走失紧急核查",  # a break-the-glass reason
+    "出生日期需核对户口本",  # a reviewer's comment
 ]
 _TRANSITION = (
     "risk_level_before",
@@ -124,6 +125,13 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
         {"reason": "parents_returned", "closed_on": "2026-09-01", "note": "父母返乡"},
     )
     cases.reopen(civil, case_id, {"reason": "父母返乡又外出", "reopened_on": "2026-10-01"})
+    # Review (复核): a director's identification returned with a comment, resubmitted,
+    # confirmed.
+    director = Actor("director", Role.CHILD_DIRECTOR, "360124105203", "req-4")
+    reviewed = cases.identify(director, {**IDENTIFY, "identified_on": "2026-03-02"}).case.id
+    cases.return_review(civil, reviewed, "出生日期需核对户口本")
+    cases.resubmit_review(director, reviewed)
+    cases.confirm_review(civil, reviewed)
     elsewhere = Actor("civil_elsewhere", Role.CIVIL_AFFAIRS, "360121", "req-3")
     cases.request_emergency_access(elsewhere, case_id, "儿童走失紧急核查")
     user = service.accounts.get("education")

@@ -49,6 +49,14 @@ class SummarySchema(_Place):
     interventions = fields.Dict()
     mandatory_reports = fields.Dict()
     workload = fields.Dict()
+    pending_review = fields.Dict(
+        metadata={
+            "description": "Review before it counts (复核): the other figures count confirmed "
+            "cases; new_cases: identifications by child directors not yet confirmed (of "
+            "which returned: sent back for correction); changes: counted cases with a "
+            "director's change of key facts awaiting review; total."
+        }
+    )
 
 
 class BreakdownSchema(_Place):

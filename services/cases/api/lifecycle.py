@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from marshmallow import fields
+
 from .blueprint import Blueprint
 from .http import actor, expected_version, idempotency_key, service, write_answer
 from .schemas import (
@@ -15,6 +17,7 @@ from .schemas import (
     ErasureDeclineSchema,
     ErasureRequestSchema,
     ReopeningSchema,
+    Strict,
     TransferSchema,
 )
 
@@ -22,7 +25,7 @@ blp = Blueprint(
     "lifecycle",
     __name__,
     url_prefix="/api/v1/cases",
-    description="Assign, transfer, close, reopen and correct cases",
+    description="Assign, transfer, close, reopen, correct, review and erase cases",
 )
 
 
@@ -133,4 +136,41 @@ def decline_erasure(body: dict[str, Any], case_id: UUID) -> Any:
         service().cases.decline_erasure(
             actor(), case_id, body["reason"], expected_version(), idempotency_key()
         )
+    )
+
+
+# ---- review before it counts (复核, issue 11) ------------------------------------------
+
+
+class ReturnSchema(Strict):
+    comment = fields.String(required=True, metadata={"description": "What to correct"})
+
+
+@blp.route("/<uuid:case_id>/review/confirmation", methods=["POST"])
+@blp.response(200, CaseSchema)
+def confirm_review(case_id: UUID) -> Any:
+    """Confirm what a child director submitted for review: the case counts (supervisors)"""
+    return write_answer(
+        service().cases.confirm_review(actor(), case_id, expected_version(), idempotency_key())
+    )
+
+
+@blp.route("/<uuid:case_id>/review/return", methods=["POST"])
+@blp.arguments(ReturnSchema)
+@blp.response(200, CaseSchema)
+def return_review(body: dict[str, Any], case_id: UUID) -> Any:
+    """Return the submission to the child director with a comment saying what to correct"""
+    return write_answer(
+        service().cases.return_review(
+            actor(), case_id, body["comment"], expected_version(), idempotency_key()
+        )
+    )
+
+
+@blp.route("/<uuid:case_id>/review/resubmission", methods=["POST"])
+@blp.response(200, CaseSchema)
+def resubmit_review(case_id: UUID) -> Any:
+    """Submit a returned case again once corrected"""
+    return write_answer(
+        service().cases.resubmit_review(actor(), case_id, expected_version(), idempotency_key())
     )

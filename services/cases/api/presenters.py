@@ -88,6 +88,8 @@ def _whole_case(case: Case, today: date, intervention_id: str | None) -> dict[st
         "open_interventions": len(case.open_interventions),
         "has_mandatory_report": case.has_mandatory_report,
         "corrections": case.corrections,
+        # Review before it counts (复核): None when never reviewed (the case counts).
+        "review": case.review,
         "created_at": case.created_on.isoformat(),
         "modified_at": case.modified_on.isoformat(),
         "intervention_id": intervention_id,
@@ -398,6 +400,36 @@ def _erasure_declined(e: Any) -> Json:
 def _erased(e: Any) -> Json:
     # Who asked, on what ground, when: the record of an erasure outlives what it erased.
     return {"basis": e.basis, "requested_by": e.requested_by, "erased_on": e.erased_on}
+
+
+@HISTORY.on(_event("ReviewRequested"))
+def _review_requested(e: Any) -> Json:
+    return {
+        "submission": e.submission,
+        "subject": e.subject,
+        "key_facts": list(e.key_facts),
+        "requested_on": e.requested_on,
+    }
+
+
+@HISTORY.on(_event("ReviewConfirmed"))
+def _review_confirmed(e: Any) -> Json:
+    return {"submission": e.submission, "subject": e.subject, "reviewed_on": e.reviewed_on}
+
+
+@HISTORY.on(_event("ReviewReturned"))
+def _review_returned(e: Any) -> Json:
+    return {
+        "submission": e.submission,
+        "subject": e.subject,
+        "comment": e.comment,
+        "reviewed_on": e.reviewed_on,
+    }
+
+
+@HISTORY.on(_event("ReviewResubmitted"))
+def _review_resubmitted(e: Any) -> Json:
+    return {"submission": e.submission, "subject": e.subject, "resubmitted_on": e.resubmitted_on}
 
 
 @HISTORY.on(_event("EmergencyAccessGranted"))

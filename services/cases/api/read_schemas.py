@@ -84,6 +84,9 @@ class CaseRowSchema(Schema):
     open_interventions = fields.Integer()
     has_mandatory_report = fields.Boolean()
     closed_on = fields.String(allow_none=True)
+    review = fields.Dict(
+        metadata={"description": "复核: status (confirmed, pending, returned), subject, since"}
+    )
 
 
 class CasePageSchema(Schema):

@@ -290,6 +290,14 @@ class CaseSchema(Schema):
     open_interventions = fields.Integer()
     has_mandatory_report = fields.Boolean()
     corrections = fields.List(fields.Dict())
+    review = fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "The latest review (复核): status pending, returned or confirmed, "
+            "submission, subject (identification or change), key_facts of a change, since, "
+            "submitted_by, comment when returned; null when never reviewed (the case counts)."
+        },
+    )
     created_at = fields.String()
     modified_at = fields.String()
     intervention_id = fields.String(allow_none=True)

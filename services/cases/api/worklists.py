@@ -30,7 +30,8 @@ blp = Blueprint(
 @blp.arguments(WorklistQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, WorklistSchema)
 def worklist(query: dict[str, Any], name: str) -> Any:
-    """A worklist: overdue-visits, no-guardian, mandatory-reports or overdue-interventions"""
+    """A worklist: overdue-visits, no-guardian, mandatory-reports, overdue-interventions,
+    awaiting-review or returned-for-correction"""
     if name not in WORKLISTS:
         raise RequestError(404, "name", f"no worklist {name!r}; there are {', '.join(WORKLISTS)}")
     given = query.get("as_of")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from random import Random
 from time import perf_counter
+from typing import Any
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
@@ -27,7 +28,7 @@ from ..projections.divisions import import_divisions
 from .history import Life
 from .people import RecordMaker
 from .places import Village, division_rows, villages
-from .staff import DEMO_VILLAGE, user_aggregates
+from .staff import DEMO_VILLAGE, actor, user_aggregates
 
 SEED = 20261129  # the same city on every run (only ids and timestamps differ)
 BATCH_SIZE = 250
@@ -101,10 +102,49 @@ def _batches(today: date, children: int) -> Iterator[list[Case]]:
     maker = RecordMaker(rng, today)
     homes = _homes(rng, children)
     for start in range(0, children, BATCH_SIZE):
-        yield [
-            Life(rng, today, maker.record(home), lax=home.code in lax).play()
-            for home in homes[start : start + BATCH_SIZE]
-        ]
+        batch = []
+        for n, home in enumerate(homes[start : start + BATCH_SIZE], start):
+            record = maker.record(home)
+            waits = n < len(_REVIEWS) and home.code == DEMO_VILLAGE
+            if waits:
+                record = _found_days_ago(record, today, _REVIEWS[n][0])
+            case = Life(rng, today, record, lax=home.code in lax).play()
+            if waits:
+                _submit_for_review(case, _REVIEWS[n][1])
+            batch.append(case)
+        yield batch
+
+
+# Review before it counts (复核): the demo director's first children were found lately and
+# wait for the supervisor: (days ago, the supervisor's comment when she returned it). The
+# one found eight days ago has waited more than three: notify's scheduler tells her.
+_REVIEWS: tuple[tuple[int, str | None], ...] = (
+    (1, None),
+    (8, None),
+    (6, "出生日期与户口簿不一致，请核对后重新提交"),
+)
+
+
+def _found_days_ago(record: dict[str, Any], today: date, days: int) -> dict[str, Any]:
+    """The record as if the child had been found `days` ago, at the same age."""
+    found = today - timedelta(days=days)
+    shift = found - date.fromisoformat(record["identified_on"])
+    born = date.fromisoformat(record["child"]["birth_date"]) + shift
+    child = {**record["child"], "birth_date": min(born, found).isoformat()}
+    return {**record, "child": child, "identified_on": found.isoformat()}
+
+
+def _submit_for_review(case: Case, comment: str | None) -> None:
+    """As `Cases.identify` asks for a director's identification: pending review since the
+    day the child was found; returned by the township supervisor with `comment`."""
+    found = date.fromisoformat(case.record["identified_on"])
+    case.request_review(
+        subject="identification", key_facts=[], actor=actor("director"), today=found
+    )
+    if comment is not None:
+        case.return_review(
+            comment=comment, actor=actor("supervisor"), today=found + timedelta(days=1)
+        )
 
 
 def _homes(rng: Random, children: int) -> list[Village]:

@@ -18,6 +18,7 @@ from shared.vocabulary import (
     AGE_LIMIT_YEARS,
     CLOSURE_REASONS,
     ERASURE_BASES,
+    REVIEW_SUBJECTS,
     SCHOOL_CHANGES,
     SCHOOL_STATUS_AFTER_CHANGE,
 )
@@ -37,8 +38,11 @@ from .errors import (
     InvalidValueError,
     NotEligibleError,
     NothingToCorrectError,
+    NotReturnedError,
+    ReviewNotPendingError,
     SameJurisdictionError,
     SecondPersonRequiredError,
+    SelfReviewError,
     UnknownInterventionError,
 )
 from .personal_data import GUARDIAN, RECORD, replace_leaves
@@ -653,6 +657,8 @@ class Case(Aggregate):
         ]
         if self.closure is not None:
             self.closure = {**self.closure, "note": None}
+        if self.__dict__.get("_review"):
+            self.__dict__["_review"] = {**self._review, "comment": None}
 
     def decline_erasure(self, *, reason: str, actor: Json) -> None:
         """Refuses (or, by who asked, withdraws) the erasure asked for, with the reason."""
@@ -692,6 +698,168 @@ class Case(Aggregate):
         if self.erased:
             raise CaseErasedError(
                 "the child's personal data was erased: the case is kept as a record only"
+            )
+
+    # ---- review before it counts (填表人 / 复核人, issue 11) -------------------------------
+    #
+    # A case identified by a village child director, and a director's change of a key
+    # fact, wait for the township supervisor: confirmed, or returned with a comment for
+    # the director to correct and resubmit. A case with no review event (identified by
+    # someone else, or stored before reviews existed) is confirmed: no migration.
+
+    def request_review(
+        self, *, subject: str, key_facts: list[str], actor: Json, today: date
+    ) -> None:
+        """Asks for the supervisor's review of the identification or of a change of key
+        facts (`key_facts`, the fields changed). A change while a review is open joins
+        it: the reviewer reviews the case as it then stands, so nothing new is recorded."""
+        one_of(subject, REVIEW_SUBJECTS, "subject")
+        if self.review_status != "confirmed":
+            return
+        self._review_requested(
+            jurisdiction=self.jurisdiction,
+            submission=self.review_submission + 1,
+            subject=subject,
+            key_facts=list(key_facts),
+            requested_on=today.isoformat(),
+            actor=actor,
+        )
+
+    @event("ReviewRequested")
+    def _review_requested(
+        self,
+        jurisdiction: str,
+        submission: int,
+        subject: str,
+        key_facts: list[str],
+        requested_on: str,
+        actor: Json,
+    ) -> None:
+        self.__dict__["_review"] = {
+            "status": "pending",
+            "submission": submission,
+            "subject": subject,
+            "key_facts": list(key_facts),
+            "since": requested_on,
+            "submitted_by": actor["username"],
+            "comment": None,
+        }
+
+    def confirm_review(self, *, actor: Json, today: date) -> None:
+        """The reviewer confirms the submission awaiting review: the case counts (or the
+        change stands)."""
+        self._require_reviewable(actor)
+        self._review_confirmed(
+            jurisdiction=self.jurisdiction,
+            submission=self.review_submission,
+            subject=str(self.review_subject),
+            reviewed_on=today.isoformat(),
+            actor=actor,
+        )
+
+    @event("ReviewConfirmed")
+    def _review_confirmed(
+        self, jurisdiction: str, submission: int, subject: str, reviewed_on: str, actor: Json
+    ) -> None:
+        self.__dict__["_review"] = {**self._review, "status": "confirmed", "comment": None}
+
+    def return_review(self, *, comment: str, actor: Json, today: date) -> None:
+        """The reviewer returns the submission to the director, saying what to correct."""
+        comment = text(comment, "comment", max_length=2000)
+        self._require_reviewable(actor)
+        self._review_returned(
+            jurisdiction=self.jurisdiction,
+            submission=self.review_submission,
+            subject=str(self.review_subject),
+            comment=comment,
+            reviewed_on=today.isoformat(),
+            actor=actor,
+        )
+
+    @event("ReviewReturned")
+    def _review_returned(
+        self,
+        jurisdiction: str,
+        submission: int,
+        subject: str,
+        comment: str,
+        reviewed_on: str,
+        actor: Json,
+    ) -> None:
+        self.__dict__["_review"] = {**self._review, "status": "returned", "comment": comment}
+
+    def resubmit(self, *, actor: Json, today: date) -> None:
+        """The director, having corrected what the comment asked, submits the case again:
+        a new submission awaiting review."""
+        self._require_not_erased()
+        if self.review_status != "returned":
+            raise NotReturnedError("the case was not returned for correction", field="review")
+        self._review_resubmitted(
+            jurisdiction=self.jurisdiction,
+            submission=self.review_submission + 1,
+            subject=str(self.review_subject),
+            resubmitted_on=today.isoformat(),
+            actor=actor,
+        )
+
+    @event("ReviewResubmitted")
+    def _review_resubmitted(
+        self, jurisdiction: str, submission: int, subject: str, resubmitted_on: str, actor: Json
+    ) -> None:
+        self.__dict__["_review"] = {
+            **self._review,
+            "status": "pending",
+            "submission": submission,
+            "since": resubmitted_on,
+            "submitted_by": actor["username"],
+            "comment": None,  # answered: the history keeps it
+        }
+
+    @property
+    def _review(self) -> Json:
+        review: Json = self.__dict__.get("_review") or {}
+        return review
+
+    @property
+    def review(self) -> Json | None:
+        """The latest review: status (pending, returned, confirmed), submission number,
+        subject (identification or change), the key facts of a change, since when it waits,
+        who submitted it, and the reviewer's comment when returned. None: never reviewed
+        (the case counts)."""
+        return deepcopy(self._review) or None
+
+    @property
+    def review_status(self) -> str:
+        """confirmed (also when never reviewed), pending or returned."""
+        return str(self._review.get("status", "confirmed"))
+
+    @property
+    def review_subject(self) -> str | None:
+        """What the latest review is of: the identification or a change of key facts."""
+        subject = self._review.get("subject")
+        return None if subject is None else str(subject)
+
+    @property
+    def review_submission(self) -> int:
+        """How many submissions for review the case has had (0: none)."""
+        return int(self._review.get("submission", 0))
+
+    @property
+    def counted(self) -> bool:
+        """True unless the identification still waits for its first confirmation."""
+        return not (self.review_subject == "identification" and self.review_status != "confirmed")
+
+    def _require_reviewable(self, actor: Json) -> None:
+        self._require_not_erased()
+        if self.review_status != "pending":
+            raise ReviewNotPendingError(
+                "no submission of this case awaits review (reviewed already, or never asked)",
+                field="review",
+            )
+        if self._review.get("submitted_by") == actor["username"]:
+            raise SelfReviewError(
+                "a submission is reviewed by someone other than who submitted it",
+                field="review",
             )
 
     # ---- derived state ----------------------------------------------------------------

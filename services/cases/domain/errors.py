@@ -74,3 +74,16 @@ class ErasureNotRequestedError(DomainError):
 
 class SecondPersonRequiredError(DomainError):
     """Raised when the person who asked for an erasure would also approve it."""
+
+
+class ReviewNotPendingError(DomainError):
+    """Raised when confirming or returning a case with no review awaiting (never asked,
+    or this submission reviewed already)."""
+
+
+class NotReturnedError(DomainError):
+    """Raised when resubmitting a case that was not returned for correction."""
+
+
+class SelfReviewError(DomainError):
+    """Raised when whoever submitted a case (or a change) for review tries to review it."""

@@ -39,6 +39,7 @@ TOP_LEVEL_PERSONAL: Final = frozenset(
         "display_name",  # users and account requests
         "email",
         "password_hash",
+        "comment",  # ReviewReturned: what the reviewer asks to be corrected (free text)
     }
 )
 # Top-level fields that are codes, dates, ids, counters and staff identities: in clear.
@@ -81,6 +82,12 @@ TOP_LEVEL_CLEAR: Final = frozenset(
         "basis",  # erasure: its ground (ERASURE_BASES), who asked, when
         "requested_by",
         "erased_on",
+        "submission",  # reviews (复核): the submission's number, what it is of, the names
+        "subject",  # of the key facts changed (never their values), and its dates
+        "key_facts",
+        "requested_on",
+        "reviewed_on",
+        "resubmitted_on",
     }
 )
 

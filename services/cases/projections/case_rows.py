@@ -37,6 +37,9 @@ _CASE_COLUMNS = (
     ("has_mandatory_report", "integer"),
     ("open_interventions", "integer"),
     ("closed_on", "text"),
+    ("review_status", "text"),
+    ("review_subject", "text"),
+    ("review_since", "text"),
     ("personal", "bytea"),
 )
 _INTERVENTION_COLUMNS = (
@@ -150,6 +153,9 @@ class CaseRows:
             int(s.has_mandatory_report),
             len(s.open_interventions),
             s.closed_on,
+            s.review_status,
+            s.review_subject,
+            s.review_since,
             sealed,
         )
 
@@ -181,6 +187,9 @@ class CaseRows:
             visit_months=[m for m in row["visit_months"].split(",") if m],
             assigned_to=row["assigned_to"],
             closed_on=row["closed_on"],
+            review_status=row["review_status"],
+            review_subject=row["review_subject"],
+            review_since=row["review_since"],
             sealed=sealed,
             # As stored: what the events recorded (or the rule said, for older ones).
             recorded_due=row["next_visit_due"],

@@ -30,7 +30,16 @@ DueKey = tuple[str, str, str]
 
 def metrics(s: CaseState) -> Counter[str]:
     """The counters one case adds one to (some more than once: open interventions)."""
+    if not s.counted:
+        # A director's identification not yet confirmed (复核) counts nowhere but here:
+        # the figures count confirmed cases and show these apart.
+        pending: Counter[str] = Counter(["review:new"])
+        if s.review_status == "returned":
+            pending["review:returned"] += 1
+        return pending
     out: Counter[str] = Counter(["cases"])
+    if s.review_status != "confirmed":
+        out["review:change"] += 1  # a counted case with a director's change awaiting
     if not s.active:
         out["closed"] += 1
         return out
@@ -62,7 +71,7 @@ def dues(s: CaseState) -> Counter[tuple[str, str]]:
     """The dated buckets one case sits in: its next visit, its last visit, and the due
     dates of its open interventions (mandatory reports also on their own)."""
     out: Counter[tuple[str, str]] = Counter()
-    if not s.active:
+    if not s.active or not s.counted:
         return out
     out["visit", s.next_visit_due] += 1
     if s.last_visit_on is not None:

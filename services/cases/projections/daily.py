@@ -39,6 +39,10 @@ DATES = (
     (None, "reopened_on"),
     (None, "changed_on"),
     (None, "erased_on"),
+    # Reviews (复核): a case counts from the day its identification was confirmed.
+    (None, "requested_on"),
+    (None, "reviewed_on"),
+    (None, "resubmitted_on"),
 )
 # The event classes the read models handle whose fact has no date of its own (a test
 # holds every other handled class to one of DATES, or to being a correction).

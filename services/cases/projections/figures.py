@@ -141,6 +141,16 @@ def summary(
         },
         "mandatory_reports": reports,
         "workload": _workload(tx, scope, counts.get("unassigned", 0)),
+        # Review before it counts (复核): every figure above counts confirmed cases;
+        # directors' identifications not yet confirmed are here, apart (`new_cases`, of
+        # which `returned` for correction), and counted cases with a director's change of
+        # key facts awaiting review (`changes`: counted with the facts as changed).
+        "pending_review": {
+            "new_cases": counts.get("review:new", 0),
+            "returned": counts.get("review:returned", 0),
+            "changes": counts.get("review:change", 0),
+            "total": counts.get("review:new", 0) + counts.get("review:change", 0),
+        },
     }
 
 

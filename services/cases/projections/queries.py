@@ -177,6 +177,21 @@ class CaseQueries:
         )
         return [WorkItem(self.row(r, today), None, None) for r in rows], total
 
+    def reviews(
+        self, tx: Tx, prefix: str, today: date, page: int, per_page: int, status: str
+    ) -> tuple[list[WorkItem], int]:
+        """Cases whose review is `status` (pending: awaiting review; returned: for the
+        director to correct), the longest waiting first."""
+        where = "c.review_status = ? AND c.jurisdiction >= ? AND c.jurisdiction < ?"
+        params = [status, *scope_range(prefix)]
+        total = int(tx.value(f"SELECT COUNT(*) FROM {{cases}} c WHERE {where}", params))
+        rows = tx.rows(
+            f"SELECT c.* FROM {{cases}} c WHERE {where} "
+            "ORDER BY c.review_since, c.position LIMIT ? OFFSET ?",
+            [*params, per_page, (page - 1) * per_page],
+        )
+        return [WorkItem(self.row(r, today), None, None) for r in rows], total
+
     def interventions(
         self,
         tx: Tx,
@@ -258,6 +273,12 @@ class CaseQueries:
                 "open_interventions": r["open_interventions"],
                 "has_mandatory_report": bool(r["has_mandatory_report"]),
                 "closed_on": r["closed_on"],
+                # Review before it counts (复核): confirmed, or pending/returned since when.
+                "review": {
+                    "status": r["review_status"],
+                    "subject": r["review_subject"],
+                    "since": r["review_since"],
+                },
             },
         )
 

@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 
 from shared.field_views import Visibility, visibility
 from shared.jurisdictions import LEVEL_BY_LENGTH, SCOPE_LENGTHS, in_scope, level_of
-from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role
+from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role, can
 
 from ..access import Actor, ForbiddenError, require, require_in_scope
 from . import closures, figures
@@ -36,7 +36,21 @@ WAIT_SECONDS = 2.0
 # At most this many reads wait for the projector at once: the API serves with 8 threads
 # (`careledger serve --threads`), and half of them stay free for everything else.
 MAX_WAITING = 4
-WORKLISTS = ("overdue-visits", "no-guardian", "mandatory-reports", "overdue-interventions")
+WORKLISTS = (
+    "overdue-visits",
+    "no-guardian",
+    "mandatory-reports",
+    "overdue-interventions",
+    # Review before it counts (复核): what awaits the caller's review, and what was
+    # returned to the director for correction.
+    "awaiting-review",
+    "returned-for-correction",
+)
+# Who may read a review worklist: who reviews, and who corrects and resubmits.
+_WORKLIST_CAPABILITIES = {
+    "awaiting-review": Capability.REVIEW,
+    "returned-for-correction": Capability.CORRECT,
+}
 
 
 # Which field of the case each list filter matches on: a role may filter by a field only
@@ -61,6 +75,9 @@ def worklists_for(role: Role) -> list[str]:
 def _why_not(role: Role, name: str) -> str | None:
     if role is Role.POLICE and name != "mandatory-reports":
         return "the police see only the mandatory-reports worklist"
+    capability = _WORKLIST_CAPABILITIES.get(name)
+    if capability is not None and not can(role, capability):
+        return f"the role {role} may not {capability.replace('_', ' ')}: {name} is not its list"
     # Being on a worklist tells the field it is drawn from (no guardian, visit overdue).
     needs = _WORKLIST_FIELDS.get(name)
     if needs is not None and visibility(role, needs) is not Visibility.VISIBLE:
@@ -300,6 +317,9 @@ class ReadModels:
                 items, total = q.overdue_visits(tx, scope, today, page, per_page, assignee)
             elif name == "no-guardian":
                 items, total = q.no_guardian(tx, scope, today, page, per_page)
+            elif name in _WORKLIST_CAPABILITIES:
+                status = "pending" if name == "awaiting-review" else "returned"
+                items, total = q.reviews(tx, scope, today, page, per_page, status)
             else:
                 items, total = q.interventions(
                     tx,

@@ -17,8 +17,9 @@ TABLES = ("cases", "interventions", "search", "counts", "dues", "monthly", "user
 # 2: the users table (the admin list of users). 3: search tokens of names in pinyin.
 # 4: the daily series of the counters (daily.py: figures as of any date), and the
 # emotional state the latest visit found (the share found lonely or distressed), and the
-# monthly flow of dropouts returned to school.
-SCHEMA_VERSION = 4
+# monthly flow of dropouts returned to school. 5: the review status of each case (复核:
+# confirmed, pending, returned), what the review is of and since when it waits.
+SCHEMA_VERSION = 5
 
 GENERATIONS = (
     "CREATE TABLE IF NOT EXISTS {generations} (generation INTEGER PRIMARY KEY, "
@@ -39,7 +40,8 @@ _TABLES = (
     "visit_dropped_out INTEGER NOT NULL, "
     "next_visit_due TEXT NOT NULL, visit_count INTEGER NOT NULL, visit_months TEXT NOT NULL, "
     "assigned_to TEXT, has_mandatory_report INTEGER NOT NULL, "
-    "open_interventions INTEGER NOT NULL, closed_on TEXT, personal {blob} NOT NULL)",
+    "open_interventions INTEGER NOT NULL, closed_on TEXT, review_status TEXT NOT NULL, "
+    "review_subject TEXT, review_since TEXT, personal {blob} NOT NULL)",
     # An intervention id is unique within its case (the application makes them random).
     "CREATE TABLE {interventions} (case_id TEXT NOT NULL, intervention_id TEXT NOT NULL, "
     "jurisdiction TEXT NOT NULL, kind TEXT NOT NULL, department TEXT NOT NULL, "
@@ -89,6 +91,8 @@ _INDEXES = (
     "(status, case_active, due_by, intervention_id, jurisdiction, department)",
     # The list filtered by risk level (otherwise every case in scope is read).
     "CREATE INDEX {p}cases_risk ON {cases} (risk_level, jurisdiction, position)",
+    # The review worklists (awaiting review, returned): few rows of many.
+    "CREATE INDEX {p}cases_review ON {cases} (review_status, jurisdiction, review_since)",
 )
 
 

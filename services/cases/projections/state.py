@@ -77,6 +77,11 @@ class CaseState:
     sealed: bytes = b""  # `personal` as stored (encrypted)
     personal_changed: bool = False
     recorded_due: str | None = None  # the due date the latest event that moved it records
+    # Review before it counts (复核): confirmed (also never reviewed), pending or returned;
+    # what the latest review is of (identification, change) and since when it waits.
+    review_status: str = "confirmed"
+    review_subject: str | None = None
+    review_since: str | None = None
 
     @property
     def active(self) -> bool:
@@ -104,6 +109,12 @@ class CaseState:
     def school_status(self) -> str:
         """A dropout seen on the latest visit overrides the record (Case.school_status)."""
         return "dropped_out" if self.visit_dropped_out else self.school_record_status
+
+    @property
+    def counted(self) -> bool:
+        """False while the identification waits for its first confirmation (Case.counted):
+        the figures count confirmed cases and show these apart."""
+        return not (self.review_subject == "identification" and self.review_status != "confirmed")
 
     @property
     def has_mandatory_report(self) -> bool:
@@ -284,6 +295,8 @@ def _transferred(s: CaseState, data: Json) -> list[Flow]:
         (s.jurisdiction, month, "active_delta", -1),
         (data["jurisdiction"], month, "active_delta", 1),
     ]
+    if not s.counted:
+        flows = []  # not among the active children until confirmed
     s.jurisdiction = data["jurisdiction"]
     s.assigned_to = None  # a new village means a new child director
     return flows
@@ -294,6 +307,8 @@ def _closed(s: CaseState, data: Json) -> list[Flow]:
     s.status = "closed"
     s.closed_on = data["closed_on"]
     month = str(data["closed_on"])[:7]
+    if not s.counted:
+        return []  # never counted: a closure moves no figure
     return [(s.jurisdiction, month, "closed", 1), (s.jurisdiction, month, "active_delta", -1)]
 
 
@@ -302,6 +317,8 @@ def _reopened(s: CaseState, data: Json) -> list[Flow]:
     s.status = "active"
     s.closed_on = None
     month = str(data["reopened_on"])[:7]
+    if not s.counted:
+        return []
     return [(s.jurisdiction, month, "reopened", 1), (s.jurisdiction, month, "active_delta", 1)]
 
 
@@ -330,11 +347,46 @@ def _corrected(s: CaseState, data: Json) -> list[Flow]:
         # The identification moves to another month where the case was identified.
         old, new = s.identified_on[:7], str(value)[:7]
         s.identified_on = str(value)
-        if old != new:
+        if old != new and s.counted:
             return [
                 (s.identified_in, old, "identified", -1),
                 (s.identified_in, new, "identified", 1),
                 (s.identified_in, old, "active_delta", -1),
                 (s.identified_in, new, "active_delta", 1),
             ]
+    return []
+
+
+def _identification_flows(s: CaseState, n: int) -> list[Flow]:
+    # The month's identifications count confirmed ones: a director's identification
+    # leaves them when it asks for review (in the same append) and comes back, to the
+    # month it was identified in, when confirmed.
+    month = s.identified_on[:7]
+    return [(s.identified_in, month, "identified", n), (s.jurisdiction, month, "active_delta", n)]
+
+
+@_on("ReviewRequested")
+def _review_requested(s: CaseState, data: Json) -> list[Flow]:
+    counted = s.counted
+    s.review_status, s.review_subject = "pending", str(data["subject"])
+    s.review_since = str(data["requested_on"])
+    return _identification_flows(s, -1) if counted and not s.counted and s.active else []
+
+
+@_on("ReviewConfirmed")
+def _review_confirmed(s: CaseState, data: Json) -> list[Flow]:
+    counted = s.counted
+    s.review_status, s.review_since = "confirmed", None
+    return _identification_flows(s, 1) if not counted and s.active else []
+
+
+@_on("ReviewReturned")
+def _review_returned(s: CaseState, data: Json) -> list[Flow]:
+    s.review_status, s.review_since = "returned", str(data["reviewed_on"])
+    return []
+
+
+@_on("ReviewResubmitted")
+def _review_resubmitted(s: CaseState, data: Json) -> list[Flow]:
+    s.review_status, s.review_since = "pending", str(data["resubmitted_on"])
     return []

@@ -63,3 +63,31 @@ def apply_intervention(tx: Transaction, env: Envelope) -> None:
             "ON CONFLICT (kind, subject_id) DO UPDATE SET open = 0",
             (p["intervention_id"], env.case_id),
         )
+
+
+_WAITING = ("case.review_requested", "case.review_resubmitted")
+_DECIDED = ("case.review_confirmed", "case.review_returned")
+
+
+def apply_review(tx: Transaction, env: Envelope) -> None:
+    """Keeps the submission awaiting review of a case (review_dues), for the scheduler:
+    a new submission waits from its date; a decision on it ends the wait. Entries out of
+    order: a submission never replaces a later one, and a decision ends only its own."""
+    p = env.payload
+    if env.type in _WAITING:
+        since = p["requested_on"] if env.type == "case.review_requested" else p["resubmitted_on"]
+        tx.execute(
+            "INSERT INTO review_dues (case_id, submission, waiting_since, open) "
+            "VALUES (?, ?, ?, 1) ON CONFLICT (case_id) DO UPDATE SET "
+            "submission = excluded.submission, waiting_since = excluded.waiting_since, "
+            "open = 1 WHERE review_dues.submission < excluded.submission",
+            (env.case_id, p["submission"], since),
+        )
+    elif env.type in _DECIDED:
+        tx.execute(
+            "INSERT INTO review_dues (case_id, submission, waiting_since, open) "
+            "VALUES (?, ?, ?, 0) ON CONFLICT (case_id) DO UPDATE SET open = 0, "
+            "submission = excluded.submission, waiting_since = excluded.waiting_since "
+            "WHERE review_dues.submission <= excluded.submission",
+            (env.case_id, p["submission"], p["reviewed_on"]),
+        )

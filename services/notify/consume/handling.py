@@ -99,6 +99,7 @@ def apply_new(tx: Transaction, env: Envelope, now: datetime, *, email: bool) -> 
     after = evolve(before, env)
     casestore.save_facts(tx, before, after)
     casestore.apply_intervention(tx, env)
+    casestore.apply_review(tx, env)
     written = 0
     for alert in rules.alerts_for(env, before, after):
         written += deliver(tx, alert, now, email=email).inbox_rows

@@ -73,6 +73,13 @@ FACTS.ignore(
     why="notify holds no personal data of the case to forget: its facts are codes and dates",
 )
 FACTS.ignore(
+    "case.review_requested",
+    "case.review_confirmed",
+    "case.review_returned",
+    "case.review_resubmitted",
+    why="a review's waiting date is kept apart (casestore.apply_review, review_dues)",
+)
+FACTS.ignore(
     "case.intervention_progressed",
     "case.intervention_closed",  # the due dates of interventions: casestore.apply_intervention
     why="changes no fact the rules or the scheduler read (beyond the village)",

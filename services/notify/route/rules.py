@@ -16,6 +16,8 @@ directory.
   director; level 2: still overdue 7 days after it → the township supervisor.
 - intervention_overdue: an open intervention is past its due date → its department's
   officers over the child's county (civil affairs for court).
+- review_waiting: a child director's submission for review (复核: an identification or a
+  change of key facts) waits more than three days → the township supervisor.
 - emergency_access: a user opened a case outside her scope (break-the-glass) → her
   supervisor (`supervisor_of`, over her own scope) and the auditors over the child.
 
@@ -37,7 +39,7 @@ from shared.contracts import Envelope
 from shared.dispatch import Registry
 from shared.overdue import is_overdue
 from shared.roles import ROLE_OF_DEPARTMENT, Role
-from shared.vocabulary import CONCERNS_OF_HARM
+from shared.vocabulary import CONCERNS_OF_HARM, REVIEW_WAIT_DAYS
 
 # Every kind of notification, as subscriptions name them.
 KINDS = (
@@ -49,6 +51,7 @@ KINDS = (
     "visit_overdue",
     "intervention_overdue",
     "emergency_access",
+    "review_waiting",
 )
 # The alerts that must never be missed: `careledger notify reconcile` checks them against
 # the event log itself.
@@ -143,6 +146,11 @@ RULES.ignore(
     "case.erasure_requested",
     "case.erasure_declined",
     "case.erased",
+    # A review waiting too long is the scheduler's (the review due dates: casestore).
+    "case.review_requested",
+    "case.review_confirmed",
+    "case.review_returned",
+    "case.review_resubmitted",
     why="raises no alert (time-based alerts come from the scheduler's due dates)",
 )
 RULES.ignore(
@@ -350,6 +358,34 @@ def intervention_overdue(
             due_on=due_on,
         )
     ]
+
+
+def review_waiting(case: CaseFacts, submission: int, since: str, today: date) -> list[Alert]:
+    """Once a submission for review has waited more than REVIEW_WAIT_DAYS days: the
+    township supervisor (once per submission)."""
+    due = date.fromisoformat(since) + timedelta(days=REVIEW_WAIT_DAYS)
+    if due >= today:
+        return []
+    title, body = wording.review_waiting(case.jurisdiction, case.case_id, since, REVIEW_WAIT_DAYS)
+    return [
+        Alert(
+            "review_waiting",
+            f"{review_subject(case.case_id, submission)}:1",
+            1,
+            case.case_id,
+            case.jurisdiction,
+            title,
+            body,
+            (SUPERVISOR,),
+            since,
+            due_on=due.isoformat(),
+        )
+    ]
+
+
+def review_subject(case_id: str, submission: int) -> str:
+    """What a review_waiting alert is about: one submission of one case."""
+    return f"{case_id}:{submission}"
 
 
 def choose_recipients(holders: Iterable[Holder], audience: Audience, village: str) -> list[str]:

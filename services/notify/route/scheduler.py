@@ -2,6 +2,9 @@
 event needed (promise 5). Overdue visits (level 1 to the assigned child director, level 2
 to the township supervisor seven days later) and overdue interventions (their department).
 
+Reviews waiting more than three days (复核) go to the township supervisor, once per
+submission.
+
 Idempotent per (rule, visit or intervention, due date, level): the escalation is recorded
 with its notifications in one transaction, so running again sends nothing twice. A new
 visit moves the due date, which opens a new cycle.
@@ -19,6 +22,7 @@ from services.notify.route.casefacts import COLUMNS, CaseFacts
 from services.notify.route.inbox import deliver
 from shared.overdue import overdue_before
 from shared.sql import Transaction
+from shared.vocabulary import REVIEW_WAIT_DAYS
 
 log = logging.getLogger("careledger.notify.scheduler")
 _FACTS = ", ".join(f"c.{c}" for c in COLUMNS)
@@ -51,6 +55,8 @@ class Scheduler:
         with self.service.db.transaction() as tx:
             for alert in self._due_alerts(tx, today):
                 subject = alert.intervention_id or alert.case_id
+                if alert.kind == "review_waiting":  # one submission of the case
+                    subject = alert.dedup_key.removesuffix(":1")
                 # The escalation row is the once-only guard: it exists, nothing is sent.
                 if (
                     tx.execute(
@@ -109,4 +115,18 @@ class Scheduler:
             alerts += rules.intervention_overdue(
                 CaseFacts(**row), iid, kind or "", department or "", due_on, today
             )
+        # Reviews waiting more than three days (复核): once per case and submission (the
+        # escalation's subject is "<case>:<submission>").
+        waited = (today - timedelta(days=REVIEW_WAIT_DAYS)).isoformat()
+        for row in tx.all(
+            f"SELECT {_FACTS}, r.submission AS submission, r.waiting_since AS since "
+            "FROM review_dues r JOIN cases c ON c.case_id = r.case_id "
+            "WHERE r.open = 1 AND r.waiting_since < ? AND c.jurisdiction <> '' "
+            "AND NOT EXISTS (SELECT 1 FROM escalations e WHERE e.rule = 'review_waiting' "
+            "AND e.subject_id = r.case_id || ':' || CAST(r.submission AS TEXT) AND e.level = 1) "
+            "ORDER BY r.waiting_since LIMIT ?",
+            (waited, self.batch),
+        ):
+            submission, since = int(row.pop("submission")), str(row.pop("since"))
+            alerts += rules.review_waiting(CaseFacts(**row), submission, since, today)
         return alerts

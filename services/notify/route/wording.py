@@ -101,6 +101,14 @@ def visit_overdue(village: str, case_id: str, due_on: str, level: int) -> tuple[
     )
 
 
+def review_waiting(village: str, case_id: str, since: str, days: int) -> tuple[str, str]:
+    return (
+        "待复核超过3天",
+        f"{place(village)} 一名儿童的登记或关键信息变更自 {since} 起待复核，已超过{days}天，"
+        f"请及时复核。案件：{case_link(case_id)}",
+    )
+
+
 def intervention_overdue(
     village: str, case_id: str, kind: str, department: str, due_on: str
 ) -> tuple[str, str]:

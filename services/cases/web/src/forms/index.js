@@ -9,6 +9,7 @@ import {
   approveErasureForm, assignForm, closeCaseForm, declineErasureForm, reopenForm, requestErasureForm, transferForm,
 } from "./lifecycle.js";
 import { correctForm } from "./correct.js";
+import { confirmReviewForm, fitsReview, resubmitForm, returnReviewForm } from "./review.js";
 import { schoolForm } from "./school.js";
 import { visitForm } from "./visit.js";
 
@@ -27,16 +28,22 @@ export const FORMS = {
   request_erasure: requestErasureForm,
   approve_erasure: approveErasureForm,
   decline_erasure: declineErasureForm,
+  confirm_review: confirmReviewForm,
+  return_review: returnReviewForm,
+  resubmit: resubmitForm,
 };
+const REVIEW_FORMS = new Set(["confirm_review", "return_review", "resubmit"]);
 
 const ERASURE = new Set(["request_erasure", "approve_erasure", "decline_erasure"]);
 
 // Which forms fit a case's state: an active case everything but reopening and erasure;
 // a closed one reopening, or the erasure step its state waits for (approval by anyone
-// but who asked: `me` is the user's name); an erased one nothing.
+// but who asked: `me` is the user's name); an erased one nothing. The review forms fit
+// only the review they act on (forms/review.js).
 export function fits(name, current, me) {
+  if (current?.erasure) return false;
+  if (REVIEW_FORMS.has(name)) return fitsReview(name, current);
   if (!current) return true;
-  if (current.erasure) return false;
   if (current.status !== "closed") return name !== "reopen" && !ERASURE.has(name);
   const waiting = current.erasure_request;
   if (waiting) return name === "decline_erasure" || (name === "approve_erasure" && waiting.requested_by !== me);

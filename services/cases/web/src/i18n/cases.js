@@ -17,6 +17,10 @@ export default {
     happened_on: "发生于 {d}", recorded_at: "记录于 {t}", by: "经办：{u}", none_recorded: "无",
     purpose_title: "查阅目的", purpose_hint: "审计人员查阅个案须说明目的，将记入查阅日志。", purpose_go: "查阅",
     purpose_required: "请填写查阅目的", form_unknown: "没有这个表单",
+    review: "复核", review_status: "复核状态", review_pending: "待复核（尚未计入统计）",
+    review_returned: "已退回修改", review_confirmed: "已复核", review_subject: "复核内容",
+    review_subject_identification: "新识别登记", review_subject_change: "关键信息变更",
+    review_since: "等待自", review_key_facts: "变更项目", review_comment: "复核意见",
   },
   en: {
     case: "Case", version: "Version", as_of: "As of", state_at: "State at version {v} ({t})",
@@ -37,5 +41,9 @@ export default {
     purpose_title: "Purpose of reading",
     purpose_hint: "Auditors state why they open a case; it goes into the access log.", purpose_go: "Open",
     purpose_required: "State the purpose", form_unknown: "No such form",
+    review: "Review", review_status: "Review", review_pending: "Awaiting review (not yet counted)",
+    review_returned: "Returned for correction", review_confirmed: "Confirmed", review_subject: "Review of",
+    review_subject_identification: "New identification", review_subject_change: "Change of key facts",
+    review_since: "Waiting since", review_key_facts: "Facts changed", review_comment: "Reviewer's comment",
   },
 };

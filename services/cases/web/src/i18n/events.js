@@ -22,4 +22,8 @@ export const EVENT_LABELS = {
   erasure_requested: { "zh-CN": "申请删除个人信息", en: "Erasure requested" },
   erasure_declined: { "zh-CN": "删除申请未获批准", en: "Erasure declined" },
   erased: { "zh-CN": "个人信息已删除", en: "Personal data erased" },
+  review_requested: { "zh-CN": "提交复核", en: "Submitted for review" },
+  review_confirmed: { "zh-CN": "复核通过", en: "Review confirmed" },
+  review_returned: { "zh-CN": "退回修改", en: "Returned for correction" },
+  review_resubmitted: { "zh-CN": "修改后重新提交", en: "Resubmitted" },
 };

@@ -13,6 +13,7 @@ export default {
     offline_write_interventions: "干预", offline_write_assignment: "指派",
     offline_write_transfer: "移交", offline_write_closure: "结案",
     offline_write_reopening: "重新立案", offline_write_corrections: "更正",
+    offline_write_review: "复核",
   },
   en: {
     offline_offline: "Offline", offline_waiting: "{n} waiting to send", offline_attention: "{n} need attention",
@@ -26,5 +27,6 @@ export default {
     offline_write_interventions: "Intervention", offline_write_assignment: "Assignment",
     offline_write_transfer: "Transfer", offline_write_closure: "Closure",
     offline_write_reopening: "Reopening", offline_write_corrections: "Correction",
+    offline_write_review: "Review",
   },
 };

@@ -120,6 +120,22 @@ function correctionsSection(c) {
   return section("case-corrections-section", "corrections", (c.corrections || []).length ? list : el("p", {}, t("none_recorded")));
 }
 
+// Review before it counts (复核): where the case stands, and the reviewer's comment when
+// it was returned (nothing for a case never reviewed: it counts).
+function reviewSection(c) {
+  const r = c.review;
+  if (!r) return "";
+  const pairs = [
+    [t("review_status"), t(`review_${r.status}`)],
+    [t("review_subject"), t(`review_subject_${r.subject}`)],
+    [t("review_since"), r.since],
+  ];
+  if ((r.key_facts || []).length) pairs.push([t("review_key_facts"), r.key_facts.join(", ")]);
+  if (r.comment) pairs.push([t("review_comment"), r.comment]);
+  return section("case-review", "review", el("dl", { className: `review review-${r.status}`, id: "case-review-facts" },
+    pairs.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v ?? "—"))])));
+}
+
 // When the fact of an event happened (its own date: visited_on, effective_on…), as
 // opposed to when it was recorded (occurred_at).
 export function factDate(event) {
@@ -233,7 +249,7 @@ export async function renderCase(view, { params, query: q }) {
     el("div", { className: "case-grid" },
       el("div", { className: "case-record" },
         el("dl", { className: "state", id: "case-state" }, stateList(shown)),
-        childSection(shown), guardianSection(shown), parentsSection(shown), addressSection(shown),
+        reviewSection(shown), childSection(shown), guardianSection(shown), parentsSection(shown), addressSection(shown),
         interventionsSection(shown), visitsSection(shown), correctionsSection(shown)),
       section("case-timeline", "timeline", timeline(caseId, history.events, q.version, q))),
   );

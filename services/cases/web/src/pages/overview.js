@@ -25,6 +25,8 @@ const FIGURES = [
   ["mandatory_reports", "mandatory_reports.open"], ["identified_this_month", "this_month.identified"],
   ["visited_this_month", "this_month.children_visited"],
   ["intervened_this_month", "this_month.interventions_opened"],
+  // Review before it counts (复核): the figures above count confirmed cases; these wait.
+  ["pending_review", "pending_review.total"],
 ];
 const REPORT_FIGURES = [
   ["mandatory_reports_open", "mandatory_reports.open"], ["mandatory_reports_overdue", "mandatory_reports.overdue"],

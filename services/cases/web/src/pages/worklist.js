@@ -10,7 +10,12 @@ import { pager } from "../pager.js";
 import { href } from "../router.js";
 import { renderTable, tableWrap } from "../table.js";
 
-export const WORKLISTS = ["overdue-visits", "no-guardian", "mandatory-reports", "overdue-interventions"];
+export const WORKLISTS = [
+  "overdue-visits", "no-guardian", "mandatory-reports", "overdue-interventions",
+  "awaiting-review", "returned-for-correction",
+];
+// The review lists (复核) show since when a case waits instead of visit and intervention dates.
+const REVIEW_LISTS = new Set(["awaiting-review", "returned-for-correction"]);
 const PER_PAGE = 50;
 
 // The lists the user's role may read, as the server sent them at login (its one rule:
@@ -26,10 +31,13 @@ const urgencyCell = (cell, row) => {
   if (urgency) cell.className = `urgency-${urgency}`;
 };
 
-function columns() {
-  return [
+function columns(active) {
+  const review = REVIEW_LISTS.has(active);
+  const all = [
     { key: "case.child.name", render: (cell, row) => cell.append(el("a", { href: href("/cases/:id", { id: row.case.id }) }, row.case.child?.name || "—")) },
     { key: "case.jurisdiction", value: (row) => placeName(row.case.jurisdiction) },
+    { key: "case.review.subject", value: (row) => t(`review_subject_${row.case.review?.subject}`), review: true },
+    { key: "case.review.since", value: (row) => row.case.review?.since || "", review: true },
     { key: "case.risk_level", value: (row) => word(row.case.risk_level || "unassessed") },
     { key: "case.guardian_type" },
     { key: "case.next_visit_due" },
@@ -41,6 +49,8 @@ function columns() {
       session.can("visit") ? el("a", { href: href("/cases/:id/:form", { id: row.case.id, form: "visit" }), className: "action", dataset: { action: "visit" } }, t("record_visit")) : "",
       el("a", { href: href("/cases/:id", { id: row.case.id }), className: "action", dataset: { action: "open" } }, t("open_case"))) },
   ];
+  const dated = new Set(["case.next_visit_due", "intervention.kind", "intervention.urgency", "intervention.due_by", "days_overdue"]);
+  return all.filter((c) => (review ? !dated.has(c.key) : !c.review));
 }
 
 // The tab list; `address(name)` is each tab's page address; `counts` fills in later.
@@ -92,7 +102,7 @@ export async function renderWorklistSection(container, { scope, name, page = 1, 
   );
   const list = await api.get(`/api/v1/worklists/${active}${query({ scope, page, per_page: PER_PAGE })}`);
   const items = list.items || [];
-  renderTable(table, columns(), items, {
+  renderTable(table, columns(active), items, {
     rowHref: (row) => href("/cases/:id", { id: row.case.id }),
     empty: t("worklist_empty"),
     rowData: (row) => ({ caseId: row.case.id }),
@@ -101,7 +111,7 @@ export async function renderWorklistSection(container, { scope, name, page = 1, 
   // (written into the village cells in place, so focus stays where it is).
   fillCounts(tabs, names, scope).catch(() => {});
   loadPlaces(items.map((item) => item.case.jurisdiction)).then(() => {
-    const village = columns().findIndex((c) => c.key === "case.jurisdiction");
+    const village = columns(active).findIndex((c) => c.key === "case.jurisdiction");
     [...table.tBodies[0].rows].forEach((tr, i) => {
       if (items[i]) tr.cells[village].textContent = placeName(items[i].case.jurisdiction);
     });
