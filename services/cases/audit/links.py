@@ -83,7 +83,7 @@ def facts_from_stored(mapper: Mapper[UUID], stored: StoredEvent) -> EventFacts:
     # the case was erased, whose digests verification then takes as stored.
     open_state = getattr(mapper, "open_state", None)
     if open_state is not None:
-        state = open_state(stored.topic, stored.originator_id, stored.originator_version, state)
+        state = open_state(stored.topic, stored.originator_id, state)
     timestamp = state.pop("timestamp")
     return EventFacts(timestamp, canonical.normalise(state))
 

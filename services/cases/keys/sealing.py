@@ -3,7 +3,8 @@
 The personal leaves of a case event (domain/personal_data.py says which) are taken out of
 it, each left as null, and stored together beside the event's other fields as one
 `"$personal": base64(nonce || AES-GCM(case key, {leaf path: value}))`, bound to the case
-and the event's version; the stored state is then encrypted as a whole by the store's
+(where in the case's history it belongs is the audit chain's to prove: an event moved
+reads as moved, not as unreadable); the stored state is then encrypted as a whole by the store's
 cipher as before. One seal per event, not one per leaf: opening a case costs one
 decryption more per event. A case snapshot's whole state is sealed the same way (a
 snapshot is derived: after erasure the case is rebuilt from its events instead).
@@ -81,7 +82,7 @@ class SealingMapper(Mapper[UUID]):
             if not taken:
                 return None
             box = _Box(self.case_keys.key_for_writing(case_id), self.transcoder)
-            sealed[PERSONAL] = box.seal(taken, case_id, _bound_version(domain_event))
+            sealed[PERSONAL] = box.seal(taken, case_id, PERSONAL)
         else:
             return None
         copy = object.__new__(type(domain_event))
@@ -96,18 +97,11 @@ class SealingMapper(Mapper[UUID]):
         if PERSONAL in state or (
             stored_event.topic == SNAPSHOT_TOPIC and isinstance(state.get("state"), dict)
         ):
-            opened = self.open_state(
-                stored_event.topic,
-                stored_event.originator_id,
-                stored_event.originator_version,
-                state,
-            )
+            opened = self.open_state(stored_event.topic, stored_event.originator_id, state)
             object.__setattr__(event, "__dict__", opened)
         return event
 
-    def open_state(
-        self, topic: str, originator_id: Any, version: int, state: dict[str, Any]
-    ) -> dict[str, Any]:
+    def open_state(self, topic: str, originator_id: Any, state: dict[str, Any]) -> dict[str, Any]:
         """`state` (a stored event's decoded content) with its personal leaves put back,
         left null where the case's key is gone; `state` itself when nothing is sealed."""
         if topic == SNAPSHOT_TOPIC:
@@ -130,7 +124,7 @@ class SealingMapper(Mapper[UUID]):
         key = self._key(case_id)
         if key is None:  # erased: the leaves stay null
             return opened
-        leaves = _Box(key, self.transcoder).open(blob, case_id, f"v{version}")
+        leaves = _Box(key, self.transcoder).open(blob, case_id, PERSONAL)
         for where, value in leaves.items():
             field, _, path = where.partition(".")
             opened[field] = _put(opened[field], path, value)
@@ -146,8 +140,8 @@ class SealingMapper(Mapper[UUID]):
 
 
 class _Box:
-    """AES-GCM under one case's key, each value bound to the case and to where it is
-    (an event's version, a snapshot), encoded by the store's own transcoder (a snapshot
+    """AES-GCM under one case's key, each value bound to the case and to what it is (an
+    event's personal leaves, a snapshot's state), encoded by the store's own transcoder (a snapshot
     holds dates and ids)."""
 
     def __init__(self, key: bytes, transcoder: Transcoder) -> None:
@@ -167,10 +161,6 @@ class _Box:
 
 def _bound(case_id: UUID, where: str) -> bytes:
     return case_id.bytes + where.encode()
-
-
-def _bound_version(event: DomainEventProtocol[UUID]) -> str:
-    return f"v{event.originator_version}"
 
 
 def _put(node: Any, path: str, value: Any) -> Any:
