@@ -90,6 +90,8 @@ def build_case_service(
     with store_setup_lock(settings.database_url):
         cases = Cases(settings.eventsourcing_env(), clock=clock)
         datastore: Any = cast(Any, cases.recorder).datastore
+        # Before anything reads an event: the adoption below opens the sealed ones.
+        cases.use_case_keys(CaseKeys.open(settings, datastore))
         # The tables beside the events that the log cannot give back: versioned migrations.
         tables = EventStoreConnections(datastore)
         migrations.upgrade(tables)
@@ -97,7 +99,6 @@ def build_case_service(
         # The read models' own file on SQLite; beside the events on PostgreSQL.
         store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)
         store.setup()
-        cases.use_case_keys(CaseKeys.open(settings, datastore))
     cases.emergency_access_hours = settings.emergency_access_hours
     cases.claims_key = claims_key(settings)
     access_log = AccessLog(tables)

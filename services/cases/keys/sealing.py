@@ -1,10 +1,13 @@
 """The mapper that seals a case's personal data under the case's own key.
 
-Every personal leaf of a case event (domain/personal_data.py says which) is stored as
-`{"$sealed": base64(nonce || AES-GCM(case key, JSON of the value))}`, bound to the case
-and to the leaf's path, inside the stored state that the store's cipher encrypts as a
-whole as before. A case snapshot's whole state is sealed the same way (a snapshot is
-derived: after erasure the case is rebuilt from its events instead).
+The personal leaves of a case event (domain/personal_data.py says which) are taken out of
+it, each left as null, and stored together beside the event's other fields as one
+`"$personal": base64(nonce || AES-GCM(case key, {leaf path: value}))`, bound to the case
+(where in the case's history it belongs is the audit chain's to prove: an event moved
+reads as moved, not as unreadable); the stored state is then encrypted as a whole by the store's
+cipher as before. One seal per event, not one per leaf: opening a case costs one
+decryption more per event. A case snapshot's whole state is sealed the same way (a
+snapshot is derived: after erasure the case is rebuilt from its events instead).
 
 Reading back, a sealed leaf whose case key was destroyed (erasure) reads as None: the
 event keeps its non-personal facts, so the case, the read models and the audit chain are
@@ -27,7 +30,8 @@ from ..domain import Case
 from ..domain.personal_data import personal_fields, replace_leaves
 from .store import CaseKeys
 
-SEALED = "$sealed"
+SEALED = "$sealed"  # a snapshot's state
+PERSONAL = "$personal"  # an event's personal leaves
 _NONCE = 12
 CASE_TOPIC = get_topic(Case)
 _EVENT_PREFIX = CASE_TOPIC + "."
@@ -59,25 +63,26 @@ class SealingMapper(Mapper[UUID]):
 
     def _sealed(self, domain_event: DomainEventProtocol[UUID]) -> Any:
         state = vars(domain_event)
+        assert self.case_keys is not None
+        case_id = domain_event.originator_id
         if isinstance(domain_event, Snapshot):
             if domain_event.topic != CASE_TOPIC:
                 return None
-            assert self.case_keys is not None
-            box = _Box(self.case_keys.key_for_writing(domain_event.originator_id), self.transcoder)
-            sealed = {
-                **state,
-                "state": box.seal(state["state"], domain_event.originator_id, "state"),
-            }
-        elif isinstance(domain_event, Case.Event):
-            assert self.case_keys is not None
-            case_id = domain_event.originator_id
             box = _Box(self.case_keys.key_for_writing(case_id), self.transcoder)
-            name = type(domain_event).__name__
+            sealed = {**state, "state": {SEALED: box.seal(state["state"], case_id, "state")}}
+        elif isinstance(domain_event, Case.Event):
+            taken: dict[str, Any] = {}
+
+            def take(value: Any, where: str) -> None:
+                taken[where] = value
+
             sealed = dict(state)
-            for field, paths in personal_fields(name, state):
-                sealed[field] = replace_leaves(
-                    state[field], paths, lambda v, where: box.seal(v, case_id, where), field
-                )
+            for field, paths in personal_fields(type(domain_event).__name__, state):
+                sealed[field] = replace_leaves(state[field], paths, take, field)
+            if not taken:
+                return None
+            box = _Box(self.case_keys.key_for_writing(case_id), self.transcoder)
+            sealed[PERSONAL] = box.seal(taken, case_id, PERSONAL)
         else:
             return None
         copy = object.__new__(type(domain_event))
@@ -88,41 +93,41 @@ class SealingMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         event = super().to_domain_event(stored_event)
-        if stored_event.topic.startswith(_EVENT_PREFIX) or stored_event.topic == SNAPSHOT_TOPIC:
-            state = vars(event)
+        state = vars(event)
+        if PERSONAL in state or (
+            stored_event.topic == SNAPSHOT_TOPIC and isinstance(state.get("state"), dict)
+        ):
             opened = self.open_state(stored_event.topic, stored_event.originator_id, state)
-            if opened is not state:
-                object.__setattr__(event, "__dict__", opened)
+            object.__setattr__(event, "__dict__", opened)
         return event
 
     def open_state(self, topic: str, originator_id: Any, state: dict[str, Any]) -> dict[str, Any]:
-        """`state` (a stored event's decoded content) with its sealed leaves opened, or
-        None where the case's key is gone; `state` itself when nothing in it is sealed."""
+        """`state` (a stored event's decoded content) with its personal leaves put back,
+        left null where the case's key is gone; `state` itself when nothing is sealed."""
         if topic == SNAPSHOT_TOPIC:
             inner = state.get("state")
-            if not isinstance(inner, dict) or not _is_sealed(inner):
+            if not isinstance(inner, dict) or set(inner) != {SEALED}:
                 return state
             case_id = _uuid(originator_id)
             key = self._key(case_id)
             if key is None:
                 raise SealedSnapshotError(f"the key of case {case_id} is gone")
-            return {**state, "state": _Box(key, self.transcoder).open(inner, case_id, "state")}
-        if not topic.startswith(_EVENT_PREFIX) or not any(_has_sealed(v) for v in state.values()):
+            return {
+                **state,
+                "state": _Box(key, self.transcoder).open(inner[SEALED], case_id, "state"),
+            }
+        if PERSONAL not in state:
             return state
+        opened = dict(state)
+        blob = opened.pop(PERSONAL)
         case_id = _uuid(originator_id)
         key = self._key(case_id)
-        box = None if key is None else _Box(key, self.transcoder)
-        name = topic.removeprefix(_EVENT_PREFIX)
-        opened = dict(state)
-        for field, paths in personal_fields(name, state):
-            opened[field] = replace_leaves(
-                state[field],
-                paths,
-                lambda v, where: (
-                    (None if box is None else box.open(v, case_id, where)) if _is_sealed(v) else v
-                ),
-                field,
-            )
+        if key is None:  # erased: the leaves stay null
+            return opened
+        leaves = _Box(key, self.transcoder).open(blob, case_id, PERSONAL)
+        for where, value in leaves.items():
+            field, _, path = where.partition(".")
+            opened[field] = _put(opened[field], path, value)
         return opened
 
     def _key(self, case_id: UUID) -> bytes | None:
@@ -135,21 +140,21 @@ class SealingMapper(Mapper[UUID]):
 
 
 class _Box:
-    """AES-GCM under one case's key, each value bound to the case and its path, and
-    encoded by the store's own transcoder (a snapshot holds dates and ids)."""
+    """AES-GCM under one case's key, each value bound to the case and to what it is (an
+    event's personal leaves, a snapshot's state), encoded by the store's own transcoder (a snapshot
+    holds dates and ids)."""
 
     def __init__(self, key: bytes, transcoder: Transcoder) -> None:
         self.aead = AESGCM(key)
         self.transcoder = transcoder
 
-    def seal(self, value: Any, case_id: UUID, where: str) -> dict[str, str]:
+    def seal(self, value: Any, case_id: UUID, where: str) -> str:
         nonce = os.urandom(_NONCE)
         plain = self.transcoder.encode({"v": value})
-        sealed = self.aead.encrypt(nonce, plain, _bound(case_id, where))
-        return {SEALED: b64encode(nonce + sealed).decode()}
+        return b64encode(nonce + self.aead.encrypt(nonce, plain, _bound(case_id, where))).decode()
 
-    def open(self, value: dict[str, str], case_id: UUID, where: str) -> Any:
-        raw = b64decode(value[SEALED])
+    def open(self, sealed: str, case_id: UUID, where: str) -> Any:
+        raw = b64decode(sealed)
         plain = self.aead.decrypt(raw[:_NONCE], raw[_NONCE:], _bound(case_id, where))
         return self.transcoder.decode(plain)["v"]
 
@@ -158,16 +163,15 @@ def _bound(case_id: UUID, where: str) -> bytes:
     return case_id.bytes + where.encode()
 
 
-def _is_sealed(value: Any) -> bool:
-    return type(value) is dict and len(value) == 1 and SEALED in value
-
-
-def _has_sealed(value: Any) -> bool:
-    if type(value) is dict:
-        return _is_sealed(value) or any(_has_sealed(v) for v in value.values())
-    if type(value) is list:
-        return any(_has_sealed(v) for v in value)
-    return False
+def _put(node: Any, path: str, value: Any) -> Any:
+    """`node` with the leaf at `path` (dotted; list items by index) set to `value`."""
+    if not path:
+        return value
+    head, _, rest = path.partition(".")
+    if isinstance(node, list):
+        index = int(head)
+        return [*node[:index], _put(node[index], rest, value), *node[index + 1 :]]
+    return {**node, head: _put(node.get(head), rest, value)}
 
 
 def _uuid(value: Any) -> UUID:
