@@ -48,6 +48,7 @@ from .domain import Case, InvalidValueError
 from .domain.checks import text
 from .domain.user import User, user_id
 from .domain.values import Guardian, Identification, Intervention, Visit
+from .domain.visit_due import DEFAULT_SCHEDULE
 from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
 from .keys.sealing import SealedSnapshotError, SealingMapper
 from .keys.store import CaseKeys
@@ -133,6 +134,8 @@ class Cases(Application[UUID]):
         # are few enough to guess, so the hash must be keyed.
         self.claims_key = b""
         self.case_keys: CaseKeys | None = None  # per-case keys (use_case_keys)
+        # The city's visit intervals (Settings.visit_intervals, set by bootstrap).
+        self.visit_schedule = DEFAULT_SCHEDULE
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock | None = None) -> Cases:
@@ -264,7 +267,12 @@ class Cases(Application[UUID]):
             return replay
         id_number = record["child"].get("id_number")
         self._refuse_registered(actor, id_number)
-        case = Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
+        case = Case.identify(
+            record=record,
+            actor=actor.as_event_data(),
+            today=self.clock.today(),
+            schedule=self.visit_schedule,
+        )
         result = WriteResult(case, 201)
         claims = [] if id_number is None else [self._claim_record(id_number, case)]
         try:
@@ -448,7 +456,12 @@ class Cases(Application[UUID]):
         dry run (the survey import's) answers what would be created or refused and why."""
         self._check_identifier(actor, record)
         self._refuse_registered(actor, record["child"].get("id_number"))
-        return Case.identify(record=record, actor=actor.as_event_data(), today=self.clock.today())
+        return Case.identify(
+            record=record,
+            actor=actor.as_event_data(),
+            today=self.clock.today(),
+            schedule=self.visit_schedule,
+        )
 
     def written_with(self, idempotency: IdempotencyKey) -> UUID | None:
         """The case the write made with `idempotency` wrote, or None when none was made
@@ -538,7 +551,9 @@ class Cases(Application[UUID]):
         Visit.parse(visit)
 
         def act(case: Case, today: date) -> None:
-            case.record_visit(visit=visit, actor=actor.as_event_data(), today=today)
+            case.record_visit(
+                visit=visit, actor=actor.as_event_data(), today=today, schedule=self.visit_schedule
+            )
 
         return self._change(actor, Capability.VISIT, case_id, act, expected_version, idempotency)
 
@@ -561,6 +576,7 @@ class Cases(Application[UUID]):
                 entrustment_signed_on=change.get("entrustment_signed_on"),
                 actor=actor.as_event_data(),
                 today=today,
+                schedule=self.visit_schedule,
             )
 
         return self._change(
@@ -782,6 +798,7 @@ class Cases(Application[UUID]):
                 reason=correction["reason"],
                 actor=actor.as_event_data(),
                 today=today,
+                schedule=self.visit_schedule,
             )
 
         def claims(case: Case) -> list[IdempotencyRecord]:

@@ -43,7 +43,13 @@ from .errors import (
 )
 from .personal_data import GUARDIAN, RECORD, replace_leaves
 from .values import Guardian, Identification, Intervention, Visit
-from .visit_due import due_after_visit, due_before_any_visit, next_visit_due
+from .visit_due import (
+    DEFAULT_SCHEDULE,
+    VisitSchedule,
+    due_after_visit,
+    due_before_any_visit,
+    next_visit_due,
+)
 
 Json = dict[str, Any]
 RECENT_VISITS = 5  # how many of the latest visits the state keeps
@@ -62,13 +68,23 @@ class Case(Aggregate):
     # ---- identification -------------------------------------------------------------
 
     @classmethod
-    def identify(cls, *, record: Json, actor: Json, today: date) -> Case:
-        """Opens a case for a child who meets the definition; `record` is the identify body."""
+    def identify(
+        cls,
+        *,
+        record: Json,
+        actor: Json,
+        today: date,
+        schedule: VisitSchedule = DEFAULT_SCHEDULE,
+    ) -> Case:
+        """Opens a case for a child who meets the definition; `record` is the identify body
+        (`schedule`: the city's visit intervals, for the first visit's due date)."""
         record = Identification.parse(record).to_json()
         identified_on = past_date(record["identified_on"], "identified_on", today)
         birth_date = past_date(record["child"]["birth_date"], "child.birth_date", today)
         check_eligible(birth_date, record["parents"], identified_on)
-        due = due_before_any_visit(record["identified_on"], record["guardian"]["type"])
+        due = due_before_any_visit(
+            record["identified_on"], record["guardian"], record["address"]["jurisdiction"], schedule
+        )
         return cls(record=deepcopy(record), actor=actor, next_visit_due=due)
 
     @event("Identified")
@@ -95,10 +111,13 @@ class Case(Aggregate):
         # The earliest date anything happened after identification: a corrected
         # identification date may not move past it.
         self.first_activity_on: str | None = None
+        self._recorded(next_visit_due)
 
     # ---- the life of the case ---------------------------------------------------------
 
-    def record_visit(self, *, visit: Json, actor: Json, today: date) -> None:
+    def record_visit(
+        self, *, visit: Json, actor: Json, today: date, schedule: VisitSchedule = DEFAULT_SCHEDULE
+    ) -> None:
         """Records a home, phone, video or school visit."""
         visit = Visit.parse(visit).to_json()
         self._require_active()
@@ -118,7 +137,7 @@ class Case(Aggregate):
             risk_level_after=str(latest["risk_level"]),
             school_status_before=self.school_status,
             school_status_after=self._school_status_with(latest),
-            next_visit_due=due_after_visit(latest),
+            next_visit_due=due_after_visit(latest, self.guardian, self.jurisdiction, schedule),
         )
 
     @event("Visited")
@@ -136,6 +155,7 @@ class Case(Aggregate):
         next_visit_due: str | None = None,
     ) -> None:
         self._saw(visit["visited_on"])
+        self._recorded(next_visit_due)
         self.visit_count += 1
         self.recent_visits = sorted(
             [*self.recent_visits, visit], key=lambda v: str(v["visited_on"])
@@ -150,6 +170,7 @@ class Case(Aggregate):
         entrustment_signed_on: str | None,
         actor: Json,
         today: date,
+        schedule: VisitSchedule = DEFAULT_SCHEDULE,
     ) -> None:
         """Records who now looks after the child, and why."""
         guardian = Guardian.parse(guardian).to_json()
@@ -166,7 +187,7 @@ class Case(Aggregate):
             effective_on=effective_on,
             entrustment_signed_on=entrustment_signed_on,
             actor=actor,
-            next_visit_due=self._due_with(guardian_type=guardian["type"]),
+            next_visit_due=self._due_with(guardian=guardian, schedule=schedule),
         )
 
     @event("GuardianChanged")
@@ -181,6 +202,7 @@ class Case(Aggregate):
         next_visit_due: str | None = None,
     ) -> None:
         self._saw(effective_on)
+        self._recorded(next_visit_due)
         self.guardian = deepcopy(guardian)
         self.guardian_since = effective_on
         self.entrustment_signed_on = entrustment_signed_on
@@ -415,7 +437,16 @@ class Case(Aggregate):
         self.status = "active"
         self.closure = None
 
-    def correct(self, *, field: str, value: Any, reason: str, actor: Json, today: date) -> None:
+    def correct(
+        self,
+        *,
+        field: str,
+        value: Any,
+        reason: str,
+        actor: Json,
+        today: date,
+        schedule: VisitSchedule = DEFAULT_SCHEDULE,
+    ) -> None:
         """Corrects a wrong fact: a new event that keeps the old value beside the new one."""
         self._require_active()
         new_value = check_correction(field, value, today)
@@ -434,7 +465,8 @@ class Case(Aggregate):
             actor=actor,
             next_visit_due=self._due_with(
                 identified_on=new_value if field == "identified_on" else None,
-                guardian_type=new_value if field == "guardian.type" else None,
+                guardian=self._guardian_with(field, new_value),
+                schedule=schedule,
             ),
             # A corrected school record moves the school status, unless a dropout seen on
             # a visit after the last school change still counts: the case decides, and
@@ -457,6 +489,7 @@ class Case(Aggregate):
         next_visit_due: str | None = None,
         school_status_after: str | None = None,
     ) -> None:
+        self._recorded(next_visit_due)
         if field.startswith("guardian."):
             set_path(self.guardian, field.removeprefix("guardian."), new_value)
         else:
@@ -727,18 +760,39 @@ class Case(Aggregate):
 
     @property
     def next_visit_due(self) -> str:
-        """When the next visit is due: as the visitor said, or by risk level."""
-        return self._due_with()
+        """When the next visit is due, as the latest event that moved it recorded it (the
+        city's schedule then); for cases stored before events recorded it, by the rule."""
+        recorded: str | None = self.__dict__.get("_recorded_due")
+        return recorded or self._due_with()
 
     def _due_with(
-        self, *, identified_on: str | None = None, guardian_type: str | None = None
+        self,
+        *,
+        identified_on: str | None = None,
+        guardian: Json | None = None,
+        schedule: VisitSchedule = DEFAULT_SCHEDULE,
     ) -> str:
         # The due date as it would be with these facts changed (for the event to record).
         return next_visit_due(
             identified_on=identified_on or self.record["identified_on"],
-            guardian_type=guardian_type or self.guardian_type,
+            guardian=self.guardian if guardian is None else guardian,
             latest_visit=self.latest_visit,
+            jurisdiction=self.jurisdiction,
+            schedule=schedule,
         )
+
+    def _guardian_with(self, field: str, value: Any) -> Json | None:
+        # The guardian as a correction of one of its fields leaves it (None: untouched).
+        if not field.startswith("guardian."):
+            return None
+        guardian = deepcopy(self.guardian)
+        set_path(guardian, field.removeprefix("guardian."), value)
+        return guardian
+
+    def _recorded(self, due: str | None) -> None:
+        # What an event that moves the due date recorded (None in events stored before).
+        if due is not None:
+            self.__dict__["_recorded_due"] = due
 
     @property
     def open_interventions(self) -> list[Json]:
