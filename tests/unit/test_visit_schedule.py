@@ -102,3 +102,44 @@ def test_the_intervals_are_read_from_the_environment() -> None:
     for bad in ("high=7,medium=30", "3601:high=0,medium=30,low=90", "36:high=7,medium=30,low=90"):
         with pytest.raises(SettingsError, match="CARELEDGER_VISIT_INTERVALS"):
             Settings.from_env({"CARELEDGER_VISIT_INTERVALS": bad})
+
+
+# ---- the tasks a fact opens ----------------------------------------------------------------
+
+
+def _tasks(case: Case) -> list[tuple[str, str, str | None]]:
+    return [(i["kind"], i["department"], i["due_by"]) for i in case.interventions.values()]
+
+
+def test_a_child_without_household_registration_is_the_polices_to_register() -> None:
+    record = {**IDENTIFY, "child": {**IDENTIFY["child"], "hukou_registered": False}}
+    case = Case.identify(record=record, actor=ACTOR, today=TODAY)
+
+    assert _tasks(case) == [("household_registration", "police", "2026-03-31")]
+    assert [type(e).__name__ for e in case.collect_events()] == [
+        "Identified",
+        "InterventionOpened",
+    ]
+    assert _tasks(_case()) == []  # registered: nothing to do
+
+
+def test_a_dropout_found_opens_one_dropout_prevention_task_for_education() -> None:
+    case = _visited(_case(), school_attendance="dropped_out")
+    assert _tasks(case) == [("dropout_prevention", "education", "2026-05-01")]
+    # still out at the next visit: the open task stands, no second one
+    _visited(case, visited_on="2026-04-08", school_attendance="dropped_out")
+    assert len(_tasks(case)) == 1
+
+
+def test_a_school_change_to_dropped_out_opens_the_task_too() -> None:
+    case = _case()
+    case.change_school(
+        change="dropped_out",
+        changed_on="2026-05-10",
+        school_name=None,
+        grade=None,
+        note=None,
+        actor=ACTOR,
+        today=TODAY,
+    )
+    assert _tasks(case) == [("dropout_prevention", "education", "2026-06-09")]

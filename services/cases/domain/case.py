@@ -9,8 +9,9 @@ Every event names the village the case was in (`jurisdiction`): whoever follows 
 from __future__ import annotations
 
 from copy import deepcopy
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -52,6 +53,15 @@ from .visit_due import (
 )
 
 Json = dict[str, Any]
+# The interventions a fact opens by rule: the department it is for, and what it says.
+RULE_TASKS = {
+    "household_registration": (
+        "police",
+        "儿童未登记户口：请公安机关办理户籍登记（按规则自动生成）",
+    ),
+    "dropout_prevention": ("education", "儿童辍学：请教育部门落实控辍保学（按规则自动生成）"),
+}
+RULE_TASK_DAYS = 30  # when such a task is due, from the day of the fact
 RECENT_VISITS = 5  # how many of the latest visits the state keeps
 # Corrections of these are checked against the definition of a left-behind child.
 _FACTS_OF_ELIGIBILITY = frozenset({"child.birth_date", "identified_on"})
@@ -85,7 +95,10 @@ class Case(Aggregate):
         due = due_before_any_visit(
             record["identified_on"], record["guardian"], record["address"]["jurisdiction"], schedule
         )
-        return cls(record=deepcopy(record), actor=actor, next_visit_due=due)
+        case = cls(record=deepcopy(record), actor=actor, next_visit_due=due)
+        if not record["child"]["hukou_registered"]:
+            case._open_task("household_registration", record["identified_on"], actor)
+        return case
 
     @event("Identified")
     def __init__(self, record: Json, actor: Json, next_visit_due: str | None = None) -> None:
@@ -113,6 +126,31 @@ class Case(Aggregate):
         self.first_activity_on: str | None = None
         self._recorded(next_visit_due)
 
+    # ---- tasks the rules open (the child's calendar, issue 11) ------------------------
+
+    def _open_task(self, kind: str, on: str, actor: Json) -> None:
+        """Opens the intervention a fact calls for, in the same append as the fact: a
+        child without household registration is the police's to register, a dropout
+        the education bureau's to bring back (控辍保学). Not while one of its kind is open."""
+        if any(i["kind"] == kind and i["status"] == "open" for i in self.interventions.values()):
+            return
+        department, description = RULE_TASKS[kind]
+        due_by = date.fromisoformat(on) + timedelta(days=RULE_TASK_DAYS)
+        self._intervention_opened(
+            jurisdiction=self.jurisdiction,
+            # Made from the case and how many it has: the same on every replay.
+            intervention_id=uuid5(self.id, f"{kind}:{len(self.interventions)}").hex,
+            intervention={
+                "kind": kind,
+                "department": department,
+                "urgency": "routine",
+                "description": description,
+                "opened_on": on,
+                "due_by": due_by.isoformat(),
+            },
+            actor=actor,
+        )
+
     # ---- the life of the case ---------------------------------------------------------
 
     def record_visit(
@@ -126,6 +164,7 @@ class Case(Aggregate):
         # The derived state around the visit, as only the writer knows it exactly: whoever
         # follows the log (notify, with entries arriving out of order) reads a transition
         # from the event instead of guessing it from what it happened to see before.
+        school_before = self.school_status
         latest = self.latest_visit
         if latest is None or str(visit["visited_on"]) >= str(latest["visited_on"]):
             latest = visit  # as the mutator sorts: a visit of the same day comes last
@@ -139,6 +178,8 @@ class Case(Aggregate):
             school_status_after=self._school_status_with(latest),
             next_visit_due=due_after_visit(latest, self.guardian, self.jurisdiction, schedule),
         )
+        if self.school_status == "dropped_out" != school_before:  # a dropout found now
+            self._open_task("dropout_prevention", str(visit["visited_on"]), actor)
 
     @event("Visited")
     def _visited(
@@ -306,6 +347,7 @@ class Case(Aggregate):
         for value, name, length in ((school_name, "school_name", 100), (grade, "grade", 20)):
             text(value, name, max_length=length, required=False)
         text(note, "note", max_length=2000, required=False)
+        school_before = self.school_status
         self._school_changed(
             jurisdiction=self.jurisdiction,
             change=change,
@@ -319,6 +361,8 @@ class Case(Aggregate):
                 self.latest_visit, changed_on=changed_on, record=SCHOOL_STATUS_AFTER_CHANGE[change]
             ),
         )
+        if self.school_status == "dropped_out" != school_before:
+            self._open_task("dropout_prevention", changed_on, actor)
 
     @event("SchoolChanged")
     def _school_changed(
