@@ -67,6 +67,9 @@ class Settings:
     log_level: str = "INFO"
     # "json": one JSON object per line, for a log collector; "text": for a person.
     log_format: str = "json"
+    # Days between visits by risk level, per city (domain/visit_due.py): ("", high, medium,
+    # low) is the default, ("3601", …) a city's own; empty: 7, 30 and 90 days everywhere.
+    visit_intervals: tuple[tuple[str, int, int, int], ...] = ()
     # Networks (10.0.0.0/8, 127.0.0.1/32) and host names webhooks may reach although
     # they are not public; empty: public addresses only.
     webhook_allow: tuple[str, ...] = ()
@@ -116,6 +119,7 @@ class Settings:
             log_level=env.get("CARELEDGER_LOG_LEVEL", "INFO").upper(),
             log_format=env.get("CARELEDGER_LOG_FORMAT", "json").strip().lower(),
             webhook_allow=_webhook_allow(env.get("CARELEDGER_WEBHOOK_ALLOW", "")),
+            visit_intervals=_visit_intervals(env.get("CARELEDGER_VISIT_INTERVALS", "")),
             trusted_proxies=_proxies(env.get("CARELEDGER_TRUSTED_PROXIES", "")),
         )
         if settings.log_format not in ("json", "text"):
@@ -232,6 +236,27 @@ def _webhook_allow(raw: str) -> tuple[str, ...]:
         return parse_webhook_allow(raw.split(","))
     except ValueError as error:
         raise SettingsError(f"CARELEDGER_WEBHOOK_ALLOW: {error}") from None
+
+
+_INTERVALS = re.compile(r"^(?:(\d{4}):)?high=(\d+),medium=(\d+),low=(\d+)$")
+
+
+def _visit_intervals(raw: str) -> tuple[tuple[str, int, int, int], ...]:
+    """`high=7,medium=30,low=90;3601:high=5,medium=21,low=60`: the default, then a city's
+    own (its four-digit code); each interval 1 to 366 days."""
+    parsed = []
+    for entry in (e.strip().replace(" ", "") for e in raw.split(";")):
+        if not entry:
+            continue
+        match = _INTERVALS.match(entry)
+        days = [int(d) for d in match.groups()[1:]] if match else []
+        if not match or not all(0 < d <= 366 for d in days):
+            raise SettingsError(
+                "CARELEDGER_VISIT_INTERVALS: each entry is [CITY:]high=D,medium=D,low=D "
+                f"(days, 1 to 366), not {entry!r}"
+            )
+        parsed.append((match[1] or "", days[0], days[1], days[2]))
+    return tuple(parsed)
 
 
 def _proxies(raw: str) -> int:

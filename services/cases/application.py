@@ -48,6 +48,7 @@ from .domain import Case, InvalidValueError
 from .domain.checks import text
 from .domain.user import User, user_id
 from .domain.values import Guardian, Identification, Intervention, Visit
+from .domain.visit_due import DEFAULT_SCHEDULE
 from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
 from .keys.sealing import SealedSnapshotError, SealingMapper
 from .keys.store import CaseKeys
@@ -133,6 +134,8 @@ class Cases(Application[UUID]):
         # are few enough to guess, so the hash must be keyed.
         self.claims_key = b""
         self.case_keys: CaseKeys | None = None  # per-case keys (use_case_keys)
+        # The city's visit intervals (Settings.visit_intervals, set by bootstrap).
+        self.visit_schedule = DEFAULT_SCHEDULE
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock | None = None) -> Cases:
@@ -454,7 +457,9 @@ class Cases(Application[UUID]):
         # A village child director's identification counts once the township supervisor
         # confirms it (复核): it is saved asking for review, in the same atomic append.
         today = self.clock.today()
-        case = Case.identify(record=record, actor=actor.as_event_data(), today=today)
+        case = Case.identify(
+            record=record, actor=actor.as_event_data(), today=today, schedule=self.visit_schedule
+        )
         if actor.role is Role.CHILD_DIRECTOR:
             case.request_review(
                 subject="identification", key_facts=[], actor=actor.as_event_data(), today=today
@@ -549,7 +554,9 @@ class Cases(Application[UUID]):
         Visit.parse(visit)
 
         def act(case: Case, today: date) -> None:
-            case.record_visit(visit=visit, actor=actor.as_event_data(), today=today)
+            case.record_visit(
+                visit=visit, actor=actor.as_event_data(), today=today, schedule=self.visit_schedule
+            )
 
         return self._change(actor, Capability.VISIT, case_id, act, expected_version, idempotency)
 
@@ -573,6 +580,7 @@ class Cases(Application[UUID]):
                 entrustment_signed_on=change.get("entrustment_signed_on"),
                 actor=actor.as_event_data(),
                 today=today,
+                schedule=self.visit_schedule,
             )
             if case.guardian_type != type_before:
                 self._review_change(actor, case, ["guardian.type"], today)
@@ -796,6 +804,7 @@ class Cases(Application[UUID]):
                 reason=correction["reason"],
                 actor=actor.as_event_data(),
                 today=today,
+                schedule=self.visit_schedule,
             )
             if correction["field"] in KEY_FACTS:
                 self._review_change(actor, case, [correction["field"]], today)

@@ -23,6 +23,7 @@ from .audit import keys
 from .audit.adopt import adopt_unchained
 from .audit.export import Exporter
 from .audit.verify import Verifier
+from .domain.visit_due import VisitSchedule
 from .keys.store import CaseKeys
 from .login_throttle import HashingSlots, LoginThrottle
 from .projections.personal import PersonalData
@@ -71,6 +72,16 @@ class CaseService:
         self.cases.close()
 
 
+def visit_schedule(settings: Settings) -> VisitSchedule:
+    """The visit intervals the settings give (the default, and each city's own)."""
+    days = {
+        scope: {"high": high, "medium": medium, "low": low}
+        for scope, high, medium, low in settings.visit_intervals
+    }
+    default = days.pop("", None)
+    return VisitSchedule(by_city=days) if default is None else VisitSchedule(default, days)
+
+
 def claims_key(settings: Settings) -> bytes:
     """The key of the ID numbers' claims (application.py), derived from the cipher key
     (the token secret when there is none, as in some tests): kept beside nothing stored."""
@@ -100,6 +111,7 @@ def build_case_service(
         store = ReadModelStore(settings, datastore=datastore if settings.uses_postgres else None)
         store.setup()
     cases.emergency_access_hours = settings.emergency_access_hours
+    cases.visit_schedule = visit_schedule(settings)
     cases.claims_key = claims_key(settings)
     access_log = AccessLog(tables)
     read_models = ReadModels(store, PersonalData(settings.cipher_key))

@@ -58,7 +58,7 @@ def test_a_secret_file_that_cannot_be_used_is_refused_by_name(
     assert says in str(refused.value)
 
 
-def test_secrets_generate_writes_three_owner_only_files_and_keeps_them(tmp_path: Path) -> None:
+def test_secrets_generate_writes_four_owner_only_files_and_keeps_them(tmp_path: Path) -> None:
     folder = tmp_path / "secrets"
     runner = CliRunner()
 
@@ -67,7 +67,7 @@ def test_secrets_generate_writes_three_owner_only_files_and_keeps_them(tmp_path:
     again = runner.invoke(main, ["secrets", "generate", str(folder)])
 
     assert first.exit_code == 0 and again.exit_code == 0, first.output + again.output
-    assert set(kept) == {"cipher.key", "token.secret", "audit-signing.key"}
+    assert set(kept) == {"cipher.key", "token.secret", "audit-signing.key", "case-master.key"}
     assert {p.name: p.read_text() for p in folder.iterdir()} == kept  # not replaced
     assert {stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == {0o600}
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
@@ -77,9 +77,11 @@ def test_secrets_generate_writes_three_owner_only_files_and_keeps_them(tmp_path:
             "CARELEDGER_CIPHER_KEY_FILE": str(folder / "cipher.key"),
             "CARELEDGER_TOKEN_SECRET_FILE": str(folder / "token.secret"),
             "CARELEDGER_AUDIT_SIGNING_KEY_FILE": str(folder / "audit-signing.key"),
+            "CARELEDGER_CASE_MASTER_KEYS_FILE": str(folder / "case-master.key"),
         }
     )
     assert settings.token_secret == kept["token.secret"].strip()
+    assert settings.case_master_keys == (kept["case-master.key"].strip(),)
 
 
 @pytest.fixture

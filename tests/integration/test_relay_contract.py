@@ -134,6 +134,12 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
     cases.confirm_review(civil, reviewed)
     elsewhere = Actor("civil_elsewhere", Role.CIVIL_AFFAIRS, "360121", "req-3")
     cases.request_emergency_access(elsewhere, case_id, "儿童走失紧急核查")
+    # erasure, on the merged twin (closed): asked, declined, asked again, approved
+    city = Actor("civil_city", Role.CIVIL_AFFAIRS, "3601", "req-4")
+    cases.request_erasure(civil, twin.case.id, "registered_in_error", "登记有误")
+    cases.decline_erasure(city, twin.case.id, "需核实")
+    cases.request_erasure(civil, twin.case.id, "registered_in_error", "登记有误")
+    cases.approve_erasure(city, twin.case.id)
     user = service.accounts.get("education")
     user.revoke_token("token-1", actor=CIVIL.as_event_data())
     user.rehash_password(

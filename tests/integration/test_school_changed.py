@@ -133,5 +133,8 @@ def test_education_records_a_dropout_and_the_dashboard_and_history_follow(
     summary = json_of(client.get(f"/api/v1/dashboard/summary?scope={VILLAGE}", headers=civil))
     assert summary["school_dropouts"] == 1
     history = json_of(client.get(f"{url}/history", headers=civil))["events"]
-    assert [e["type"] for e in history] == ["identified", "school_changed"]
-    assert history[-1]["data"]["change"] == "dropped_out"
+    # the dropout opens education's task to bring the child back (控辍保学), in the same append
+    assert [e["type"] for e in history] == ["identified", "school_changed", "intervention_opened"]
+    assert history[1]["data"]["change"] == "dropped_out"
+    assert history[2]["data"]["intervention"]["kind"] == "dropout_prevention"
+    assert history[2]["data"]["intervention"]["department"] == "education"

@@ -20,6 +20,7 @@ from shared.roles import Role
 from shared.vocabulary import ENTRUSTABLE_GUARDIAN_TYPES
 
 from ..domain import Case
+from ..domain.case import RULE_TASKS
 from ..domain.checks import add_years
 from .people import WORK_LOCATIONS, address, guardian, phone
 from .places import village, villages_in
@@ -159,19 +160,27 @@ class Life:
             return
         plan, rng = PLANS[kind], self.rng
         iid = f"{rng.getrandbits(128):032x}"
-        self.case.open_intervention(
-            intervention_id=iid,
-            intervention={
-                "kind": kind,
-                "department": plan.department,
-                "urgency": plan.urgency,
-                "description": plan.description,
-                "opened_on": day.isoformat(),
-                "due_by": (day + timedelta(days=plan.due_days)).isoformat(),
-            },
-            actor=self._who(plan.opener),
-            today=self.today,
-        )
+        rule_opened = [
+            i
+            for i, x in self.case.interventions.items()
+            if kind in RULE_TASKS and x["kind"] == kind and x["status"] == "open"
+        ]
+        if rule_opened:
+            iid = rule_opened[0]  # the case's rule opened it already: work on that one
+        else:
+            self.case.open_intervention(
+                intervention_id=iid,
+                intervention={
+                    "kind": kind,
+                    "department": plan.department,
+                    "urgency": plan.urgency,
+                    "description": plan.description,
+                    "opened_on": day.isoformat(),
+                    "due_by": (day + timedelta(days=plan.due_days)).isoformat(),
+                },
+                actor=self._who(plan.opener),
+                today=self.today,
+            )
         length = rng.randint(*plan.days)
         notes = plan.progress[: rng.randint(1, len(plan.progress))]
         for n, note in enumerate(notes, start=1):

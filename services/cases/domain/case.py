@@ -9,8 +9,9 @@ Every event names the village the case was in (`jurisdiction`): whoever follows 
 from __future__ import annotations
 
 from copy import deepcopy
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from uuid import uuid5
 
 from eventsourcing.domain import Aggregate, event
 
@@ -47,9 +48,24 @@ from .errors import (
 )
 from .personal_data import GUARDIAN, RECORD, replace_leaves
 from .values import Guardian, Identification, Intervention, Visit
-from .visit_due import due_after_visit, due_before_any_visit, next_visit_due
+from .visit_due import (
+    DEFAULT_SCHEDULE,
+    VisitSchedule,
+    due_after_visit,
+    due_before_any_visit,
+    next_visit_due,
+)
 
 Json = dict[str, Any]
+# The interventions a fact opens by rule: the department it is for, and what it says.
+RULE_TASKS = {
+    "household_registration": (
+        "police",
+        "儿童未登记户口：请公安机关办理户籍登记（按规则自动生成）",
+    ),
+    "dropout_prevention": ("education", "儿童辍学：请教育部门落实控辍保学（按规则自动生成）"),
+}
+RULE_TASK_DAYS = 30  # when such a task is due, from the day of the fact
 RECENT_VISITS = 5  # how many of the latest visits the state keeps
 # Corrections of these are checked against the definition of a left-behind child.
 _FACTS_OF_ELIGIBILITY = frozenset({"child.birth_date", "identified_on"})
@@ -66,14 +82,27 @@ class Case(Aggregate):
     # ---- identification -------------------------------------------------------------
 
     @classmethod
-    def identify(cls, *, record: Json, actor: Json, today: date) -> Case:
-        """Opens a case for a child who meets the definition; `record` is the identify body."""
+    def identify(
+        cls,
+        *,
+        record: Json,
+        actor: Json,
+        today: date,
+        schedule: VisitSchedule = DEFAULT_SCHEDULE,
+    ) -> Case:
+        """Opens a case for a child who meets the definition; `record` is the identify body
+        (`schedule`: the city's visit intervals, for the first visit's due date)."""
         record = Identification.parse(record).to_json()
         identified_on = past_date(record["identified_on"], "identified_on", today)
         birth_date = past_date(record["child"]["birth_date"], "child.birth_date", today)
         check_eligible(birth_date, record["parents"], identified_on)
-        due = due_before_any_visit(record["identified_on"], record["guardian"]["type"])
-        return cls(record=deepcopy(record), actor=actor, next_visit_due=due)
+        due = due_before_any_visit(
+            record["identified_on"], record["guardian"], record["address"]["jurisdiction"], schedule
+        )
+        case = cls(record=deepcopy(record), actor=actor, next_visit_due=due)
+        if not record["child"]["hukou_registered"]:
+            case._open_task("household_registration", record["identified_on"], actor)
+        return case
 
     @event("Identified")
     def __init__(self, record: Json, actor: Json, next_visit_due: str | None = None) -> None:
@@ -99,10 +128,38 @@ class Case(Aggregate):
         # The earliest date anything happened after identification: a corrected
         # identification date may not move past it.
         self.first_activity_on: str | None = None
+        self._recorded(next_visit_due)
+
+    # ---- tasks the rules open (the child's calendar, issue 11) ------------------------
+
+    def _open_task(self, kind: str, on: str, actor: Json) -> None:
+        """Opens the intervention a fact calls for, in the same append as the fact: a
+        child without household registration is the police's to register, a dropout
+        the education bureau's to bring back (控辍保学). Not while one of its kind is open."""
+        if any(i["kind"] == kind and i["status"] == "open" for i in self.interventions.values()):
+            return
+        department, description = RULE_TASKS[kind]
+        due_by = date.fromisoformat(on) + timedelta(days=RULE_TASK_DAYS)
+        self._intervention_opened(
+            jurisdiction=self.jurisdiction,
+            # Made from the case and how many it has: the same on every replay.
+            intervention_id=uuid5(self.id, f"{kind}:{len(self.interventions)}").hex,
+            intervention={
+                "kind": kind,
+                "department": department,
+                "urgency": "routine",
+                "description": description,
+                "opened_on": on,
+                "due_by": due_by.isoformat(),
+            },
+            actor=actor,
+        )
 
     # ---- the life of the case ---------------------------------------------------------
 
-    def record_visit(self, *, visit: Json, actor: Json, today: date) -> None:
+    def record_visit(
+        self, *, visit: Json, actor: Json, today: date, schedule: VisitSchedule = DEFAULT_SCHEDULE
+    ) -> None:
         """Records a home, phone, video or school visit."""
         visit = Visit.parse(visit).to_json()
         self._require_active()
@@ -111,6 +168,7 @@ class Case(Aggregate):
         # The derived state around the visit, as only the writer knows it exactly: whoever
         # follows the log (notify, with entries arriving out of order) reads a transition
         # from the event instead of guessing it from what it happened to see before.
+        school_before = self.school_status
         latest = self.latest_visit
         if latest is None or str(visit["visited_on"]) >= str(latest["visited_on"]):
             latest = visit  # as the mutator sorts: a visit of the same day comes last
@@ -122,8 +180,10 @@ class Case(Aggregate):
             risk_level_after=str(latest["risk_level"]),
             school_status_before=self.school_status,
             school_status_after=self._school_status_with(latest),
-            next_visit_due=due_after_visit(latest),
+            next_visit_due=due_after_visit(latest, self.guardian, self.jurisdiction, schedule),
         )
+        if self.school_status == "dropped_out" != school_before:  # a dropout found now
+            self._open_task("dropout_prevention", str(visit["visited_on"]), actor)
 
     @event("Visited")
     def _visited(
@@ -140,6 +200,7 @@ class Case(Aggregate):
         next_visit_due: str | None = None,
     ) -> None:
         self._saw(visit["visited_on"])
+        self._recorded(next_visit_due)
         self.visit_count += 1
         self.recent_visits = sorted(
             [*self.recent_visits, visit], key=lambda v: str(v["visited_on"])
@@ -154,6 +215,7 @@ class Case(Aggregate):
         entrustment_signed_on: str | None,
         actor: Json,
         today: date,
+        schedule: VisitSchedule = DEFAULT_SCHEDULE,
     ) -> None:
         """Records who now looks after the child, and why."""
         guardian = Guardian.parse(guardian).to_json()
@@ -170,7 +232,7 @@ class Case(Aggregate):
             effective_on=effective_on,
             entrustment_signed_on=entrustment_signed_on,
             actor=actor,
-            next_visit_due=self._due_with(guardian_type=guardian["type"]),
+            next_visit_due=self._due_with(guardian=guardian, schedule=schedule),
         )
 
     @event("GuardianChanged")
@@ -185,6 +247,7 @@ class Case(Aggregate):
         next_visit_due: str | None = None,
     ) -> None:
         self._saw(effective_on)
+        self._recorded(next_visit_due)
         self.guardian = deepcopy(guardian)
         self.guardian_since = effective_on
         self.entrustment_signed_on = entrustment_signed_on
@@ -288,6 +351,7 @@ class Case(Aggregate):
         for value, name, length in ((school_name, "school_name", 100), (grade, "grade", 20)):
             text(value, name, max_length=length, required=False)
         text(note, "note", max_length=2000, required=False)
+        school_before = self.school_status
         self._school_changed(
             jurisdiction=self.jurisdiction,
             change=change,
@@ -301,6 +365,8 @@ class Case(Aggregate):
                 self.latest_visit, changed_on=changed_on, record=SCHOOL_STATUS_AFTER_CHANGE[change]
             ),
         )
+        if self.school_status == "dropped_out" != school_before:
+            self._open_task("dropout_prevention", changed_on, actor)
 
     @event("SchoolChanged")
     def _school_changed(
@@ -419,7 +485,16 @@ class Case(Aggregate):
         self.status = "active"
         self.closure = None
 
-    def correct(self, *, field: str, value: Any, reason: str, actor: Json, today: date) -> None:
+    def correct(
+        self,
+        *,
+        field: str,
+        value: Any,
+        reason: str,
+        actor: Json,
+        today: date,
+        schedule: VisitSchedule = DEFAULT_SCHEDULE,
+    ) -> None:
         """Corrects a wrong fact: a new event that keeps the old value beside the new one."""
         self._require_active()
         new_value = check_correction(field, value, today)
@@ -438,7 +513,8 @@ class Case(Aggregate):
             actor=actor,
             next_visit_due=self._due_with(
                 identified_on=new_value if field == "identified_on" else None,
-                guardian_type=new_value if field == "guardian.type" else None,
+                guardian=self._guardian_with(field, new_value),
+                schedule=schedule,
             ),
             # A corrected school record moves the school status, unless a dropout seen on
             # a visit after the last school change still counts: the case decides, and
@@ -461,6 +537,7 @@ class Case(Aggregate):
         next_visit_due: str | None = None,
         school_status_after: str | None = None,
     ) -> None:
+        self._recorded(next_visit_due)
         if field.startswith("guardian."):
             set_path(self.guardian, field.removeprefix("guardian."), new_value)
         else:
@@ -895,18 +972,39 @@ class Case(Aggregate):
 
     @property
     def next_visit_due(self) -> str:
-        """When the next visit is due: as the visitor said, or by risk level."""
-        return self._due_with()
+        """When the next visit is due, as the latest event that moved it recorded it (the
+        city's schedule then); for cases stored before events recorded it, by the rule."""
+        recorded: str | None = self.__dict__.get("_recorded_due")
+        return recorded or self._due_with()
 
     def _due_with(
-        self, *, identified_on: str | None = None, guardian_type: str | None = None
+        self,
+        *,
+        identified_on: str | None = None,
+        guardian: Json | None = None,
+        schedule: VisitSchedule = DEFAULT_SCHEDULE,
     ) -> str:
         # The due date as it would be with these facts changed (for the event to record).
         return next_visit_due(
             identified_on=identified_on or self.record["identified_on"],
-            guardian_type=guardian_type or self.guardian_type,
+            guardian=self.guardian if guardian is None else guardian,
             latest_visit=self.latest_visit,
+            jurisdiction=self.jurisdiction,
+            schedule=schedule,
         )
+
+    def _guardian_with(self, field: str, value: Any) -> Json | None:
+        # The guardian as a correction of one of its fields leaves it (None: untouched).
+        if not field.startswith("guardian."):
+            return None
+        guardian = deepcopy(self.guardian)
+        set_path(guardian, field.removeprefix("guardian."), value)
+        return guardian
+
+    def _recorded(self, due: str | None) -> None:
+        # What an event that moves the due date recorded (None in events stored before).
+        if due is not None:
+            self.__dict__["_recorded_due"] = due
 
     @property
     def open_interventions(self) -> list[Json]:

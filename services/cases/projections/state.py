@@ -102,7 +102,9 @@ class CaseState:
                 "next_visit_due": self.visit_next_due,
             }
         return next_visit_due(
-            identified_on=self.identified_on, guardian_type=self.guardian_type, latest_visit=latest
+            identified_on=self.identified_on,
+            guardian={"type": self.guardian_type},
+            latest_visit=latest,
         )
 
     @property

@@ -125,7 +125,7 @@ def _identified(event: Any) -> Json:
         "school_status": school.get("status", "not_in_school"),
         # Stored before the case recorded it: the case's own rule (a case not yet visited).
         "next_visit_due": getattr(event, "next_visit_due", None)
-        or due_before_any_visit(record["identified_on"], guardian_type),
+        or due_before_any_visit(record["identified_on"], record["guardian"]),
     }
 
 
@@ -140,7 +140,7 @@ def _visited(event: Any) -> Json:
         "safety_concerns": list(visit["safety_concerns"]),
         # The case's due date after the visit, as the case recorded it; for visits stored
         # before, the due date this visit sets (the case's rule, were it the latest).
-        "next_visit_due": getattr(event, "next_visit_due", None) or due_after_visit(visit),
+        "next_visit_due": getattr(event, "next_visit_due", None) or due_after_visit(visit, {}),
     }
     if _has_transition(event):
         payload |= {name: getattr(event, name) for name in _VISIT_TRANSITION}
