@@ -45,6 +45,9 @@ class Capability(StrEnum):
     IMPORT_SURVEY = "import_survey"
     # Decide on a likely-duplicate flag (dismiss it): who answers for a township's register.
     RESOLVE_DUPLICATES = "resolve_duplicates"
+    # Register care sites (关爱保护场所), move them through their life, set the yearly
+    # plan of new ones: civil affairs, in their scope (issue 12).
+    MANAGE_SITES = "manage_sites"
 
 
 _C = Capability
@@ -68,7 +71,7 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.CIVIL_AFFAIRS: frozenset(
         _FIELD_WORK
         | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
-        | {_C.APPROVE_USERS, _C.IMPORT_SURVEY, _C.RESOLVE_DUPLICATES}
+        | {_C.APPROVE_USERS, _C.IMPORT_SURVEY, _C.RESOLVE_DUPLICATES, _C.MANAGE_SITES}
     ),
     Role.EDUCATION: frozenset(_DEPARTMENT | {_C.VISIT}),
     # Police receive mandatory reports and record their actions on them; they open nothing.

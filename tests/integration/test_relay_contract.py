@@ -62,6 +62,8 @@ PERSONAL = [
     "前坊中学",
     "随父母外出",
     "儿童走失紧急核查",  # a break-the-glass reason
+    "刘桂芳",  # a care site's staff contact
+    "13700137000",
 ]
 _TRANSITION = (
     "risk_level_before",
@@ -124,6 +126,24 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
         {"reason": "parents_returned", "closed_on": "2026-09-01", "note": "父母返乡"},
     )
     cases.reopen(civil, case_id, {"reason": "父母返乡又外出", "reopened_on": "2026-10-01"})
+    # Care sites and plans, and a child attending one (the case is now in OTHER_VILLAGE).
+    site = service.sites.register(
+        civil,
+        {
+            "name": "后坊村儿童之家",
+            "kind": "children_home",
+            "jurisdiction": OTHER_VILLAGE,
+            "capacity": 20,
+            "staff": {"name": "刘桂芳", "phone": "13700137000"},
+            "opening_hours": "16:00-18:30",
+        },
+    ).aggregate
+    service.sites.move(civil, site.id, {"status": "built", "changed_on": "2026-03-01"})
+    service.sites.move(civil, site.id, {"status": "open", "changed_on": "2026-04-01"})
+    service.sites.set_plan(civil, "360124", 2026, 10)
+    service.sites.set_plan(civil, "360124", 2026, 12)
+    cases.attend_site(civil, case_id, {"site_id": str(site.id), "attended_on": "2026-10-02"})
+    cases.leave_site(civil, case_id, {"left_on": "2026-10-03"})
     elsewhere = Actor("civil_elsewhere", Role.CIVIL_AFFAIRS, "360121", "req-3")
     cases.request_emergency_access(elsewhere, case_id, "儿童走失紧急核查")
     user = service.accounts.get("education")

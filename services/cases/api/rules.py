@@ -48,6 +48,8 @@ VOCABULARIES = {
     "urgencies": v.URGENCIES,
     "closure_reasons": v.CLOSURE_REASONS,
     "school_changes": v.SCHOOL_CHANGES,
+    "site_kinds": v.SITE_KINDS,
+    "site_statuses": v.SITE_STATUSES,
 }
 
 

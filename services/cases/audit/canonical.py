@@ -49,6 +49,7 @@ PERSONAL = frozenset(
         "display_name",  # users and account requests
         "email",
         "password_hash",
+        "staff",  # a care site's staff contact: name and phone
     }
 )
 # Top-level fields that are codes, dates, ids, counters and staff identities: in clear.
@@ -88,6 +89,22 @@ CLEAR = frozenset(
         "status",
         "other_case_id",  # likely duplicates: the other case, and the rule's reason codes
         "reasons",
+        # Care sites and plans (a public place, its kind, size and hours), and the
+        # attendance of a case at one: codes, ids, dates and counts.
+        "name",
+        "kind",
+        "capacity",
+        "opening_hours",
+        "status_before",
+        "registered_on",
+        "site_id",
+        "site_jurisdiction",
+        "site_before",
+        "attended_on",
+        "left_on",
+        "year",
+        "target",
+        "target_before",
     }
 )
 

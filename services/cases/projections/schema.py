@@ -10,15 +10,28 @@ from __future__ import annotations
 
 from .flows import FLOWS
 
-TABLES = ("cases", "interventions", "search", "counts", "dues", "monthly", "users", "daily")
+TABLES = (
+    "cases",
+    "interventions",
+    "search",
+    "counts",
+    "dues",
+    "monthly",
+    "users",
+    "daily",
+    "sites",
+    "site_plans",
+    "site_children",
+)
 
 # The shape of a generation's tables: a generation built by other code (an older
 # release) is reported at start-up, and `careledger cases rebuild-projections` replaces it.
 # 2: the users table (the admin list of users). 3: search tokens of names in pinyin.
 # 4: the daily series of the counters (daily.py: figures as of any date), and the
 # emotional state the latest visit found (the share found lonely or distressed), and the
-# monthly flow of dropouts returned to school.
-SCHEMA_VERSION = 4
+# monthly flow of dropouts returned to school. 5: care sites, their yearly plans and the
+# children attending them (sites.py).
+SCHEMA_VERSION = 5
 
 GENERATIONS = (
     "CREATE TABLE IF NOT EXISTS {generations} (generation INTEGER PRIMARY KEY, "
@@ -65,6 +78,15 @@ _TABLES = (
     "CREATE TABLE {users} (user_id TEXT PRIMARY KEY, username TEXT NOT NULL, "
     "position BIGINT NOT NULL, role TEXT NOT NULL, scope TEXT NOT NULL, "
     "display_name TEXT NOT NULL, email TEXT, disabled INTEGER NOT NULL)",
+    # Care sites (sites.py): no staff contact here, it stays in the aggregate.
+    "CREATE TABLE {sites} (site_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+    "name TEXT NOT NULL, kind TEXT NOT NULL, jurisdiction TEXT NOT NULL, "
+    "capacity BIGINT NOT NULL, status TEXT NOT NULL, registered_on TEXT NOT NULL, "
+    "built_on TEXT, opened_on TEXT, closed_on TEXT)",
+    "CREATE TABLE {site_plans} (jurisdiction TEXT NOT NULL, year BIGINT NOT NULL, "
+    "target BIGINT NOT NULL, PRIMARY KEY (jurisdiction, year))",
+    "CREATE TABLE {site_children} (case_id TEXT PRIMARY KEY, site_id TEXT NOT NULL, "
+    "site_jurisdiction TEXT NOT NULL)",
 )
 
 # What the API reads by. A rebuild creates these once its tables are filled (one sort each,
@@ -89,6 +111,8 @@ _INDEXES = (
     "(status, case_active, due_by, intervention_id, jurisdiction, department)",
     # The list filtered by risk level (otherwise every case in scope is read).
     "CREATE INDEX {p}cases_risk ON {cases} (risk_level, jurisdiction, position)",
+    "CREATE INDEX {p}sites_scope ON {sites} (jurisdiction, position)",
+    "CREATE INDEX {p}site_children_site ON {site_children} (site_id)",
 )
 
 

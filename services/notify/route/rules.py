@@ -140,6 +140,8 @@ RULES.ignore(
     "case.duplicate_dismissed",
     "case.merged_into",
     "case.duplicate_merged",
+    "case.site_attended",
+    "case.site_left",
     why="raises no alert (time-based alerts come from the scheduler's due dates)",
 )
 RULES.ignore(
@@ -149,6 +151,7 @@ RULES.ignore(
     "user.password_changed",
     "idempotency.recorded",
     "user_request.recorded",
+    "site.recorded",
     why="not about a case: the directory follows user events",
 )
 
