@@ -46,6 +46,7 @@ CAPABILITY_OF_EVENT = {
     "Closed": Capability.CLOSE_CASE,
     "Reopened": Capability.REOPEN_CASE,
     "Corrected": Capability.CORRECT,
+    "SiteAttended": Capability.VISIT,
 }
 # Dates that say when something happened (due dates may lie ahead).
 FACT_DATES = (
@@ -59,6 +60,7 @@ FACT_DATES = (
     "closed_on",
     "transferred_on",
     "reopened_on",
+    "attended_on",
 )
 
 
@@ -319,3 +321,21 @@ def test_the_demo_loads_its_villages_and_the_official_divisions_as_reference_dat
     names = store.read(lambda tx: names_of(tx, codes))
 
     assert names == {"3601": "南昌市", "360124": "进贤县"} | {v.code: v.name for v in villages()}
+
+
+def test_the_demo_has_care_sites_a_plan_and_children_attending_them(seeded: CaseService) -> None:
+    client = create_app(seeded.settings, case_service=seeded).test_client()
+    caught_up(seeded)
+    civil = login(client, "civil", "demo-civil-2026")
+
+    sites = json_of(client.get("/api/v1/sites", headers=civil))["items"]
+    figures = json_of(client.get("/api/v1/sites/figures", headers=civil))
+
+    assert len(sites) >= 10
+    assert {s["status"] for s in sites} >= {"open", "built", "planned"}
+    assert all(s["jurisdiction"].startswith("360124") for s in sites)
+    assert figures["villages"]["with_site"] > 0 and figures["villages"]["without_site"] > 0
+    assert figures["children_served"] > 0
+    assert figures["plan"]["target"] is not None and figures["plan"]["built"] >= 0
+    one = json_of(client.get(f"/api/v1/sites/{sites[0]['id']}", headers=civil))
+    assert one["staff"]["name"] and one["staff"]["phone"]

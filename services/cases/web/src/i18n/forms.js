@@ -49,6 +49,12 @@ const TERMS = {
     no_longer_eligible: ["不再符合条件", "No longer eligible"], duplicate: ["重复登记", "Duplicate"],
   },
   school_changes: { enrolled: ["入学", "Enrolled"], returned: ["复学", "Returned to school"], dropped_out: ["辍学", "Dropped out"] },
+  site_kinds: {
+    children_home: ["儿童之家", "Children's home"], elderly_centre: ["老年之家（养老服务中心内）", "In an elderly-care centre"],
+    school_based: ["依托学校", "School-based"], community_centre: ["社区服务中心", "Community service centre"],
+    womens_federation_home: ["妇联儿童家园", "Women's federation children's home"],
+  },
+  site_statuses: { planned: ["规划中", "Planned"], built: ["已建成", "Built"], open: ["开放中", "Open"], closed: ["已关闭", "Closed"] },
   yes_no: { true: ["是", "Yes"], false: ["否", "No"] },
 };
 

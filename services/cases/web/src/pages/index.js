@@ -5,6 +5,7 @@ import { session } from "../api.js";
 import { renderCase, renderCaseForm } from "./case.js";
 import { renderChildren } from "./children.js";
 import { renderOverview } from "./overview.js";
+import { renderSite, renderSites } from "./sites.js";
 import { renderWorklists, worklistsFor } from "./worklist.js";
 import { renderIdentify } from "../forms/identify.js";
 import { renderVisitPage } from "../forms/visit_page.js";
@@ -18,6 +19,9 @@ export const PAGES = [
     nav: { label: "nav_worklists", href: () => `#/worklists/${worklistsFor(session.user)[0]}`, roles: (r) => r !== "auditor" } },
   { path: "/children", title: "children_title", render: renderChildren,
     nav: { label: "nav_children", href: () => "#/children", roles: (r) => r !== "police" } },
+  { path: "/sites", title: "sites_title", render: renderSites,
+    nav: { label: "nav_sites", href: () => "#/sites", roles: (r) => r !== "admin" } },
+  { path: "/sites/:id", title: "site_title", render: renderSite },
   { path: "/cases/:id", title: "case", render: renderCase },
   { path: "/cases/:id/visit", title: "form_visit", render: renderVisitPage },
   { path: "/identify", title: "form_identify", render: renderIdentify },
