@@ -15,7 +15,7 @@ from shared.roles import Role
 from ..domain import Case
 from ..domain.site import Site, SitePlan
 from .places import CITY, COUNTIES, villages
-from .staff import all_users, county_username, director_username
+from .staff import DEMO_VILLAGE, all_users, county_username, director_username
 
 _SHARE_WITH_SITE = 0.35  # villages with a site of some kind
 _ATTENDING = 0.3  # children of a village with an open site who attend it
@@ -48,7 +48,8 @@ def demo_sites(rng: Random, today: date) -> DemoSites:
     open_in: dict[str, tuple[str, str]] = {}
     kinds = [k for k, _, weight in _KINDS for _ in range(weight)]
     for village in villages():
-        if rng.random() >= _SHARE_WITH_SITE:
+        demo = village.code == DEMO_VILLAGE  # the demo director's village: an open site
+        if rng.random() >= _SHARE_WITH_SITE and not demo:
             continue
         kind = rng.choice(kinds)
         suffix = next(label for k, label, _ in _KINDS if k == kind)
@@ -68,24 +69,26 @@ def demo_sites(rng: Random, today: date) -> DemoSites:
             actor=civil,
             today=today,
         )
-        _live(rng, site, today, civil)
+        _live(rng, site, today, civil, fate=0.5 if demo else None)
         if site.status == "open":
             open_in[village.code] = (str(site.id), site.dates["opened_on"])
         sites.append(site)
     city_civil = all_users()["civil-city"].actor()
-    sites.append(SitePlan.draw_up(jurisdiction=CITY, year=today.year, target=40, actor=city_civil))
+    sites.append(SitePlan.draw_up(jurisdiction=CITY, year=today.year, target=60, actor=city_civil))
     for county in COUNTIES:
         civil = all_users()[county_username(Role.CIVIL_AFFAIRS, county)].actor()
-        target = rng.randint(10, 16)
+        target = rng.randint(18, 26)
         sites.append(
             SitePlan.draw_up(jurisdiction=county, year=today.year, target=target, actor=civil)
         )
     return DemoSites(sites, open_in)
 
 
-def _live(rng: Random, site: Site, today: date, civil: dict[str, str]) -> None:
+def _live(
+    rng: Random, site: Site, today: date, civil: dict[str, str], *, fate: float | None = None
+) -> None:
     """Moves a new site along its life: most open, some built or planned, a few closed."""
-    fate = rng.random()
+    fate = rng.random() if fate is None else fate
     if fate < 0.12:
         return  # still planned
     built = today - timedelta(days=rng.randint(20, 700))

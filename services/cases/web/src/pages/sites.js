@@ -6,6 +6,7 @@ import { api, query, session } from "../api.js";
 import { el } from "../dom.js";
 import { share } from "../format.js";
 import { t } from "../i18n/index.js";
+import { loadPlaces, placePath } from "../places.js";
 import { href, navigate } from "../router.js";
 import { renderTable } from "../table.js";
 import { frame, input, loadRules, read, select, term, wire } from "../forms/kit.js";
@@ -49,9 +50,10 @@ export async function renderSites(view) {
 // The figures of the scope: sites, villages with and without one, children, the plan.
 function tiles(f) {
   const plan = f.plan || {};
-  const tile = (id, label, value) => el("div", { className: "tile", id: `sites-${id}` },
-    el("span", { className: "tile-label" }, label), el("strong", { className: "tile-value" }, String(value)));
-  return el("section", { className: "tiles", "aria-label": t("sites_figures") },
+  // The overview's figure boxes (styles.css .figures), one per figure.
+  const tile = (id, label, value) => el("div", { className: "figure", id: `sites-${id}`, dataset: { key: id } },
+    el("div", { className: "value" }, String(value)), el("div", { className: "label" }, label));
+  return el("section", { className: "figures", "aria-label": t("sites_figures") },
     tile("standing", t("sites_standing"), f.sites.standing),
     tile("open", t("sites_open"), f.sites.open),
     tile("planned", t("sites_planned"), f.sites.planned),
@@ -96,12 +98,13 @@ function newSiteForm(container, scope) {
 
 export async function renderSite(view, { params }) {
   const [{ data: site, etag }] = await Promise.all([api.read(sitePath(params.id)), loadRules()]);
+  await loadPlaces([site.jurisdiction.slice(0, 9), site.jurisdiction]);
   const row = (label, value, id) => [el("dt", {}, label), el("dd", { id }, value ?? "—")];
   const phone = site.staff?.phone;
   const details = el("dl", { className: "facts", id: "site-facts" },
     row(t("site_kind"), term("site_kinds", site.kind), "site-kind"),
     row(t("site_status"), term("site_statuses", site.status), "site-status"),
-    row(t("site_village_name"), site.jurisdiction, "site-village"),
+    row(t("site_village_name"), `${placePath(site.jurisdiction)} (${site.jurisdiction})`, "site-village"),
     row(t("site_capacity"), String(site.capacity), "site-capacity"),
     row(t("site_opening_hours"), site.opening_hours, "site-hours"),
     row(t("site_staff_name"), site.staff?.name, "site-staff"),
