@@ -74,7 +74,13 @@ class Sites:
         site = Site.register(
             details=details, actor=actor.as_event_data(), today=self.cases.clock.today()
         )
-        return self._save(site, 201, idempotency, Site)
+        try:
+            return self._save(site, 201, idempotency, Site)
+        except _Collided as collided:
+            # A new site's id is new: only a concurrent retry with the same key collides.
+            if collided.replay is not None:
+                return collided.replay
+            raise WriteConflictError("the write collided; try again") from None
 
     def move(
         self,

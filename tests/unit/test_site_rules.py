@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from services.cases.access import Actor
+from services.cases.application import Cases
 from services.cases.domain import InvalidValueError
 from services.cases.domain.site import (
     Site,
@@ -15,7 +17,10 @@ from services.cases.domain.site import (
     SiteTransitionError,
     plan_id,
 )
-from tests.support import TODAY, VILLAGE
+from services.cases.idempotency import IdempotencyKey
+from services.cases.sites import Sites, Written
+from shared.roles import Role
+from tests.support import TODAY, VILLAGE, FixedClock
 
 ACTOR = {"username": "civil", "role": "civil_affairs", "request_id": "t"}
 DETAILS: dict[str, Any] = {
@@ -112,3 +117,27 @@ def test_a_plan_has_one_id_per_place_and_year_and_a_positive_target() -> None:
     assert plan.target == 60
     with pytest.raises(InvalidValueError):
         SitePlan.draw_up(jurisdiction="360124105203", year=2026, target=5, actor=ACTOR)
+
+
+class _RacingSites(Sites):
+    """Sites whose first look for an earlier answer misses it, as when a concurrent
+    retry with the same key saves between that look and this request's save."""
+
+    missed = False
+
+    def _replay(self, key: IdempotencyKey, kind: type[Any]) -> Written | None:
+        if not self.missed:
+            self.missed = True
+            return None
+        return super()._replay(key, kind)
+
+
+def test_a_retry_racing_the_first_request_gets_the_first_answer() -> None:
+    cases = Cases(clock=FixedClock())
+    civil = Actor("civil", Role.CIVIL_AFFAIRS, VILLAGE[:6], "r")
+    key = IdempotencyKey("civil", "k-1", "fingerprint")
+    first = Sites(cases).register(civil, DETAILS, key)
+
+    again = _RacingSites(cases).register(civil, DETAILS, key)
+
+    assert again.replayed and again.aggregate.id == first.aggregate.id
