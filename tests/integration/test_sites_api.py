@@ -313,6 +313,14 @@ def test_attending_a_site_that_is_not_open_unknown_or_far_away_is_refused(
     assert "only an open site takes children" in json_of(answers[0])["detail"]
     assert (unknown.status_code, malformed.status_code) == (422, 422)
     assert "site_id" in json_of(unknown)["errors"]
+    visits = f"/api/v1/cases/{case['id']}/visits"
+    unknown_visit = client.post(
+        visits, json={**VISIT, "site_id": "6f1c2b8e-0000-4000-8000-000000000000"}, headers=civil
+    )
+    far_visit = client.post(visits, json={**VISIT, "site_id": far["id"]}, headers=civil)
+    bad_visit = client.post(visits, json={**VISIT, "site_id": "nope"}, headers=civil)
+    assert [a.status_code for a in (unknown_visit, far_visit, bad_visit)] == [422, 422, 422]
+    assert all("site_id" in json_of(a)["errors"] for a in (unknown_visit, far_visit, bad_visit))
     assert service.cases.recorder.max_notification_id() == before
 
 
