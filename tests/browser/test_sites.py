@@ -6,8 +6,10 @@ Screenshots under test-artifacts/browser/."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -125,4 +127,45 @@ def test_a_child_director_reads_a_site_without_a_form(server: Server, browser: B
     assert page.locator("#form-site-move").count() == 0
     assert serious_accessibility_problems(page) == []
     shot(page, "site-page-director-phone")
+    assert errors == [] and violations == []
+
+
+def _call(base: str, path: str, token: str | None = None, body: Any = None) -> Any:
+    request = urllib.request.Request(
+        base + path,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"}
+        | ({"Authorization": f"Bearer {token}"} if token else {}),
+        method="GET" if body is None else "POST",
+    )
+    with urllib.request.urlopen(request) as answer:
+        return json.loads(answer.read())
+
+
+def test_a_child_director_records_on_a_phone_that_a_child_attends_the_village_site(
+    server: Server, browser: Browser
+) -> None:
+    login = {"username": "director", "password": PASSWORDS[Role.CHILD_DIRECTOR]}
+    token = _call(server.url, "/api/v1/auth/token", body=login)["token"]
+    listed = _call(server.url, "/api/v1/cases?status=active&per_page=50", token)["items"]
+    case = next(
+        c
+        for c in (_call(server.url, f"/api/v1/cases/{row['id']}", token) for row in listed)
+        if c["site_id"] is None
+    )
+    page = phone(browser)
+    errors, violations = watch(page)
+    log_in(page, server.url, "director", PASSWORDS[Role.CHILD_DIRECTOR], f"#/cases/{case['id']}")
+
+    page.click("#case-actions button[data-form=attend_site]")
+    page.select_option("#f-site_id", index=1)
+    assert serious_accessibility_problems(page) == []
+    page.click("#form-attend_site button[type=submit]")
+
+    expect(page.locator("#case-site")).to_be_visible()
+    after = _call(server.url, f"/api/v1/cases/{case['id']}", token)
+    assert after["site_id"] is not None
+    shot(page, "case-attends-site-phone")
+    page.click("#case-site")
+    expect(page.locator("#site-heading")).to_be_visible()
     assert errors == [] and violations == []

@@ -8,12 +8,15 @@ import { closeInterventionForm, openInterventionForm, progressInterventionForm }
 import { assignForm, closeCaseForm, reopenForm, transferForm } from "./lifecycle.js";
 import { correctForm } from "./correct.js";
 import { schoolForm } from "./school.js";
+import { attendSiteForm, leaveSiteForm } from "./site.js";
 import { visitForm } from "./visit.js";
 
 export const FORMS = {
   visit: visitForm,
   change_guardian: guardianForm,
   school_change: schoolForm,
+  attend_site: attendSiteForm,
+  leave_site: leaveSiteForm,
   open_intervention: openInterventionForm,
   progress_intervention: progressInterventionForm,
   close_intervention: closeInterventionForm,
@@ -27,5 +30,6 @@ export const FORMS = {
 // Which forms fit a case's state: a closed case can only be reopened; an open one not.
 export function fits(name, current) {
   if (!current) return true;
+  if (name === "leave_site" && !current.site_id) return false; // attends no site
   return current.status === "closed" ? name === "reopen" : name !== "reopen";
 }

@@ -75,6 +75,8 @@ const WORDS = {
   form_queued: ["已存在本机，联网后自动发送", "Kept on this phone: it is sent when the connection returns"],
   form_stale: ["个案刚被他人修改，已重新载入；请核对后再次提交", "Someone else just changed the case; it has been reloaded. Check and submit again"],
   form_visit: ["记录走访", "Record a visit"], form_change_guardian: ["变更监护人", "Change guardian"],
+  form_attend_site: ["进入关爱场所", "Attends a care site"], form_leave_site: ["离开关爱场所", "Leaves the care site"],
+  form_site: ["关爱保护场所", "Care site"], form_attended_on: ["开始日期", "From"], form_left_on: ["离开日期", "Left on"],
   form_school_change: ["就学变化", "School change"], form_open_intervention: ["发起帮扶", "Open an intervention"],
   form_progress_intervention: ["记录帮扶进展", "Record progress"], form_close_intervention: ["办结帮扶", "Close an intervention"],
   form_assign: ["指派儿童主任", "Assign"], form_transfer: ["转移到其他村", "Transfer"], form_close_case: ["结案", "Close the case"],
