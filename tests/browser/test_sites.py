@@ -39,7 +39,11 @@ from tests.support import FixedClock
 @dataclass
 class Server:
     url: str
+    settings: Settings
     service: Any
+
+    def catch_up(self) -> None:
+        catch_up(self.settings, self.service.cases, self.service.read_models.store)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +57,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         create_app(settings, case_service=service), host="127.0.0.1", port=0, threads=4
     )
     threading.Thread(target=http.run, daemon=True).start()
-    yield Server(f"http://127.0.0.1:{http.effective_port}", service)
+    yield Server(f"http://127.0.0.1:{http.effective_port}", settings, service)
     http.close()
     service.close()
 
@@ -84,8 +88,17 @@ def test_civil_affairs_register_a_site_and_move_it_on_a_phone(
     expect(page.locator("#sites-heading")).to_have_text("Care sites")
     expect(page.locator("#sites-standing .value")).not_to_have_text("0")
     assert page.locator("#sites tbody tr").count() >= 5
+    assert page.locator("#sites-below tbody tr").count() >= 5  # the county's townships
     assert serious_accessibility_problems(page) == []
     shot(page, "sites-list-phone")
+
+    page.click("#site-plan-open")
+    page.fill("#f-target", "30")
+    page.click("#form-site-plan button[type=submit]")
+    expect(page.locator("#form-site-plan")).to_have_count(0)  # written: the list again
+    server.catch_up()  # as the running projector would, shortly
+    page.reload()
+    expect(page.locator("#sites-plan .value")).to_contain_text("/ 30")
     before = server.service.cases.recorder.max_notification_id()
 
     page.click("#site-new-open")

@@ -12,7 +12,7 @@ export default {
     sites_figures: "场所概况", sites_standing: "已建成场所", sites_open: "开放中", sites_planned: "规划中",
     sites_villages_with: "有场所的村", sites_villages_without: "无场所的村", sites_children: "服务儿童",
     sites_plan: "年度新建计划", sites_plan_built: "年内已新建", sites_plan_none: "未设年度计划",
-    site_open_page: "查看场所", sites_plan_set: "设定年度计划", sites_plan_target: "计划新建数", sites_plan_year: "年份",
+    site_open_page: "查看场所", site_place: "地区", sites_below: "各地场所", sites_plan_set: "设定年度计划", sites_plan_target: "计划新建数", sites_plan_year: "年份",
   },
   en: {
     nav_sites: "Care sites", sites_title: "Care sites", site_title: "Care site",
@@ -26,6 +26,6 @@ export default {
     sites_figures: "At a glance", sites_standing: "Sites built", sites_open: "Open", sites_planned: "Planned",
     sites_villages_with: "Villages with a site", sites_villages_without: "Villages without a site", sites_children: "Children served",
     sites_plan: "New sites planned this year", sites_plan_built: "Built this year", sites_plan_none: "No plan for this year",
-    site_open_page: "See the site", sites_plan_set: "Set this year's plan", sites_plan_target: "New sites planned", sites_plan_year: "Year",
+    site_open_page: "See the site", site_place: "Place", sites_below: "Sites by place", sites_plan_set: "Set this year's plan", sites_plan_target: "New sites planned", sites_plan_year: "Year",
   },
 };

@@ -23,6 +23,18 @@ const COLUMNS = () => [
   { key: "children_served", label: t("site_children_served") },
 ];
 
+// One row per jurisdiction one level below the scope: sites, villages, children, plan.
+const BELOW_COLUMNS = () => [
+  { key: "name", label: t("site_place") },
+  { key: "sites.standing", label: t("sites_standing") },
+  { key: "sites.open", label: t("sites_open") },
+  { key: "villages.with_site", label: t("sites_villages_with") },
+  { key: "villages.without_site", label: t("sites_villages_without") },
+  { key: "children_served", label: t("sites_children") },
+  { key: "plan.target", label: t("sites_plan_target"), value: (row) => (row.plan?.target ?? "—") },
+  { key: "plan.built", label: t("sites_plan_built") },
+];
+
 export async function renderSites(view) {
   const scope = session.user.scope;
   const [sites, figures] = await Promise.all([
@@ -31,16 +43,28 @@ export async function renderSites(view) {
     loadRules(),
   ]);
   const table = el("table", { id: "sites" });
+  const below = el("table", { id: "sites-below" });
   const manage = session.can("manage_sites");
   const add = el("div", { id: "site-new" });
+  // A plan is set for a province, city, county or township (not a village).
+  const plannable = manage && scope.length < 12;
   view.replaceChildren(
     el("h2", { id: "sites-heading" }, t("sites_title")),
     tiles(figures),
-    manage ? el("button", { type: "button", id: "site-new-open", className: "primary",
-      on: { click: () => newSiteForm(add, scope) } }, t("site_new")) : null,
+    el("div", { className: "actions" },
+      manage ? el("button", { type: "button", id: "site-new-open", className: "primary",
+        on: { click: () => newSiteForm(add, scope) } }, t("site_new")) : null,
+      plannable ? el("button", { type: "button", id: "site-plan-open",
+        on: { click: () => planForm(add, scope, figures) } }, t("sites_plan_set")) : null),
     add,
+    figures.rows?.length ? el("div", { className: "table-wrap" }, below) : null,
     el("div", { className: "table-wrap" }, table),
   );
+  if (figures.rows?.length) {
+    renderTable(below, BELOW_COLUMNS(), figures.rows, {
+      caption: t("sites_below"), sortParam: "by", exportName: `${t("sites_title")}-${t("sites_below")}`,
+    });
+  }
   renderTable(table, COLUMNS(), sites.items || [], {
     rowHref: (row) => href("/sites/:id", { id: row.id }),
     empty: t("sites_none"), sortParam: "sort", exportName: t("sites_title"),
@@ -62,6 +86,27 @@ function tiles(f) {
     tile("children", t("sites_children"), f.children_served),
     tile("plan", t("sites_plan"), plan.target == null ? t("sites_plan_none")
       : `${plan.built} / ${plan.target} (${share(plan.share)})`));
+}
+
+// This year's plan of new sites for the caller's own jurisdiction (PUT, If-Match free:
+// the last target set wins, as a plan is revised by one office).
+function planForm(container, scope, figures) {
+  const year = Number(figures.as_of.slice(0, 4));
+  const form = frame("site-plan", `${t("sites_plan_set")} (${year})`, [
+    input("target", t("sites_plan_target"), { type: "number", required: true, min: 1, inputMode: "numeric",
+      value: figures.plan?.target ?? "" }),
+  ], { onCancel: () => container.replaceChildren() });
+  wire(form, {
+    body: (f) => {
+      const target = read(f, "target");
+      return { target: target === null || Number.isNaN(Number(target)) ? target : Number(target) };
+    },
+    send: (body, key) => api.send("PUT", `/api/v1/site-plans/${encodeURIComponent(scope)}/${year}`, body,
+      { idempotencyKey: key, label: t("sites_plan_set") }),
+    success: async () => { await renderSites(container.closest("main") || document.querySelector("main")); },
+  });
+  container.replaceChildren(form);
+  form.querySelector("input")?.focus();
 }
 
 function newSiteForm(container, scope) {
