@@ -251,6 +251,29 @@ class CaseReviewResubmittedV1(_Payload):
     resubmitted_on = fields.Date(required=True)
 
 
+class CaseSiteAttendedV1(_Payload):
+    """The child now attends a care site (关爱保护场所): its id and village, the day,
+    and the site attended before, if any. The site's name and staff stay behind."""
+
+    site_id = fields.UUID(required=True)
+    site_jurisdiction = fields.String(required=True, validate=validate.Regexp(r"^\d{12}$"))
+    attended_on = fields.Date(required=True)
+    site_before = fields.UUID(required=True, allow_none=True)
+
+
+class CaseSiteLeftV1(_Payload):
+    """The child no longer attends the care site."""
+
+    site_id = fields.UUID(required=True)
+    left_on = fields.Date(required=True)
+
+
+class SiteRecordedV1(_Payload):
+    """A step of a care site or a site plan (registered, built, opened, closed; drawn up,
+    revised): the case service's reference records, on the stream only so positions have
+    no holes. Notify raises nothing on them; the staff contact stays behind."""
+
+
 class UserRegisteredV1(_Payload):
     username = fields.String(required=True)
     role = _term(tuple(Role), required=True)
@@ -322,6 +345,9 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.review_confirmed": {1: CaseReviewDecidedV1},
     "case.review_returned": {1: CaseReviewDecidedV1},
     "case.review_resubmitted": {1: CaseReviewResubmittedV1},
+    "case.site_attended": {1: CaseSiteAttendedV1},
+    "case.site_left": {1: CaseSiteLeftV1},
+    "site.recorded": {1: SiteRecordedV1},
     "user.registered": {1: UserRegisteredV1, 2: UserRegisteredV2},
     "user.disabled": {1: UserDisabledV1},
     "user.token_revoked": {1: UserTokenRevokedV1},

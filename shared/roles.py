@@ -51,6 +51,9 @@ class Capability(StrEnum):
     # Confirm or return what a village child director submitted for review (复核): the
     # township answers for its register; civil affairs above it may do what it may.
     REVIEW = "review"
+    # Register care sites (关爱保护场所), move them through their life, set the yearly
+    # plan of new ones: civil affairs, in their scope (issue 12).
+    MANAGE_SITES = "manage_sites"
 
 
 _C = Capability
@@ -75,7 +78,7 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
         _FIELD_WORK
         | {_C.WORK_INTERVENTION, _C.ASSIGN, _C.TRANSFER, _C.CLOSE_CASE, _C.REOPEN_CASE}
         | {_C.APPROVE_USERS, _C.IMPORT_SURVEY, _C.RESOLVE_DUPLICATES, _C.REVIEW}
-        | {_C.ERASE_CASE}
+        | {_C.ERASE_CASE, _C.MANAGE_SITES}
     ),
     Role.EDUCATION: frozenset(_DEPARTMENT | {_C.VISIT}),
     # Police receive mandatory reports and record their actions on them; they open nothing.

@@ -77,3 +77,20 @@ REVIEW_STATUSES = ("confirmed", "pending", "returned")
 KEY_FACTS = ("child.birth_date", "child.id_number", "guardian.type")
 # A review waiting this many days is notified to the reviewer (notify's scheduler).
 REVIEW_WAIT_DAYS = 3
+
+# Care sites (关爱保护场所, issue 12): the kinds, and the life of a site. A site is planned,
+# then built, then opened to children, and at last closed; each step only forward.
+SITE_KINDS = (
+    "children_home",  # 儿童之家
+    "elderly_centre",  # a site in an elderly-care centre (老年之家)
+    "school_based",  # in a school
+    "community_centre",  # a community service centre
+    "womens_federation_home",  # 妇联儿童家园
+)
+SITE_STATUSES = ("planned", "built", "open", "closed")
+# Each status a site may move to, and the statuses it may move there from.
+SITE_MOVES = {
+    "built": ("planned",),
+    "open": ("built",),
+    "closed": ("planned", "built", "open"),
+}

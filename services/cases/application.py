@@ -46,6 +46,7 @@ from .audit.links import SALTS
 from .audit.recorders import MAPPER_TOPIC, RECORDER_TOPICS
 from .domain import Case, InvalidValueError
 from .domain.checks import text
+from .domain.site import Site
 from .domain.user import User, user_id
 from .domain.values import Guardian, Identification, Intervention, Visit
 from .domain.visit_due import DEFAULT_SCHEDULE
@@ -551,9 +552,11 @@ class Cases(Application[UUID]):
         idempotency: IdempotencyKey | None = None,
     ) -> WriteResult:
         """Records a visit."""
-        Visit.parse(visit)
+        site_id = Visit.parse(visit).site_id
 
         def act(case: Case, today: date) -> None:
+            if site_id is not None:
+                self.site_for_case(actor, case, site_id, must_be_open=False)
             case.record_visit(
                 visit=visit, actor=actor.as_event_data(), today=today, schedule=self.visit_schedule
             )
@@ -697,6 +700,70 @@ class Cases(Application[UUID]):
         # Those who record visits record school changes: child directors, supervisors,
         # civil affairs and the education bureau (not the police).
         return self._change(actor, Capability.VISIT, case_id, act, expected_version, idempotency)
+
+    def attend_site(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        attendance: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Records that the child attends a care site (open, in the case's county or the
+        caller's scope)."""
+
+        def act(case: Case, today: date) -> None:
+            site = self.site_for_case(actor, case, attendance.get("site_id"), must_be_open=True)
+            case.attend_site(
+                site_id=str(site.id),
+                site_jurisdiction=site.jurisdiction,
+                attended_on=attendance.get("attended_on"),  # type: ignore[arg-type]
+                actor=actor.as_event_data(),
+                today=today,
+            )
+
+        return self._change(actor, Capability.VISIT, case_id, act, expected_version, idempotency)
+
+    def leave_site(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        leaving: dict[str, Any],
+        expected_version: int | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> WriteResult:
+        """Records that the child no longer attends her care site."""
+
+        def act(case: Case, today: date) -> None:
+            case.leave_site(
+                left_on=leaving.get("left_on"),  # type: ignore[arg-type]
+                actor=actor.as_event_data(),
+                today=today,
+            )
+
+        return self._change(actor, Capability.VISIT, case_id, act, expected_version, idempotency)
+
+    def site_for_case(
+        self, actor: Actor, case: Case, site_id: object, *, must_be_open: bool
+    ) -> Site:
+        """The site a child attends or a visit took place at: it must exist, lie in the
+        case's county or the caller's scope, and (to attend it) be open."""
+        site: object = None
+        if isinstance(site_id, str):
+            try:
+                site = self.repository.get(UUID(site_id))
+            except (AggregateNotFoundError, ValueError):
+                site = None
+        if not isinstance(site, Site):
+            raise InvalidValueError("no site with that id", field="site_id")
+        near = site.jurisdiction[:6] == case.jurisdiction[:6]
+        if not near and not in_scope(site.jurisdiction, actor.scope):
+            raise InvalidValueError(
+                "the site is neither in the case's county nor in your scope", field="site_id"
+            )
+        if must_be_open:
+            site.require_open()
+        return site
 
     def assign(
         self,

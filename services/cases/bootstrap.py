@@ -30,6 +30,7 @@ from .projections.personal import PersonalData
 from .projections.projector import catch_up
 from .projections.read_models import ReadModels
 from .projections.store import ReadModelStore
+from .sites import Sites
 
 # How far the admin's list of users projects the log itself before reading (pages of
 # 1000): with the projector running it is a page at most; a store whose projector has
@@ -46,6 +47,7 @@ class CaseService:
     accounts: Accounts
     read_models: ReadModels
     access_log: AccessLog
+    sites: Sites
 
     @property
     def tables(self) -> EventStoreConnections:
@@ -126,4 +128,5 @@ def build_case_service(
         throttle=LoginThrottle(tables, cases.clock),
         slots=hashing_slots,
     )
-    return CaseService(settings, cases, accounts, read_models, access_log)
+    sites = Sites(cases, read_models.known_villages)
+    return CaseService(settings, cases, accounts, read_models, access_log, sites)

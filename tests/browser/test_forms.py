@@ -568,9 +568,18 @@ def test_the_case_page_offers_only_the_forms_the_role_may_use_on_a_desktop(
     log_in(page, server, "director")
     page.goto(f"{server.url}/dashboard#/cases/{case_id}")
     buttons = page.locator("#case-actions button")
-    expect(buttons).to_have_count(5)  # visit, guardian, school, open intervention, correct
-    names = {buttons.nth(i).get_attribute("data-form") for i in range(5)}
-    assert names == {"visit", "change_guardian", "school_change", "open_intervention", "correct"}
+    # visit, guardian, school, attend a care site, open intervention, correct (leaving a
+    # site only once the child attends one)
+    expect(buttons).to_have_count(6)
+    names = {buttons.nth(i).get_attribute("data-form") for i in range(6)}
+    assert names == {
+        "visit",
+        "change_guardian",
+        "school_change",
+        "attend_site",
+        "open_intervention",
+        "correct",
+    }
     page.click("#case-actions button[data-form=change_guardian]")
     axe_clean(page)
     shot(page, "forms-6-guardian-desktop")

@@ -39,8 +39,25 @@ _LOGOUT = ("delete", "/api/v1/auth/token")
 # Valid bodies for the writes, sent on the real cases besides the generated ones: the
 # case's own rules (dates in order, a closed case) decide, and many succeed.
 _CASE = "/api/v1/cases/{case_id}"
+# A care site in the small city (docs/care-sites.md), registered for real below and as
+# the body of fuzzed registrations.
+SITE: dict[str, Any] = {
+    "name": "前坊村儿童之家",
+    "kind": "children_home",
+    "jurisdiction": "360124105203",
+    "capacity": 30,
+    "staff": {"name": "刘芳", "phone": "13900139000"},
+    "opening_hours": "16:00-18:30",
+}
 BODIES: dict[str, list[dict[str, Any]]] = {
     "POST /api/v1/cases": [identify_body()],
+    "POST /api/v1/sites": [SITE],
+    "POST /api/v1/sites/{site_id}/transitions": [
+        {"status": "built", "changed_on": "2026-11-27"},
+        {"status": "open", "changed_on": "2026-11-28"},
+    ],
+    "PUT /api/v1/site-plans/{jurisdiction}/{year}": [{"target": 12}],
+    f"POST {_CASE}/site-leaving": [{"left_on": "2026-11-28"}],
     f"POST {_CASE}/school-changes": [{"change": "dropped_out", "changed_on": "2026-11-27"}],
     **{
         f"POST {_CASE}{path.replace('{iid}', '{intervention_id}')}": [body]
@@ -112,9 +129,28 @@ def world(storage: Settings) -> Iterator[CaseWorld]:
     # Users a fuzzed `disable` may hit without ending the run's own sessions.
     records += [{"username": u} for u in USERS if u not in headers]
     records += [{"name": name} for name in WORKLISTS]
+    records += _sites(client, headers["civil_city"])
     with served(app) as base_url:
         yield CaseWorld(base_url, headers, records)
     service.close()
+
+
+def _sites(client: FlaskClient, civil: dict[str, str]) -> list[dict[str, Any]]:
+    """A planned site and an open one, and the city's and a county's plans: their ids as
+    path ids; a body attending the open site for the case writes."""
+    ids = []
+    for steps in ((), (("built", "2026-03-01"), ("open", "2026-04-01"))):
+        site = json_of(client.post("/api/v1/sites", json=SITE, headers=civil))
+        for status, on in steps:
+            body = {"status": status, "changed_on": on}
+            client.post(f"/api/v1/sites/{site['id']}/transitions", json=body, headers=civil)
+        ids.append(site["id"])
+    for jurisdiction in ("3601", "360124"):
+        client.put(f"/api/v1/site-plans/{jurisdiction}/2026", json={"target": 5}, headers=civil)
+    attend = {"site_id": ids[-1], "attended_on": "2026-11-27"}
+    BODIES[f"POST {_CASE}/site-attendance"] = [attend]
+    plans = [{"jurisdiction": j, "year": 2026} for j in ("3601", "360124")]
+    return [{"site_id": i} for i in ids] + plans
 
 
 def _callers(world: CaseWorld, method: str, path: str) -> list[dict[str, str]]:

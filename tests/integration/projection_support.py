@@ -22,6 +22,9 @@ _ORDER = {
     "dues": "scope, kind, due",
     "monthly": "scope, month",
     "users": "position",
+    "sites": "site_id",
+    "site_plans": "jurisdiction, year",
+    "site_children": "case_id",
 }
 
 

@@ -108,6 +108,13 @@ IN_SCOPE: dict[str, tuple[int, ...]] = {
     "approve_user_request":  (403, 403, 200, 403, 403, 403, 403, 403, 403),
     "reject_user_request":   (403, 403, 200, 403, 403, 403, 403, 403, 403),
     "logout":                (204, 204, 204, 204, 204, 204, 204, 204, 204),
+    # Care sites (docs/care-sites.md): civil affairs manage them; whoever reads cases
+    # reads the sites in scope; those who visit record the site a child attends.
+    "register_site":         (403, 403, 201, 403, 403, 403, 403, 403, 403),
+    "read_site":             (200, 200, 200, 200, 200, 200, 200, 200, 403),
+    "move_site":             (403, 403, 200, 403, 403, 403, 403, 403, 403),
+    "set_site_plan":         (403, 403, 201, 403, 403, 403, 403, 403, 403),
+    "site_attendance":       (200, 200, 200, 200, 403, 403, 403, 403, 403),
 }
 #                             dir  sup  civ  edu  pol  hea  wom  aud  adm
 OUT_OF_SCOPE: dict[str, tuple[int, ...]] = {
@@ -144,6 +151,13 @@ OUT_OF_SCOPE: dict[str, tuple[int, ...]] = {
     "approve_user_request":  (403, 403, 404, 403, 403, 403, 403, 403, 403),
     "reject_user_request":   (403, 403, 404, 403, 403, 403, 403, 403, 403),
     "logout":                (204, 204, 204, 204, 204, 204, 204, 204, 204),
+    # A site or a plan outside one's scope: registering or planning there is refused
+    # (403, the place is named by the caller), a site there is not found (404).
+    "register_site":         (403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "read_site":             (404, 404, 404, 404, 404, 404, 404, 404, 403),
+    "move_site":             (403, 403, 404, 403, 403, 403, 403, 403, 403),
+    "set_site_plan":         (403, 403, 403, 403, 403, 403, 403, 403, 403),
+    "site_attendance":       (404, 404, 404, 404, 403, 403, 403, 403, 403),
 }
 # fmt: on
 
@@ -173,6 +187,7 @@ POLICE_WITHOUT_REPORT: dict[str, int] = {
     "reveal_field": 403,
     # Not theirs to know of, so theirs to open only in an emergency.
     "emergency_access": 201,
+    "site_attendance": 403,
 }
 
 EXPECTED: dict[str, dict[tuple[Role, str], int]] = {
@@ -271,6 +286,15 @@ INTERVENTION_CLOSURE = {"outcome": "情况好转", "closed_on": "2026-07-01"}
 CASE_CLOSURE = {"reason": "parents_returned", "closed_on": "2026-09-01"}
 REOPENING = {"reason": "父母再次外出务工", "reopened_on": "2026-10-01"}
 CORRECTION = {"field": "child.name", "value": "王小红", "reason": "登记时写错"}
+SITE: dict[str, Any] = {
+    "name": "前坊村儿童之家",
+    "kind": "children_home",
+    "jurisdiction": VILLAGE,
+    "capacity": 30,
+    "staff": {"name": "刘芳", "phone": "13900139000"},
+    "opening_hours": "16:00-18:30",
+}
+SITE_ENDPOINTS = {"read_site", "move_site", "site_attendance"}
 NEW_USER = {
     "username": "newcomer",
     "password": "a long enough secret",
@@ -302,6 +326,7 @@ class Scene:
     case_id: str
     intervention_id: str
     user_request_id: str = ""
+    site_id: str = ""
 
     @property
     def url(self) -> str:
@@ -366,6 +391,19 @@ def call_for(endpoint: str, scene: Scene, role: Role, username: str) -> Call:
             "POST", f"/api/v1/admin/user-requests/{scene.user_request_id}/reject"
         ),
         "logout": Call("DELETE", "/api/v1/auth/token"),
+        "register_site": Call("POST", "/api/v1/sites", SITE),
+        "read_site": Call("GET", f"/api/v1/sites/{scene.site_id}"),
+        "move_site": Call(
+            "POST",
+            f"/api/v1/sites/{scene.site_id}/transitions",
+            {"status": "closed", "changed_on": "2026-10-01"},
+        ),
+        "set_site_plan": Call("PUT", f"/api/v1/site-plans/{VILLAGE[:6]}/2026", {"target": 5}),
+        "site_attendance": Call(
+            "POST",
+            f"{url}/site-attendance",
+            {"site_id": scene.site_id, "attended_on": "2026-05-01"},
+        ),
     }
     return calls[endpoint]
 
@@ -417,7 +455,22 @@ def set_scene(client: FlaskClient, endpoint: str, role: Role, scope: str) -> Sce
         asked = client.post("/api/v1/admin/users", json=NEW_USER, headers=login(client, "admin"))
         assert asked.status_code == 202, asked.json
         user_request_id = str(asked.json["id"])  # type: ignore[index]
-    return Scene(case_id, intervention_id, user_request_id)
+    site_id = ""
+    if endpoint in SITE_ENDPOINTS:
+        site_id = _open_site(client, civil)
+    return Scene(case_id, intervention_id, user_request_id, site_id)
+
+
+def _open_site(client: FlaskClient, civil: dict[str, str]) -> str:
+    """An open care site in VILLAGE, registered and opened by `civil`."""
+    created = client.post("/api/v1/sites", json=SITE, headers=civil)
+    assert created.status_code == 201, created.json
+    site_id = str(created.json["id"])  # type: ignore[index]
+    for status, on in (("built", "2026-03-01"), ("open", "2026-04-01")):
+        body = {"status": status, "changed_on": on}
+        moved = client.post(f"/api/v1/sites/{site_id}/transitions", json=body, headers=civil)
+        assert moved.status_code == 200, moved.json
+    return site_id
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ CAPABILITY_OF_EVENT = {
     "ReviewConfirmed": Capability.REVIEW,
     "ReviewReturned": Capability.REVIEW,
     "ReviewResubmitted": Capability.CORRECT,
+    "SiteAttended": Capability.VISIT,
 }
 # Dates that say when something happened (due dates may lie ahead).
 FACT_DATES = (
@@ -64,6 +65,7 @@ FACT_DATES = (
     "closed_on",
     "transferred_on",
     "reopened_on",
+    "attended_on",
 )
 
 
@@ -335,3 +337,21 @@ def test_the_demo_directors_latest_children_wait_for_review_and_one_was_returned
     assert [comment for status, comment in waiting if status == "returned"] != [None]
     # They count nowhere until confirmed: every other case counts.
     assert sum(c.counted for c in cases) == len(cases) - 3
+
+
+def test_the_demo_has_care_sites_a_plan_and_children_attending_them(seeded: CaseService) -> None:
+    client = create_app(seeded.settings, case_service=seeded).test_client()
+    caught_up(seeded)
+    civil = login(client, "civil", "demo-civil-2026")
+
+    sites = json_of(client.get("/api/v1/sites", headers=civil))["items"]
+    figures = json_of(client.get("/api/v1/sites/figures", headers=civil))
+
+    assert len(sites) >= 10
+    assert {s["status"] for s in sites} >= {"open", "built", "planned"}
+    assert all(s["jurisdiction"].startswith("360124") for s in sites)
+    assert figures["villages"]["with_site"] > 0 and figures["villages"]["without_site"] > 0
+    assert figures["children_served"] > 0
+    assert figures["plan"]["target"] is not None and figures["plan"]["built"] >= 0
+    one = json_of(client.get(f"/api/v1/sites/{sites[0]['id']}", headers=civil))
+    assert one["staff"]["name"] and one["staff"]["phone"]

@@ -131,6 +131,7 @@ def test_pages_of_any_size_delivered_any_number_of_times_equal_a_fresh_rebuild(
     incremental = rows(seeded)
 
     assert incremental["position"] == head(seeded)
+    assert incremental["sites"] and incremental["site_plans"]  # the demo's care sites too
     assert incremental == rebuilt_rows(seeded)
 
 

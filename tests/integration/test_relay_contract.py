@@ -63,6 +63,8 @@ PERSONAL = [
     "随父母外出",
     "儿童走失紧急核查",  # a break-the-glass reason
     "出生日期需核对户口本",  # a reviewer's comment
+    "刘桂芳",  # a care site's staff contact
+    "13700137000",
 ]
 _TRANSITION = (
     "risk_level_before",
@@ -132,6 +134,24 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
     cases.return_review(civil, reviewed, "出生日期需核对户口本")
     cases.resubmit_review(director, reviewed)
     cases.confirm_review(civil, reviewed)
+    # Care sites and plans, and a child attending one (the case is now in OTHER_VILLAGE).
+    site = service.sites.register(
+        civil,
+        {
+            "name": "后坊村儿童之家",
+            "kind": "children_home",
+            "jurisdiction": OTHER_VILLAGE,
+            "capacity": 20,
+            "staff": {"name": "刘桂芳", "phone": "13700137000"},
+            "opening_hours": "16:00-18:30",
+        },
+    ).aggregate
+    service.sites.move(civil, site.id, {"status": "built", "changed_on": "2026-03-01"})
+    service.sites.move(civil, site.id, {"status": "open", "changed_on": "2026-04-01"})
+    service.sites.set_plan(civil, "360124", 2026, 10)
+    service.sites.set_plan(civil, "360124", 2026, 12)
+    cases.attend_site(civil, case_id, {"site_id": str(site.id), "attended_on": "2026-10-02"})
+    cases.leave_site(civil, case_id, {"left_on": "2026-10-03"})
     elsewhere = Actor("civil_elsewhere", Role.CIVIL_AFFAIRS, "360121", "req-3")
     cases.request_emergency_access(elsewhere, case_id, "儿童走失紧急核查")
     # erasure, on the merged twin (closed): asked, declined, asked again, approved

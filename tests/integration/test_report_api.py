@@ -61,7 +61,63 @@ def test_the_pdf_is_in_chinese_with_the_dashboards_figures(city: FlaskClient) ->
     active = s["cases"]["active"]
     assert f"在册留守儿童\n{active}\n0\n{active}\n" in text  # this period, the one before, change
     assert f"祖父母\n{s['guardian_types']['grandparent']}\n" in text
-    assert "关爱保护场所及年度建设计划进度：尚未上线。" in text  # named missing, not invented
+    assert "关爱保护场所及年度建设计划进度：尚未上线。" not in text  # the sites are in
+
+
+SITE: dict[str, Any] = {
+    "name": "前坊村儿童之家",
+    "kind": "children_home",
+    "jurisdiction": VILLAGE,
+    "capacity": 30,
+    "staff": {"name": "刘芳", "phone": "13900139000"},
+    "opening_hours": "16:00-18:30",
+}
+
+
+def add_sites(client: FlaskClient, service: CaseService) -> dict[str, Any]:
+    """An open site with a child attending, a planned one, and the city's plan; the
+    sites' figures the dashboard gives for the city now."""
+    civil = login(client, "civil_city")
+    opened = json_of(client.post("/api/v1/sites", json=SITE, headers=civil))
+    for status, on in (("built", "2026-11-02"), ("open", "2026-11-03")):
+        body = {"status": status, "changed_on": on}
+        client.post(f"/api/v1/sites/{opened['id']}/transitions", json=body, headers=civil)
+    client.post("/api/v1/sites", json={**SITE, "name": "后坊村儿童之家"}, headers=civil)
+    client.put(f"/api/v1/site-plans/{CITY}/2026", json={"target": 4}, headers=civil)
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=civil))
+    attend = {"site_id": opened["id"], "attended_on": "2026-11-04"}
+    client.post(f"/api/v1/cases/{case['id']}/site-attendance", json=attend, headers=civil)
+    caught_up(service)
+    figures = client.get(f"/api/v1/sites/figures?scope={CITY}", headers=civil)
+    return dict(json_of(figures))
+
+
+def test_the_report_reads_the_care_sites_and_plan_as_the_dashboard_gives_them(
+    city: FlaskClient, service: CaseService
+) -> None:
+    f = add_sites(city, service)
+    assert (f["sites"]["standing"], f["plan"]["built"], f["children_served"]) == (1, 1, 1)
+
+    book = load_workbook(BytesIO(fetch(city, scope=CITY, period="2026-11", format="xlsx").data))
+    pdf = fetch(city, scope=CITY, period="2026-11", format="pdf")
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.data)).pages)
+
+    rows = {
+        r[0]: r[1:]
+        for r in book["关爱保护场所及年度计划进度"].iter_rows(min_row=3, values_only=True)
+    }
+    assert rows["关爱保护场所（已建成）"] == (f["sites"]["standing"], 0, 1)
+    assert rows["其中开放运行"][0] == f["sites"]["open"]
+    assert rows["规划待建"][0] == f["sites"]["planned"] == 1
+    assert rows["有场所的村"][0] == f["villages"]["with_site"]
+    assert rows["无场所的村"][0] == f["villages"]["without_site"]
+    assert rows["年度新建计划"][0] == f["plan"]["target"] == 4
+    assert rows["年度已新建"][0] == f["plan"]["built"]
+    assert rows["年度计划完成率"][0] == f["plan"]["share"] == 0.25
+    assert rows["场所服务儿童（当前）"] == (f["children_served"], None, None)
+    assert isinstance(rows["有场所的村"][0], int)
+    assert "关爱保护场所及年度计划进度" in text
+    assert "年度新建计划\n4\n4\n0\n" in text  # the plan of 2026, both periods in 2026
 
 
 def test_the_pdf_is_in_english_when_asked(city: FlaskClient) -> None:

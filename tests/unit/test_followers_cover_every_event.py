@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 
 from services.cases.api.presenters import event_type
 from services.cases.domain import Case
+from services.cases.domain.site import Site, SitePlan
 from services.cases.domain.user import User
 from services.cases.domain.user_request import UserRequest
 from services.cases.idempotency import IdempotencyRecord
@@ -30,7 +31,7 @@ from shared.contracts import Envelope
 from shared.dispatch import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
-AGGREGATES = (Case, User, UserRequest, IdempotencyRecord)
+AGGREGATES = (Case, User, UserRequest, IdempotencyRecord, Site, SitePlan)
 EVERY_EVENT = {c for aggregate in AGGREGATES for c in event_classes(aggregate)}
 CASE_EVENTS = set(event_classes(Case))
 

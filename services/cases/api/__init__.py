@@ -28,6 +28,7 @@ from . import (
     reports,
     rules,
     sensitive,
+    sites,
     worklists,
 )
 from .errors import register_error_handlers
@@ -57,6 +58,7 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
         rules,
         register,
         reports,
+        sites,
     ):
         api.register_blueprint(module.blp)
     register_error_handlers(app)
@@ -83,6 +85,10 @@ def create_app(settings: Settings, *, case_service: CaseService | None = None) -
 
 
 _LOGIN = ("post", "/api/v1/auth/token")
+_IF_MATCH = {
+    ("post", "/api/v1/sites/{site_id}/transitions"),
+    ("put", "/api/v1/site-plans/{jurisdiction}/{year}"),
+}
 _REFRESH = ("post", "/api/v1/auth/refresh")
 
 
@@ -97,6 +103,8 @@ def _problems() -> ProblemResponses:
             found.add(409)  # a state that forbids the write, a concurrent write
         if method == "post" and path.startswith("/api/v1/cases/{case_id}/"):
             found.add(412)  # If-Match names an older version
+        if (method, path) in _IF_MATCH:
+            found.add(412)
         return found
 
     return ProblemResponses(public=[_LOGIN, _REFRESH], extra=extra)

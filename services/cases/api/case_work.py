@@ -72,6 +72,37 @@ def change_school(change: dict[str, Any], case_id: UUID) -> Any:
     )
 
 
+class SiteAttendanceSchema(Strict):
+    site_id = fields.String(required=True, metadata={"format": "uuid"})
+    attended_on = IsoDate(required=True)
+
+
+class SiteLeavingSchema(Strict):
+    left_on = IsoDate(required=True)
+
+
+@blp.route("/<uuid:case_id>/site-attendance", methods=["POST"])
+@blp.arguments(SiteAttendanceSchema)
+@blp.response(200, CaseSchema)
+def attend_site(attendance: dict[str, Any], case_id: UUID) -> Any:
+    """Record that the child attends a care site (an open one, in the case's county)"""
+    return write_answer(
+        service().cases.attend_site(
+            actor(), case_id, attendance, expected_version(), idempotency_key()
+        )
+    )
+
+
+@blp.route("/<uuid:case_id>/site-leaving", methods=["POST"])
+@blp.arguments(SiteLeavingSchema)
+@blp.response(200, CaseSchema)
+def leave_site(leaving: dict[str, Any], case_id: UUID) -> Any:
+    """Record that the child no longer attends her care site"""
+    return write_answer(
+        service().cases.leave_site(actor(), case_id, leaving, expected_version(), idempotency_key())
+    )
+
+
 @blp.route("/<uuid:case_id>/interventions", methods=["POST"])
 @blp.arguments(InterventionSchema)
 @blp.response(201, CaseSchema)

@@ -26,10 +26,12 @@ from ..application import (
     StaleVersionError,
     WriteConflictError,
 )
+from ..domain.site import SiteNotOpenError, SiteTransitionError
 from ..domain.user import UserDisabledError
 from ..domain.user_request import RequestDecidedError, SelfApprovalError
 from ..login_throttle import LoginsBusyError, TooManyLoginsError
 from ..projections.read_models import BadQueryError
+from ..sites import SiteNotFoundError
 from .presenters import FieldNotFoundError
 
 STATUS_OF: dict[type[Exception], int] = {
@@ -40,6 +42,9 @@ STATUS_OF: dict[type[Exception], int] = {
     UnknownUserRequestError: 404,
     domain.UnknownInterventionError: 404,
     FieldNotFoundError: 404,
+    SiteNotFoundError: 404,
+    SiteTransitionError: 409,
+    SiteNotOpenError: 409,
     domain.CaseClosedError: 409,
     domain.CaseNotClosedError: 409,
     domain.CaseErasedError: 409,

@@ -81,6 +81,7 @@ def _whole_case(case: Case, today: date, intervention_id: str | None) -> dict[st
         "school_status": case.school_status,
         "sixteenth_birthday": case.sixteenth_birthday,
         "assigned_to": case.assigned_to,
+        "site_id": case.site_id,
         "closure": case.closure,
         "visit_count": case.visit_count,
         "recent_visits": case.recent_visits,
@@ -223,6 +224,13 @@ HISTORY_FIELDS: dict[str, dict[str, str]] = {
         "school_status_before": "school_status",
         "school_status_after": "school_status",
     },
+    "site_attended": {
+        "site_id": "site_id",
+        "site_jurisdiction": "site_id",
+        "attended_on": "site_id",
+        "site_before": "site_id",
+    },
+    "site_left": {"site_id": "site_id", "left_on": "site_id"},
     # "corrected": by the field it corrects (field_views.correction_view).
 }
 
@@ -366,6 +374,21 @@ def _school_changed(e: Any) -> Json:
         "school_status_before": e.school_status_before,
         "school_status_after": e.school_status_after,
     }
+
+
+@HISTORY.on(_event("SiteAttended"))
+def _site_attended(e: Any) -> Json:
+    return {
+        "site_id": e.site_id,
+        "site_jurisdiction": e.site_jurisdiction,
+        "attended_on": e.attended_on,
+        "site_before": e.site_before,
+    }
+
+
+@HISTORY.on(_event("SiteLeft"))
+def _site_left(e: Any) -> Json:
+    return {"site_id": e.site_id, "left_on": e.left_on}
 
 
 @HISTORY.on(_event("DuplicateSuspected"))

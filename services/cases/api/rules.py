@@ -49,6 +49,8 @@ VOCABULARIES = {
     "closure_reasons": v.CLOSURE_REASONS,
     "erasure_bases": v.ERASURE_BASES,
     "school_changes": v.SCHOOL_CHANGES,
+    "site_kinds": v.SITE_KINDS,
+    "site_statuses": v.SITE_STATUSES,
 }
 
 

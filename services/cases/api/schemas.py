@@ -160,6 +160,11 @@ class VisitSchema(Strict):
     risk_level = _domain_term(v.RISK_LEVELS, required=True)
     notes = _domain_text(2000, required=False, load_default=None, allow_none=True)
     next_visit_due = IsoDate(load_default=None, allow_none=True)
+    # Not loaded when absent: visits without a site are stored as before.
+    site_id = fields.String(
+        allow_none=True,
+        metadata={"format": "uuid", "description": "The care site the visit took place at."},
+    )
 
 
 class GuardianChangeSchema(Strict):
@@ -278,6 +283,9 @@ class CaseSchema(Schema):
     school_status = fields.String()
     sixteenth_birthday = fields.String(allow_none=True)
     assigned_to = fields.String(allow_none=True)
+    site_id = fields.String(
+        allow_none=True, metadata={"description": "The care site the child attends, if any."}
+    )
     closure = fields.Dict(allow_none=True)
     visit_count = fields.Integer()
     recent_visits = fields.List(

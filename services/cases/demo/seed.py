@@ -28,6 +28,7 @@ from ..projections.divisions import import_divisions
 from .history import Life
 from .people import RecordMaker
 from .places import Village, division_rows, villages
+from .sites import attend, demo_sites
 from .staff import DEMO_VILLAGE, actor, user_aggregates
 
 SEED = 20261129  # the same city on every run (only ids and timestamps differ)
@@ -69,10 +70,13 @@ def seed_demo(
     writer = _Writer(cases)
     users = user_aggregates(service.accounts.hasher, skip=set(list_usernames(cases)))
     writer.save(*users)
+    # The care sites and this year's plans (docs/care-sites.md), then children attending.
+    sites = demo_sites(Random(SEED + 1), cases.clock.today())
+    writer.save(*sites.aggregates)
     with progress_bar(
         "seeding the demo city", children, unit="children", show=show_progress
     ) as advance:
-        for batch in _batches(cases.clock.today(), children):
+        for batch in _batches(cases.clock.today(), children, sites.open_in):
             writer.save(*batch)
             advance(len(batch))
     return _report(SeedSummary(True, children, writer.events, len(users), perf_counter() - started))
@@ -96,11 +100,14 @@ class _Writer:
         self.cases.save(*aggregates)
 
 
-def _batches(today: date, children: int) -> Iterator[list[Case]]:
+def _batches(
+    today: date, children: int, open_sites: dict[str, tuple[str, str]]
+) -> Iterator[list[Case]]:
     rng = Random(SEED)
     lax = {v.code for v in villages() if rng.random() < _LAX_VILLAGES}
     maker = RecordMaker(rng, today)
     homes = _homes(rng, children)
+    attending = Random(SEED + 2)  # apart, so the children's lives stay as they were
     for start in range(0, children, BATCH_SIZE):
         batch = []
         for n, home in enumerate(homes[start : start + BATCH_SIZE], start):
@@ -112,6 +119,7 @@ def _batches(today: date, children: int) -> Iterator[list[Case]]:
             if waits:
                 _submit_for_review(case, _REVIEWS[n][1])
             batch.append(case)
+        attend(attending, batch, open_sites, today)
         yield batch
 
 

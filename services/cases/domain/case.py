@@ -78,6 +78,7 @@ class Case(Aggregate):
     # Who may read this case outside their scope, and until when (ISO instant, UTC):
     # break-the-glass grants. None until the first (cases stored before have none).
     emergency_access: dict[str, str] | None = None
+    site_id: str | None = None  # the care site the child attends (cases stored before: none)
 
     # ---- identification -------------------------------------------------------------
 
@@ -386,6 +387,57 @@ class Case(Aggregate):
         school |= {k: v for k, v in (("name", school_name), ("grade", grade)) if v is not None}
         self.record["child"]["school"] = school
         self.school_changed_on = changed_on
+
+    def attend_site(
+        self, *, site_id: str, site_jurisdiction: str, attended_on: str, actor: Json, today: date
+    ) -> None:
+        """Records that the child now attends a care site (关爱保护场所), checked by the
+        application to exist and be open; a child attends one site at a time."""
+        self._require_active()
+        day = past_date(attended_on, "attended_on", today)
+        self._require_not_before_identification(day, "attended_on")
+        if self.site_id == site_id:
+            raise InvalidValueError("the child attends that site already", field="site_id")
+        self._site_attended(
+            jurisdiction=self.jurisdiction,
+            site_id=site_id,
+            site_jurisdiction=site_jurisdiction,
+            attended_on=day.isoformat(),
+            site_before=self.site_id,
+            actor=actor,
+        )
+
+    @event("SiteAttended")
+    def _site_attended(
+        self,
+        jurisdiction: str,
+        site_id: str,
+        site_jurisdiction: str,
+        attended_on: str,
+        site_before: str | None,
+        actor: Json,
+    ) -> None:
+        self._saw(attended_on)
+        self.site_id = site_id
+
+    def leave_site(self, *, left_on: str, actor: Json, today: date) -> None:
+        """Records that the child no longer attends the site she attended."""
+        self._require_active()
+        if self.site_id is None:
+            raise InvalidValueError("the child attends no site", field="site_id")
+        day = past_date(left_on, "left_on", today)
+        self._require_not_before_identification(day, "left_on")
+        self._site_left(
+            jurisdiction=self.jurisdiction,
+            site_id=self.site_id,
+            left_on=day.isoformat(),
+            actor=actor,
+        )
+
+    @event("SiteLeft")
+    def _site_left(self, jurisdiction: str, site_id: str, left_on: str, actor: Json) -> None:
+        self._saw(left_on)
+        self.site_id = None
 
     def assign(self, *, assignee: str, actor: Json) -> None:
         """Assigns the case to a child director (checked to exist by the application)."""

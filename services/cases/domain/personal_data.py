@@ -40,6 +40,7 @@ TOP_LEVEL_PERSONAL: Final = frozenset(
         "email",
         "password_hash",
         "comment",  # ReviewReturned: what the reviewer asks to be corrected (free text)
+        "staff",  # a care site's staff contact: name and phone
     }
 )
 # Top-level fields that are codes, dates, ids, counters and staff identities: in clear.
@@ -88,6 +89,22 @@ TOP_LEVEL_CLEAR: Final = frozenset(
         "requested_on",
         "reviewed_on",
         "resubmitted_on",
+        # Care sites and plans (a public place, its kind, size and hours), and the
+        # attendance of a case at one: codes, ids, dates and counts.
+        "name",
+        "kind",
+        "capacity",
+        "opening_hours",
+        "status_before",
+        "registered_on",
+        "site_id",
+        "site_jurisdiction",
+        "site_before",
+        "attended_on",
+        "left_on",
+        "year",
+        "target",
+        "target_before",
     }
 )
 

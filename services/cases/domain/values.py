@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import shared.vocabulary as v
 
@@ -380,6 +381,7 @@ class Visit:
     safety_concerns: tuple[str, ...] = ()
     notes: str | None = None
     next_visit_due: str | None = None
+    site_id: str | None = None  # the care site the visit took place at, if any
 
     @classmethod
     def parse(cls, data: object) -> Visit:
@@ -395,6 +397,7 @@ class Visit:
             "risk_level",
             "notes",
             "next_visit_due",
+            "site_id",
         )
         f = _Fields(data, "", known)
         concerns = f.items("safety_concerns", max_length=len(v.SAFETY_CONCERNS))
@@ -411,6 +414,7 @@ class Visit:
             risk_level=f.term("risk_level", v.RISK_LEVELS),
             notes=f.optional_text("notes", 2000),
             next_visit_due=f.optional_date("next_visit_due"),
+            site_id=_site_id(f.data.get("site_id")),
         )
         _once(visit.safety_concerns, "concern", "safety_concerns")
         if visit.next_visit_due is not None and visit.next_visit_due <= visit.visited_on:
@@ -420,7 +424,9 @@ class Visit:
         return visit
 
     def to_json(self) -> Json:
-        """The visit as the Visited event stores it."""
+        """The visit as the Visited event stores it (a site only when there was one, so
+        visits recorded before sites existed stay byte-identical)."""
+        site = {} if self.site_id is None else {"site_id": self.site_id}
         return {
             "visited_on": self.visited_on,
             "mode": self.mode,
@@ -432,7 +438,21 @@ class Visit:
             "risk_level": self.risk_level,
             "notes": self.notes,
             "next_visit_due": self.next_visit_due,
-        }
+        } | site
+
+
+def _site_id(value: object) -> str | None:
+    # A site's id, in the canonical form of a UUID (the application checks it exists).
+    if value is None:
+        return None
+    try:
+        return str(UUID(value)) if isinstance(value, str) and len(value) == 36 else _bad_site()
+    except ValueError:
+        return _bad_site()
+
+
+def _bad_site() -> str:
+    raise InvalidValueError("Not a valid UUID.", field="site_id")
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from eventsourcing.persistence import Mapper, Notification
 from eventsourcing.utils import get_topic
 
 from ..domain import Case
+from ..domain.site import Site, SitePlan
 from ..domain.user import User
-from . import counters, daily, users
+from . import counters, daily, sites, users
 from .case_rows import CaseRows, intervention_rows
 from .personal import PersonalData
 from .state import IDENTIFIED, PERSONAL_FIELDS, CaseState, apply, identified
@@ -30,6 +31,7 @@ from .tx import Tx
 log = logging.getLogger("careledger.projector")
 _CASE_EVENT = get_topic(Case) + "."  # every Case event's topic starts so
 _USER_EVENT = get_topic(User) + "."
+_SITE_EVENT = (get_topic(Site) + ".", get_topic(SitePlan) + ".")
 CHUNK = 200  # events decoded and applied at a time within a page
 
 # A decoded Case event and its place in the log.
@@ -63,9 +65,11 @@ class PageProjection:
         dated = daily.DailyDeltas()
         shares = {case_id: daily.tracked(s) for case_id, s in states.items()}
         touched: dict[str, CaseState] = {}
+        attendance: list[Event] = []  # the Case events the sites read model keeps
         for start in range(0, len(mine), CHUNK):
             events = self.decode(mine[start : start + CHUNK])
             self._apply(events, states, touched, deltas, (dated, shares))
+            attendance += [(p, e) for p, e in events if type(e) in sites.CASE_EVENTS]
         for case_id, state in touched.items():
             deltas.move(before.get(case_id), state)
         self.rows.save(tx, list(touched.values()), stored, interventions_before)
@@ -77,8 +81,16 @@ class PageProjection:
             if n.id > after and n.topic.startswith(_USER_EVENT)
         ]
         users.apply(tx, staff)
+        places = [
+            (n.id, self.mapper.to_domain_event(n))
+            for n in notifications
+            if n.id > after and n.topic.startswith(_SITE_EVENT)
+        ]
+        # The sites first: a child attends a site registered before (in log order).
+        sites.apply(tx, places)
+        sites.apply(tx, attendance)
         tx.advance(notifications[-1].id)
-        return len(mine) + len(staff)
+        return len(mine) + len(staff) + len(places)
 
     def decode(self, notifications: Sequence[Notification], *, after: int = 0) -> list[Event]:
         """The Case events among `notifications` after `after`, decoded (and decrypted)."""

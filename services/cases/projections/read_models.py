@@ -23,7 +23,7 @@ from shared.jurisdictions import LEVEL_BY_LENGTH, SCOPE_LENGTHS, in_scope, level
 from shared.roles import DEPARTMENT_OF_ROLE, Capability, Role, can
 
 from ..access import Actor, ForbiddenError, require, require_in_scope
-from . import closures, figures
+from . import closures, figures, site_figures
 from .divisions import known_children, name_or_code, names_of
 from .personal import PersonalData
 from .queries import CaseFilter, CaseQueries, CaseRow, WorkItem
@@ -335,6 +335,64 @@ class ReadModels:
         return self._serve(query, min_position)
 
     # ---- users -----------------------------------------------------------------------------
+
+    # ---- care sites (site_figures.py) ------------------------------------------------------
+
+    def sites(
+        self,
+        actor: Actor,
+        scope: str | None,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        min_position: int | None = None,
+    ) -> Served[dict[str, Any]]:
+        """The sites in the scope (registration order), each with the children it serves."""
+        scope = self._scope(actor, scope)
+
+        def query(tx: Tx) -> dict[str, Any]:
+            rows = site_figures.sites_in(tx, scope, status=status, kind=kind)
+            served = site_figures.children_at(tx, [r.site_id for r in rows])
+            names = names_of(tx, sorted({r.jurisdiction for r in rows}))
+            return {
+                "scope": scope,
+                "items": [
+                    {"id": r.site_id}
+                    | {k: v for k, v in vars(r).items() if k != "site_id"}
+                    | {
+                        "children_served": served.get(r.site_id, 0),
+                        "village_name": name_or_code(names, r.jurisdiction),
+                    }
+                    for r in rows
+                ],
+            }
+
+        return self._serve(query, min_position)
+
+    def site_figures(
+        self,
+        actor: Actor,
+        scope: str | None,
+        as_of: date,
+        year: int,
+        min_position: int | None = None,
+    ) -> Served[dict[str, Any]]:
+        """Sites per jurisdiction, villages with and without one, children served, and
+        the year's plan against the sites built (one row per jurisdiction below)."""
+        scope = self._scope(actor, scope)
+
+        def query(tx: Tx) -> dict[str, Any]:
+            found = site_figures.figures(tx, scope, as_of, year)
+            names = names_of(tx, [scope, *(row["code"] for row in found["rows"])])
+            found["rows"] = [_about(row["code"], names) | row for row in found["rows"]]
+            return _about(scope, names) | {"as_of": as_of.isoformat()} | found
+
+        return self._serve(query, min_position)
+
+    def known_villages(self, township: str) -> set[str]:
+        """The village codes loaded as reference data under `township` (reference data:
+        no access check)."""
+        return self._serve(lambda tx: site_figures.villages_loaded(tx, township), None).value
 
     def users(self, actor: Actor, min_position: int | None = None) -> Served[list[UserRow]]:
         """The users inside the admin's scope, in registration order."""

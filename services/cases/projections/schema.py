@@ -10,7 +10,19 @@ from __future__ import annotations
 
 from .flows import FLOWS
 
-TABLES = ("cases", "interventions", "search", "counts", "dues", "monthly", "users", "daily")
+TABLES = (
+    "cases",
+    "interventions",
+    "search",
+    "counts",
+    "dues",
+    "monthly",
+    "users",
+    "daily",
+    "sites",
+    "site_plans",
+    "site_children",
+)
 
 # The shape of a generation's tables: a generation built by other code (an older
 # release) is reported at start-up, and `careledger cases rebuild-projections` replaces it.
@@ -18,8 +30,9 @@ TABLES = ("cases", "interventions", "search", "counts", "dues", "monthly", "user
 # 4: the daily series of the counters (daily.py: figures as of any date), and the
 # emotional state the latest visit found (the share found lonely or distressed), and the
 # monthly flow of dropouts returned to school. 5: the review status of each case (复核:
-# confirmed, pending, returned), what the review is of and since when it waits.
-SCHEMA_VERSION = 5
+# confirmed, pending, returned), what the review is of and since when it waits. 6: care
+# sites, their yearly plans and the children attending them (sites.py).
+SCHEMA_VERSION = 6
 
 GENERATIONS = (
     "CREATE TABLE IF NOT EXISTS {generations} (generation INTEGER PRIMARY KEY, "
@@ -67,6 +80,15 @@ _TABLES = (
     "CREATE TABLE {users} (user_id TEXT PRIMARY KEY, username TEXT NOT NULL, "
     "position BIGINT NOT NULL, role TEXT NOT NULL, scope TEXT NOT NULL, "
     "display_name TEXT NOT NULL, email TEXT, disabled INTEGER NOT NULL)",
+    # Care sites (sites.py): no staff contact here, it stays in the aggregate.
+    "CREATE TABLE {sites} (site_id TEXT PRIMARY KEY, position BIGINT NOT NULL, "
+    "name TEXT NOT NULL, kind TEXT NOT NULL, jurisdiction TEXT NOT NULL, "
+    "capacity BIGINT NOT NULL, status TEXT NOT NULL, registered_on TEXT NOT NULL, "
+    "built_on TEXT, opened_on TEXT, closed_on TEXT)",
+    "CREATE TABLE {site_plans} (jurisdiction TEXT NOT NULL, year BIGINT NOT NULL, "
+    "target BIGINT NOT NULL, PRIMARY KEY (jurisdiction, year))",
+    "CREATE TABLE {site_children} (case_id TEXT PRIMARY KEY, site_id TEXT NOT NULL, "
+    "site_jurisdiction TEXT NOT NULL)",
 )
 
 # What the API reads by. A rebuild creates these once its tables are filled (one sort each,
@@ -93,6 +115,8 @@ _INDEXES = (
     "CREATE INDEX {p}cases_risk ON {cases} (risk_level, jurisdiction, position)",
     # The review worklists (awaiting review, returned): few rows of many.
     "CREATE INDEX {p}cases_review ON {cases} (review_status, jurisdiction, review_since)",
+    "CREATE INDEX {p}sites_scope ON {sites} (jurisdiction, position)",
+    "CREATE INDEX {p}site_children_site ON {site_children} (site_id)",
 )
 
 

@@ -189,6 +189,11 @@ STATE.ignore(
     _event("MergedInto"),
     why="a flag for the supervisor: the case stays active until merged",
 )
+STATE.ignore(
+    _event("SiteAttended"),
+    _event("SiteLeft"),
+    why="who attends which care site is kept by the sites read model (sites.py), not the row",
+)
 
 
 STATE.ignore(

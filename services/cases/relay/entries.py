@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 from services.cases.domain import Case
+from services.cases.domain.site import Site, SitePlan
 from services.cases.domain.user import User
 from services.cases.domain.user_request import UserRequest
 from services.cases.domain.visit_due import due_after_visit, due_before_any_visit
@@ -261,6 +262,9 @@ RELAY.add(
     _RECORDED,
     StreamMapping("idempotency.recorded", lambda e, _: {}, about_case=False),
 )
+
+for _site_event in (*event_classes(Site), *event_classes(SitePlan)):
+    RELAY.add(_site_event, StreamMapping("site.recorded", lambda e, _: {}, about_case=False))
 
 for _request_event in event_classes(UserRequest):
     RELAY.add(

@@ -22,6 +22,8 @@ Ranking = Callable[[str, date, str | None], list[dict[str, Any]]]
 Closures = Callable[[str, Period], dict[str, Any]]
 # (scope, period) → the monthly flows summed over the period (identified, visits…)
 Flows = Callable[[str, Period], dict[str, int]]
+# (scope, as_of, plan year) → the care sites' figures (projections/site_figures.py)
+SiteFigures = Callable[[str, date, int], dict[str, Any]]
 
 
 @dataclass
@@ -60,6 +62,7 @@ def build(
     flows: Flows,
     *,
     recomputed: bool = False,
+    sites: SiteFigures | None = None,
 ) -> Report:
     """The report of `scope` for `period`, beside the period before: as the figures stood
     at each period's end, or `recomputed` with everything known today."""
@@ -172,15 +175,48 @@ def build(
             ],
         )
     )
-    report.missing = [
-        t[f"missing.{m}"]
-        for m in (
-            "no_guardian_resolution",
-            "hukou",
-            "care_sites",
-        )
-    ]
+    missing = ["no_guardian_resolution", "hukou"]
+    if sites is None:
+        missing.append("care_sites")
+    else:
+        report.tables.append(_care_sites(t, cols, scope, report.as_of, previous, today, sites))
+    report.missing = [t[f"missing.{m}"] for m in missing]
     return report
+
+
+def _care_sites(
+    t: dict[str, str],
+    cols: list[str],
+    scope: str,
+    as_of: date,
+    previous: Period,
+    today: date,
+    sites: SiteFigures,
+) -> Table:
+    """Care sites (关爱保护场所) at each period's end and the plan of each period's year;
+    the children served now only (attendance is not kept by day)."""
+    now = sites(scope, as_of, as_of.year)
+    then = sites(scope, min(previous.end, today), previous.end.year)
+    rows: list[Row] = []
+    for label, path in (
+        ("sites.standing", ("sites", "standing")),
+        ("sites.open", ("sites", "open")),
+        ("sites.planned", ("sites", "planned")),
+        ("sites.villages_with", ("villages", "with_site")),
+        ("sites.villages_without", ("villages", "without_site")),
+        ("sites.plan_target", ("plan", "target")),
+        ("sites.plan_built", ("plan", "built")),
+        ("sites.plan_share", ("plan", "share")),
+    ):
+        a, b = _at(now, path), _at(then, path)
+        change = a - b if isinstance(a, int | float) and isinstance(b, int | float) else None
+        rows.append([t[label], a, b, round(change, 4) if isinstance(change, float) else change])
+    rows.append([t["sites.children_served"], now["children_served"], None, None])
+    return Table("care_sites", t["care_sites"], cols, rows)
+
+
+def _at(figures: dict[str, Any], path: tuple[str, str]) -> Any:
+    return figures[path[0]][path[1]]
 
 
 def _closures(

@@ -64,8 +64,20 @@ def produce(
                     sums[name] = sums.get(name, 0) + n
         return sums
 
+    def sites(code: str, as_of: date, year: int) -> dict[str, Any]:
+        return read_models.site_figures(actor, code, as_of, year).value
+
     report = content.build(
-        scope, period, today, lang, summary, ranking, closed, flows, recomputed=recomputed
+        scope,
+        period,
+        today,
+        lang,
+        summary,
+        ranking,
+        closed,
+        flows,
+        recomputed=recomputed,
+        sites=sites,
     )
     on_step(1)
     t = text(lang)

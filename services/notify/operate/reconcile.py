@@ -57,6 +57,7 @@ RECONCILE.ignore(
     "user.token_revoked", "user.password_changed", why="changes nobody's role or scope"
 )
 RECONCILE.ignore("idempotency.recorded", why="bookkeeping: raises no alert")
+RECONCILE.ignore("site.recorded", why="a care site is no user and raises no alert")
 RECONCILE.ignore(
     "user_request.recorded", why="a request is no user: user.registered follows approval"
 )

@@ -80,6 +80,11 @@ FACTS.ignore(
     why="a review's waiting date is kept apart (casestore.apply_review, review_dues)",
 )
 FACTS.ignore(
+    "case.site_attended",
+    "case.site_left",
+    why="the care site a child attends changes no fact the rules or the scheduler read",
+)
+FACTS.ignore(
     "case.intervention_progressed",
     "case.intervention_closed",  # the due dates of interventions: casestore.apply_intervention
     why="changes no fact the rules or the scheduler read (beyond the village)",
@@ -199,5 +204,6 @@ FACTS.ignore(
     "user.password_changed",
     "idempotency.recorded",
     "user_request.recorded",
+    "site.recorded",
     why="not about a case: the directory follows user events",
 )

@@ -151,6 +151,8 @@ RULES.ignore(
     "case.review_confirmed",
     "case.review_returned",
     "case.review_resubmitted",
+    "case.site_attended",
+    "case.site_left",
     why="raises no alert (time-based alerts come from the scheduler's due dates)",
 )
 RULES.ignore(
@@ -160,6 +162,7 @@ RULES.ignore(
     "user.password_changed",
     "idempotency.recorded",
     "user_request.recorded",
+    "site.recorded",
     why="not about a case: the directory follows user events",
 )
 

@@ -11,12 +11,15 @@ import {
 import { correctForm } from "./correct.js";
 import { confirmReviewForm, fitsReview, resubmitForm, returnReviewForm } from "./review.js";
 import { schoolForm } from "./school.js";
+import { attendSiteForm, leaveSiteForm } from "./site.js";
 import { visitForm } from "./visit.js";
 
 export const FORMS = {
   visit: visitForm,
   change_guardian: guardianForm,
   school_change: schoolForm,
+  attend_site: attendSiteForm,
+  leave_site: leaveSiteForm,
   open_intervention: openInterventionForm,
   progress_intervention: progressInterventionForm,
   close_intervention: closeInterventionForm,
@@ -44,6 +47,7 @@ export function fits(name, current, me) {
   if (current?.erasure) return false;
   if (REVIEW_FORMS.has(name)) return fitsReview(name, current);
   if (!current) return true;
+  if (name === "leave_site" && !current.site_id) return false; // attends no site
   if (current.status !== "closed") return name !== "reopen" && !ERASURE.has(name);
   const waiting = current.erasure_request;
   if (waiting) return name === "decline_erasure" || (name === "approve_erasure" && waiting.requested_by !== me);

@@ -14,6 +14,8 @@ export const EVENT_LABELS = {
   reopened: { "zh-CN": "重新开启", en: "Reopened" },
   corrected: { "zh-CN": "更正", en: "Corrected" },
   school_changed: { "zh-CN": "就学变动", en: "School changed" },
+  site_attended: { "zh-CN": "进入关爱场所", en: "Attends a care site" },
+  site_left: { "zh-CN": "离开关爱场所", en: "Left the care site" },
   emergency_access_granted: { "zh-CN": "紧急查阅", en: "Emergency access" },
   duplicate_suspected: { "zh-CN": "疑似重复", en: "Likely duplicate" },
   duplicate_dismissed: { "zh-CN": "排除重复", en: "Not a duplicate" },

@@ -53,6 +53,12 @@ const TERMS = {
     court_order: ["法院裁定", "Court order"], guardian_request: ["监护人依法申请", "Guardian's lawful request"],
   },
   school_changes: { enrolled: ["入学", "Enrolled"], returned: ["复学", "Returned to school"], dropped_out: ["辍学", "Dropped out"] },
+  site_kinds: {
+    children_home: ["儿童之家", "Children's home"], elderly_centre: ["老年之家（养老服务中心内）", "In an elderly-care centre"],
+    school_based: ["依托学校", "School-based"], community_centre: ["社区服务中心", "Community service centre"],
+    womens_federation_home: ["妇联儿童家园", "Women's federation children's home"],
+  },
+  site_statuses: { planned: ["规划中", "Planned"], built: ["已建成", "Built"], open: ["开放中", "Open"], closed: ["已关闭", "Closed"] },
   yes_no: { true: ["是", "Yes"], false: ["否", "No"] },
 };
 
@@ -73,6 +79,8 @@ const WORDS = {
   form_queued: ["已存在本机，联网后自动发送", "Kept on this phone: it is sent when the connection returns"],
   form_stale: ["个案刚被他人修改，已重新载入；请核对后再次提交", "Someone else just changed the case; it has been reloaded. Check and submit again"],
   form_visit: ["记录走访", "Record a visit"], form_change_guardian: ["变更监护人", "Change guardian"],
+  form_attend_site: ["进入关爱场所", "Attends a care site"], form_leave_site: ["离开关爱场所", "Leaves the care site"],
+  form_site: ["关爱保护场所", "Care site"], form_attended_on: ["开始日期", "From"], form_left_on: ["离开日期", "Left on"],
   form_school_change: ["就学变化", "School change"], form_open_intervention: ["发起帮扶", "Open an intervention"],
   form_progress_intervention: ["记录帮扶进展", "Record progress"], form_close_intervention: ["办结帮扶", "Close an intervention"],
   form_assign: ["指派儿童主任", "Assign"], form_transfer: ["转移到其他村", "Transfer"], form_close_case: ["结案", "Close the case"],

@@ -8,6 +8,7 @@ import common from "./common.js";
 import { EVENT_LABELS } from "./events.js";
 import forms from "./forms.js";
 import offline from "./offline.js";
+import sites from "./sites.js";
 import overview from "./overview.js";
 import register from "./register.js";
 import terms from "./terms.js";
@@ -16,7 +17,7 @@ import worklists from "./worklists.js";
 
 export const LANGUAGES = ["zh-CN", "en"];
 // Add an area here (and its file beside this one).
-export const AREAS = { common, terms, overview, worklists, children, cases, forms, views, offline, register };
+export const AREAS = { common, terms, overview, worklists, children, cases, forms, views, offline, register, sites };
 
 export const DICTIONARIES = Object.fromEntries(
   LANGUAGES.map((lang) => [lang, Object.assign({}, ...Object.values(AREAS).map((area) => area[lang]))]),

@@ -184,7 +184,13 @@ function stateList(c) {
     last_visit_on: c.last_visit_on, next_visit_due: c.next_visit_due,
     school_status: c.school_status, assigned_to: c.assigned_to, open_interventions: c.open_interventions,
   };
-  return Object.entries(fields).flatMap(([key, value]) => [el("dt", {}, t(key)), el("dd", {}, word(value))]);
+  const rows = Object.entries(fields).flatMap(([key, value]) => [el("dt", {}, t(key)), el("dd", {}, word(value))]);
+  // The care site the child attends (docs/care-sites.md), its page a tap away.
+  if (c.site_id) {
+    rows.push(el("dt", {}, t("form_site")),
+      el("dd", {}, el("a", { href: `#/sites/${encodeURIComponent(c.site_id)}`, id: "case-site" }, t("site_open_page"))));
+  }
+  return rows;
 }
 
 // A button per form the role may use on the case in its state; a form opens in place

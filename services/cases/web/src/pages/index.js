@@ -6,6 +6,7 @@ import { renderCase, renderCaseForm } from "./case.js";
 import { renderChildren } from "./children.js";
 import { renderOverview } from "./overview.js";
 import { renderRegister } from "./register.js";
+import { renderSite, renderSites } from "./sites.js";
 import { renderWorklists, worklistsFor } from "./worklist.js";
 import { renderIdentify } from "../forms/identify.js";
 import { renderVisitPage } from "../forms/visit_page.js";
@@ -21,6 +22,9 @@ export const PAGES = [
     nav: { label: "nav_children", href: () => "#/children", roles: (r) => r !== "police" } },
   { path: "/register", title: "register_title", render: renderRegister,
     nav: { label: "nav_register", href: () => "#/register", roles: () => session.can("import_survey") } },
+  { path: "/sites", title: "sites_title", render: renderSites,
+    nav: { label: "nav_sites", href: () => "#/sites", roles: (r) => r !== "admin" } },
+  { path: "/sites/:id", title: "site_title", render: renderSite },
   { path: "/cases/:id", title: "case", render: renderCase },
   { path: "/cases/:id/visit", title: "form_visit", render: renderVisitPage },
   { path: "/identify", title: "form_identify", render: renderIdentify },

@@ -1,0 +1,31 @@
+// Care sites (关爱保护场所): the list, a site's page, its forms, its figures.
+export default {
+  "zh-CN": {
+    nav_sites: "关爱场所", sites_title: "关爱保护场所", site_title: "关爱保护场所",
+    sites_none: "范围内还没有关爱保护场所", site_new: "新增场所", site_register: "登记场所",
+    site_name: "场所名称", site_kind: "类型", site_village: "所在村（12位区划代码）", site_village_name: "所在村",
+    site_capacity: "可容纳人数", site_staff_name: "联系人", site_staff_phone: "联系电话",
+    site_opening_hours: "开放时间", site_status: "状态", site_children_served: "服务儿童",
+    site_built_on: "建成日期", site_opened_on: "开放日期", site_closed_on: "关闭日期", site_registered_on: "登记日期",
+    site_move: "更新状态", site_move_to: "改为", site_changed_on: "日期", site_no_moves: "场所已关闭，状态不能再变",
+    site_read_only: "只读：场所由民政部门管理",
+    sites_figures: "场所概况", sites_standing: "已建成场所", sites_open: "开放中", sites_planned: "规划中",
+    sites_villages_with: "有场所的村", sites_villages_without: "无场所的村", sites_children: "服务儿童",
+    sites_plan: "年度新建计划", sites_plan_built: "年内已新建", sites_plan_none: "未设年度计划",
+    site_open_page: "查看场所", site_place: "地区", sites_below: "各地场所", sites_plan_set: "设定年度计划", sites_plan_target: "计划新建数", sites_plan_year: "年份",
+  },
+  en: {
+    nav_sites: "Care sites", sites_title: "Care sites", site_title: "Care site",
+    sites_none: "No care site in your scope yet", site_new: "New site", site_register: "Register the site",
+    site_name: "Name", site_kind: "Kind", site_village: "Village (12-digit code)", site_village_name: "Village",
+    site_capacity: "Capacity", site_staff_name: "Staff contact", site_staff_phone: "Contact phone",
+    site_opening_hours: "Opening hours", site_status: "Status", site_children_served: "Children served",
+    site_built_on: "Built on", site_opened_on: "Opened on", site_closed_on: "Closed on", site_registered_on: "Registered on",
+    site_move: "Change status", site_move_to: "To", site_changed_on: "Date", site_no_moves: "The site is closed: its status cannot change",
+    site_read_only: "Read only: civil affairs manage sites",
+    sites_figures: "At a glance", sites_standing: "Sites built", sites_open: "Open", sites_planned: "Planned",
+    sites_villages_with: "Villages with a site", sites_villages_without: "Villages without a site", sites_children: "Children served",
+    sites_plan: "New sites planned this year", sites_plan_built: "Built this year", sites_plan_none: "No plan for this year",
+    site_open_page: "See the site", site_place: "Place", sites_below: "Sites by place", sites_plan_set: "Set this year's plan", sites_plan_target: "New sites planned", sites_plan_year: "Year",
+  },
+};
