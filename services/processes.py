@@ -21,6 +21,8 @@ def demo_processes(host: str, port: int) -> list[ProcessSpec]:
         ProcessSpec("projector", ("cases", "project")),
         ProcessSpec("relay", ("cases", "relay")),
         ProcessSpec("sealer", ("audit", "sealer")),  # signed checkpoints (docs/auditors.md)
+        # The child's calendar: 16th birthdays flagged for closure (docs/register.md).
+        ProcessSpec("calendar", ("cases", "calendar")),
         ProcessSpec("notify", ("notify", "run")),
         # The inbox API beside the case API (8001 with the default 8000), asking it
         # whether each token still holds.

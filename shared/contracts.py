@@ -198,6 +198,15 @@ class CaseDuplicateDismissedV1(_Payload):
     other_case_id = fields.UUID(required=True)
 
 
+class CaseClosureProposedV1(_Payload):
+    """A rule of the child's calendar found the case due for closure (the child turned
+    16, both parents are home): it waits for the supervisor's review (case.review_requested
+    follows, subject closure)."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(v.CLOSURE_PROPOSALS))
+    proposed_on = fields.Date(required=True)
+
+
 class CaseErasureRequestedV1(_Payload):
     """Someone asked for the case's personal data to be erased, on this ground (the
     reason given stays in the case service)."""
@@ -338,6 +347,7 @@ PAYLOADS: dict[str, dict[int, type[Schema]]] = {
     "case.duplicate_dismissed": {1: CaseDuplicateDismissedV1},
     "case.merged_into": {1: CaseMergedV1},
     "case.duplicate_merged": {1: CaseMergedV1},
+    "case.closure_proposed": {1: CaseClosureProposedV1},
     "case.erasure_requested": {1: CaseErasureRequestedV1},
     "case.erasure_declined": {1: CaseErasureDeclinedV1},
     "case.erased": {1: CaseErasedV1},

@@ -72,7 +72,9 @@ ERASURE_BASES = ("registered_in_error", "retention_expired", "court_order", "gua
 
 # Review before it counts (填表人 / 复核人, issue 11): what a review is of, and the key facts
 # whose change by a village child director waits for the township supervisor's review.
-REVIEW_SUBJECTS = ("identification", "change")
+REVIEW_SUBJECTS = ("identification", "change", "closure")
+# Closures the child's calendar proposes for review (a subset of CLOSURE_REASONS).
+CLOSURE_PROPOSALS = ("reached_16", "parents_returned")
 REVIEW_STATUSES = ("confirmed", "pending", "returned")
 KEY_FACTS = ("child.birth_date", "child.id_number", "guardian.type")
 # A review waiting this many days is notified to the reviewer (notify's scheduler).

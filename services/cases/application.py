@@ -54,6 +54,8 @@ from .idempotency import IdempotencyKey, IdempotencyRecord, new_record
 from .keys.sealing import SealedSnapshotError, SealingMapper
 from .keys.store import CaseKeys
 
+# The named system actor of the calendar's scheduled job (no username holds a colon).
+CALENDAR_ACTOR = {"username": "system:calendar", "role": "system", "request_id": ""}
 # Whose idempotency records the claims on ID numbers are (no username holds a colon).
 _CLAIMS_OWNER = "id-number:claim"
 # Snapshot every N events: opening a case then replays at most N-1 events after one.
@@ -884,6 +886,31 @@ class Cases(Application[UUID]):
         return self._change(
             actor, Capability.CORRECT, case_id, act, expected_version, idempotency, claims=claims
         )
+
+    # ---- the child's calendar (issue 11) ----------------------------------------------
+
+    def propose_closures_at_16(self, case_ids: Sequence[str], today: date) -> int:
+        """Flags each of these cases whose child has turned 16 by `today` for closure,
+        for the township supervisor's review (Case.propose_closure), acting as the named
+        system actor `system:calendar`; cases flagged before are left alone. Answers how
+        many were flagged. The caller (calendar_command.py) finds the candidates."""
+        actor = {**CALENDAR_ACTOR, "request_id": f"calendar-{today.isoformat()}"}
+        flagged = 0
+        for case_id in case_ids:
+            for _attempt in range(_RETRIES):
+                case = self.find_case(UUID(case_id))
+                due = None if case is None else case.sixteenth_birthday
+                if case is None or case.status != "active" or due is None or due > str(today):
+                    break
+                if not case.propose_closure(reason="reached_16", actor=actor, today=today):
+                    break
+                try:
+                    self.save(case)
+                except IntegrityError:
+                    continue  # a write landed first: look again
+                flagged += 1
+                break
+        return flagged
 
     # ---- review before it counts (复核, issue 11) ---------------------------------------
 

@@ -172,3 +172,38 @@ def claim_id_numbers() -> None:
         f"without_id_number={outcomes['none']} conflicts={outcomes['conflict']}",
         err=True,
     )
+
+
+@cases.command()
+@click.option(
+    "--every-seconds",
+    default=3600.0,
+    show_default=True,
+    type=click.FloatRange(1, 86_400),
+    help="How often the register is checked for 16th birthdays.",
+)
+@click.option("--once", is_flag=True, help="Check once, say how many were flagged, and stop.")
+@health_port_option
+def calendar(every_seconds: float, once: bool, health_port: int) -> None:
+    """The child's calendar: flag the children who turned 16 for closure, for review.
+
+    Acts as the named system actor `system:calendar`; a flag is made once per case."""
+    from services.cases.bootstrap import build_case_service
+    from services.cases.calendar_job import CalendarJob
+    from shared.process_health import health_port as serve_health
+    from shared.runner import Runner
+
+    settings = _settings_or_exit()
+    job = CalendarJob(build_case_service(settings), every_seconds=every_seconds)
+    if once:
+        try:
+            flagged = job.check(job.service.cases.clock.today())
+        finally:
+            job.close()
+        click.echo(f"calendar: {flagged} cases flagged for closure at 16", err=True)
+        return
+    runner = Runner(job, idle_seconds=5.0)
+    runner.install_signal_handlers()
+    with serve_health(health_port, [runner]):
+        runner.run()
+    click.echo(f"calendar stopped: {job.flagged} cases flagged for closure at 16", err=True)

@@ -134,6 +134,10 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
     cases.return_review(civil, reviewed, "出生日期需核对户口本")
     cases.resubmit_review(director, reviewed)
     cases.confirm_review(civil, reviewed)
+    # the calendar: a child who turned 16 flagged for closure by the system actor
+    sixteen = {**IDENTIFY, "child": {**IDENTIFY["child"], "birth_date": "2010-11-20"}}
+    turned = cases.identify(civil, sixteen).case.id
+    assert cases.propose_closures_at_16([str(turned)], TODAY) == 1
     # Care sites and plans, and a child attending one (the case is now in OTHER_VILLAGE).
     site = service.sites.register(
         civil,

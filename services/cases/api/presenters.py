@@ -409,6 +409,11 @@ def _merged(e: Any) -> Json:
     return {"other_case_id": e.other_case_id}
 
 
+@HISTORY.on(_event("ClosureProposed"))
+def _closure_proposed(e: Any) -> Json:
+    return {"reason": e.reason, "proposed_on": e.proposed_on}
+
+
 @HISTORY.on(_event("ErasureRequested"))
 def _erasure_requested(e: Any) -> Json:
     return {"basis": e.basis, "reason": e.reason}

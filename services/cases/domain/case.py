@@ -17,6 +17,7 @@ from eventsourcing.domain import Aggregate, event
 
 from shared.vocabulary import (
     AGE_LIMIT_YEARS,
+    CLOSURE_PROPOSALS,
     CLOSURE_REASONS,
     ERASURE_BASES,
     REVIEW_SUBJECTS,
@@ -517,6 +518,7 @@ class Case(Aggregate):
         self._saw(closed_on)
         self.status = "closed"
         self.closure = {"reason": reason, "closed_on": closed_on, "note": note}
+        self.__dict__["_closure_proposal"] = None
 
     def reopen(self, *, reason: str, reopened_on: str, actor: Json, today: date) -> None:
         """Reopens a closed case."""
@@ -554,7 +556,8 @@ class Case(Aggregate):
         old_value = get_path(self._facts(), field)
         if old_value == new_value:
             raise NothingToCorrectError("the field already holds that value", field="value")
-        if field in _FACTS_OF_ELIGIBILITY or field.startswith("parents."):
+        home = self._parents_home_with(field, new_value)
+        if (field in _FACTS_OF_ELIGIBILITY or field.startswith("parents.")) and not home:
             self._check_still_consistent(field, new_value)
         self._corrected(
             jurisdiction=self.jurisdiction,
@@ -576,6 +579,26 @@ class Case(Aggregate):
                 record=str(new_value) if field == "child.school.status" else None,
             ),
         )
+        if home:  # the parents are back: the case is proposed for closure, for review
+            self.propose_closure(reason="parents_returned", actor=actor, today=today)
+
+    def _parents_home_with(self, field: str, value: Any) -> bool:
+        # Whether a parent's return (a status corrected to at home) ends the definition of
+        # a left-behind child: both home, or one home and able to care. Such a correction
+        # is not refused as inconsistent: it stands, and the case is proposed for closure.
+        if not (field.startswith("parents.") and field.endswith(".status") and value == "at_home"):
+            return False
+        parents = deepcopy(self.record["parents"])
+        set_path({"parents": parents}, field, value)
+        try:
+            check_eligible(
+                parse_date(self.child["birth_date"], "value"),
+                parents,
+                parse_date(self.record["identified_on"], "value"),
+            )
+        except NotEligibleError:
+            return True
+        return False
 
     @event("Corrected")
     def _corrected(
@@ -836,6 +859,48 @@ class Case(Aggregate):
     # the director to correct and resubmit. A case with no review event (identified by
     # someone else, or stored before reviews existed) is confirmed: no migration.
 
+    # ---- closures the calendar proposes (issue 11: the child's calendar) -----------------
+
+    def propose_closure(self, *, reason: str, actor: Json, today: date) -> bool:
+        """Flags the case for closure, as a rule finds it due (the child turned 16, both
+        parents are home), for the township supervisor's review: confirming it closes
+        the case. Once per reason: a proposal returned is not made again by the rule.
+        Answers whether anything was recorded."""
+        one_of(reason, CLOSURE_PROPOSALS, "reason")
+        self._require_active()
+        if self.closure_proposal is not None or reason in self.closures_proposed:
+            return False
+        self._closure_proposed(
+            jurisdiction=self.jurisdiction,
+            reason=reason,
+            proposed_on=today.isoformat(),
+            actor=actor,
+        )
+        self.request_review(subject="closure", key_facts=[], actor=actor, today=today)
+        return True
+
+    @event("ClosureProposed")
+    def _closure_proposed(
+        self, jurisdiction: str, reason: str, proposed_on: str, actor: Json
+    ) -> None:
+        self.__dict__["_closure_proposal"] = {
+            "reason": reason,
+            "proposed_on": proposed_on,
+            "proposed_by": actor["username"],
+        }
+        self.__dict__["_closures_proposed"] = [*self.closures_proposed, reason]
+
+    @property
+    def closure_proposal(self) -> Json | None:
+        """The closure a rule proposed and the reviewer has not decided on yet."""
+        proposal: Json | None = self.__dict__.get("_closure_proposal")
+        return proposal
+
+    @property
+    def closures_proposed(self) -> list[str]:
+        """Every reason a closure was ever proposed for."""
+        return list(self.__dict__.get("_closures_proposed", []))
+
     def request_review(
         self, *, subject: str, key_facts: list[str], actor: Json, today: date
     ) -> None:
@@ -885,6 +950,17 @@ class Case(Aggregate):
             reviewed_on=today.isoformat(),
             actor=actor,
         )
+        proposal = self.closure_proposal
+        if proposal is not None and self.status == "active":
+            # A closure proposed by the rules (16th birthday, both parents home): the
+            # reviewer's confirmation closes the case, on the day she confirms.
+            self.close_case(
+                reason=proposal["reason"],
+                closed_on=today.isoformat(),
+                note=None,
+                actor=actor,
+                today=today,
+            )
 
     @event("ReviewConfirmed")
     def _review_confirmed(
@@ -915,6 +991,11 @@ class Case(Aggregate):
         reviewed_on: str,
         actor: Json,
     ) -> None:
+        if subject == "closure":
+            # Not closing, and nothing to correct: the reviewer said why; the case goes on.
+            self.__dict__["_closure_proposal"] = None
+            self.__dict__["_review"] = {**self._review, "status": "confirmed", "comment": comment}
+            return
         self.__dict__["_review"] = {**self._review, "status": "returned", "comment": comment}
 
     def resubmit(self, *, actor: Json, today: date) -> None:

@@ -89,6 +89,7 @@ TOP_LEVEL_CLEAR: Final = frozenset(
         "requested_on",
         "reviewed_on",
         "resubmitted_on",
+        "proposed_on",  # a closure the calendar proposed
         # Care sites and plans (a public place, its kind, size and hours), and the
         # attendance of a case at one: codes, ids, dates and counts.
         "name",
@@ -142,6 +143,8 @@ EVENT_FIELDS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
     "Reopened": {"reason": WHOLE},
     "EmergencyAccessGranted": {"reason": WHOLE},
     "ErasureRequested": {"reason": WHOLE},
+    # A proposed closure's reason is a code too (CLOSURE_PROPOSALS).
+    "ClosureProposed": {"reason": CLEAR},
     "ErasureDeclined": {"reason": WHOLE},
 }
 # A correction's values are personal when the field corrected is (Corrected).

@@ -399,6 +399,26 @@ class ReadModels:
         require(actor, Capability.MANAGE_USERS)
         return self._serve(lambda tx: users_in(tx, actor.scope), min_position)
 
+    # ---- the child's calendar ---------------------------------------------------------------
+
+    def active_born_by(self, born_by: date) -> list[str]:
+        """The active cases of children born on or before `born_by` (the calendar's job:
+        who turned 16). Birth dates are sealed: each active row's is opened here, so this
+        reads every active case, once a day."""
+        personal = self.queries.personal
+
+        def query(tx: Tx) -> list[str]:
+            rows = tx.rows("SELECT case_id, personal FROM {cases} WHERE status = 'active'")
+            wanted = born_by.isoformat()
+            return [
+                str(r["case_id"])
+                for r in rows
+                if (born := personal.open(bytes(r["personal"])).get("birth_date"))
+                and born <= wanted
+            ]
+
+        return self._serve(query, None).value
+
     # ---- helpers ---------------------------------------------------------------------------
 
     def _scope(self, actor: Actor, scope: str | None) -> str:

@@ -197,6 +197,10 @@ STATE.ignore(
 
 
 STATE.ignore(
+    _event("ClosureProposed"),
+    why="its review (ReviewRequested, same append) is what the lists show; the closure follows it",
+)
+STATE.ignore(
     _event("ErasureRequested"),
     _event("ErasureDeclined"),
     why="an erasure asked for or declined changes no figure and no list row",
@@ -389,6 +393,9 @@ def _review_confirmed(s: CaseState, data: Json) -> list[Flow]:
 
 @_on("ReviewReturned")
 def _review_returned(s: CaseState, data: Json) -> list[Flow]:
+    if data["subject"] == "closure":  # a closure declined: nothing waits (Case._review_returned)
+        s.review_status, s.review_since = "confirmed", None
+        return []
     s.review_status, s.review_since = "returned", str(data["reviewed_on"])
     return []
 

@@ -146,6 +146,7 @@ RULES.ignore(
     "case.erasure_requested",
     "case.erasure_declined",
     "case.erased",
+    "case.closure_proposed",
     # A review waiting too long is the scheduler's (the review due dates: casestore).
     "case.review_requested",
     "case.review_confirmed",

@@ -20,6 +20,7 @@ export default {
     review: "复核", review_status: "复核状态", review_pending: "待复核（尚未计入统计）",
     review_returned: "已退回修改", review_confirmed: "已复核", review_subject: "复核内容",
     review_subject_identification: "新识别登记", review_subject_change: "关键信息变更",
+    review_subject_closure: "按规则提请结案（年满16周岁或父母均已返乡），批准即结案",
     review_since: "等待自", review_key_facts: "变更项目", review_comment: "复核意见",
   },
   en: {
@@ -44,6 +45,7 @@ export default {
     review: "Review", review_status: "Review", review_pending: "Awaiting review (not yet counted)",
     review_returned: "Returned for correction", review_confirmed: "Confirmed", review_subject: "Review of",
     review_subject_identification: "New identification", review_subject_change: "Change of key facts",
+    review_subject_closure: "Closure proposed by rule (turned 16, or both parents home): confirming closes the case",
     review_since: "Waiting since", review_key_facts: "Facts changed", review_comment: "Reviewer's comment",
   },
 };

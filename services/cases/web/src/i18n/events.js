@@ -24,6 +24,7 @@ export const EVENT_LABELS = {
   erasure_requested: { "zh-CN": "申请删除个人信息", en: "Erasure requested" },
   erasure_declined: { "zh-CN": "删除申请未获批准", en: "Erasure declined" },
   erased: { "zh-CN": "个人信息已删除", en: "Personal data erased" },
+  closure_proposed: { "zh-CN": "按规则提请结案", en: "Closure proposed by rule" },
   review_requested: { "zh-CN": "提交复核", en: "Submitted for review" },
   review_confirmed: { "zh-CN": "复核通过", en: "Review confirmed" },
   review_returned: { "zh-CN": "退回修改", en: "Returned for correction" },
