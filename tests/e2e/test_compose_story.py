@@ -243,7 +243,7 @@ def test_the_compose_stack_runs_the_whole_story(database: str, tmp_path: Path) -
             for api in ("cases-api", "notify-api"):
                 within(60, f"{api} ready", partial(answers, f"{stack.url(api)}/readyz"))
             # the long-running processes answer on their health ports
-            assert set(stack.health_ports) == {"projector", "relay", "sealer", "notify"}
+            assert set(stack.health_ports) == {"projector", "relay", "sealer", "notify", "calendar"}
             for name, port in stack.health_ports.items():
                 within(60, f"{name} ready", partial(answers, f"http://127.0.0.1:{port}/readyz"))
 
