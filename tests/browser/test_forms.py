@@ -760,3 +760,32 @@ def test_the_supervisor_returns_a_directors_case_and_confirms_it_once_resubmitte
     assert director_api.case(case_id)["review"]["status"] == "confirmed"
     context.close()
     assert errors == [] and violations == []
+
+
+# ---- likely duplicates (issue 11) ------------------------------------------------------------
+
+
+def test_the_supervisor_dismisses_a_likely_duplicate_from_her_worklist_on_a_phone(
+    browser: Browser, server: Server
+) -> None:
+    civil = Api(server.url, "civil")
+    first = civil.new_case(name="重名儿童", birth_date="2014-06-01")
+    server.catch_up()  # the look-alike check reads the read models
+    second = civil.new_case(name="重名儿童", birth_date="2014-06-01")
+    server.catch_up()
+    assert civil.case(second)["likely_duplicates"] == [first]
+    context, page, errors, violations = phone(browser)
+    log_in(page, server, "supervisor")
+
+    page.goto(f"{server.url}/dashboard#/worklists/likely-duplicates")
+    row = page.locator(f'#worklist a[href*="{second}"]').first
+    expect(row).to_be_visible()
+    open_form(page, server, second, "dismiss_duplicate")
+    expect(page.locator("#form-dismiss_duplicate")).to_contain_text(first[:8])
+    axe_clean(page)
+    page.click("#form-dismiss_duplicate button[type=submit]")
+    expect(page.locator(".flash")).to_be_visible()
+    context.close()
+    assert errors == [] and violations == []
+    assert civil.events(second)[-1] == "duplicate_dismissed"
+    assert civil.case(second)["likely_duplicates"] == []

@@ -155,3 +155,25 @@ def test_bad_merges_are_refused_and_write_nothing(
     unflagged = json_of(_identify(client, login(client, "civil"), name="李晓红"))["id"]
     assert _merge(client, "supervisor", unflagged, first).status_code == 409  # no flag
     assert (_events(client, first), _events(client, second)) == before
+
+
+def test_the_supervisor_finds_the_flagged_cases_in_her_worklist_until_she_decides(
+    client: FlaskClient, service: CaseService
+) -> None:
+    first, second = _flagged_pair(client, service)
+    caught_up(service)
+    worklist = "/api/v1/worklists/likely-duplicates"
+
+    listed = json_of(client.get(worklist, headers=login(client, "supervisor")))
+    police = client.get(worklist, headers=login(client, "police"))
+    director = client.get(worklist, headers=login(client, "director"))
+
+    assert [i["case"]["id"] for i in listed["items"]] == [second]
+    assert listed["items"][0]["case"]["likely_duplicates"] == [first]
+    assert (police.status_code, director.status_code) == (403, 403)
+    case = json_of(client.get(f"/api/v1/cases/{second}", headers=login(client, "supervisor")))
+    assert case["likely_duplicates"] == [first]
+
+    assert _dismiss(client, "supervisor", second, first).status_code == 200
+    caught_up(service)
+    assert json_of(client.get(worklist, headers=login(client, "supervisor")))["items"] == []

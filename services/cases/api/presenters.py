@@ -91,6 +91,7 @@ def _whole_case(case: Case, today: date, intervention_id: str | None) -> dict[st
         "corrections": case.corrections,
         # Review before it counts (复核): None when never reviewed (the case counts).
         "review": case.review,
+        "likely_duplicates": case.duplicates_open,
         "created_at": case.created_on.isoformat(),
         "modified_at": case.modified_on.isoformat(),
         "intervention_id": intervention_id,

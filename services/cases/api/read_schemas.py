@@ -87,6 +87,10 @@ class CaseRowSchema(Schema):
     review = fields.Dict(
         metadata={"description": "复核: status (confirmed, pending, returned), subject, since"}
     )
+    likely_duplicates = fields.List(
+        fields.String(),
+        metadata={"description": "Cases it holds an open likely-duplicate flag for"},
+    )
 
 
 class CasePageSchema(Schema):

@@ -313,6 +313,13 @@ class CaseSchema(Schema):
         allow_none=True,
         metadata={"description": "An erasure asked for and waiting for a second person."},
     )
+    likely_duplicates = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The cases this one holds an open likely-duplicate flag for: "
+            "merge, or dismiss the flag (supervisors, civil affairs)."
+        },
+    )
     erasure = fields.Dict(
         allow_none=True,
         metadata={

@@ -40,6 +40,7 @@ _CASE_COLUMNS = (
     ("review_status", "text"),
     ("review_subject", "text"),
     ("review_since", "text"),
+    ("duplicates_open", "text"),
     ("personal", "bytea"),
 )
 _INTERVENTION_COLUMNS = (
@@ -156,6 +157,7 @@ class CaseRows:
             s.review_status,
             s.review_subject,
             s.review_since,
+            ",".join(s.duplicates_open),
             sealed,
         )
 
@@ -190,6 +192,7 @@ class CaseRows:
             review_status=row["review_status"],
             review_subject=row["review_subject"],
             review_since=row["review_since"],
+            duplicates_open=[c for c in row["duplicates_open"].split(",") if c],
             sealed=sealed,
             # As stored: what the events recorded (or the rule said, for older ones).
             recorded_due=row["next_visit_due"],

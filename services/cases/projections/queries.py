@@ -192,6 +192,23 @@ class CaseQueries:
         )
         return [WorkItem(self.row(r, today), None, None) for r in rows], total
 
+    def likely_duplicates(
+        self, tx: Tx, prefix: str, today: date, page: int, per_page: int
+    ) -> tuple[list[WorkItem], int]:
+        """Active cases holding an open likely-duplicate flag, the newest first (the
+        flag is on the case identified second)."""
+        where = (
+            "c.duplicates_open <> '' AND c.status = 'active' "
+            "AND c.jurisdiction >= ? AND c.jurisdiction < ?"
+        )
+        params = [*scope_range(prefix)]
+        total = int(tx.value(f"SELECT COUNT(*) FROM {{cases}} c WHERE {where}", params))
+        rows = tx.rows(
+            f"SELECT c.* FROM {{cases}} c WHERE {where} ORDER BY c.position DESC LIMIT ? OFFSET ?",
+            [*params, per_page, (page - 1) * per_page],
+        )
+        return [WorkItem(self.row(r, today), None, None) for r in rows], total
+
     def interventions(
         self,
         tx: Tx,
@@ -279,6 +296,8 @@ class CaseQueries:
                     "subject": r["review_subject"],
                     "since": r["review_since"],
                 },
+                # The cases it holds an open likely-duplicate flag for (ids only).
+                "likely_duplicates": [c for c in r["duplicates_open"].split(",") if c],
             },
         )
 

@@ -45,11 +45,15 @@ WORKLISTS = (
     # returned to the director for correction.
     "awaiting-review",
     "returned-for-correction",
+    # Likely duplicates (issue 11): cases flagged as likely the same child as another,
+    # for who resolves them (merge, or dismiss the flag).
+    "likely-duplicates",
 )
 # Who may read a review worklist: who reviews, and who corrects and resubmits.
 _WORKLIST_CAPABILITIES = {
     "awaiting-review": Capability.REVIEW,
     "returned-for-correction": Capability.CORRECT,
+    "likely-duplicates": Capability.RESOLVE_DUPLICATES,
 }
 
 
@@ -317,6 +321,8 @@ class ReadModels:
                 items, total = q.overdue_visits(tx, scope, today, page, per_page, assignee)
             elif name == "no-guardian":
                 items, total = q.no_guardian(tx, scope, today, page, per_page)
+            elif name == "likely-duplicates":
+                items, total = q.likely_duplicates(tx, scope, today, page, per_page)
             elif name in _WORKLIST_CAPABILITIES:
                 status = "pending" if name == "awaiting-review" else "returned"
                 items, total = q.reviews(tx, scope, today, page, per_page, status)

@@ -31,8 +31,9 @@ TABLES = (
 # emotional state the latest visit found (the share found lonely or distressed), and the
 # monthly flow of dropouts returned to school. 5: the review status of each case (复核:
 # confirmed, pending, returned), what the review is of and since when it waits. 6: care
-# sites, their yearly plans and the children attending them (sites.py).
-SCHEMA_VERSION = 6
+# sites, their yearly plans and the children attending them (sites.py). 7: the cases
+# each case holds an open likely-duplicate flag for (the likely-duplicates worklist).
+SCHEMA_VERSION = 7
 
 GENERATIONS = (
     "CREATE TABLE IF NOT EXISTS {generations} (generation INTEGER PRIMARY KEY, "
@@ -54,7 +55,8 @@ _TABLES = (
     "next_visit_due TEXT NOT NULL, visit_count INTEGER NOT NULL, visit_months TEXT NOT NULL, "
     "assigned_to TEXT, has_mandatory_report INTEGER NOT NULL, "
     "open_interventions INTEGER NOT NULL, closed_on TEXT, review_status TEXT NOT NULL, "
-    "review_subject TEXT, review_since TEXT, personal {blob} NOT NULL)",
+    "review_subject TEXT, review_since TEXT, duplicates_open TEXT NOT NULL, "
+    "personal {blob} NOT NULL)",
     # An intervention id is unique within its case (the application makes them random).
     "CREATE TABLE {interventions} (case_id TEXT NOT NULL, intervention_id TEXT NOT NULL, "
     "jurisdiction TEXT NOT NULL, kind TEXT NOT NULL, department TEXT NOT NULL, "

@@ -82,6 +82,8 @@ class CaseState:
     review_status: str = "confirmed"
     review_subject: str | None = None
     review_since: str | None = None
+    # The cases this one holds an open likely-duplicate flag for (ids, in order).
+    duplicates_open: list[str] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -180,15 +182,25 @@ STATE.ignore(
     _event("EmergencyAccessGranted"),
     why="a read granted (break-the-glass) changes no figure and no list row",
 )
-STATE.ignore(
-    _event("DuplicateSuspected"),
-    _event("DuplicateDismissed"),
-    _event("DuplicateMerged"),
-    # Counted by the Closed (reason duplicate) the merge records with it: a merged
-    # duplicate leaves the active children there.
-    _event("MergedInto"),
-    why="a flag for the supervisor: the case stays active until merged",
-)
+
+
+# Likely duplicates: a flag for the township supervisor's worklist; no figure moves (the
+# Closed a merge records with it takes a merged duplicate out of the active children).
+@STATE.on(_event("DuplicateSuspected"))
+def _duplicate_suspected(s: CaseState, data: Json) -> list[Flow]:
+    if data["other_case_id"] not in s.duplicates_open:
+        s.duplicates_open = [*s.duplicates_open, str(data["other_case_id"])]
+    return []
+
+
+@STATE.on(_event("DuplicateDismissed"))
+@STATE.on(_event("MergedInto"))
+@STATE.on(_event("DuplicateMerged"))
+def _duplicate_resolved(s: CaseState, data: Json) -> list[Flow]:
+    s.duplicates_open = [c for c in s.duplicates_open if c != data["other_case_id"]]
+    return []
+
+
 STATE.ignore(
     _event("SiteAttended"),
     _event("SiteLeft"),

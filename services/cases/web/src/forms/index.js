@@ -9,6 +9,7 @@ import {
   approveErasureForm, assignForm, closeCaseForm, declineErasureForm, reopenForm, requestErasureForm, transferForm,
 } from "./lifecycle.js";
 import { correctForm } from "./correct.js";
+import { dismissDuplicateForm, mergeDuplicateForm } from "./duplicates.js";
 import { confirmReviewForm, fitsReview, resubmitForm, returnReviewForm } from "./review.js";
 import { schoolForm } from "./school.js";
 import { attendSiteForm, leaveSiteForm } from "./site.js";
@@ -28,6 +29,8 @@ export const FORMS = {
   close_case: closeCaseForm,
   reopen: reopenForm,
   correct: correctForm,
+  dismiss_duplicate: dismissDuplicateForm,
+  merge_duplicate: mergeDuplicateForm,
   request_erasure: requestErasureForm,
   approve_erasure: approveErasureForm,
   decline_erasure: declineErasureForm,
@@ -48,6 +51,10 @@ export function fits(name, current, me) {
   if (REVIEW_FORMS.has(name)) return fitsReview(name, current);
   if (!current) return true;
   if (name === "leave_site" && !current.site_id) return false; // attends no site
+  // Only a case flagged as a likely duplicate, still active, has a flag to resolve.
+  if (name === "dismiss_duplicate" || name === "merge_duplicate") {
+    return current.status === "active" && (current.likely_duplicates || []).length > 0;
+  }
   if (current.status !== "closed") return name !== "reopen" && !ERASURE.has(name);
   const waiting = current.erasure_request;
   if (waiting) return name === "decline_erasure" || (name === "approve_erasure" && waiting.requested_by !== me);

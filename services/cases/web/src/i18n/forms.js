@@ -97,6 +97,18 @@ const WORDS = {
   form_confirm_review: ["复核通过", "Confirm"], form_return_review: ["退回修改", "Return with a comment"],
   form_review_comment: ["复核意见（需修改的内容）", "Comment (what to correct)"],
   form_resubmit: ["修改后重新提交", "Resubmit"],
+  form_dismiss_duplicate: ["不是同一儿童", "Not the same child"],
+  form_dismiss_duplicate_hint: [
+    "核实后确认是两个不同的儿童：关闭疑似重复标记，两个个案照常保留。",
+    "Checked: two different children. The likely-duplicate flag closes; both cases stay.",
+  ],
+  form_merge_duplicate: ["合并为同一儿童", "Merge: the same child"],
+  form_merge_duplicate_hint: [
+    "核实后确认是同一儿童：本个案以“重复建档”结案，并与另一个案互相关联，记录保留在双方经过中。",
+    "Checked: the same child. This case closes as a duplicate of the other, linked both ways in their histories.",
+  ],
+  form_duplicate_other: ["疑似重复的个案", "The look-alike case"],
+  form_duplicate_case: ["个案 {id}…", "Case {id}…"],
   form_reopen: ["重新立案", "Reopen the case"], form_correct: ["更正信息", "Correct a fact"], form_identify: ["识别儿童", "Identify a child"],
   form_visited_on: ["走访日期", "Visit date"], form_mode: ["走访方式", "How"], form_guardian_present: ["监护人在场", "Guardian present"],
   form_living_conditions: ["生活状况", "Living conditions"], form_school_attendance: ["上学情况", "School attendance"],

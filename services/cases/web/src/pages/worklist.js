@@ -12,7 +12,7 @@ import { renderTable, tableWrap } from "../table.js";
 
 export const WORKLISTS = [
   "overdue-visits", "no-guardian", "mandatory-reports", "overdue-interventions",
-  "awaiting-review", "returned-for-correction",
+  "awaiting-review", "returned-for-correction", "likely-duplicates",
 ];
 // The review lists (复核) show since when a case waits instead of visit and intervention dates.
 const REVIEW_LISTS = new Set(["awaiting-review", "returned-for-correction"]);
@@ -32,12 +32,17 @@ const urgencyCell = (cell, row) => {
 };
 
 function columns(active) {
-  const review = REVIEW_LISTS.has(active);
+  // The likely duplicates show which cases look like the same child, as the review lists do.
+  const review = REVIEW_LISTS.has(active) || active === "likely-duplicates";
   const all = [
     { key: "case.child.name", render: (cell, row) => cell.append(el("a", { href: href("/cases/:id", { id: row.case.id }) }, row.case.child?.name || "—")) },
     { key: "case.jurisdiction", value: (row) => placeName(row.case.jurisdiction) },
-    { key: "case.review.subject", value: (row) => t(`review_subject_${row.case.review?.subject}`), review: true },
-    { key: "case.review.since", value: (row) => row.case.review?.since || "", review: true },
+    ...(active === "likely-duplicates"
+      ? [{ key: "case.likely_duplicates", value: (row) => String((row.case.likely_duplicates || []).length), review: true }]
+      : [
+        { key: "case.review.subject", value: (row) => t(`review_subject_${row.case.review?.subject}`), review: true },
+        { key: "case.review.since", value: (row) => row.case.review?.since || "", review: true },
+      ]),
     { key: "case.risk_level", value: (row) => word(row.case.risk_level || "unassessed") },
     { key: "case.guardian_type" },
     { key: "case.next_visit_due" },
