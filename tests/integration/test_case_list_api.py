@@ -209,9 +209,14 @@ def test_the_worklists_most_urgent_first(client: FlaskClient, city: SmallCity) -
     assert worklist(client, city, "overdue-visits", assignee="director") == []
     assert worklist(client, city, "no-guardian") == [("B", None, None)]
     assert worklist(client, city, "mandatory-reports") == [("C", "mandatory_report", None)]
-    assert worklist(client, city, "overdue-interventions") == [("B", "temporary_guardianship", 9)]
+    # B's urgent guardianship first; C's dropout task (routine, opened by rule, due 10-01)
+    assert worklist(client, city, "overdue-interventions") == [
+        ("B", "temporary_guardianship", 9),
+        ("C", "dropout_prevention", 59),
+    ]
     assert worklist(client, city, "overdue-interventions", as_of="2027-01-01") == [
         ("B", "temporary_guardianship", 42),
+        ("C", "dropout_prevention", 92),
         ("C", "mandatory_report", 1),
     ]
 
@@ -219,7 +224,10 @@ def test_the_worklists_most_urgent_first(client: FlaskClient, city: SmallCity) -
 def test_worklists_keep_to_scope_role_and_department(client: FlaskClient, city: SmallCity) -> None:
     assert worklist(client, city, "overdue-visits", "director") == [("B", None, 12)]
     assert worklist(client, city, "overdue-visits", "director_elsewhere") == [("C", None, 82)]
-    assert worklist(client, city, "overdue-interventions", "education") == []  # not theirs
+    # education's own: the dropout task C's visit opened; nobody else's
+    assert worklist(client, city, "overdue-interventions", "education") == [
+        ("C", "dropout_prevention", 59)
+    ]
     assert worklist(client, city, "mandatory-reports", "police") == [
         ("C", "mandatory_report", None)
     ]

@@ -74,17 +74,21 @@ def test_the_summary_of_a_township_gives_every_figure_of_the_product(city: Flask
     assert s["school"] == {"enrolled": 3, "dropped_out": 1, "not_in_school": 0}
     assert s["school_dropouts"] == 1
     interventions = s["interventions"]
-    assert (interventions["open"], interventions["overdue"]) == (2, 1)
+    # C's dropout (the 09-01 visit) opened education's task by rule, due 10-01: overdue
+    assert (interventions["open"], interventions["overdue"]) == (3, 2)
     assert {k: n for k, n in interventions["by_kind"].items() if n} == {
         "temporary_guardianship": 1,
         "mandatory_report": 1,
+        "dropout_prevention": 1,
     }
     assert {k: n for k, n in interventions["by_department"].items() if n} == {
         "civil_affairs": 1,
         "police": 1,
+        "education": 1,
     }
     assert {k: n for k, n in interventions["overdue_by_department"].items() if n} == {
-        "civil_affairs": 1
+        "civil_affairs": 1,
+        "education": 1,
     }
     assert s["mandatory_reports"] == {"open": 1, "overdue": 0, "cases": 1}
     assert s["workload"] == {
@@ -111,7 +115,7 @@ def test_overdue_and_coverage_are_counted_for_the_day_asked(city: FlaskClient) -
 
     assert s["as_of"] == "2027-01-05"
     assert s["overdue_visits"] == 3  # E's next visit (12-25) has now passed too
-    assert s["interventions"]["overdue"] == 2
+    assert s["interventions"]["overdue"] == 3  # with C's dropout task (due 10-01)
     assert s["mandatory_reports"]["overdue"] == 1  # due 12-31
     assert s["visit_coverage"]["last_30_days"]["visited"] == 0
     assert s["visit_coverage"]["last_90_days"]["visited"] == 2
@@ -192,7 +196,7 @@ def test_the_trend_gives_each_month_and_the_active_count_at_its_end(city: FlaskC
             m["identified"],
         )
         for m in months
-    ] == [(1, 1, 1, 1, 0), (0, 0, 0, 0, 0), (2, 2, 1, 0, 1)]
+    ] == [(1, 1, 2, 1, 0), (0, 0, 0, 0, 0), (2, 2, 1, 0, 1)]  # 09: report and dropout task
     assert [m["active_at_month_end"] for m in months] == [3, 3, 4]
     city_months = get(city, "/api/v1/dashboard/trend", months=2)["months"]
     assert [(m["closed"], m["active_at_month_end"]) for m in city_months] == [(0, 4), (1, 4)]
@@ -203,12 +207,13 @@ def test_the_ranking_scores_townships_and_counties_for_the_assessment(city: Flas
 
     assert townships["ranked_level"] == "township"
     first, last = townships["rows"]
-    # coverage 0.5, on time 1 - 2/4, entrustment 1/3, interventions on time 1 - 1/2
-    assert (first["code"], first["rank"], first["score"]) == (TOWNSHIP, 1, 45.8)
+    # coverage 0.5, on time 1 - 2/4, entrustment 1/3, interventions on time 1 - 2/3 (B's
+    # and C's dropout task overdue, of three open)
+    assert (first["code"], first["rank"], first["score"]) == (TOWNSHIP, 1, 41.7)
     assert (last["code"], last["rank"], last["score"]) == (V3[:9], 2, None)
     counties = get(city, "/api/v1/dashboard/ranking")["rows"]
     assert [(r["code"], r["name"], r["score"]) for r in counties] == [
-        (COUNTY, "进贤县", 45.8),
+        (COUNTY, "进贤县", 41.7),
         (V3[:6], "南昌县", None),
     ]
 
@@ -336,8 +341,9 @@ def test_a_departments_intervention_figures_are_its_own_as_its_worklist_is(
     assert opened.status_code == 201, opened.json
     caught_up(service)
     for user, department, open_, overdue in (
-        ("education", "education", 1, 1),
-        ("civil", None, 3, 2),
+        # and C's dropout task, opened by rule and overdue, is education's too
+        ("education", "education", 2, 2),
+        ("civil", None, 4, 3),
     ):
         figures = get(city, SUMMARY, user)["interventions"]
         worklist = get(city, "/api/v1/worklists/overdue-interventions", user)
