@@ -104,8 +104,9 @@ def test_overdue_visits_rank_no_guardian_then_immediate_then_high_risk_then_days
 def test_overdue_interventions_rank_by_the_same_rule(
     client: FlaskClient, names: dict[str, str]
 ) -> None:
-    # F's immediate intervention is the longer overdue; B has no guardian
-    assert _order(client, "overdue-interventions", names) == ["B", "F"]
+    # F's immediate intervention is the longer overdue; B has no guardian; C's dropout
+    # task (routine, opened by rule at its dropout visit) comes after them
+    assert _order(client, "overdue-interventions", names) == ["B", "F", "C"]
 
 
 def test_a_worklist_line_carries_the_intervention_s_own_due_date_and_urgency(
