@@ -555,7 +555,9 @@ def test_each_form_refuses_beside_the_field_then_writes(
     expect(page.locator("#flash")).to_be_visible()
     after = Api(server.url, "civil").case(case_id)
     assert case.landed(after), after
-    assert len(Api(server.url, "civil").events(case_id)) == len(events) + 1
+    written = Api(server.url, "civil").events(case_id)[len(events) :]
+    # one event, and the task a rule opens with it (a school change to dropped out)
+    assert len(written) == 1 or written[1:] == ["intervention_opened"], written
 
 
 def test_the_case_page_offers_only_the_forms_the_role_may_use_on_a_desktop(
