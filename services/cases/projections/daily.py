@@ -46,7 +46,14 @@ DATES = (
 )
 # The event classes the read models handle whose fact has no date of its own (a test
 # holds every other handled class to one of DATES, or to being a correction).
-RECORDED_ONLY = {"Assigned": "who works on a case changes when it is recorded"}
+RECORDED_ONLY = {
+    "Assigned": "who works on a case changes when it is recorded",
+    # Likely-duplicate flags move no counter: they are decided when recorded.
+    "DuplicateSuspected": "a flag raised when the identification is recorded",
+    "DuplicateDismissed": "a flag decided when recorded",
+    "MergedInto": "a merge decided when recorded (its Closed carries the closing day)",
+    "DuplicateMerged": "a merge decided when recorded",
+}
 
 
 def effective_on(data: dict[str, Any], state: CaseState, recorded: str) -> str:
