@@ -5,7 +5,10 @@ axe-core (from the web app's node_modules) run inside the page."""
 from __future__ import annotations
 
 import shutil
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,48 @@ def browser() -> Iterator[Browser]:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
         yield browser
         browser.close()
+
+
+@dataclass
+class Server:
+    """The case service on a seeded demo city, served by waitress on a free port."""
+
+    url: str
+    settings: Any
+    service: Any
+
+    def catch_up(self) -> None:
+        """Runs the projector until the read models hold every event written so far."""
+        from services.cases.projections.projector import catch_up
+
+        catch_up(self.settings, self.service.cases, self.service.read_models.store)
+
+
+@contextmanager
+def served_demo_city(tmp_path_factory: pytest.TempPathFactory, children: int) -> Iterator[Server]:
+    """A demo city of `children` (today fixed), seeded and projected, served until closed."""
+    from waitress.server import create_server
+
+    from services.cases.api import create_app
+    from services.cases.bootstrap import build_case_service
+    from services.cases.demo import seed_demo
+    from shared.settings import Settings
+    from tests.support import FixedClock
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("var")).with_generated_secrets()
+    service = build_case_service(settings, clock=FixedClock())
+    seed_demo(service, children=children, show_progress=False)
+    http = create_server(
+        create_app(settings, case_service=service), host="127.0.0.1", port=0, threads=4
+    )
+    server = Server(f"http://127.0.0.1:{http.effective_port}", settings, service)
+    server.catch_up()
+    threading.Thread(target=http.run, daemon=True).start()
+    try:
+        yield server
+    finally:
+        http.close()
+        service.close()
 
 
 def watch(page: Page) -> tuple[list[str], list[str]]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
-import threading
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -19,19 +17,13 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, ViewportSize, expect, sync_playwright
-from waitress.server import create_server
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 
-from services.cases.api import create_app
-from services.cases.bootstrap import build_case_service
-from services.cases.demo import seed_demo
 from services.cases.demo.staff import DEMO_VILLAGE, PASSWORDS
-from services.cases.projections.projector import catch_up
 from shared.roles import Role
-from shared.settings import Settings
-from tests.browser.conftest import CHROMIUM_FLAGS, shot, watch
+from tests.browser.conftest import Server, served_demo_city, shot, watch
 from tests.integration.survey_support import csv_bytes, id_number, survey_row, wrong_check_digit
-from tests.support import IDENTIFY, INTERVENTION, TODAY, FixedClock
+from tests.support import IDENTIFY, INTERVENTION, TODAY
 
 AXE = Path(__file__).resolve().parents[2] / "services/cases/web/node_modules/axe-core/axe.min.js"
 PHONE: ViewportSize = {"width": 390, "height": 844}
@@ -44,41 +36,11 @@ LOGINS = {
 NEIGHBOUR_VILLAGE = "360124105201"  # another village of the demo township
 
 
-@dataclass
-class Server:
-    url: str
-    settings: Settings
-    service: Any
-
-    def catch_up(self) -> None:
-        catch_up(self.settings, self.service.cases, self.service.read_models.store)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The case service on a small demo city, served by waitress."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("var")).with_generated_secrets()
-    service = build_case_service(settings, clock=FixedClock())
-    seed_demo(service, children=60, show_progress=False)
-    catch_up(settings, service.cases, service.read_models.store)
-    http = create_server(
-        create_app(settings, case_service=service), host="127.0.0.1", port=0, threads=4
-    )
-    thread = threading.Thread(target=http.run, daemon=True)
-    thread.start()
-    yield Server(f"http://127.0.0.1:{http.effective_port}", settings, service)
-    http.close()
-    service.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Chromium is not installed: ./dev test installs it (apt chromium)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
+    with served_demo_city(tmp_path_factory, children=60) as served:
+        yield served
 
 
 class Api:
@@ -642,7 +604,9 @@ def test_an_erasure_is_asked_by_one_officer_and_approved_by_another_on_a_phone(
     context, page, errors, violations = phone(browser, "en")
     log_in(page, server, "civil-city", lang="en")
     open_form(page, server, case_id, "approve_erasure")
-    page.click("#form-approve_erasure button[type=submit]")
+    # by keyboard alone: Tab to the approval, Enter
+    tab_to(page, "document.activeElement?.matches('#form-approve_erasure button[type=submit]')")
+    page.keyboard.press("Enter")
     expect(page.locator("#case-erasure")).to_contain_text("Personal data erased on")
     expect(page.locator("#case-title")).not_to_contain_text("待删除")
     expect(page.locator("#case-actions")).to_have_count(0)  # nothing more is done on it

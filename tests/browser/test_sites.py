@@ -7,69 +7,31 @@ Screenshots under test-artifacts/browser/."""
 from __future__ import annotations
 
 import json
-import shutil
-import threading
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from waitress.server import create_server
+from playwright.sync_api import Browser, Page, expect
 
-from services.cases.api import create_app
-from services.cases.bootstrap import build_case_service
-from services.cases.demo import seed_demo
 from services.cases.demo.staff import DEMO_VILLAGE, PASSWORDS
-from services.cases.projections.projector import catch_up
 from shared.roles import Role
-from shared.settings import Settings
 from tests.browser.conftest import (
-    CHROMIUM_FLAGS,
     PHONE,
+    Server,
     log_in,
     serious_accessibility_problems,
+    served_demo_city,
     shot,
     watch,
 )
-from tests.support import FixedClock
-
-
-@dataclass
-class Server:
-    url: str
-    settings: Settings
-    service: Any
-
-    def catch_up(self) -> None:
-        catch_up(self.settings, self.service.cases, self.service.read_models.store)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The case service on a small demo city (with its care sites), served by waitress."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("var")).with_generated_secrets()
-    service = build_case_service(settings, clock=FixedClock())
-    seed_demo(service, children=40, show_progress=False)
-    catch_up(settings, service.cases, service.read_models.store)
-    http = create_server(
-        create_app(settings, case_service=service), host="127.0.0.1", port=0, threads=4
-    )
-    threading.Thread(target=http.run, daemon=True).start()
-    yield Server(f"http://127.0.0.1:{http.effective_port}", settings, service)
-    http.close()
-    service.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert executable, "Chromium is not installed: ./dev test installs it (apt chromium)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
+    with served_demo_city(tmp_path_factory, children=40) as served:
+        yield served
 
 
 def phone(browser: Browser, language: str = "en") -> Page:
