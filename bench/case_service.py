@@ -273,6 +273,8 @@ def measure_opens(store: Store, service: Any, mode: Mode) -> dict[str, Any]:
     # An empty AGGREGATE_CACHE_MAXSIZE means no cache ("0" would mean an unbounded one).
     uncached = Cases(base_env | {"AGGREGATE_CACHE_MAXSIZE": ""})
     replaying = Cases(base_env | {"AGGREGATE_CACHE_MAXSIZE": "", "IS_SNAPSHOTTING_ENABLED": "n"})
+    for other in (uncached, replaying):  # personal data is sealed under each case's key
+        other.use_case_keys(service.cases.case_keys)
     cached = service.cases  # as served: LRU cache, fast-forward query, deepcopy
     assert uncached.repository.cache is None and uncached.snapshots is not None
     assert replaying.repository.cache is None and replaying.snapshots is None
@@ -333,8 +335,9 @@ def measure_opens(store: Store, service: Any, mode: Mode) -> dict[str, Any]:
         stored = uncached.snapshots.recorder.select_events(ids[1000], desc=True, limit=1)
         snapshot_bytes = len(stored[0].state) if stored else 0
     finally:
-        uncached.close()
-        replaying.close()
+        for other in (uncached, replaying):
+            other.use_case_keys(None)  # the keys are the served service's to close
+            other.close()
 
     rows = {
         key: {"label": label, "events": events, **summary_us(samples[key])}
