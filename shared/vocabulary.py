@@ -49,6 +49,10 @@ INTERVENTION_KINDS = (
 )
 DEPARTMENTS = ("civil_affairs", "education", "police", "health", "womens_federation", "court")
 URGENCIES = ("routine", "urgent", "immediate")
+# The interventions that hand a case to the police, who see no other case (access.may_see):
+# a mandatory report (强制报告), and the household registration (落户) the rules open for a
+# child without hukou. Other police work on a case does not make it theirs to read.
+POLICE_CASE_KINDS = ("mandatory_report", "household_registration")
 CLOSURE_REASONS = ("parents_returned", "reached_16", "moved_out", "no_longer_eligible", "duplicate")
 CASE_STATUSES = ("active", "closed")
 # School changes (控辍保学) and the school status each leaves on the record.

@@ -42,8 +42,8 @@ def may_see(actor: Actor, case: Case) -> bool:
     """True when the case is in the caller's scope and role lets them read it."""
     if not can(actor.role, Capability.READ_CASE) or not in_scope(case.jurisdiction, actor.scope):
         return False
-    # The police see only the cases that were reported to them.
-    return actor.role is not Role.POLICE or case.has_mandatory_report
+    # The police see only the cases handed to them (vocabulary.POLICE_CASE_KINDS).
+    return actor.role is not Role.POLICE or case.holds_police_work
 
 
 def in_emergency(actor: Actor, case: Case, now: datetime) -> bool:

@@ -369,9 +369,12 @@ def test_a_child_is_found_by_id_number(page: Page, app: App) -> None:
 
 def test_police_see_their_mandatory_reports_without_an_error(page: Page, app: App) -> None:
     log_in(page, app.base_url, "police", "demo-police-2026")
-    expect(page.locator("#worklist-tabs [role=tab]")).to_have_count(1)
+    expect(page.locator("#worklist-tabs [role=tab]")).to_have_count(2)
     expect(page.locator("[role=tab][data-worklist=mandatory-reports]")).to_have_attribute(
         "aria-selected", "true"
+    )
+    expect(page.locator("[role=tab][data-worklist=open-interventions]")).to_contain_text(
+        "在办干预"
     )
     expect(page.locator("#worklist tbody tr").first).to_be_visible()
     expect(page.locator("#error")).to_have_text("")

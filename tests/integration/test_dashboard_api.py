@@ -64,6 +64,15 @@ def test_the_summary_of_a_township_gives_every_figure_of_the_product(city: Flask
         "closed": 0,
         "reopened": 0,
         "returned_to_school": 0,
+        # the child identified this month has no guardian (small_city.py)
+        "no_guardian_found": 1,
+        "no_guardian_to_parent": 0,
+        "no_guardian_to_grandparent": 0,
+        "no_guardian_to_other_relative": 0,
+        "no_guardian_to_entrusted_adult": 0,
+        "no_guardian_to_institution": 0,
+        "no_guardian_closed": 0,
+        "hukou_registered": 0,
     }
     assert s["visit_coverage"] == {
         "last_30_days": {"visited": 2, "share": 0.5},

@@ -19,6 +19,7 @@ from tests.integration.bad_input import assert_invalid
 from tests.integration.projection_support import command_env
 from tests.integration.small_city import CITY, TOWNSHIP, build_small_city, import_city_divisions
 from tests.support import (
+    GUARDIAN_CHANGE,
     INTERVENTION,
     VILLAGE,
     VISIT,
@@ -299,3 +300,132 @@ def test_dropouts_returned_to_school_and_children_identified_are_counted_in_thei
     assert q3["本期辍学返校"] == (1, 0, 1)
     assert q1["本期新识别"] == (1, 0, 1)  # identified on 2026-03-01
     assert q3["本期新识别"] == (0, 0, 0)
+
+
+def test_children_with_no_guardian_and_how_each_was_resolved_and_hukou_registered(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given: three children found with no guardian in March; in 2026-Q3 one is given her
+    # grandmother, one an institution, one leaves the county still without a guardian;
+    # a fourth, without hukou, is registered by the police in August
+    civil, police = login(client, "civil"), login(client, "police")
+    alone = {"type": "none", "capacity": "unable"}
+    ids = [
+        json_of(client.post("/api/v1/cases", json=identify_body(guardian=alone), headers=civil))[
+            "id"
+        ]
+        for _ in range(3)
+    ]
+    for case, guardian, on in (
+        (ids[0], GUARDIAN_CHANGE["guardian"] | {"type": "grandparent"}, "2026-07-15"),
+        (
+            ids[1],
+            GUARDIAN_CHANGE["guardian"] | {"type": "institution", "name": "县儿童福利院"},
+            "2026-08-02",
+        ),
+    ):
+        body = GUARDIAN_CHANGE | {"guardian": guardian, "effective_on": on}
+        body.pop("entrustment_signed_on")
+        answer = client.post(f"/api/v1/cases/{case}/guardian-changes", json=body, headers=civil)
+        assert answer.status_code in (200, 201), answer.json
+    closed = client.post(
+        f"/api/v1/cases/{ids[2]}/closure",
+        json={"reason": "moved_out", "closed_on": "2026-09-20"},
+        headers=civil,
+    )
+    assert closed.status_code in (200, 201), closed.json
+    child = identify_body()["child"] | {"hukou_registered": False}
+    unregistered = json_of(
+        client.post("/api/v1/cases", json=identify_body(child=child), headers=civil)
+    )
+    (task,) = [
+        i["intervention_id"]
+        for i in unregistered["interventions"]
+        if i["kind"] == "household_registration" and i["department"] == "police"
+    ]
+    done = client.post(
+        f"/api/v1/cases/{unregistered['id']}/interventions/{task}/closure",
+        json={"outcome": "已办理户籍登记", "closed_on": "2026-08-10"},
+        headers=police,
+    )
+    assert done.status_code in (200, 201), done.json
+    caught_up(service)
+
+    # when
+    answers = {
+        period: fetch(client, "civil", scope=VILLAGE[:6], period=period, format="xlsx")
+        for period in ("2026-Q3", "2026-Q1")
+    }
+
+    # then: each figure this period, the one before, the change
+    q3, q1 = (
+        {
+            r[0]: r[1:]
+            for r in load_workbook(BytesIO(a.data))["无人监护儿童及落实监护情况"].iter_rows(
+                min_row=3, values_only=True
+            )
+        }
+        for a in (answers["2026-Q3"], answers["2026-Q1"])
+    )
+    assert q1["本期新发现无人监护"] == (3, 0, 3)  # identified on 2026-03-01
+    # counted at a period's end as recorded by then: all of it was recorded in November
+    assert q1["无人监护儿童"][0] == 0
+    assert q3["本期新发现无人监护"] == (0, 0, 0)
+    assert q3["本期落实监护：祖父母"] == (1, 0, 1)
+    assert q3["本期落实监护：机构"] == (1, 0, 1)
+    assert q3["本期落实监护：父母一方"] == (0, 0, 0)
+    assert q3["本期无人监护即结案"] == (1, 0, 1)
+    assert q3["无人监护儿童"][:2] == (0, 0)
+    recomputed = fetch(
+        client, "civil", scope=VILLAGE[:6], period="2026-Q3", format="xlsx", recomputed="true"
+    )
+    sheet = load_workbook(BytesIO(recomputed.data))["无人监护儿童及落实监护情况"]
+    rows = {r[0]: r[1:] for r in sheet.iter_rows(min_row=3, values_only=True)}
+    assert rows["无人监护儿童"] == (0, 3, -3)  # with what is known today: 3 at Q2's end
+    main = {
+        r[0]: r[1:]
+        for r in load_workbook(BytesIO(answers["2026-Q3"].data))["主要指标"].iter_rows(
+            values_only=True
+        )
+    }
+    assert main["本期无户籍儿童登记户口"] == (1, 0, 1)
+    # the same figures as the dashboard's months give them
+    months = [
+        summary_as_of(client, VILLAGE[:6], day)["this_month"]
+        for day in ("2026-07-31", "2026-08-31", "2026-09-30")
+    ]
+    assert sum(m["no_guardian_to_grandparent"] for m in months) == 1
+    assert sum(m["no_guardian_to_institution"] for m in months) == 1
+    assert sum(m["no_guardian_closed"] for m in months) == 1
+    assert sum(m["hukou_registered"] for m in months) == 1
+
+
+def test_a_directors_child_with_no_guardian_counts_as_found_once_confirmed(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given: a village director identifies a child with no guardian (pending review)
+    director = login(client, "director")
+    body = identify_body(guardian={"type": "none", "capacity": "unable"})
+    case = json_of(client.post("/api/v1/cases", json=body, headers=director))
+    caught_up(service)
+    pending = summary_as_of(client, VILLAGE[:6], "2026-03-31")["this_month"]
+    assert pending["no_guardian_found"] == 0  # not counted before review
+
+    # when: the supervisor confirms it
+    confirmed = client.post(
+        f"/api/v1/cases/{case['id']}/review/confirmation",
+        headers=login(client, "supervisor"),
+    )
+    assert confirmed.status_code == 200, confirmed.json
+    caught_up(service)
+
+    # then
+    assert summary_as_of(client, VILLAGE[:6], "2026-03-31")["this_month"]["no_guardian_found"] == 1
+
+
+def summary_as_of(client: FlaskClient, scope: str, day: str) -> Any:
+    return client.get(
+        "/api/v1/dashboard/summary",
+        query_string={"scope": scope, "as_of": day},
+        headers=login(client, "civil"),
+    ).json

@@ -50,4 +50,5 @@ def test_every_table_title_fits_a_sheet_name(lang: str) -> None:
     t = text(lang)
     tables = ["overview", "guardians", "ranking", "missing", "interventions_by_kind"]
     tables += ["interventions_by_department", "closures_by_kind", "closures_by_department"]
+    tables += ["no_guardian_table", "care_sites"]
     assert {key: t[key] for key in tables if len(t[key]) > 31} == {}  # Excel's limit

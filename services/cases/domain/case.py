@@ -20,6 +20,7 @@ from shared.vocabulary import (
     CLOSURE_PROPOSALS,
     CLOSURE_REASONS,
     ERASURE_BASES,
+    POLICE_CASE_KINDS,
     REVIEW_SUBJECTS,
     SCHOOL_CHANGES,
     SCHOOL_STATUS_AFTER_CHANGE,
@@ -1152,6 +1153,12 @@ class Case(Aggregate):
     def has_mandatory_report(self) -> bool:
         """True once a mandatory report (强制报告) was opened: the police may then see it."""
         return any(i["kind"] == "mandatory_report" for i in self.interventions.values())
+
+    @property
+    def holds_police_work(self) -> bool:
+        """True once a mandatory report or a household registration was opened on the
+        case: the police may then see it (access.may_see)."""
+        return any(i["kind"] in POLICE_CASE_KINDS for i in self.interventions.values())
 
     @property
     def entrustment_signed(self) -> bool:

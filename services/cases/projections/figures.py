@@ -20,6 +20,7 @@ from shared.vocabulary import DEPARTMENTS, EMOTIONAL_STATES, GUARDIAN_TYPES, INT
 
 from . import daily
 from .flows import FLOWS
+from .state import NO_GUARDIAN_RESOLVED
 from .tx import Tx
 
 _ROW_METRICS = (
@@ -42,6 +43,10 @@ _MONTH_METRICS = {
     "closed": "closed",
     "reopened": "reopened",
     "returned_to_school": "returned_to_school",
+    "no_guardian_found": "no_guardian_found",
+    **{flow: flow for flow in NO_GUARDIAN_RESOLVED.values()},
+    "no_guardian_closed": "no_guardian_closed",
+    "hukou_registered": "hukou_registered",
 }
 
 

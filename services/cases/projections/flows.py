@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .state import Flow
+from .state import NO_GUARDIAN_RESOLVED, Flow
 from .tx import Tx
 
 # The columns of {monthly}; `active_delta` is the net change of active cases, whose
@@ -20,6 +20,13 @@ FLOWS = (
     "closed",
     "reopened",
     "returned_to_school",
+    # Children with no guardian (无人监护, issue 12): found (identified so, or left so by a
+    # guardian change), given a guardian of each type, or closed while still without one.
+    "no_guardian_found",
+    *NO_GUARDIAN_RESOLVED.values(),
+    "no_guardian_closed",
+    # A household-registration task (落户) the police closed: a child without hukou registered.
+    "hukou_registered",
     "active_delta",
 )
 _COLUMN = {name: i for i, name in enumerate(FLOWS)}

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from shared.overdue import is_overdue, overdue_before
+from shared.vocabulary import POLICE_CASE_KINDS
 
 from .personal import PersonalData
 from .tx import Tx
@@ -114,8 +115,12 @@ class CaseQueries:
         if f.overdue is not None:
             where.append(overdue if f.overdue else f"NOT {overdue}")
             params.append(overdue_before(today))
-        if reported_only:
-            where.append("c.has_mandatory_report = 1")
+        if reported_only:  # the police: the cases handed to them (Case.holds_police_work)
+            kinds = ", ".join(f"'{k}'" for k in POLICE_CASE_KINDS)
+            where.append(
+                f"EXISTS (SELECT 1 FROM {{interventions}} pi WHERE pi.case_id = c.case_id "
+                f"AND pi.kind IN ({kinds}))"
+            )
         if f.q:
             tokens = self.personal.query_tokens(f.q)
             marks = ", ".join("?" * len(tokens))
@@ -218,10 +223,12 @@ class CaseQueries:
         per_page: int,
         *,
         mandatory_reports: bool,
+        overdue_only: bool = True,
         department: str | None = None,
     ) -> tuple[list[WorkItem], int]:
-        """Open mandatory reports, or overdue open interventions, of active cases, the
-        most urgent first (the oldest report, the longest overdue)."""
+        """Open mandatory reports, or open interventions (only the overdue ones unless
+        `overdue_only` is false), of active cases, the most urgent first (the oldest
+        report; the longest overdue, then the soonest due)."""
         where = (
             "i.status = 'open' AND i.case_active = 1 AND i.jurisdiction >= ? AND i.jurisdiction < ?"
         )
@@ -230,9 +237,14 @@ class CaseQueries:
             where += " AND i.kind = 'mandatory_report'"
             order = urgency_order("i.urgency = 'immediate'", "i.opened_on, i.intervention_id")
         else:
-            where += " AND i.due_by < ?"
-            params.append(overdue_before(today))
-            order = urgency_order("i.urgency = 'immediate'", "i.due_by, i.intervention_id")
+            if overdue_only:
+                where += " AND i.due_by < ?"
+                params.append(overdue_before(today))
+            # An intervention with no due date comes after those with one.
+            order = urgency_order(
+                "i.urgency = 'immediate'",
+                "CASE WHEN i.due_by IS NULL THEN 1 ELSE 0 END, i.due_by, i.intervention_id",
+            )
         if department is not None:
             where += " AND i.department = ?"
             params.append(department)

@@ -41,6 +41,9 @@ WORKLISTS = (
     "no-guardian",
     "mandatory-reports",
     "overdue-interventions",
+    # Every open intervention, the soonest due first (a department's: its own tasks, such
+    # as the police's household registrations and education's dropout prevention).
+    "open-interventions",
     # Review before it counts (复核): what awaits the caller's review, and what was
     # returned to the director for correction.
     "awaiting-review",
@@ -65,6 +68,8 @@ _FILTER_FIELDS = {
     "overdue": "visit_overdue",
     "q": "child.name",
 }
+# The police see the cases that hold work for them (access.may_see): their lists are those.
+_POLICE_WORKLISTS = ("mandatory-reports", "open-interventions")
 _WORKLIST_FIELDS = {"overdue-visits": "visit_overdue", "no-guardian": "guardian_type"}
 _ID_NUMBER = re.compile(r"^\d{17}[\dXx]$")
 
@@ -77,8 +82,8 @@ def worklists_for(role: Role) -> list[str]:
 
 
 def _why_not(role: Role, name: str) -> str | None:
-    if role is Role.POLICE and name != "mandatory-reports":
-        return "the police see only the mandatory-reports worklist"
+    if role is Role.POLICE and name not in _POLICE_WORKLISTS:
+        return "the police see only their own tasks: mandatory reports and open interventions"
     capability = _WORKLIST_CAPABILITIES.get(name)
     if capability is not None and not can(role, capability):
         return f"the role {role} may not {capability.replace('_', ' ')}: {name} is not its list"
@@ -334,7 +339,8 @@ class ReadModels:
                     page,
                     per_page,
                     mandatory_reports=name == "mandatory-reports",
-                    department=department if name == "overdue-interventions" else None,
+                    overdue_only=name == "overdue-interventions",
+                    department=None if name == "mandatory-reports" else department,
                 )
             return Page(items, total)
 

@@ -33,7 +33,9 @@ TABLES = (
 # confirmed, pending, returned), what the review is of and since when it waits. 6: care
 # sites, their yearly plans and the children attending them (sites.py). 7: the cases
 # each case holds an open likely-duplicate flag for (the likely-duplicates worklist).
-SCHEMA_VERSION = 7
+# 8: monthly flows of children with no guardian (found, given a guardian of each type,
+# closed without one) and of household registrations done (the periodic report).
+SCHEMA_VERSION = 8
 
 GENERATIONS = (
     "CREATE TABLE IF NOT EXISTS {generations} (generation INTEGER PRIMARY KEY, "

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.dispatch import Registry
-from shared.vocabulary import SCHOOL_STATUS_AFTER_CHANGE
+from shared.vocabulary import GUARDIAN_TYPES, SCHOOL_STATUS_AFTER_CHANGE
 
 from ..domain import Case
 from ..domain.visit_due import next_visit_due
@@ -133,6 +133,8 @@ class CaseState:
 
 # A flow: (village, month, metric, +1 or -1), for the monthly figures.
 Flow = tuple[str, str, str, int]
+# The flow of a child with no guardian given one of each type (how it was resolved).
+NO_GUARDIAN_RESOLVED = {t: f"no_guardian_to_{t}" for t in GUARDIAN_TYPES if t != "none"}
 
 
 def identified(
@@ -162,8 +164,7 @@ def identified(
         personal_changed=True,
         recorded_due=due,
     )
-    month = state.identified_on[:7]
-    return state, [(village, month, "identified", 1), (village, month, "active_delta", 1)]
+    return state, _identification_flows(state, 1)
 
 
 Move = Callable[[CaseState, Json], list[Flow]]
@@ -264,10 +265,16 @@ def _visited(s: CaseState, data: Json) -> list[Flow]:
 
 @_on("GuardianChanged")
 def _guardian_changed(s: CaseState, data: Json) -> list[Flow]:
-    s.guardian_type = str(data["guardian"]["type"])
+    before, after = s.guardian_type, str(data["guardian"]["type"])
+    s.guardian_type = after
     s.guardian_since = str(data["effective_on"])
     s.entrustment_signed = data.get("entrustment_signed_on") is not None
-    return []
+    if not s.counted or before == after or "none" not in (before, after):
+        return []
+    month = s.guardian_since[:7]
+    if after == "none":
+        return [(s.jurisdiction, month, "no_guardian_found", 1)]
+    return [(s.jurisdiction, month, NO_GUARDIAN_RESOLVED[after], 1)]
 
 
 @_on("InterventionOpened")
@@ -292,6 +299,8 @@ def _intervention_closed(s: CaseState, data: Json) -> list[Flow]:
     intervention = s.interventions[data["intervention_id"]]
     intervention.status = "closed"
     intervention.closed_on = data["closed_on"]
+    if intervention.kind == "household_registration" and s.counted:
+        return [(s.jurisdiction, str(data["closed_on"])[:7], "hukou_registered", 1)]
     return []
 
 
@@ -332,7 +341,10 @@ def _closed(s: CaseState, data: Json) -> list[Flow]:
     month = str(data["closed_on"])[:7]
     if not s.counted:
         return []  # never counted: a closure moves no figure
-    return [(s.jurisdiction, month, "closed", 1), (s.jurisdiction, month, "active_delta", -1)]
+    flows = [(s.jurisdiction, month, "closed", 1), (s.jurisdiction, month, "active_delta", -1)]
+    if s.guardian_type == "none":  # closed before anyone became the child's guardian
+        flows.append((s.jurisdiction, month, "no_guardian_closed", 1))
+    return flows
 
 
 @_on("Reopened")
@@ -385,7 +397,10 @@ def _identification_flows(s: CaseState, n: int) -> list[Flow]:
     # leaves them when it asks for review (in the same append) and comes back, to the
     # month it was identified in, when confirmed.
     month = s.identified_on[:7]
-    return [(s.identified_in, month, "identified", n), (s.jurisdiction, month, "active_delta", n)]
+    flows = [(s.identified_in, month, "identified", n), (s.jurisdiction, month, "active_delta", n)]
+    if s.guardian_type == "none":  # found with no guardian, counted with the identification
+        flows.append((s.identified_in, month, "no_guardian_found", n))
+    return flows
 
 
 @_on("ReviewRequested")

@@ -11,6 +11,7 @@ from typing import Any
 
 from shared.vocabulary import DEPARTMENTS, GUARDIAN_TYPES, INTERVENTION_KINDS
 
+from ..projections.state import NO_GUARDIAN_RESOLVED
 from .labels import text
 from .period import Period
 
@@ -120,6 +121,28 @@ def build(
             chart=True,
         )
     )
+    moved, moved_before = flows(scope, period), flows(scope, previous)
+
+    def flow(label: str, name: str) -> Row:
+        a, b = moved.get(name, 0), moved_before.get(name, 0)
+        return [label, a, b, a - b]
+
+    report.tables.append(
+        Table(
+            "no_guardian",
+            t["no_guardian_table"],
+            cols,
+            [
+                pair(t["no_guardian"], lambda s: s["no_guardian"]),
+                flow(t["flow.no_guardian_found"], "no_guardian_found"),
+                *(
+                    flow(t["flow.no_guardian_to"].format(guardian=t[f"guardian.{g}"]), name)
+                    for g, name in NO_GUARDIAN_RESOLVED.items()
+                ),
+                flow(t["flow.no_guardian_closed"], "no_guardian_closed"),
+            ],
+        )
+    )
     report.tables.append(
         Table(
             "interventions_by_kind",
@@ -144,10 +167,8 @@ def build(
             chart=True,
         )
     )
-    moved, moved_before = flows(scope, period), flows(scope, previous)
-    for name in ("identified", "returned_to_school", "closed"):
-        a, b = moved.get(name, 0), moved_before.get(name, 0)
-        report.tables[0].rows.append([t[f"flow.{name}"], a, b, a - b])
+    for name in ("identified", "returned_to_school", "hukou_registered", "closed"):
+        report.tables[0].rows.append(flow(t[f"flow.{name}"], name))
     report.tables += _closures(t, closed(scope, period), closed(scope, previous), period, previous)
     rows = ranking(scope, report.as_of, _basis(period.end, today, past)) if len(scope) < 9 else []
     report.tables.append(
@@ -175,7 +196,7 @@ def build(
             ],
         )
     )
-    missing = ["no_guardian_resolution", "hukou"]
+    missing = []
     if sites is None:
         missing.append("care_sites")
     else:

@@ -65,8 +65,9 @@ def render(report: Report, subtitle: str, missing_title: str, *, chinese: bool) 
         story += [Paragraph(table.title, heading), _table(table, font)]
         if table.chart and table.rows:
             story.append(_chart(table, font))
-    story += [Paragraph(missing_title, heading)]
-    story += [Paragraph("· " + line, body) for line in report.missing]
+    if report.missing:
+        story += [Paragraph(missing_title, heading)]
+        story += [Paragraph("· " + line, body) for line in report.missing]
     out = BytesIO()
     SimpleDocTemplate(
         out, pagesize=A4, title=report.title, leftMargin=18 * mm, rightMargin=18 * mm

@@ -22,9 +22,10 @@ def render(report: Report, missing_title: str) -> bytes:
         for row in table.rows:
             sheet.append(row)  # ints and floats stay numeric; None is an empty cell
         sheet.column_dimensions["A"].width = 28
-    notes = book.create_sheet(missing_title[:31])
-    for line in report.missing:
-        notes.append([line])
+    if report.missing:
+        notes = book.create_sheet(missing_title[:31])
+        for line in report.missing:
+            notes.append([line])
     out = BytesIO()
     book.save(out)
     return out.getvalue()

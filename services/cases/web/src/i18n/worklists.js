@@ -3,7 +3,7 @@ export default {
   "zh-CN": {
     worklists: "工作清单",
     "overdue-visits": "走访逾期", "no-guardian": "无人监护", "mandatory-reports": "强制报告",
-    "overdue-interventions": "干预逾期",
+    "overdue-interventions": "干预逾期", "open-interventions": "在办干预",
     "awaiting-review": "待我复核", "returned-for-correction": "退回待修改",
     "likely-duplicates": "疑似重复", "case.likely_duplicates": "疑似重复个案数",
     "case.review.subject": "复核内容", "case.review.since": "等待自",
@@ -17,6 +17,7 @@ export default {
     worklists: "Worklists",
     "overdue-visits": "Overdue visits", "no-guardian": "No guardian",
     "mandatory-reports": "Mandatory reports", "overdue-interventions": "Overdue interventions",
+    "open-interventions": "Open interventions",
     "awaiting-review": "Awaiting my review", "returned-for-correction": "Returned to me",
     "likely-duplicates": "Likely duplicates", "case.likely_duplicates": "Look-alike cases",
     "case.review.subject": "Review of", "case.review.since": "Waiting since",

@@ -12,7 +12,7 @@ import { renderTable, tableWrap } from "../table.js";
 
 export const WORKLISTS = [
   "overdue-visits", "no-guardian", "mandatory-reports", "overdue-interventions",
-  "awaiting-review", "returned-for-correction", "likely-duplicates",
+  "open-interventions", "awaiting-review", "returned-for-correction", "likely-duplicates",
 ];
 // The review lists (复核) show since when a case waits instead of visit and intervention dates.
 const REVIEW_LISTS = new Set(["awaiting-review", "returned-for-correction"]);
