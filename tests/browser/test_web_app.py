@@ -373,9 +373,7 @@ def test_police_see_their_mandatory_reports_without_an_error(page: Page, app: Ap
     expect(page.locator("[role=tab][data-worklist=mandatory-reports]")).to_have_attribute(
         "aria-selected", "true"
     )
-    expect(page.locator("[role=tab][data-worklist=open-interventions]")).to_contain_text(
-        "在办干预"
-    )
+    expect(page.locator("[role=tab][data-worklist=open-interventions]")).to_contain_text("在办干预")
     expect(page.locator("#worklist tbody tr").first).to_be_visible()
     expect(page.locator("#error")).to_have_text("")
     no_serious_problems(page)

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from services.cases.bootstrap import CaseService
 from tests.integration.projection_support import rebuilt_rows
-from tests.support import VILLAGE, caught_up, identify_body, json_of, login
+from tests.support import VILLAGE, VISIT, caught_up, identify_body, json_of, login
 
 SUMMARY = "/api/v1/dashboard/summary"
 BREAKDOWN = "/api/v1/dashboard/breakdown"
@@ -86,3 +86,47 @@ def test_a_rebuild_from_the_log_keeps_the_series(
 
     assert figures(client, SUMMARY, scope=TOWNSHIP, as_of="2026-11-22") == before
     assert before["cases"]["active"] == 1
+
+
+def test_visit_coverage_and_overdue_visits_on_a_past_day_are_as_the_visits_then_known_had_them(
+    client: FlaskClient, service: CaseService, record_on: Callable[[str], None]
+) -> None:
+    # given: a child identified on 08-01, visited on 08-15 (medium risk: due again a month
+    # later), then on 10-20; a visit of 09-20 recorded late, on 10-05
+    civil = login(client, "civil")
+    record_on("2026-08-01")
+    body = identify_body(identified_on="2026-08-01")
+    case = json_of(client.post("/api/v1/cases", json=body, headers=civil))
+    url = f"/api/v1/cases/{case['id']}/visits"
+    for visited, recorded in (
+        ("2026-08-15", "2026-08-15"),
+        ("2026-09-20", "2026-10-05"),
+        ("2026-10-20", "2026-10-20"),
+    ):
+        record_on(recorded)
+        visit = VISIT | {"visited_on": visited, "risk_level": "medium"}
+        answer = client.post(url, json=visit, headers=civil)
+        assert answer.status_code in (200, 201), answer.json
+    caught_up(service)
+
+    # then: on 09-30, as it stood, the last visit known was 08-15: visited in the last 90
+    # days, not the last 30, and the visit due a month later was overdue
+    then = figures(client, SUMMARY, scope=TOWNSHIP, as_of="2026-09-30")
+    assert then["visit_coverage"]["last_30_days"]["visited"] == 0
+    assert then["visit_coverage"]["last_90_days"]["visited"] == 1
+    assert then["overdue_visits"] == 1
+    # recomputed with the visit recorded late: visited on 09-20, nothing overdue
+    known = figures(client, SUMMARY, scope=TOWNSHIP, as_of="2026-09-30", recomputed="true")
+    assert known["visit_coverage"]["last_30_days"]["visited"] == 1
+    assert known["overdue_visits"] == 0
+    # before the first visit, on 08-10: not visited, not yet due
+    first = figures(client, SUMMARY, scope=TOWNSHIP, as_of="2026-08-10")
+    assert first["visit_coverage"]["last_90_days"]["visited"] == 0
+    assert first["cases"]["active"] == 1
+    # the breakdown one level down says the same
+    rows = figures(client, BREAKDOWN, scope=VILLAGE[:6], as_of="2026-09-30")["rows"]
+    (township,) = [r for r in rows if r["code"] == TOWNSHIP]
+    assert (township["visit_coverage_30_days"], township["overdue_visits"]) == (0.0, 1)
+    # today's figures: the 10-20 visit within 90 days; its month not yet over
+    today = figures(client, SUMMARY, scope=TOWNSHIP)
+    assert today["visit_coverage"]["last_90_days"]["visited"] == 1

@@ -18,12 +18,15 @@ from typing import Any
 
 from shared.clock import CHINA
 
-from .counters import metrics, parent_of, prefixes
+from .counters import dues, metrics, parent_of, prefixes
 from .state import CaseState
 from .tx import Tx
 
 # basis → the column it sums by
 BASES = {"recorded": "recorded_on", "effective": "effective_on"}
+# The prefix of a due-date bucket's metric (`counters.dues`): sorts apart from the counters.
+DUE = "due:"
+_NOT_DUE = "(metric < 'due:' OR metric >= 'due;')"
 # (village, recorded_on, effective_on, metric) → change
 DayKey = tuple[str, str, str, str]
 
@@ -77,8 +80,13 @@ def recorded_on(event: Any) -> str:
 
 
 def tracked(state: CaseState) -> tuple[str, dict[str, int]]:
-    """What a case adds to the daily series (its village, its counters but directors')."""
-    return state.jurisdiction, {m: n for m, n in metrics(state).items() if m[:9] != "director:"}
+    """What a case adds to the daily series (its village, its counters but directors', and
+    its due-date buckets as `due:<kind>:<day>`: overdue visits and visit coverage as they
+    stood on a past day, not as today's due dates would have it)."""
+    out = {m: n for m, n in metrics(state).items() if m[:9] != "director:"}
+    for (kind, day), n in dues(state).items():
+        out[f"{DUE}{kind}:{day}"] = n
+    return state.jurisdiction, out
 
 
 class DailyDeltas:
@@ -138,6 +146,24 @@ def counts_as_of(tx: Tx, where: str, params: list[Any], basis: str, day: str) ->
     column = BASES[basis]  # a name from the table above, never the caller's text
     return tx.rows(
         f"SELECT scope, metric, SUM(n) AS n FROM {{daily}} WHERE {where} AND {column} <= ? "
-        "GROUP BY scope, metric HAVING SUM(n) <> 0",
+        f"AND {_NOT_DUE} GROUP BY scope, metric HAVING SUM(n) <> 0",
         [*params, day],
     )
+
+
+def dues_as_of(
+    tx: Tx, where: str, params: list[Any], basis: str, day: str
+) -> list[tuple[str, str, str, int]]:
+    """(scope, kind, due, n) of the scopes matching `where`: the due-date buckets (the
+    {dues} table) as they stood on `day`."""
+    column = BASES[basis]
+    rows = tx.rows(
+        f"SELECT scope, metric, SUM(n) AS n FROM {{daily}} WHERE {where} AND {column} <= ? "
+        "AND metric >= 'due:' AND metric < 'due;' GROUP BY scope, metric HAVING SUM(n) <> 0",
+        [*params, day],
+    )
+    out = []
+    for r in rows:
+        kind, due = str(r["metric"])[len(DUE) :].rsplit(":", 1)  # kinds hold colons
+        out.append((str(r["scope"]), kind, due, int(r["n"])))
+    return out

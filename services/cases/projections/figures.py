@@ -6,7 +6,7 @@ their `parent` column. Date-dependent figures (overdue, visit coverage, this mon
 computed for `as_of`, today by default. The counts are the current state, or, given a
 `basis` (daily.py), the daily series summed up to `as_of`: the figures as they stood then
 ("recorded") or recomputed with today's corrections ("effective"). Overdue and visit
-coverage always come from today's due dates.
+coverage then come from the due-date buckets kept in the same series.
 """
 
 from __future__ import annotations
@@ -73,14 +73,7 @@ def summary(
             )
         )
     }
-    overdue = {
-        r["kind"]: int(r["n"])
-        for r in tx.rows(
-            "SELECT kind, SUM(n) AS n FROM {dues} WHERE scope = ? AND due < ? "
-            "AND kind <> 'last_visit' GROUP BY kind",
-            (scope, overdue_before(as_of)),
-        )
-    }
+    overdue = _overdue(tx, "scope = ?", [scope], as_of, basis).get(scope, {})
     reports = {
         "open": counts.get("reports_open", 0),
         "overdue": overdue.get("report", 0),
@@ -93,7 +86,7 @@ def summary(
         "SELECT * FROM {monthly} WHERE scope = ? AND month = ?", (scope, as_of.isoformat()[:7])
     )
     month = {k: int(v) for k, v in found[0].items() if k in FLOWS} if found else {}
-    visited = _visited_since(tx, "scope = ?", [scope], as_of)
+    visited = _visited_since(tx, "scope = ?", [scope], as_of, basis)
     by_kind: dict[str, int] = dict.fromkeys(INTERVENTION_KINDS, 0)
     by_department: dict[str, int] = dict.fromkeys(DEPARTMENTS, 0)
     for metric, n in counts.items():
@@ -195,23 +188,19 @@ def children(
     if not codes:
         return {}
     in_codes = f"scope IN ({', '.join('?' * len(codes))})"
-    for r in tx.rows(
-        f"SELECT scope, kind, SUM(n) AS n FROM {{dues}} WHERE {in_codes} "
-        "AND kind <> 'last_visit' AND due < ? GROUP BY scope, kind",
-        [*codes, overdue_before(as_of)],
-    ):
-        kind = r["kind"]
-        if kind.startswith("intervention:"):
-            if department is not None and kind != f"intervention:{department}":
-                continue
-            kind = "intervention"
-        figures[r["scope"]][f"overdue:{kind}"] += int(r["n"])
+    for code, overdue in _overdue(tx, in_codes, codes, as_of, basis).items():
+        for kind, n in overdue.items():
+            if kind.startswith("intervention:"):
+                if department is not None and kind != f"intervention:{department}":
+                    continue
+                kind = "intervention"
+            figures[code][f"overdue:{kind}"] += n
     for r in tx.rows(
         f"SELECT scope, identified FROM {{monthly}} WHERE {in_codes} AND month = ?",
         [*codes, as_of.isoformat()[:7]],
     ):
         figures[r["scope"]]["identified_this_month"] = int(r["identified"])
-    visited = _visited_since(tx, in_codes, codes, as_of)
+    visited = _visited_since(tx, in_codes, codes, as_of, basis)
     return {
         code: _row(f, visited.get(code, {30: 0, 90: 0}), police=police)
         for code, f in figures.items()
@@ -296,10 +285,41 @@ def _row(f: dict[str, int], visited: dict[int, int], *, police: bool) -> dict[st
     }
 
 
-def _visited_since(tx: Tx, where: str, params: list[str], as_of: date) -> dict[str, dict[int, int]]:
-    """Per scope: active cases whose last visit lies in the 30 and 90 days up to as_of."""
+def _overdue(
+    tx: Tx, where: str, params: list[str], as_of: date, basis: str | None
+) -> dict[str, dict[str, int]]:
+    """Per scope and kind of due date (visit, report, intervention:<department>): the
+    active cases (interventions) overdue on as_of, by the due dates of the day (today's,
+    or as the daily series `basis` had them on as_of)."""
+    before = overdue_before(as_of)
+    found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if basis:
+        for scope, kind, due, n in daily.dues_as_of(tx, where, params, basis, as_of.isoformat()):
+            if kind != "last_visit" and due < before:
+                found[scope][kind] += n
+        return found
+    for r in tx.rows(
+        f"SELECT scope, kind, SUM(n) AS n FROM {{dues}} WHERE {where} "
+        "AND kind <> 'last_visit' AND due < ? GROUP BY scope, kind",
+        [*params, before],
+    ):
+        found[r["scope"]][r["kind"]] += int(r["n"])
+    return found
+
+
+def _visited_since(
+    tx: Tx, where: str, params: list[str], as_of: date, basis: str | None
+) -> dict[str, dict[int, int]]:
+    """Per scope: active cases whose last visit lies in the 30 and 90 days up to as_of
+    (their last visit as of that day, when the daily series `basis` is asked)."""
     day30, day90 = ((as_of - timedelta(days=d)).isoformat() for d in (30, 90))
     found: dict[str, dict[int, int]] = defaultdict(lambda: {30: 0, 90: 0})
+    if basis:
+        for scope, kind, due, n in daily.dues_as_of(tx, where, params, basis, as_of.isoformat()):
+            if kind == "last_visit" and day90 < due <= as_of.isoformat():
+                found[scope][90] += n
+                found[scope][30] += n if due > day30 else 0
+        return found
     for r in tx.rows(
         "SELECT scope, SUM(CASE WHEN due > ? THEN n ELSE 0 END) AS d30, SUM(n) AS d90 "
         f"FROM {{dues}} WHERE {where} AND kind = 'last_visit' AND due > ? AND due <= ? "

@@ -34,7 +34,8 @@ TABLES = (
 # sites, their yearly plans and the children attending them (sites.py). 7: the cases
 # each case holds an open likely-duplicate flag for (the likely-duplicates worklist).
 # 8: monthly flows of children with no guardian (found, given a guardian of each type,
-# closed without one) and of household registrations done (the periodic report).
+# closed without one) and of household registrations done (the periodic report); the
+# due-date buckets kept in the daily series too (overdue and coverage as of a past day).
 SCHEMA_VERSION = 8
 
 GENERATIONS = (

@@ -8,7 +8,7 @@ LANGUAGES = ("zh", "en")
 _ZH = {
     "title": "{place}农村留守儿童关爱保护工作定期通报（{period}）",
     "subtitle": "统计截至 {as_of}；上期为 {previous}。数据来自 CareLedger 读模型，仅含统计数。"
-    "走访覆盖率、逾期未走访和办结用时按目前已知的走访与办结日期计算。",
+    "办结用时按目前已知的办结日期计算。",
     "figure": "指标",
     "change": "变化",
     "rank": "排名",
@@ -80,8 +80,7 @@ _ZH = {
 _EN = {
     "title": "Left-behind children in {place}: periodic report ({period})",
     "subtitle": "Figures as of {as_of}; previous period {previous}. From CareLedger's read "
-    "models, counts only. Visit coverage, overdue visits and days to closure are counted "
-    "from the visit and closure dates known today.",
+    "models, counts only. Days to closure are counted from the closure dates known today.",
     "figure": "Figure",
     "change": "Change",
     "rank": "Rank",
