@@ -23,6 +23,7 @@ from playwright.sync_api import (
     ViewportSize,
     expect,
 )
+from pypdf import PdfReader
 from waitress.server import create_server
 
 from services.cases.api import create_app
@@ -384,3 +385,55 @@ def test_the_views_speak_chinese_by_default(browser: Browser, base_url: str) -> 
     expect(page.locator("#ranking-heading")).to_have_text("进贤县 考核排名")
     assert_clean(page)
     page.context.close()
+
+
+def test_the_periodic_report_is_downloaded_from_the_overview_by_keyboard_on_a_phone(
+    browser: Browser, base_url: str, tmp_path: Path
+) -> None:
+    # given: county civil affairs on a phone, in Chinese
+    page = open_page(browser, PHONE, language="zh-CN")
+    log_in(page, base_url, "civil")
+    wait_for_view(page)
+    section = page.locator("#report")
+    expect(section.locator("h2")).to_have_text("定期通报")
+    # the server's today is 2026-11-29: the last quarter ended is chosen
+    expect(page.locator("#report-period")).to_have_value("2026-Q3")
+
+    # when: she picks this quarter and, by keyboard, asks for the PDF
+    page.select_option("#report-period", "2026-Q4")
+    page.focus("#report-period")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "report-pdf"
+    with page.expect_download() as pdf:
+        page.keyboard.press("Enter")
+
+    # then: the PDF of her county, in Chinese
+    path = tmp_path / pdf.value.suggested_filename
+    pdf.value.save_as(path)
+    assert path.suffix == ".pdf" and path.read_bytes()[:5] == b"%PDF-"
+    text = "".join(p.extract_text() for p in PdfReader(path).pages)
+    assert "农村留守儿童关爱保护工作定期通报（2026-Q4）" in text
+    expect(page.locator("#report-status")).to_contain_text("2026-Q4")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page is {width}px wide"
+    assert axe_violations(page) == []
+    shot(page, "report-download-phone")
+    assert_clean(page)
+    page.context.close()
+
+
+def test_the_report_workbook_in_english_gives_the_dashboards_figures(
+    page: Page, base_url: str, tmp_path: Path
+) -> None:
+    log_in(page, base_url, "civil")
+    wait_for_view(page)
+    page.select_option("#report-period", "2026-Q4")
+    with page.expect_download() as xlsx:
+        page.click("#report-xlsx")
+    path = tmp_path / xlsx.value.suggested_filename
+    xlsx.value.save_as(path)
+    book = openpyxl.load_workbook(path)
+    rows = {r[0]: r[1:] for r in book["Main figures"].iter_rows(min_row=3, values_only=True)}
+    summary = api_get(page, base_url, "civil", "/api/v1/dashboard/summary")
+    assert rows["Active children"][0] == summary["cases"]["active"] > 0
+    assert rows["Overdue visits"][0] == summary["overdue_visits"]

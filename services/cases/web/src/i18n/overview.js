@@ -13,6 +13,9 @@ export default {
     mandatory_reports: "强制报告", identified: "识别", visit_coverage_30_days: "30天走访覆盖率",
     children_visited: "走访儿童", interventions_opened: "启动干预", active_at_month_end: "月末在册",
     active_children: "在册儿童", charts_table: "图表数据",
+    report_title: "定期通报", report_intro: "本辖区农村留守儿童关爱保护工作定期通报：各项指标与上期对比，附图表和县乡排名。",
+    report_period: "统计期", report_pdf: "下载 PDF", report_xlsx: "下载 Excel",
+    report_making: "正在生成通报……", report_saved: "已下载 {period} 定期通报", report_failed: "通报生成失败",
   },
   en: {
     overview: "Overview", breakdown: "Jurisdictions below", guardians: "Guardian type",
@@ -28,5 +31,8 @@ export default {
     visit_coverage_30_days: "Visited in 30 days", children_visited: "Children visited",
     interventions_opened: "Interventions opened", active_at_month_end: "Active at month end",
     active_children: "Active children", charts_table: "Chart data",
+    report_title: "Periodic report", report_intro: "The jurisdiction's periodic report for the joint meeting: each figure beside the period before, with charts and the ranking.",
+    report_period: "Period", report_pdf: "Download PDF", report_xlsx: "Download Excel",
+    report_making: "Making the report…", report_saved: "The {period} report was downloaded", report_failed: "The report could not be made",
   },
 };

@@ -12,6 +12,7 @@ import { href, navigate } from "../router.js";
 import { renderTable } from "../table.js";
 import { breadcrumbs } from "./crumbs.js";
 import { asOfOf, reportsOnly, scoped, trailNames, viewHeading } from "./view-tools.js";
+import { reportSection } from "./report-download.js";
 import { renderWorklistSection, worklistsFor } from "./worklist.js";
 
 // The headline figures of a summary: [label key, path into the answer, kind].
@@ -144,6 +145,7 @@ export async function renderOverview(view, { params, query: q }) {
     charts,
     el("h2", {}, t("breakdown")), el("div", { className: "table-wrap" }, breakdown),
     worklists,
+    police ? "" : reportSection(scope, place, summary.as_of),
   );
   breadcrumbs(crumbs, scope);
   // Jurisdictions without a single child (a city's urban districts) would only be noise.
