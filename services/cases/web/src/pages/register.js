@@ -8,14 +8,8 @@ import { api, ApiError, query, session } from "../api.js";
 import { el } from "../dom.js";
 import { refusalReason, t } from "../i18n/index.js";
 import { href } from "../router.js";
+import { saveFile } from "../save.js";
 
-async function save(path, name) {
-  const blob = await api.download(path);
-  const link = el("a", { href: URL.createObjectURL(blob), download: name, hidden: true });
-  document.body.append(link);
-  link.click();
-  setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
-}
 
 function problems(list) {
   return (list || []).map((p) => `${p.column}: ${p.message}`).join("；");
@@ -77,8 +71,8 @@ export async function renderRegister(view) {
     el("h2", { id: "register-heading" }, t("register_title")),
     el("p", {}, t("register_intro")),
     el("div", { className: "actions", id: "register-downloads" },
-      el("button", { type: "button", id: "download-template", on: { click: () => save("/api/v1/imports/survey/template", "survey-template.xlsx") } }, t("register_template")),
-      el("button", { type: "button", id: "export-register", on: { click: () => save(`/api/v1/register.xlsx${query({ scope })}`, `register-${scope}.xlsx`) } }, t("register_export"))),
+      el("button", { type: "button", id: "download-template", on: { click: () => saveFile("/api/v1/imports/survey/template", "survey-template.xlsx") } }, t("register_template")),
+      el("button", { type: "button", id: "export-register", on: { click: () => saveFile(`/api/v1/register.xlsx${query({ scope })}`, `register-${scope}.xlsx`) } }, t("register_export"))),
     form, status, report,
   );
   return undefined;

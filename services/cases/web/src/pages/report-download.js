@@ -1,9 +1,10 @@
 // The periodic report (定期通报) of the overview's jurisdiction, for download: a period
 // (the quarters of this year and the last, those years, the last twelve months) and PDF
 // or Excel, in the page's language (docs/report.md). The server makes it: not offline.
-import { api, query } from "../api.js";
+import { query } from "../api.js";
 import { el } from "../dom.js";
 import { lang, t } from "../i18n/index.js";
+import { saveFile } from "../save.js";
 
 // The periods one may ask for on `day` ("YYYY-MM-DD"), the latest first, and the one
 // chosen by default: the last quarter that has ended (this one in its first days too).
@@ -24,13 +25,6 @@ export function reportPeriods(day) {
   return { periods: [...quarters, String(year), String(year - 1), ...months], chosen: quarters[1] };
 }
 
-async function save(path, name) {
-  const blob = await api.download(path);
-  const link = el("a", { href: URL.createObjectURL(blob), download: name, hidden: true });
-  document.body.append(link);
-  link.click();
-  setTimeout(() => { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
-}
 
 // `day`: the day the overview shows (today, by the server's clock, unless one was asked).
 export function reportSection(scope, place, day) {
@@ -43,7 +37,7 @@ export function reportSection(scope, place, day) {
     const period = select.value;
     status.textContent = t("report_making");
     try {
-      await save(`/api/v1/reports${query({ scope, period, format, lang: language() })}`,
+      await saveFile(`/api/v1/reports${query({ scope, period, format, lang: language() })}`,
         `${place}-${t("report_title")}-${period}.${format}`);
       status.textContent = t("report_saved", { period });
     } catch (error) {
