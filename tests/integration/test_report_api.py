@@ -284,19 +284,9 @@ def test_dropouts_returned_to_school_and_children_identified_are_counted_in_thei
     caught_up(service)
 
     # when
-    reports = {
-        period: fetch(client, "civil", scope=VILLAGE[:6], period=period, format="xlsx")
-        for period in ("2026-Q3", "2026-Q1")
-    }
+    q3, q1 = (county_sheet(client, period, "主要指标") for period in ("2026-Q3", "2026-Q1"))
 
     # then: this period, the one before, the change
-    q3, q1 = (
-        {
-            r[0]: r[1:]
-            for r in load_workbook(BytesIO(a.data))["主要指标"].iter_rows(values_only=True)
-        }
-        for a in (reports["2026-Q3"], reports["2026-Q1"])
-    )
     assert q3["本期辍学返校"] == (1, 0, 1)
     assert q1["本期新识别"] == (1, 0, 1)  # identified on 2026-03-01
     assert q3["本期新识别"] == (0, 0, 0)
@@ -352,21 +342,9 @@ def test_children_with_no_guardian_and_how_each_was_resolved_and_hukou_registere
     caught_up(service)
 
     # when
-    answers = {
-        period: fetch(client, "civil", scope=VILLAGE[:6], period=period, format="xlsx")
-        for period in ("2026-Q3", "2026-Q1")
-    }
+    q3, q1 = (county_sheet(client, p, "无人监护儿童及落实监护情况") for p in ("2026-Q3", "2026-Q1"))
 
     # then: each figure this period, the one before, the change
-    q3, q1 = (
-        {
-            r[0]: r[1:]
-            for r in load_workbook(BytesIO(a.data))["无人监护儿童及落实监护情况"].iter_rows(
-                min_row=3, values_only=True
-            )
-        }
-        for a in (answers["2026-Q3"], answers["2026-Q1"])
-    )
     assert q1["本期新发现无人监护"] == (3, 0, 3)  # identified on 2026-03-01
     # counted at a period's end as recorded by then: all of it was recorded in November
     assert q1["无人监护儿童"][0] == 0
@@ -376,19 +354,9 @@ def test_children_with_no_guardian_and_how_each_was_resolved_and_hukou_registere
     assert q3["本期落实监护：父母一方"] == (0, 0, 0)
     assert q3["本期无人监护即结案"] == (1, 0, 1)
     assert q3["无人监护儿童"][:2] == (0, 0)
-    recomputed = fetch(
-        client, "civil", scope=VILLAGE[:6], period="2026-Q3", format="xlsx", recomputed="true"
-    )
-    sheet = load_workbook(BytesIO(recomputed.data))["无人监护儿童及落实监护情况"]
-    rows = {r[0]: r[1:] for r in sheet.iter_rows(min_row=3, values_only=True)}
+    rows = county_sheet(client, "2026-Q3", "无人监护儿童及落实监护情况", recomputed="true")
     assert rows["无人监护儿童"] == (0, 3, -3)  # with what is known today: 3 at Q2's end
-    main = {
-        r[0]: r[1:]
-        for r in load_workbook(BytesIO(answers["2026-Q3"].data))["主要指标"].iter_rows(
-            values_only=True
-        )
-    }
-    assert main["本期无户籍儿童登记户口"] == (1, 0, 1)
+    assert county_sheet(client, "2026-Q3", "主要指标")["本期无户籍儿童登记户口"] == (1, 0, 1)
     # the same figures as the dashboard's months give them
     months = [
         summary_as_of(client, VILLAGE[:6], day)["this_month"]
@@ -429,3 +397,11 @@ def summary_as_of(client: FlaskClient, scope: str, day: str) -> Any:
         query_string={"scope": scope, "as_of": day},
         headers=login(client, "civil"),
     ).json
+
+
+def county_sheet(client: FlaskClient, period: str, sheet: str, **query: Any) -> dict[str, Any]:
+    """One sheet of the county's workbook for `period`: each row's figures by its label."""
+    answer = fetch(client, "civil", scope=VILLAGE[:6], period=period, format="xlsx", **query)
+    assert answer.status_code == 200, answer.json
+    rows = load_workbook(BytesIO(answer.data))[sheet].iter_rows(min_row=3, values_only=True)
+    return {r[0]: r[1:] for r in rows}
