@@ -33,7 +33,9 @@ TABLES = (
 # confirmed, pending, returned), what the review is of and since when it waits. 6: care
 # sites, their yearly plans and the children attending them (sites.py). 7: the cases
 # each case holds an open likely-duplicate flag for (the likely-duplicates worklist).
-SCHEMA_VERSION = 7
+# 8: attendance at care sites kept as intervals (attended_on, left_on), so the children a
+# site served can be counted as of any day.
+SCHEMA_VERSION = 8
 
 GENERATIONS = (
     "CREATE TABLE IF NOT EXISTS {generations} (generation INTEGER PRIMARY KEY, "
@@ -89,8 +91,11 @@ _TABLES = (
     "built_on TEXT, opened_on TEXT, closed_on TEXT)",
     "CREATE TABLE {site_plans} (jurisdiction TEXT NOT NULL, year BIGINT NOT NULL, "
     "target BIGINT NOT NULL, PRIMARY KEY (jurisdiction, year))",
-    "CREATE TABLE {site_children} (case_id TEXT PRIMARY KEY, site_id TEXT NOT NULL, "
-    "site_jurisdiction TEXT NOT NULL)",
+    # One row per stay of a child at a site, keyed by the SiteAttended event's position;
+    # left_on is null while she attends (the first day she no longer does).
+    "CREATE TABLE {site_children} (case_id TEXT NOT NULL, position BIGINT NOT NULL, "
+    "site_id TEXT NOT NULL, site_jurisdiction TEXT NOT NULL, attended_on TEXT NOT NULL, "
+    "left_on TEXT, PRIMARY KEY (case_id, position))",
 )
 
 # What the API reads by. A rebuild creates these once its tables are filled (one sort each,
