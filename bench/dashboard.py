@@ -21,7 +21,10 @@ reads (summary, breakdown, trend, the worklists, the case list) for scopes of ev
 level: (a) 2,000 demo children saved to an event store as the demo seeds them; (b) 2,000
 remapped children across the province, their events interleaved in the log (a case
 spread over many pages). Each log is rebuilt with `rebuild()` and also bulk-built from
-the events as they were before saving; the two must be identical, or the run stops.
+the events as they were before saving (with the daily series, every event recorded today
+as the rebuild dates them; rows summed back to 0, which the projector may leave, are not
+compared); the two must be identical, or the run stops. bench/report.py builds the daily
+series too.
 
 Measuring. `ReadModels` — what the API calls — in-process with a civil-affairs Actor at
 province scope, for codes at province, city, county and township level: summary,
@@ -275,12 +278,20 @@ class BulkBuilder:
     """The projector's per-event and per-page steps (pages.PageProjection), for cases whose
     events all arrive at once: no state to load, the counters summed once."""
 
-    def __init__(self, personal: Any) -> None:
+    def __init__(
+        self, personal: Any, *, dated: bool = False, recorded_on: str | None = None
+    ) -> None:
         from services.cases.projections.case_rows import CaseRows
         from services.cases.projections.counters import Deltas
 
         self.case_rows = CaseRows(personal)
         self.deltas = Deltas()
+        # The daily series too: each event recorded on `recorded_on` (a store written that
+        # day, as the consistency check's is), or without it on the day its fact took
+        # effect, as a store that followed the children's lives as they happened
+        # (bench/report.py).
+        self.dated = dated or recorded_on is not None
+        self.recorded_on = recorded_on
         self.cases = 0
         self.events = 0
         self.last = 0
@@ -289,10 +300,12 @@ class BulkBuilder:
         """Projects whole cases (each its events in log order); the case rows,
         interventions and search tokens to insert."""
         from services.cases.domain import Case
+        from services.cases.projections.daily import DailyDeltas
         from services.cases.projections.state import apply, identified
 
         states = []
         deltas = self.deltas
+        dated = DailyDeltas() if self.dated else None
         for events in cases:
             first = events[0]
             if first.kind != "Identified":
@@ -305,8 +318,10 @@ class BulkBuilder:
                 first.data.get("next_visit_due"),
             )
             deltas.flow(flows)
+            share = self._dated(dated, None, state, first.data)
             for event in events[1:]:
                 deltas.flow(apply(state, getattr(Case, event.kind), event.data))
+                share = self._dated(dated, share, state, event.data)
             state.version = events[-1].version
             deltas.move(None, state)
             states.append(state)
@@ -315,7 +330,28 @@ class BulkBuilder:
         self.cases += len(states)
         recording = recording_tx()
         self.case_rows.save(recording, states, set(), {})
+        if dated is not None:
+            from services.cases.projections.daily import write
+
+            write(recording, dated)
         return recording
+
+    def _dated(self, dated: Any, share: Any, state: Any, data: dict[str, Any]) -> Any:
+        """One event into the daily series (pages.PageProjection._apply's step); `share`
+        is the case's share so far and the day its last event was recorded."""
+        if dated is None:
+            return None
+        from services.cases.projections.daily import effective_on
+
+        last = share[2] if share else ""
+        if self.recorded_on is not None:
+            recorded = self.recorded_on
+            effective = effective_on(data, state, recorded)
+        else:  # on its effective day, never before the case's previous event
+            effective = effective_on(data, state, last or str(state.identified_on))
+            recorded = max(effective, last)
+        moved = dated.move(share[:2] if share else None, state, (recorded, effective))
+        return (*moved, recorded)
 
     def counters(self) -> Any:
         """Every counter, due-date bucket and monthly flow, at every level."""
@@ -359,9 +395,16 @@ class SqliteLoader:
         for table, rows in recording.recorded.items():
             started = time.perf_counter()
             columns = recording.columns[table]
+            # The daily series' rows are keyed by place and day: chunks add up.
+            summed = (
+                " ON CONFLICT (scope, recorded_on, effective_on, metric) "
+                "DO UPDATE SET n = t.n + excluded.n"
+                if table == "daily"
+                else ""
+            )
             cursor.executemany(
-                f"INSERT INTO {self.names[table]} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' * len(columns))})",
+                f"INSERT INTO {self.names[table]} AS t ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))}){summed}",
                 rows,
             )
             self.seconds[table] += time.perf_counter() - started
@@ -423,14 +466,19 @@ def build(
     templates: Sequence[Template],
     cases: int,
     progress: Callable[[str], None],
+    *,
+    dated: bool = False,
 ) -> dict[str, Any]:
-    """Builds `cases` replicas into the active generation; returns timings and sizes."""
+    """Builds `cases` replicas into the active generation (with the daily series when
+    `dated`: SQLite only); returns timings and sizes."""
     from services.cases.projections.personal import PersonalData
 
     store = service.read_models.store
     generation = store.begin_generation()  # as a rebuild does: no secondary index yet
-    builder = BulkBuilder(PersonalData(settings.cipher_key))
+    builder = BulkBuilder(PersonalData(settings.cipher_key), dated=dated)
     loader = loader_for(settings, store, generation)
+    if dated and not isinstance(loader, SqliteLoader):
+        raise SystemExit("the daily series is bulk-built on SQLite only")
     rng = Random(BUILD_SEED)
     timings: Counter[str] = Counter()
     started = time.perf_counter()
@@ -531,6 +579,8 @@ def dump(store: Any, personal: Any) -> dict[str, Any]:
             found = tx.rows(f"SELECT * FROM {{{table}}}")
             if table == "cases":
                 found = [r | {"personal": personal.open(bytes(r["personal"]))} for r in found]
+            if table == "daily":  # a day's change summed back to 0 means nothing; the
+                found = [r for r in found if r["n"]]  # projector leaves some, bulk none
             rows[table] = sorted(found, key=lambda r: [str(v) for v in r.values()])
         return rows
 
@@ -649,6 +699,7 @@ def compare(
     from services.cases.projections.pages import PageProjection
     from services.cases.projections.personal import PersonalData
     from services.cases.projections.rebuild import rebuild
+    from shared.clock import Clock
     from shared.roles import Role
 
     actor = Actor("bench", Role.CIVIL_AFFAIRS, PROVINCE, "bench")
@@ -673,7 +724,8 @@ def compare(
         projected = dump(store, personal)
         projected_answers = answers(read_models, actor, today, codes)
         generation = store.begin_generation()
-        builder = BulkBuilder(personal)
+        # The log was written today: the projector dates every event today (China).
+        builder = BulkBuilder(personal, recorded_on=Clock().today().isoformat())
         loader = loader_for(settings, store, generation)
         try:
             loader.load(builder.add(list(by_case.values())))

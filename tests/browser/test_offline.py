@@ -254,6 +254,10 @@ def test_her_village_reads_offline_before_she_opens_it_and_a_visit_form_sent_off
     expect(page.locator("#case-title")).to_contain_text(never_opened["child"]["name"])
     expect(page.locator("#offline-mark")).to_be_visible()
     page.goto(f"{base_url}/dashboard/#/cases/{never_opened['id']}/visit")
+    # the care sites of her scope were kept ahead too: the visit may be held at one
+    expect(page.locator("#f-site_id option").nth(1)).to_be_attached()
+    site_id = page.locator("#f-site_id option").nth(1).get_attribute("value")
+    page.select_option("#f-site_id", index=1)
     page.fill("#f-notes", "离线表单走访")
     page.click("#form-visit button[type=submit]")
     expect(page.locator("#flash")).to_have_text("已存在本机，联网后自动发送")
@@ -266,6 +270,10 @@ def test_her_village_reads_offline_before_she_opens_it_and_a_visit_form_sent_off
     page.evaluate("careledger.flush()")
     expect(page.locator("#queue-toggle")).to_have_count(0)
     assert visits(base_url, page, never_opened["id"]) == [*before, "离线表单走访"]
+    history = call(base_url, token(page), "GET", f"/api/v1/cases/{never_opened['id']}/history")
+    assert [e["data"]["visit"].get("site_id") for e in history["events"] if "visit" in e["data"]][
+        -1
+    ] == site_id
 
 
 def test_an_official_of_a_whole_county_gets_no_cases_kept_ahead(

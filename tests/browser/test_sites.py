@@ -144,3 +144,47 @@ def test_a_child_director_records_on_a_phone_that_a_child_attends_the_village_si
     page.click("#case-site")
     expect(page.locator("#site-heading")).to_be_visible()
     assert errors == [] and violations == []
+
+
+def test_a_visit_held_at_the_care_site_the_child_attends_in_chinese_on_a_phone(
+    server: Server, browser: Browser
+) -> None:
+    """The visit form's picker offers the scope's open sites, the child's own first; it is
+    reached with the Tab key; the visit is written with the site, and the case's visits
+    name it."""
+    login = {"username": "director", "password": PASSWORDS[Role.CHILD_DIRECTOR]}
+    token = _call(server.url, "/api/v1/auth/token", body=login)["token"]
+    listed = _call(server.url, "/api/v1/cases?status=active&per_page=50", token)["items"]
+    attending = [
+        c
+        for c in (_call(server.url, f"/api/v1/cases/{row['id']}", token) for row in listed)
+        if c["site_id"] is not None
+    ]
+    assert attending, "the demo village has no child attending its site"
+    case = attending[0]
+    site = _call(server.url, f"/api/v1/sites/{case['site_id']}", token)
+    page = phone(browser, "zh-CN")
+    errors, violations = watch(page)
+    log_in(page, server.url, "director", PASSWORDS[Role.CHILD_DIRECTOR], f"#/cases/{case['id']}")
+
+    page.click("#case-actions button[data-form=visit]")
+    expect(page.locator("label[for=f-site_id]")).to_have_text("地点：关爱场所")
+    expect(page.locator("#f-site_id")).to_have_value(case["site_id"])  # hers, chosen first
+    expect(page.locator("#f-site_id option").first).to_have_text("不在关爱场所")
+    page.focus("#f-visited_on")
+    for _ in range(20):  # the date, the modes' radios, then the picker
+        if page.evaluate("document.activeElement.id") == "f-site_id":
+            break
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "f-site_id"
+    assert serious_accessibility_problems(page) == []
+    shot(page, "visit-at-site-form-phone")
+    page.click("#form-visit button[type=submit]")
+
+    expect(page.locator("#case-visits .visit-site").first).to_have_text(site["name"])
+    after = _call(server.url, f"/api/v1/cases/{case['id']}", token)
+    assert after["recent_visits"][-1]["site_id"] == case["site_id"]
+    shot(page, "visit-at-site-case-phone")
+    page.locator("#case-visits .visit-site").first.click()
+    expect(page.locator("#site-heading")).to_have_text(site["name"])
+    assert errors == [] and violations == []

@@ -24,7 +24,7 @@ _ORDER = {
     "users": "position",
     "sites": "site_id",
     "site_plans": "jurisdiction, year",
-    "site_children": "case_id",
+    "site_children": "case_id, position",
 }
 
 

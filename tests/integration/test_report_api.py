@@ -115,7 +115,8 @@ def test_the_report_reads_the_care_sites_and_plan_as_the_dashboard_gives_them(
     assert rows["年度新建计划"][0] == f["plan"]["target"] == 4
     assert rows["年度已新建"][0] == f["plan"]["built"]
     assert rows["年度计划完成率"][0] == f["plan"]["share"] == 0.25
-    assert rows["场所服务儿童（当前）"] == (f["children_served"], None, None)
+    # attending from 2026-11-04: served at the month's end, not at October's
+    assert rows["场所服务儿童"] == (f["children_served"], 0, 1)
     assert isinstance(rows["有场所的村"][0], int)
     assert "关爱保护场所及年度计划进度" in text
     assert "年度新建计划\n4\n4\n0\n" in text  # the plan of 2026, both periods in 2026

@@ -359,3 +359,60 @@ def test_the_figures_count_sites_villages_children_and_the_plan(
     assert before["sites"]["built"] == 1 and before["sites"]["open"] == 0
     outside = client.get("/api/v1/sites/figures?scope=3601", headers=civil)
     assert outside.status_code == 403
+
+
+def test_children_served_are_counted_as_of_a_day_from_the_days_of_attendance(
+    client: FlaskClient, service: CaseService
+) -> None:
+    """A child attends from D1 and leaves on D3: served as of D2, not as of D0 (the site
+    open already) nor D4; in the figures and per site. Today she is not served."""
+    civil = login(client, "civil")
+    site = open_site(client, civil)  # open from 2026-04-01
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=civil))
+    url = f"/api/v1/cases/{case['id']}"
+    attended = client.post(
+        f"{url}/site-attendance",
+        json={"site_id": site["id"], "attended_on": "2026-05-01"},  # D1
+        headers=civil,
+    )
+    left = client.post(f"{url}/site-leaving", json={"left_on": "2026-07-01"}, headers=civil)
+    assert (attended.status_code, left.status_code) == (200, 200)
+    caught_up(service)
+
+    def served(day: str | None) -> tuple[int, int]:
+        as_of = f"&as_of={day}" if day else ""
+        figures = json_of(client.get(f"/api/v1/sites/figures?scope={COUNTY}{as_of}", headers=civil))
+        listed = json_of(client.get(f"/api/v1/sites?{as_of[1:]}", headers=civil))["items"]
+        assert [row["code"] for row in figures["rows"]] == [TOWNSHIP]
+        assert figures["rows"][0]["children_served"] == figures["children_served"]
+        return figures["children_served"], listed[0]["children_served"]
+
+    assert served("2026-04-15") == (0, 0)  # D0: the site open, she not there yet
+    assert served("2026-05-01") == (1, 1)  # D1
+    assert served("2026-06-01") == (1, 1)  # D2
+    assert served("2026-07-01") == (0, 0)  # D3: the day she left
+    assert served("2026-08-01") == (0, 0)  # D4
+    assert served(None) == (0, 0)
+
+
+def test_moving_to_another_site_ends_the_stay_at_the_first(
+    client: FlaskClient, service: CaseService
+) -> None:
+    civil = login(client, "civil")
+    first = open_site(client, civil)
+    second = open_site(client, civil, name="前坊村第二儿童之家")
+    case = json_of(client.post("/api/v1/cases", json=identify_body(), headers=civil))
+    url = f"/api/v1/cases/{case['id']}/site-attendance"
+    for site, on in ((first, "2026-05-01"), (second, "2026-06-01")):
+        answer = client.post(url, json={"site_id": site["id"], "attended_on": on}, headers=civil)
+        assert answer.status_code == 200, answer.json
+    caught_up(service)
+
+    def per_site(day: str) -> list[int]:
+        items = json_of(client.get(f"/api/v1/sites?as_of={day}", headers=civil))["items"]
+        return [s["children_served"] for s in items]
+
+    assert per_site("2026-05-15") == [1, 0]
+    assert per_site("2026-06-15") == [0, 1]
+    figures = json_of(client.get(f"/api/v1/sites/figures?scope={COUNTY}", headers=civil))
+    assert figures["children_served"] == 1

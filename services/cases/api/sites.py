@@ -70,6 +70,7 @@ class SiteListQuerySchema(Strict):
     jurisdiction = _scope()
     status = fields.String(validate=validate.OneOf(v.SITE_STATUSES))
     kind = fields.String(validate=validate.OneOf(v.SITE_KINDS))
+    as_of = _as_of()  # the day each site's children served are counted for
     min_position = _min_position()
 
 
@@ -132,11 +133,13 @@ def register_site(details: dict[str, Any]) -> Any:
 @blp.response(200, SiteListSchema)
 def list_sites(query: dict[str, Any]) -> Any:
     """The care sites in the scope, each with the children it serves (read models)"""
+    given = query.get("as_of")
     served = service().read_models.sites(
         actor(),
         query.get("jurisdiction"),
         status=query.get("status"),
         kind=query.get("kind"),
+        as_of=date.fromisoformat(given) if given else service().cases.clock.today(),
         min_position=query.get("min_position"),
     )
     return served.value, 200, served_headers(served)

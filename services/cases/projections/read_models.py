@@ -357,14 +357,16 @@ class ReadModels:
         *,
         status: str | None = None,
         kind: str | None = None,
+        as_of: date,
         min_position: int | None = None,
     ) -> Served[dict[str, Any]]:
-        """The sites in the scope (registration order), each with the children it serves."""
+        """The sites in the scope (registration order), each with the children it served
+        on `as_of` (status and kind filter by the site's status now)."""
         scope = self._scope(actor, scope)
 
         def query(tx: Tx) -> dict[str, Any]:
             rows = site_figures.sites_in(tx, scope, status=status, kind=kind)
-            served = site_figures.children_at(tx, [r.site_id for r in rows])
+            served = site_figures.children_at(tx, [r.site_id for r in rows], as_of.isoformat())
             names = names_of(tx, sorted({r.jurisdiction for r in rows}))
             return {
                 "scope": scope,

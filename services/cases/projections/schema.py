@@ -36,6 +36,8 @@ TABLES = (
 # 8: monthly flows of children with no guardian (found, given a guardian of each type,
 # closed without one) and of household registrations done (the periodic report); the
 # due-date buckets kept in the daily series too (overdue and coverage as of a past day).
+# 8 too: attendance at care sites kept as intervals (attended_on, left_on), so the children a
+# site served can be counted as of any day.
 SCHEMA_VERSION = 8
 
 GENERATIONS = (
@@ -92,8 +94,11 @@ _TABLES = (
     "built_on TEXT, opened_on TEXT, closed_on TEXT)",
     "CREATE TABLE {site_plans} (jurisdiction TEXT NOT NULL, year BIGINT NOT NULL, "
     "target BIGINT NOT NULL, PRIMARY KEY (jurisdiction, year))",
-    "CREATE TABLE {site_children} (case_id TEXT PRIMARY KEY, site_id TEXT NOT NULL, "
-    "site_jurisdiction TEXT NOT NULL)",
+    # One row per stay of a child at a site, keyed by the SiteAttended event's position;
+    # left_on is null while she attends (the first day she no longer does).
+    "CREATE TABLE {site_children} (case_id TEXT NOT NULL, position BIGINT NOT NULL, "
+    "site_id TEXT NOT NULL, site_jurisdiction TEXT NOT NULL, attended_on TEXT NOT NULL, "
+    "left_on TEXT, PRIMARY KEY (case_id, position))",
 )
 
 # What the API reads by. A rebuild creates these once its tables are filled (one sort each,

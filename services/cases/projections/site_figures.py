@@ -3,8 +3,8 @@ site, children served, and the year's plan against the sites built.
 
 A site's status on a day follows from the days of its steps (built_on, opened_on,
 closed_on, as recorded on its events), so the figures answer as of any date. A site
-*stands* in a village once built and until closed (built or open); children served are
-the active cases attending an open site now.
+*stands* in a village once built and until closed (built or open); children served on a
+day are the cases active that day attending a site open that day.
 """
 
 from __future__ import annotations
@@ -76,16 +76,22 @@ def one_site(tx: Tx, site_id: str) -> SiteRow | None:
     return _row(rows[0]) if rows else None
 
 
-def children_at(tx: Tx, site_ids: list[str]) -> dict[str, int]:
-    """How many active cases attend each of these sites now."""
+def children_at(tx: Tx, site_ids: list[str], day: str) -> dict[str, int]:
+    """How many cases attended each of these sites on `day` (from attended_on, up to the
+    day before left_on) while active: identified by then, and active now or closed after
+    it (a case's status is kept as it is now and its closing day: a case closed and
+    reopened since counts as active in between)."""
     if not site_ids:
         return {}
     marks = ", ".join("?" * len(site_ids))
     rows = tx.rows(
-        "SELECT a.site_id AS site_id, COUNT(*) AS n FROM {site_children} a "
+        "SELECT a.site_id AS site_id, COUNT(DISTINCT a.case_id) AS n FROM {site_children} a "
         "JOIN {cases} c ON c.case_id = a.case_id "
-        f"WHERE c.status = 'active' AND a.site_id IN ({marks}) GROUP BY a.site_id",
-        site_ids,
+        f"WHERE a.site_id IN ({marks}) AND a.attended_on <= ? "
+        "AND (a.left_on IS NULL OR a.left_on > ?) AND c.identified_on <= ? "
+        "AND (c.status = 'active' OR (c.status = 'closed' AND c.closed_on > ?)) "
+        "GROUP BY a.site_id",
+        [*site_ids, day, day, day, day],
     )
     return {r["site_id"]: int(r["n"]) for r in rows}
 
@@ -114,7 +120,7 @@ def figures(tx: Tx, scope: str, as_of: date, year: int) -> dict[str, Any]:
     """Every site figure for the scope, and one row per jurisdiction one level below."""
     day = as_of.isoformat()
     rows = sites_in(tx, scope)
-    served = children_at(tx, [r.site_id for r in rows if r.status == "open"])
+    served = children_at(tx, [r.site_id for r in rows if r.status_on(day) == "open"], day)
     villages = _villages(tx, scope)
     villages |= {r.jurisdiction for r in rows}
     below = _below(scope)
@@ -147,7 +153,7 @@ def _tally(
     return {
         "sites": counts | {"standing": counts["built"] + counts["open"]},
         "capacity_open": sum(r.capacity for r in open_rows),
-        "children_served": sum(served.get(r.site_id, 0) for r in rows if r.status == "open"),
+        "children_served": sum(served.get(r.site_id, 0) for r in open_rows),
         "villages": {
             "total": len(villages),
             "with_site": len(standing & villages),

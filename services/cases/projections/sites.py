@@ -87,20 +87,31 @@ def _plan(tx: Tx, position: int, e: Any) -> None:
     )
 
 
+# Attendance is kept as stays (attended_on, left_on), not only who attends now, so the
+# children a site served can be counted as of any day (site_figures.children_at).
 @SITES.on(SITE_ATTENDED)
 def _attended(tx: Tx, position: int, e: Any) -> None:
+    case_id = str(e.originator_id)
+    _end_stay(tx, case_id, e.attended_on)  # one site at a time: moving ends the last stay
     tx.put(
         "site_children",
-        ("case_id", "site_id", "site_jurisdiction"),
-        ("text", "text", "text"),
-        ("case_id",),
-        [(str(e.originator_id), e.site_id, e.site_jurisdiction)],
+        ("case_id", "position", "site_id", "site_jurisdiction", "attended_on", "left_on"),
+        ("text", "bigint", "text", "text", "text", "text"),
+        ("case_id", "position"),
+        [(case_id, position, e.site_id, e.site_jurisdiction, e.attended_on, None)],
     )
 
 
 @SITES.on(SITE_LEFT)
 def _left(tx: Tx, position: int, e: Any) -> None:
-    tx.run("DELETE FROM {site_children} WHERE case_id = ?", (str(e.originator_id),))
+    _end_stay(tx, str(e.originator_id), e.left_on)
+
+
+def _end_stay(tx: Tx, case_id: str, on: str) -> None:
+    tx.run(
+        "UPDATE {site_children} SET left_on = ? WHERE case_id = ? AND left_on IS NULL",
+        (on, case_id),
+    )
 
 
 def apply(tx: Tx, events: Sequence[Event]) -> None:

@@ -214,8 +214,8 @@ def _care_sites(
     today: date,
     sites: SiteFigures,
 ) -> Table:
-    """Care sites (关爱保护场所) at each period's end and the plan of each period's year;
-    the children served now only (attendance is not kept by day)."""
+    """Care sites (关爱保护场所) and the children they served at each period's end, and the
+    plan of each period's year."""
     now = sites(scope, as_of, as_of.year)
     then = sites(scope, min(previous.end, today), previous.end.year)
     rows: list[Row] = []
@@ -228,16 +228,16 @@ def _care_sites(
         ("sites.plan_target", ("plan", "target")),
         ("sites.plan_built", ("plan", "built")),
         ("sites.plan_share", ("plan", "share")),
+        ("sites.children_served", ("children_served", "")),
     ):
         a, b = _at(now, path), _at(then, path)
         change = a - b if isinstance(a, int | float) and isinstance(b, int | float) else None
         rows.append([t[label], a, b, round(change, 4) if isinstance(change, float) else change])
-    rows.append([t["sites.children_served"], now["children_served"], None, None])
     return Table("care_sites", t["care_sites"], cols, rows)
 
 
 def _at(figures: dict[str, Any], path: tuple[str, str]) -> Any:
-    return figures[path[0]][path[1]]
+    return figures[path[0]][path[1]] if path[1] else figures[path[0]]
 
 
 def _closures(

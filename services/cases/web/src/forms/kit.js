@@ -47,6 +47,11 @@ export function textarea(path, label, { value = "", required = false, hint } = {
   return field(path, label, el("textarea", { value: value ?? "", required, rows: 3 }), { hint });
 }
 
+// A drop-down of options made elsewhere (records of the service, not a vocabulary).
+export function picker(path, label, options, { hint } = {}) {
+  return field(path, label, el("select", {}, options), { hint });
+}
+
 // A drop-down of a vocabulary's terms (with an empty first choice when `blank`).
 export function select(path, label, vocabulary, terms, { value, blank = false, required = true, hint } = {}) {
   const options = terms.map((v) => el("option", { value: v, selected: v === value }, term(vocabulary, v)));

@@ -110,6 +110,8 @@ const WORDS = {
   form_duplicate_other: ["疑似重复的个案", "The look-alike case"],
   form_duplicate_case: ["个案 {id}…", "Case {id}…"],
   form_reopen: ["重新立案", "Reopen the case"], form_correct: ["更正信息", "Correct a fact"], form_identify: ["识别儿童", "Identify a child"],
+  form_visit_site: ["地点：关爱场所", "Held at a care site"], form_visit_site_none: ["不在关爱场所", "Not at a care site"],
+  form_visit_site_attended: ["儿童所在的关爱场所", "The care site the child attends"],
   form_visited_on: ["走访日期", "Visit date"], form_mode: ["走访方式", "How"], form_guardian_present: ["监护人在场", "Guardian present"],
   form_living_conditions: ["生活状况", "Living conditions"], form_school_attendance: ["上学情况", "School attendance"],
   form_emotional_state: ["情绪状态", "Emotional state"], form_safety_concerns: ["安全隐患（如有）", "Safety concerns (if any)"],

@@ -27,6 +27,8 @@ export function prefetch(read) {
 async function keep(read) {
   const username = session.user.username;
   await read("/api/v1/rules");
+  // The open care sites of the scope: the visit form's picker (no child's data in it).
+  await read(`/api/v1/sites${query({ status: "open" })}`).catch(() => null);
   for (const name of session.user.worklists || []) {
     await read(`/api/v1/worklists/${name}${query({ page: 1, per_page: PER_PAGE, purpose: PURPOSE })}`);
   }

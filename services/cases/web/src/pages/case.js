@@ -100,11 +100,23 @@ function interventionsSection(c) {
   return section("case-interventions-section", "interventions", tableWrap(table, t("parents")));
 }
 
+// A visit held at a care site: a link to the site's page, named once its record is read
+// (the name is not in the case; offline and never read, the link says "see the site").
+function visitSite(siteId, names) {
+  if (!siteId) return null;
+  const link = el("a", { href: `#/sites/${encodeURIComponent(siteId)}`, className: "visit-site" }, t("site_open_page"));
+  if (!names.has(siteId)) names.set(siteId, api.get(`/api/v1/sites/${encodeURIComponent(siteId)}`).then((s) => s.name).catch(() => null));
+  names.get(siteId).then((name) => { if (name) link.textContent = name; });
+  return link;
+}
+
 function visitsSection(c) {
   const visits = [...(c.recent_visits || [])].reverse();
+  const names = new Map();
   const list = el("ol", { className: "visits", id: "case-visits" }, visits.map((v) => el("li", {},
     el("strong", {}, `${v.visited_on} · ${word(v.mode)}`),
     facts([
+      ["visit_site", visitSite(v.site_id, names)],
       ["risk_level", word(v.risk_level)], ["living_conditions", word(v.living_conditions)],
       ["school_attendance", word(v.school_attendance)], ["emotional_state", word(v.emotional_state)],
       ["safety_concerns", (v.safety_concerns || []).map(word).join("、") || null], ["notes", v.notes],
