@@ -399,7 +399,7 @@ class SqliteLoader:
             summed = (
                 " ON CONFLICT (scope, recorded_on, effective_on, metric) "
                 "DO UPDATE SET n = t.n + excluded.n"
-                if table == "daily"
+                if table in ("daily", "daily_dues")
                 else ""
             )
             cursor.executemany(
@@ -579,7 +579,10 @@ def dump(store: Any, personal: Any) -> dict[str, Any]:
             found = tx.rows(f"SELECT * FROM {{{table}}}")
             if table == "cases":
                 found = [r | {"personal": personal.open(bytes(r["personal"]))} for r in found]
-            if table == "daily":  # a day's change summed back to 0 means nothing; the
+            if table in (
+                "daily",
+                "daily_dues",
+            ):  # a day's change summed back to 0 means nothing; the
                 found = [r for r in found if r["n"]]  # projector leaves some, bulk none
             rows[table] = sorted(found, key=lambda r: [str(v) for v in r.values()])
         return rows

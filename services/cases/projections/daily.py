@@ -26,7 +26,6 @@ from .tx import Tx
 BASES = {"recorded": "recorded_on", "effective": "effective_on"}
 # The prefix of a due-date bucket's metric (`counters.dues`): sorts apart from the counters.
 DUE = "due:"
-_NOT_DUE = "(metric < 'due:' OR metric >= 'due;')"
 # (village, recorded_on, effective_on, metric) → change
 DayKey = tuple[str, str, str, str]
 
@@ -133,11 +132,14 @@ class DailyDeltas:
 
 
 def write(tx: Tx, deltas: DailyDeltas) -> None:
-    """Adds a page's dated changes to {daily}; a day's row back at zero goes."""
+    """Adds a page's dated changes to {daily} (the due-date buckets' to {daily_dues}); a
+    day's row back at zero goes."""
     rows = deltas.rows()
     keys = ("scope", "recorded_on", "effective_on", "metric")
-    tx.add_to("daily", keys, ("parent",), rows)
-    tx.drop_zeros("daily", keys, [r[:4] for r in rows if r[5] < 0])
+    for table, wanted in (("daily", False), ("daily_dues", True)):
+        mine = [r for r in rows if r[3].startswith(DUE) is wanted]
+        tx.add_to(table, keys, ("parent",), mine)
+        tx.drop_zeros(table, keys, [r[:4] for r in mine if r[5] < 0])
 
 
 def counts_as_of(tx: Tx, where: str, params: list[Any], basis: str, day: str) -> list[Any]:
@@ -146,7 +148,7 @@ def counts_as_of(tx: Tx, where: str, params: list[Any], basis: str, day: str) ->
     column = BASES[basis]  # a name from the table above, never the caller's text
     return tx.rows(
         f"SELECT scope, metric, SUM(n) AS n FROM {{daily}} WHERE {where} AND {column} <= ? "
-        f"AND {_NOT_DUE} GROUP BY scope, metric HAVING SUM(n) <> 0",
+        "GROUP BY scope, metric HAVING SUM(n) <> 0",
         [*params, day],
     )
 
@@ -158,8 +160,8 @@ def dues_as_of(
     {dues} table) as they stood on `day`."""
     column = BASES[basis]
     rows = tx.rows(
-        f"SELECT scope, metric, SUM(n) AS n FROM {{daily}} WHERE {where} AND {column} <= ? "
-        "AND metric >= 'due:' AND metric < 'due;' GROUP BY scope, metric HAVING SUM(n) <> 0",
+        f"SELECT scope, metric, SUM(n) AS n FROM {{daily_dues}} WHERE {where} "
+        f"AND {column} <= ? GROUP BY scope, metric HAVING SUM(n) <> 0",
         [*params, day],
     )
     out = []
