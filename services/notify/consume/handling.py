@@ -60,13 +60,15 @@ def handle(tx: Transaction, env: Envelope, now: datetime, *, email: bool) -> Han
 def handled_already(tx: Transaction, envs: list[Envelope]) -> set[str]:
     """The event ids of `envs` recorded as handled (committed), in one round trip: after
     Redis lost its data most of a refilled stream is such duplicates."""
-    if not envs:
+    return handled_ids(tx, [env.event_id for env in envs])
+
+
+def handled_ids(tx: Transaction, event_ids: list[str]) -> set[str]:
+    """Those of `event_ids` recorded as handled, in one round trip."""
+    if not event_ids:
         return set()
-    marks = ", ".join("?" for _ in envs)
-    rows = tx.all(
-        f"SELECT event_id FROM handled_events WHERE event_id IN ({marks})",
-        [env.event_id for env in envs],
-    )
+    marks = ", ".join("?" for _ in event_ids)
+    rows = tx.all(f"SELECT event_id FROM handled_events WHERE event_id IN ({marks})", event_ids)
     return {str(row["event_id"]) for row in rows}
 
 
@@ -87,17 +89,34 @@ def record_new(tx: Transaction, envs: list[Envelope], now: datetime) -> set[str]
     return {str(row["event_id"]) for row in rows}
 
 
-def apply_new(tx: Transaction, env: Envelope, now: datetime, *, email: bool) -> Handled:
+def touches_case(env: Envelope) -> bool:
+    """True when `env` changes a case's facts (what `apply_new` locks a case for)."""
+    return env.type.startswith("case.") and bool(env.case_id)
+
+
+def apply_new(
+    tx: Transaction,
+    env: Envelope,
+    now: datetime,
+    *,
+    email: bool,
+    book: casestore.CaseBook | None = None,
+) -> Handled:
     """What an entry recorded as handled just now does: the directory, the case's facts and
-    due dates, the rules' inbox and outbox rows."""
+    due dates, the rules' inbox and outbox rows. With `book` (a batch), the case's facts
+    come from it and go back to it, written when the batch flushes it; without, they are
+    locked, read and written here."""
     if env.type.startswith("user."):
         apply_user_event(tx, env)
         return Handled(duplicate=False)
-    if not env.type.startswith("case.") or not env.case_id:
+    if not touches_case(env):
         return Handled(duplicate=False)  # bookkeeping (idempotency.recorded)
-    before = casestore.lock_facts(tx, env.case_id)
+    before = book.get(env.case_id) if book else casestore.lock_facts(tx, env.case_id)
     after = evolve(before, env)
-    casestore.save_facts(tx, before, after)
+    if book:
+        book.put(after)
+    else:
+        casestore.save_facts(tx, before, after)
     casestore.apply_intervention(tx, env)
     casestore.apply_review(tx, env)
     written = 0
