@@ -137,3 +137,23 @@ def _refuse_cases_visited_on(notify: NotifyService, visited_on: str) -> None:
                     f"WHEN NEW.last_visit_on = '{visited_on}' "
                     "BEGIN SELECT RAISE(ABORT, 'refused'); END"
                 )
+
+
+def test_a_batch_larger_than_one_statement_holds_is_handled_whole(
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
+    # given: 300 cases, more than one statement records, locks or writes on SQLite
+    publisher.staff()
+    cases = [new_case_id() for _ in range(300)]
+    for case in cases:
+        publisher.identify(case, guardian_type="none" if case == cases[-1] else "grandparent")
+    c = consumer(notify, redis_client, publisher.stream, batch=1000, upkeep_seconds=3600)
+    # when
+    c.run_once()
+    # then
+    assert c.stats.handled == publisher.position and c.stats.failures == 0
+    with notify.db.transaction() as tx:
+        assert tx.value("SELECT COUNT(*) AS n FROM cases") == 300
+        assert tx.value("SELECT COUNT(*) AS n FROM handled_events") == publisher.position
+        assert tx.value("SELECT COUNT(*) AS n FROM due_dates WHERE kind = 'visit'") == 300
+    assert {r["case_id"] for r in inbox(notify)} == {cases[-1]}

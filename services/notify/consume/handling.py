@@ -40,6 +40,7 @@ def undecided(env: Envelope) -> str | None:
     return None
 
 
+_SQLITE_PARAMS = 999  # parameters a statement may have in SQLite before 3.32
 _RECORD = (
     "INSERT INTO handled_events (event_id, position, type, handled_at) VALUES {rows} "
     "ON CONFLICT (event_id) DO NOTHING"
@@ -67,26 +68,48 @@ def handled_ids(tx: Transaction, event_ids: list[str]) -> set[str]:
     """Those of `event_ids` recorded as handled, in one round trip."""
     if not event_ids:
         return set()
-    marks = ", ".join("?" for _ in event_ids)
-    rows = tx.all(f"SELECT event_id FROM handled_events WHERE event_id IN ({marks})", event_ids)
-    return {str(row["event_id"]) for row in rows}
+    if tx.postgres:  # one array, not a placeholder each (see casestore._PG_ROWS)
+        rows = tx.all(
+            "SELECT event_id FROM handled_events WHERE event_id = ANY(?::text[])", [event_ids]
+        )
+        return {str(row["event_id"]) for row in rows}
+    found: set[str] = set()
+    for start in range(0, len(event_ids), _SQLITE_PARAMS):  # SQLite: up to 999 to a query
+        part = event_ids[start : start + _SQLITE_PARAMS]
+        marks = ", ".join("?" for _ in part)
+        rows = tx.all(f"SELECT event_id FROM handled_events WHERE event_id IN ({marks})", part)
+        found.update(str(row["event_id"]) for row in rows)
+    return found
 
 
 def record_new(tx: Transaction, envs: list[Envelope], now: datetime) -> set[str]:
-    """Records `envs` as handled in one statement; answers the event ids that were new
-    (the others a concurrent consumer recorded first). The caller then applies each new
-    one with `apply_new`, in the same transaction, or rolls it all back."""
+    """Records `envs` as handled in one statement (SQLite: one per 249); answers the event
+    ids that were new (the others a concurrent consumer recorded first). The caller then
+    applies each new one with `apply_new`, in the same transaction, or rolls it all back."""
     if not envs:
         return set()
-    rows = tx.all(
-        _RECORD.format(rows=", ".join("(?, ?, ?, ?)" for _ in envs)) + " RETURNING event_id",
-        [
-            value
-            for env in envs
-            for value in (env.event_id, env.position, env.type, now.isoformat())
-        ],
-    )
-    return {str(row["event_id"]) for row in rows}
+    if tx.postgres:  # one array a column, not a placeholder a value (casestore._PG_ROWS)
+        rows = tx.all(
+            "INSERT INTO handled_events (event_id, position, type, handled_at) "
+            "SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[]) "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            [
+                [env.event_id for env in envs],
+                [env.position for env in envs],
+                [env.type for env in envs],
+                [now.isoformat()] * len(envs),
+            ],
+        )
+        return {str(row["event_id"]) for row in rows}
+    new: set[str] = set()
+    for start in range(0, len(envs), _SQLITE_PARAMS // 4):
+        part = envs[start : start + _SQLITE_PARAMS // 4]
+        rows = tx.all(
+            _RECORD.format(rows=", ".join("(?, ?, ?, ?)" for _ in part)) + " RETURNING event_id",
+            [v for env in part for v in (env.event_id, env.position, env.type, now.isoformat())],
+        )
+        new.update(str(row["event_id"]) for row in rows)
+    return new
 
 
 def touches_case(env: Envelope) -> bool:
