@@ -336,7 +336,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2,000 entries, 1 round")
     parser.add_argument("--entries", type=int, default=None)
     parser.add_argument("--rounds", type=int, default=None)
-    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--batch", type=int, default=ConsumerOptions().batch)
     parser.add_argument("--postgres", default=None, metavar="URL")
     parser.add_argument("--redis-url", default=None, metavar="URL")
     args = parser.parse_args()

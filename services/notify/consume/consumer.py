@@ -30,7 +30,7 @@ import redis
 from services.notify.bootstrap import NotifyService
 from services.notify.consume.batch import handle_batch
 from services.notify.consume.deadletters import send_to_dead_letters
-from services.notify.consume.handling import undecided
+from services.notify.consume.handling import handled_ids, undecided
 from shared.contracts import ContractError, Envelope, parse_entry
 
 log = logging.getLogger("careledger.notify.consumer")
@@ -52,7 +52,7 @@ class ConsumerOptions:
 
     group: str = "notify"
     consumer: str = field(default_factory=default_consumer_name)
-    batch: int = 100
+    batch: int = 1000  # as the relay appends; fewer, larger transactions (benchmarks.md)
     block_ms: int = 1000
     min_idle_ms: int = 30_000  # an entry pending this long in another consumer is taken
     max_deliveries: int = 10
@@ -202,8 +202,19 @@ class Consumer:
             return 0
         acks: list[str] = []
         checked: list[tuple[str, Envelope]] = []
+        recorded = self._recorded(entries)
         for entry_id, fields in entries:
             deliveries = counts.get(entry_id, 1)
+            if fields.get("event_id") in recorded:
+                # Handled before (a replay, a redelivery): acknowledged without checking
+                # it again. The event it names was checked, handled and recorded in one
+                # transaction; what else the entry holds changes nothing any more.
+                acks.append(entry_id)
+                self._last_errors.pop(entry_id, None)
+                self.stats.duplicates += 1
+                if _POSITION.match(fields.get("position", "")):
+                    self._remember(int(fields["position"]))
+                continue
             if not fields:  # trimmed or deleted while pending: nothing left to handle
                 log.warning("event=entry_vanished stream_id=%s", entry_id)
                 acks.append(entry_id)
@@ -234,6 +245,20 @@ class Consumer:
         if acks:
             self._call(lambda: self.redis.xack(self.stream, self.options.group, *acks))
         return len(entries) - failures
+
+    def _recorded(self, entries: list[Entry]) -> set[str]:
+        """The event ids of `entries` already recorded as handled, in one query: after
+        Redis lost its data, or when a consumer took over another's pending entries, a
+        batch is mostly such duplicates, and acking them costs no decoding."""
+        # Only ids a database can be asked about: the others (not UTF-8, a NUL) go the
+        # usual way, to the dead letters.
+        ids = [
+            i for _, f in entries if (i := f.get("event_id")) and "\x00" not in i and _is_utf8(i)
+        ]
+        if not ids:
+            return set()
+        with self.service.db.transaction(write=False) as tx:
+            return handled_ids(tx, ids)
 
     def _handle_all(self, checked: list[tuple[str, Envelope]], acks: list[str]) -> int:
         """Handles the entries in one transaction; appends the handled ones to `acks`
@@ -327,11 +352,21 @@ def _text(value: bytes | str) -> str:
 
 
 def _fields(raw: dict[Any, Any] | None) -> dict[str, str]:
-    return {} if not raw else {_text(k): _text(v) for k, v in raw.items()}
+    if not raw:
+        return {}
+    # `_text` inlined: this runs for every field of every entry read.
+    return {
+        (k.decode("utf-8", "surrogateescape") if isinstance(k, bytes) else k): (
+            v.decode("utf-8", "surrogateescape") if isinstance(v, bytes) else v
+        )
+        for k, v in raw.items()
+    }
 
 
 def _not_utf8(fields: dict[str, str]) -> str | None:
     """The name of the first field whose name or value was not UTF-8, else None."""
+    if _is_utf8("".join(fields) + "".join(fields.values())):
+        return None  # the usual case, in one encoding instead of two a field
     for key, value in fields.items():
         if not (_is_utf8(key) and _is_utf8(value)):
             return _readable_text(key)

@@ -40,6 +40,7 @@ def undecided(env: Envelope) -> str | None:
     return None
 
 
+_SQLITE_PARAMS = 999  # parameters a statement may have in SQLite before 3.32
 _RECORD = (
     "INSERT INTO handled_events (event_id, position, type, handled_at) VALUES {rows} "
     "ON CONFLICT (event_id) DO NOTHING"
@@ -60,44 +61,85 @@ def handle(tx: Transaction, env: Envelope, now: datetime, *, email: bool) -> Han
 def handled_already(tx: Transaction, envs: list[Envelope]) -> set[str]:
     """The event ids of `envs` recorded as handled (committed), in one round trip: after
     Redis lost its data most of a refilled stream is such duplicates."""
-    if not envs:
+    return handled_ids(tx, [env.event_id for env in envs])
+
+
+def handled_ids(tx: Transaction, event_ids: list[str]) -> set[str]:
+    """Those of `event_ids` recorded as handled, in one round trip."""
+    if not event_ids:
         return set()
-    marks = ", ".join("?" for _ in envs)
-    rows = tx.all(
-        f"SELECT event_id FROM handled_events WHERE event_id IN ({marks})",
-        [env.event_id for env in envs],
-    )
-    return {str(row["event_id"]) for row in rows}
+    if tx.postgres:  # one array, not a placeholder each (see casestore._PG_ROWS)
+        rows = tx.all(
+            "SELECT event_id FROM handled_events WHERE event_id = ANY(?::text[])", [event_ids]
+        )
+        return {str(row["event_id"]) for row in rows}
+    found: set[str] = set()
+    for start in range(0, len(event_ids), _SQLITE_PARAMS):  # SQLite: up to 999 to a query
+        part = event_ids[start : start + _SQLITE_PARAMS]
+        marks = ", ".join("?" for _ in part)
+        rows = tx.all(f"SELECT event_id FROM handled_events WHERE event_id IN ({marks})", part)
+        found.update(str(row["event_id"]) for row in rows)
+    return found
 
 
 def record_new(tx: Transaction, envs: list[Envelope], now: datetime) -> set[str]:
-    """Records `envs` as handled in one statement; answers the event ids that were new
-    (the others a concurrent consumer recorded first). The caller then applies each new
-    one with `apply_new`, in the same transaction, or rolls it all back."""
+    """Records `envs` as handled in one statement (SQLite: one per 249); answers the event
+    ids that were new (the others a concurrent consumer recorded first). The caller then
+    applies each new one with `apply_new`, in the same transaction, or rolls it all back."""
     if not envs:
         return set()
-    rows = tx.all(
-        _RECORD.format(rows=", ".join("(?, ?, ?, ?)" for _ in envs)) + " RETURNING event_id",
-        [
-            value
-            for env in envs
-            for value in (env.event_id, env.position, env.type, now.isoformat())
-        ],
-    )
-    return {str(row["event_id"]) for row in rows}
+    if tx.postgres:  # one array a column, not a placeholder a value (casestore._PG_ROWS)
+        rows = tx.all(
+            "INSERT INTO handled_events (event_id, position, type, handled_at) "
+            "SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[]) "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+            [
+                [env.event_id for env in envs],
+                [env.position for env in envs],
+                [env.type for env in envs],
+                [now.isoformat()] * len(envs),
+            ],
+        )
+        return {str(row["event_id"]) for row in rows}
+    new: set[str] = set()
+    for start in range(0, len(envs), _SQLITE_PARAMS // 4):
+        part = envs[start : start + _SQLITE_PARAMS // 4]
+        rows = tx.all(
+            _RECORD.format(rows=", ".join("(?, ?, ?, ?)" for _ in part)) + " RETURNING event_id",
+            [v for env in part for v in (env.event_id, env.position, env.type, now.isoformat())],
+        )
+        new.update(str(row["event_id"]) for row in rows)
+    return new
 
 
-def apply_new(tx: Transaction, env: Envelope, now: datetime, *, email: bool) -> Handled:
+def touches_case(env: Envelope) -> bool:
+    """True when `env` changes a case's facts (what `apply_new` locks a case for)."""
+    return env.type.startswith("case.") and bool(env.case_id)
+
+
+def apply_new(
+    tx: Transaction,
+    env: Envelope,
+    now: datetime,
+    *,
+    email: bool,
+    book: casestore.CaseBook | None = None,
+) -> Handled:
     """What an entry recorded as handled just now does: the directory, the case's facts and
-    due dates, the rules' inbox and outbox rows."""
+    due dates, the rules' inbox and outbox rows. With `book` (a batch), the case's facts
+    come from it and go back to it, written when the batch flushes it; without, they are
+    locked, read and written here."""
     if env.type.startswith("user."):
         apply_user_event(tx, env)
         return Handled(duplicate=False)
-    if not env.type.startswith("case.") or not env.case_id:
+    if not touches_case(env):
         return Handled(duplicate=False)  # bookkeeping (idempotency.recorded)
-    before = casestore.lock_facts(tx, env.case_id)
+    before = book.get(env.case_id) if book else casestore.lock_facts(tx, env.case_id)
     after = evolve(before, env)
-    casestore.save_facts(tx, before, after)
+    if book:
+        book.put(after)
+    else:
+        casestore.save_facts(tx, before, after)
     casestore.apply_intervention(tx, env)
     casestore.apply_review(tx, env)
     written = 0

@@ -29,7 +29,7 @@ def notify() -> None:
 @notify.command("run")
 @click.option("--consumer", default="", help="Consumer name in the group (default host:pid).")
 @click.option("--group", default="notify", show_default=True)
-@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(1, 10_000))
 @click.option(
     "--delivery-attempts",
     default=10,

@@ -12,7 +12,8 @@ entry states them (case.visited v2); they serve v1 entries and the scheduler.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
+from typing import Any
 
 from shared.contracts import Envelope
 from shared.dispatch import Registry
@@ -50,6 +51,12 @@ class CaseFacts:
 
 
 COLUMNS = tuple(f.name for f in fields(CaseFacts))
+
+
+def replace(facts: CaseFacts, **changes: Any) -> CaseFacts:
+    """`dataclasses.replace`, at half its cost (it looks at every field's kind first): it
+    runs two or three times for every case event. A name that is not a field still fails."""
+    return CaseFacts(**(facts.__dict__ | changes))
 
 
 Evolve = Callable[["CaseFacts", Envelope], "CaseFacts"]
