@@ -579,11 +579,10 @@ def dump(store: Any, personal: Any) -> dict[str, Any]:
             found = tx.rows(f"SELECT * FROM {{{table}}}")
             if table == "cases":
                 found = [r | {"personal": personal.open(bytes(r["personal"]))} for r in found]
-            if table in (
-                "daily",
-                "daily_dues",
-            ):  # a day's change summed back to 0 means nothing; the
-                found = [r for r in found if r["n"]]  # projector leaves some, bulk none
+            if table in ("daily", "daily_dues"):
+                # A day's change summed back to 0 means nothing: the projector leaves
+                # some, the bulk builder none.
+                found = [r for r in found if r["n"]]
             rows[table] = sorted(found, key=lambda r: [str(v) for v in r.values()])
         return rows
 
