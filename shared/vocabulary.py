@@ -68,8 +68,9 @@ VISIT_INTERVAL_DAYS = {"high": 7, "medium": 30, "low": 90}
 AGE_LIMIT_YEARS = 16
 
 # Why two cases are likely the same child (case.duplicate_suspected; register/lookalikes.py):
-# the same name read the same way (pinyin) and the same birth date.
-DUPLICATE_REASONS = ("name_reading", "birth_date")
+# the same birth date, and the same name read the same way (pinyin) or a parent's phone
+# number in common (the same parents); in a neighbouring village of the same township.
+DUPLICATE_REASONS = ("name_reading", "birth_date", "same_parents", "nearby_village")
 # Why a case's personal data is erased (issue 10): recorded in clear, so an auditor sees
 # the ground of every erasure after the data itself is gone.
 ERASURE_BASES = ("registered_in_error", "retention_expired", "court_order", "guardian_request")

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, ClassVar, cast
@@ -29,7 +29,7 @@ from shared.jurisdictions import in_scope
 from shared.roles import Capability, Role
 from shared.settings import Settings
 from shared.sql import EventStoreConnections, store_setup_lock
-from shared.vocabulary import DUPLICATE_REASONS, KEY_FACTS
+from shared.vocabulary import KEY_FACTS
 
 from .access import (
     Actor,
@@ -283,23 +283,23 @@ class Cases(Application[UUID]):
             self._refuse_registered(actor, id_number)
             raise
 
-    def flag_duplicates(self, actor: Actor, case_id: UUID, others: list[str]) -> WriteResult | None:
+    def flag_duplicates(
+        self, actor: Actor, case_id: UUID, others: Mapping[str, Sequence[str]]
+    ) -> WriteResult | None:
         """Records on case `case_id` one `DuplicateSuspected` per case in `others` (the
-        look-alikes register/lookalikes.py found), unless flagged already: after an
-        identification, by the identifier, without blocking it."""
+        look-alikes register/lookalikes.py found, each with its reasons), unless flagged
+        already: after an identification, by the identifier, without blocking it."""
         mine = str(case_id)
-        others = [o for o in dict.fromkeys(others) if o != mine]
+        others = {o: reasons for o, reasons in others.items() if o != mine}
         if not others:
             return None
 
         def act(case: Case, _today: date) -> None:
-            for other in others:
+            for other, reasons in others.items():
                 if other in case.duplicates_flagged:
                     continue  # flagged already (a retried import): one flag per pair
                 case.suspect_duplicate(
-                    other_case_id=other,
-                    reasons=list(DUPLICATE_REASONS),
-                    actor=actor.as_event_data(),
+                    other_case_id=other, reasons=list(reasons), actor=actor.as_event_data()
                 )
 
         return self._change(actor, Capability.IDENTIFY, case_id, act, None, None)

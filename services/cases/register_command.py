@@ -73,7 +73,7 @@ def import_survey_command(
         actor = _actor(service, username)
         # Likely duplicates are looked for in the read models: bring them up to the log.
         catch_up(service.settings, service.cases, service.read_models.store)
-        lookalikes = register_lookalikes(service.read_models, actor, service.cases.clock.today())
+        lookalikes = register_lookalikes(service.read_models)
         with progress_bar("导入" if not dry_run else "检查", len(sheet.rows), unit="行") as advance:
             result = _refusing_access(
                 lambda: import_survey(

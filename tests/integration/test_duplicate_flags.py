@@ -8,13 +8,43 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from services.cases.bootstrap import CaseService
-from tests.support import IDENTIFY, caught_up, identify_body, json_of, login
+from tests.support import (
+    IDENTIFY,
+    OTHER_VILLAGE,
+    VILLAGE,
+    caught_up,
+    identify_body,
+    json_of,
+    login,
+)
 
 
 def _identify(client: FlaskClient, headers: dict[str, str], **child: Any) -> Any:
     body = identify_body(child={**IDENTIFY["child"], **child})
     response = client.post("/api/v1/cases", json=body, headers=headers)
     assert response.status_code == 201
+    return response
+
+
+def _identify_with(
+    client: FlaskClient,
+    headers: dict[str, str],
+    *,
+    village: str = VILLAGE,
+    phone: str | None = "13800138000",
+    **child: Any,
+) -> Any:
+    """Identifies a child in `village` whose father's phone is `phone`."""
+    body = identify_body(
+        child={**IDENTIFY["child"], **child},
+        address={"jurisdiction": village, "detail": "一组"},
+        parents=[
+            {"relation": "father", "status": "working_away", "phone": phone},
+            {"relation": "mother", "status": "working_away"},
+        ],
+    )
+    response = client.post("/api/v1/cases", json=body, headers=headers)
+    assert response.status_code == 201, response.json
     return response
 
 
@@ -35,8 +65,8 @@ def test_a_child_like_a_registered_one_is_flagged_on_the_new_case(
 
     second = json_of(response)
     flags = _flags(client, headers, second["id"])
-    assert [f["data"] for f in flags] == [
-        {"other_case_id": first, "reasons": ["name_reading", "birth_date"]}
+    assert [f["data"] for f in flags] == [  # IDENTIFY gives both the father's phone
+        {"other_case_id": first, "reasons": ["name_reading", "birth_date", "same_parents"]}
     ]
     # The answer is the case as flagged: its ETag is the version a next write names.
     assert response.headers["ETag"] == f'"{flags[0]["version"]}"'
@@ -52,7 +82,7 @@ def test_another_birth_date_or_another_reading_is_not_flagged(
     caught_up(service)
 
     other_day = json_of(_identify(client, headers, name="王小明", birth_date="2015-03-03"))
-    other_name = json_of(_identify(client, headers, name="汪小敏"))
+    other_name = json_of(_identify_with(client, headers, name="汪小敏", phone="13500135000"))
 
     assert _flags(client, headers, other_day["id"]) == []
     assert _flags(client, headers, other_name["id"]) == []
@@ -152,7 +182,9 @@ def test_bad_merges_are_refused_and_write_nothing(
     assert _merge(client, "supervisor", second, second).status_code == 422  # itself
     assert _merge(client, "director", second, first).status_code == 403  # role
     assert _merge(client, "civil_elsewhere", second, first).status_code == 404  # scope
-    unflagged = json_of(_identify(client, login(client, "civil"), name="李晓红"))["id"]
+    unflagged = json_of(
+        _identify_with(client, login(client, "civil"), name="李晓红", phone="13500135000")
+    )["id"]
     assert _merge(client, "supervisor", unflagged, first).status_code == 409  # no flag
     assert (_events(client, first), _events(client, second)) == before
 
@@ -177,3 +209,71 @@ def test_the_supervisor_finds_the_flagged_cases_in_her_worklist_until_she_decide
     assert _dismiss(client, "supervisor", second, first).status_code == 200
     caught_up(service)
     assert json_of(client.get(worklist, headers=login(client, "supervisor")))["items"] == []
+
+
+def test_a_look_alike_in_a_neighbouring_village_is_flagged_whoever_identifies(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given: the next village's director registered 王小明 (born 2015-03-02)
+    elsewhere = json_of(
+        _identify_with(client, login(client, "director_elsewhere"), village=OTHER_VILLAGE)
+    )["id"]
+    caught_up(service)
+    director = login(client, "director")
+
+    # when: this village's director registers 王晓明, born the same day, same father's phone
+    answer = _identify_with(client, director, name="王晓明")
+
+    # then: flagged, with why; she learns the other case's id, nothing of the child
+    mine = json_of(answer)
+    assert [f["data"] for f in _flags(client, director, mine["id"])] == [
+        {
+            "other_case_id": elsewhere,
+            "reasons": ["name_reading", "birth_date", "same_parents", "nearby_village"],
+        }
+    ]
+    assert "王小明" not in answer.get_data(as_text=True)
+    assert client.get(f"/api/v1/cases/{elsewhere}", headers=director).status_code == 404
+    # and the township supervisor finds the pair on her worklist
+    caught_up(service)
+    supervisor = login(client, "supervisor")
+    listed = json_of(client.get("/api/v1/worklists/likely-duplicates", headers=supervisor))
+    assert [(r["case"]["id"], r["case"]["likely_duplicates"]) for r in listed["items"]] == [
+        (mine["id"], [elsewhere])
+    ]
+
+
+def test_a_look_alike_in_another_township_is_not_flagged(
+    client: FlaskClient, service: CaseService
+) -> None:
+    civil = login(client, "civil")
+    _identify_with(client, civil, village="360124100201")  # 进贤县, another township
+    caught_up(service)
+
+    mine = json_of(_identify_with(client, civil))
+
+    assert _flags(client, civil, mine["id"]) == []
+
+
+def test_the_same_parents_and_birth_date_under_another_name_is_flagged(
+    client: FlaskClient, service: CaseService
+) -> None:
+    # given: 王小明, whose father's phone is 13800138000
+    civil = login(client, "civil")
+    first = json_of(_identify_with(client, civil, name="王小明", phone="138-0013-8000"))["id"]
+    caught_up(service)
+
+    # when: the same child by her milk name, the same father's phone written otherwise;
+    # and a child of the same parents born another day; and one of other parents
+    milk_name = json_of(_identify_with(client, civil, name="毛毛", phone="13800138000"))["id"]
+    sibling = json_of(
+        _identify_with(client, civil, name="王小红", birth_date="2017-06-01", phone="13800138000")
+    )["id"]
+    stranger = json_of(_identify_with(client, civil, name="李毛毛", phone="13900000000"))["id"]
+
+    # then: only the first is a likely duplicate
+    assert [f["data"] for f in _flags(client, civil, milk_name)] == [
+        {"other_case_id": first, "reasons": ["birth_date", "same_parents"]}
+    ]
+    assert _flags(client, civil, sibling) == []
+    assert _flags(client, civil, stranger) == []

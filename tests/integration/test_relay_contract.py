@@ -106,9 +106,9 @@ def every_event(sqlite_settings: Settings) -> Iterator[CaseService]:
     )
     cases.assign(civil, case_id, "director")
     twin = cases.identify(civil, IDENTIFY)
-    cases.flag_duplicates(civil, case_id, [str(twin.case.id)])
+    cases.flag_duplicates(civil, case_id, {str(twin.case.id): ["name_reading", "birth_date"]})
     cases.dismiss_duplicate(civil, case_id, str(twin.case.id))
-    cases.flag_duplicates(civil, twin.case.id, [str(case_id)])
+    cases.flag_duplicates(civil, twin.case.id, {str(case_id): ["birth_date", "same_parents"]})
     cases.merge_duplicate(civil, twin.case.id, case_id)
     cases.transfer(
         civil,

@@ -314,16 +314,17 @@ def test_a_row_like_a_registered_child_is_flagged_and_still_imported(
         [
             survey_row(姓名="王晓明"),
             survey_row(姓名="王晓明", 出生日期="2015-03-03"),  # another birthday
-            survey_row(姓名="汪小敏"),  # read wang xiao min: another name
+            survey_row(姓名="汪小敏", 父亲电话="13500135000"),  # another name, other parents
         ]
     )
-    lookalikes = register_lookalikes(service.read_models, SUPERVISOR, service.cases.clock.today())
+    lookalikes = register_lookalikes(service.read_models)
 
     report = run(service, content, lookalikes=lookalikes)
 
     assert [r.outcome for r in report.rows] == ["created", "created", "created"]
     assert [[d.message for d in r.duplicates] for r in report.rows] == [
-        [f"与已登记的案件 {registered} 姓名读音、出生日期相同，疑似重复"],
+        # the sheet's rows give the same father's phone, too
+        [f"与已登记的案件 {registered} 姓名读音相同、出生日期相同、父母电话相同，疑似重复"],
         [],
         [],
     ]
@@ -334,7 +335,7 @@ def test_a_row_like_a_registered_child_is_flagged_and_still_imported(
         for e in service.cases.history(SUPERVISOR, UUID(str(r.case_id))).events
         if type(e).__name__ == "DuplicateSuspected"
     ]
-    assert flags == [(str(registered), ["name_reading", "birth_date"])]
+    assert flags == [(str(registered), ["name_reading", "birth_date", "same_parents"])]
 
 
 @pytest.mark.parametrize("code", ["360124", "36012410520", "3601241052031", "36012410520X"])

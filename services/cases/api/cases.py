@@ -42,8 +42,10 @@ def identify(record: dict[str, Any]) -> Any:
     result = svc.cases.identify(who, record, idempotency_key())
     if not result.replayed:
         # Likely duplicates are flagged on the new case (an event), never refused.
-        find = register_lookalikes(svc.read_models, who, svc.cases.clock.today())
-        flagged = svc.cases.flag_duplicates(who, result.case.id, find(record))
+        found = register_lookalikes(svc.read_models)(record)
+        flagged = svc.cases.flag_duplicates(
+            who, result.case.id, {alike.case_id: alike.reasons for alike in found}
+        )
         # The answer's ETag is then the flagged version, the one a next write must name.
         result = replace(flagged, status=201, position=flagged.position) if flagged else result
     return write_answer(result)

@@ -59,14 +59,13 @@ def import_survey_sheet(query: dict[str, Any]) -> Any:
     except SheetError as error:
         raise RequestError(422, "file", str(error)) from None
     who = actor()
-    today = service().cases.clock.today()
     report = import_survey(
         service().cases,
         who,
         sheet,
         scope=query.get("scope"),
         dry_run=query["dry_run"],
-        lookalikes=register_lookalikes(service().read_models, who, today),
+        lookalikes=register_lookalikes(service().read_models),
     )
     return report.to_json(), 200
 

@@ -121,7 +121,9 @@ class CaseRows:
                 for s in renamed
                 for token in sorted(
                     self.personal.tokens(
-                        str(s.personal.get("name") or ""), s.personal.get("id_number")
+                        str(s.personal.get("name") or ""),
+                        s.personal.get("id_number"),
+                        s.personal.get("parent_phones") or (),
                     )
                 )
             ],

@@ -26,6 +26,7 @@ import json
 import re
 import unicodedata
 from base64 import b64decode
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.cryptography import AESCipher
@@ -40,6 +41,10 @@ _ID_NUMBER = re.compile(r"^\d{17}[\dX]$")
 def normalise(text: str) -> str:
     """The form names are compared in: NFKC, case-folded, without spaces or dots."""
     return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text)).casefold()
+
+
+def _digits(phone: str) -> str:
+    return "".join(c for c in phone if c.isdigit())
 
 
 def reading(text: str) -> list[str]:
@@ -70,11 +75,15 @@ class PersonalData:
         fields: dict[str, Any] = json.loads(plain)
         return fields
 
-    def tokens(self, name: str, id_number: str | None) -> set[str]:
-        """Everything a case can be found by (nothing, once erased)."""
+    def tokens(
+        self, name: str, id_number: str | None, parent_phones: Sequence[str | None] = ()
+    ) -> set[str]:
+        """Everything a case can be found by (nothing, once erased): its name, ID number
+        and its parents' phone numbers (likely duplicates: register/lookalikes.py)."""
         text = normalise(name)[: _MAX_TOKEN_CHARS * 2]
+        phones = {self.phone_token(p) for p in parent_phones if p and _digits(p)}
         if not text and not id_number:
-            return set()
+            return phones
         found = {self._token("n", text[:n]) for n in range(1, min(len(text), _MAX_TOKEN_CHARS) + 1)}
         found |= {
             self._token("n", text[-n:]) for n in range(2, min(len(text), _MAX_TOKEN_CHARS) + 1)
@@ -85,7 +94,12 @@ class PersonalData:
         found |= {self._token("p", "".join(syllables[-n:])) for n in range(2, len(syllables))}
         if id_number:
             found.add(self._token("i", id_number.strip().upper()))
-        return found
+        return found | phones
+
+    def phone_token(self, phone: str) -> str:
+        """The token of a parent's phone number, by its digits (138-0013-8000 is
+        13800138000)."""
+        return self._token("t", _digits(phone))
 
     def query_tokens(self, q: str) -> list[str]:
         """The tokens a search for `q` matches: a name (or a start or end of one), or an

@@ -271,6 +271,30 @@ class CaseQueries:
             )
         return items, total
 
+    def lookalike_candidates(
+        self, tx: Tx, prefix: str, name: str, parent_phones: list[str], limit: int
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """(case id, village, personal fields opened) of the cases under `prefix` found by
+        the name `name` (as the list's search finds it: its reading too) or by one of the
+        parents' phone numbers, the most recently identified first: for register/
+        lookalikes.py, which decides; nothing here is shown to anyone."""
+        tokens = self.personal.query_tokens(name) if name.strip() else []
+        tokens += [self.personal.phone_token(p) for p in parent_phones]
+        if not tokens:
+            return []
+        marks = ", ".join("?" * len(tokens))
+        rows = tx.rows(
+            "SELECT c.case_id, c.jurisdiction, c.personal FROM {cases} c "
+            "WHERE c.jurisdiction >= ? AND c.jurisdiction < ? AND c.case_id IN "
+            f"(SELECT case_id FROM {{search}} WHERE token IN ({marks})) "
+            "ORDER BY c.position DESC LIMIT ?",
+            [*scope_range(prefix), *tokens, limit],
+        )
+        return [
+            (r["case_id"], r["jurisdiction"], self.personal.open(bytes(r["personal"])))
+            for r in rows
+        ]
+
     def row(self, r: dict[str, Any], today: date) -> CaseRow:
         """A stored case row as the API shows it (the name decrypted here, for the answer)."""
         personal = self.personal.open(bytes(r["personal"]))

@@ -180,6 +180,18 @@ class ReadModels:
 
         return self._serve(query, min_position)
 
+    def lookalike_candidates(
+        self, township: str, name: str, parent_phones: list[str], limit: int
+    ) -> list[tuple[str, str, dict[str, Any]]]:
+        """The cases of a township found by a child's name or her parents' phones, for
+        the likely-duplicate rule alone (register/lookalikes.py): it reads across the
+        villages of the township whoever identifies, and answers only case ids."""
+
+        def query(tx: Tx) -> list[tuple[str, str, dict[str, Any]]]:
+            return self.queries.lookalike_candidates(tx, township, name, parent_phones, limit)
+
+        return self._serve(query, None).value
+
     # ---- the dashboard ---------------------------------------------------------------------
 
     def closures(self, actor: Actor, scope: str, start: date, end: date) -> dict[str, Any]:

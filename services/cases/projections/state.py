@@ -160,6 +160,8 @@ def identified(
             "sex": child.get("sex"),
             "birth_date": child.get("birth_date"),
             "id_number": child.get("id_number"),
+            # Kept (sealed) to find likely duplicates by their parents (register/lookalikes.py).
+            "parent_phones": [p.get("phone") for p in record.get("parents") or []],
         },
         personal_changed=True,
         recorded_due=due,
@@ -361,7 +363,13 @@ def _reopened(s: CaseState, data: Json) -> list[Flow]:
 def _erased(s: CaseState, data: Json) -> list[Flow]:
     # The name, birth date and ID number leave the row and the search index; the
     # figures stay (a rebuild reads the same from the events, whose key is gone).
-    s.personal = {"name": None, "sex": s.personal.get("sex"), "birth_date": None, "id_number": None}
+    s.personal = {
+        "name": None,
+        "sex": s.personal.get("sex"),
+        "birth_date": None,
+        "id_number": None,
+        "parent_phones": [],
+    }
     s.personal_changed = True
     return []
 
@@ -371,6 +379,13 @@ def _corrected(s: CaseState, data: Json) -> list[Flow]:
     name, value = data["field"], data["new_value"]
     if name in PERSONAL_FIELDS:
         s.personal[PERSONAL_FIELDS[name]] = value
+        s.personal_changed = True
+    elif name.startswith("parents.") and name.endswith(".phone"):
+        phones = list(s.personal.get("parent_phones") or [])
+        index = int(name.split(".")[1])
+        phones += [None] * (index + 1 - len(phones))
+        phones[index] = value
+        s.personal["parent_phones"] = phones
         s.personal_changed = True
     elif name == "child.school.status":
         s.school_record_status = str(value)

@@ -26,6 +26,7 @@ from ..application import AlreadyRegisteredError, Cases, IdempotencyKeyReusedErr
 from ..domain.errors import DomainError, InvalidValueError
 from ..idempotency import IdempotencyKey
 from .columns import COLUMNS, CellError, column_of, in_chinese, to_record
+from .lookalikes import Lookalikes
 from .sheets import Row, Sheet
 
 # Whose idempotency keys the import's are. Not the uploader's: the same file imported by
@@ -113,7 +114,7 @@ def import_survey(
     scope: str | None = None,
     dry_run: bool = False,
     advance: Callable[[int], None] = lambda _: None,
-    lookalikes: Callable[[dict[str, Any]], list[str]] | None = None,
+    lookalikes: Lookalikes | None = None,
 ) -> ImportReport:
     """Imports (or, when `dry_run`, checks) every row of `sheet` into `scope` (the
     caller's whole scope when None; a narrower one refuses rows outside it).
@@ -131,14 +132,13 @@ def import_survey(
     for row in sheet.rows:
         outcome = _import_row(cases, actor, sheet.content_hash, row, scope, dry_run, seen)
         if lookalikes and outcome.outcome in ("created", "would_create") and outcome.record:
-            alike = [c for c in lookalikes(outcome.record) if c != outcome.case_id]
-            outcome.duplicates += [
-                Problem("姓名", f"与已登记的案件 {case_id} 姓名读音、出生日期相同，疑似重复")
-                for case_id in alike
-            ]
+            alike = [a for a in lookalikes(outcome.record) if a.case_id != outcome.case_id]
+            outcome.duplicates += [Problem("姓名", a.in_chinese()) for a in alike]
             if outcome.outcome == "created" and outcome.case_id:
                 # Flagged on the new case too (an event), for the supervisor's list.
-                cases.flag_duplicates(actor, UUID(outcome.case_id), alike)
+                cases.flag_duplicates(
+                    actor, UUID(outcome.case_id), {a.case_id: a.reasons for a in alike}
+                )
         outcomes.append(outcome)
         advance(1)
     return ImportReport(dry_run, sheet.content_hash, outcomes, sheet.skipped_empty)
