@@ -485,22 +485,22 @@ def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
 # costs a tenth of `EnvelopeSchema.load`, which was most of notify's time per entry. It is
 # no second rule: it accepts only a part of what the schema accepts, and yields the same
 # values (tests/unit/test_contract_plain_form.py); anything else goes to the schema.
-ENVELOPE_FIELDS = frozenset(
-    [
-        "event_id",
-        "position",
-        "previous_id",
-        "type",
-        "schema_version",
-        "aggregate_id",
-        "case_id",
-        "case_version",
-        "occurred_at",
-        "jurisdiction",
-        "actor",
-        "payload",
-    ]
+# The fields of every entry, in the order the relay writes them.
+ENVELOPE_FIELD_ORDER = (
+    "event_id",
+    "position",
+    "previous_id",
+    "type",
+    "schema_version",
+    "aggregate_id",
+    "case_id",
+    "case_version",
+    "occurred_at",
+    "jurisdiction",
+    "actor",
+    "payload",
 )
+ENVELOPE_FIELDS = frozenset(ENVELOPE_FIELD_ORDER)
 _PLAIN_INT = re.compile(r"[1-9][0-9]{0,17}")  # below 2**63: the schema's range
 _PLAIN_STREAM_ID = re.compile(r"[0-9]+-[0-9]+")
 _PLAIN_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

@@ -22,27 +22,14 @@ from hypothesis import strategies as st
 
 from services.notify.bootstrap import NotifyService, build_notify
 from services.notify.consume.deadletters import list_dead_letters
-from shared.contracts import PAYLOADS, stream_id
+from shared.contracts import ENVELOPE_FIELD_ORDER, PAYLOADS, stream_id
 from shared.settings import Settings
 from tests.fuzz.runner import REPORTS
 from tests.integration.notify_support import consumer, drain
 from tests.support import FixedClock
 
 EXAMPLES = 200
-_FIELDS = (
-    "event_id",
-    "position",
-    "previous_id",
-    "type",
-    "schema_version",
-    "aggregate_id",
-    "case_id",
-    "case_version",
-    "occurred_at",
-    "jurisdiction",
-    "actor",
-    "payload",
-)
+_FIELDS = ENVELOPE_FIELD_ORDER
 _IDENTIFIED = {
     "identified_on": "2026-03-01",
     "source": "survey",

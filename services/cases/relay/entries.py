@@ -22,27 +22,14 @@ from services.cases.domain.user import User
 from services.cases.domain.user_request import UserRequest
 from services.cases.domain.visit_due import due_after_visit, due_before_any_visit
 from services.cases.idempotency import IdempotencyRecord
-from shared.contracts import CURRENT_VERSION, PAYLOADS, stream_id
+from shared.contracts import CURRENT_VERSION, ENVELOPE_FIELD_ORDER, PAYLOADS, stream_id
 from shared.dispatch import Registry, UnknownEventError
 
 Json = dict[str, Any]
 Entry = dict[str, str]
 
 # The fields of every entry, in the order the append script receives their values.
-FIELDS = (
-    "event_id",
-    "position",
-    "previous_id",
-    "type",
-    "schema_version",
-    "aggregate_id",
-    "case_id",
-    "case_version",
-    "occurred_at",
-    "jurisdiction",
-    "actor",
-    "payload",
-)
+FIELDS = ENVELOPE_FIELD_ORDER
 # Bookkeeping records have no acting user; consumers see who by the case event beside it.
 _NO_ACTOR: Json = {"username": "system", "role": "", "request_id": ""}
 _USERNAME_CACHE_SIZE = 10_000
