@@ -480,11 +480,6 @@ def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
     )
 
 
-# The plain form of an envelope, as the relay writes every entry: each field that the
-# schema reads as a number or an id written in the one canonical way. Checked by hand it
-# costs a tenth of `EnvelopeSchema.load`, which was most of notify's time per entry. It is
-# no second rule: it accepts only a part of what the schema accepts, and yields the same
-# values (tests/unit/test_contract_plain_form.py); anything else goes to the schema.
 # The fields of every entry, in the order the relay writes them.
 ENVELOPE_FIELD_ORDER = (
     "event_id",
@@ -500,6 +495,12 @@ ENVELOPE_FIELD_ORDER = (
     "actor",
     "payload",
 )
+
+# The plain form of an envelope, as the relay writes every entry: each field that the
+# schema reads as a number or an id written in the one canonical way. Checked by hand it
+# costs a tenth of `EnvelopeSchema.load`, which was most of notify's time per entry. It is
+# no second rule: it accepts only a part of what the schema accepts, and yields the same
+# values (tests/unit/test_contract_plain_form.py); anything else goes to the schema.
 ENVELOPE_FIELDS = frozenset(ENVELOPE_FIELD_ORDER)
 _PLAIN_INT = re.compile(r"[1-9][0-9]{0,17}")  # below 2**63: the schema's range
 _PLAIN_STREAM_ID = re.compile(r"[0-9]+-[0-9]+")
