@@ -1,11 +1,15 @@
-"""What the benchmarks share: a store to measure on, made fresh and thrown away after."""
+"""What the benchmarks share: a store to measure on, made fresh and thrown away after,
+and the header of a results file."""
 
 from __future__ import annotations
 
+import os
+import platform
 import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +44,19 @@ def open_settings(
         else:
             with psycopg.connect(postgres_url, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def results_header(benchmark: str, backend: str) -> dict[str, Any]:
+    """What every results file starts with: which run, when, and on what machine (its
+    load at the end is added by the script)."""
+    return {
+        "benchmark": benchmark,
+        "backend": backend,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_avg_at_start": list(os.getloadavg()),
+        },
+    }

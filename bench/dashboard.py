@@ -50,7 +50,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import re
 import shutil
 import sqlite3
@@ -63,13 +62,13 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from random import Random
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
-from bench_support import open_settings
+from bench_support import open_settings, results_header
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -986,15 +985,7 @@ def main(argv: list[str] | None = None) -> int:
 
     today = Clock().today()
     results: dict[str, Any] = {
-        "benchmark": "dashboard",
-        "backend": backend,
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_avg_at_start": list(os.getloadavg()),
-        },
+        **results_header("dashboard", backend),
         "as_of": today.isoformat(),
         "cases_asked": cases,
         "templates": template_count,

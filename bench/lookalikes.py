@@ -28,14 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from random import Random
 from typing import Any
@@ -45,7 +43,7 @@ RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from bench_support import open_settings  # noqa: E402
+from bench_support import open_settings, results_header  # noqa: E402
 
 
 def sample_bodies(service: Any, count: int, rng: Random) -> tuple[list[Any], list[Any], list[str]]:
@@ -136,17 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rng = Random(20261204)
     today = Clock().today()
-    results: dict[str, Any] = {
-        "benchmark": "lookalikes",
-        "backend": "sqlite",
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_avg_at_start": list(os.getloadavg()),
-        },
-        "sizes": {},
-    }
+    results: dict[str, Any] = {**results_header("lookalikes", "sqlite"), "sizes": {}}
 
     def progress(text: str) -> None:
         print(f"[lookalikes {time.perf_counter() - started:6.0f} s] {text}", file=sys.stderr)

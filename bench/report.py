@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import sys
@@ -37,12 +36,12 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from random import Random
 from typing import Any
 
-from bench_support import open_settings
+from bench_support import open_settings, results_header
 from dashboard import (
     BUILD_SEED,
     PROVINCE,
@@ -148,15 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     today = Clock().today()
     period = parse(args.period or last_quarter(today))
     results: dict[str, Any] = {
-        "benchmark": "report",
-        "backend": "sqlite",
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "load_avg_at_start": list(os.getloadavg()),
-        },
+        **results_header("report", "sqlite"),
         "today": today.isoformat(),
         "period": period.label,
         "cases_asked": cases,
