@@ -1,22 +1,21 @@
 """Benchmark of the likely-duplicate check (register/lookalikes.py) per identification, as
 the register grows.
 
-    python bench/lookalikes.py [--cases N ...] [--checks K] [--store DIR]
+    python bench/lookalikes.py [--sizes 10000,100000,1000000] [--townships K] [--checks K]
 
-For each size N (default 10,000 and 100,000), read models of N cases are built as
-bench/dashboard.py builds them (its province, its templates replicated across villages:
-names and birthdays recur, which makes the check work harder than a real register would),
-in a fresh SQLite folder. `--store DIR` measures a store kept by `bench/report.py --keep`
-or `bench/dashboard.py --keep` as well (its `var` folder), e.g. the 1,000,000-case one.
-
-On each store, K identify bodies are checked, interleaved with a baseline in the same
+Read-model rows (the case row, its sealed personal fields, its keyed-hash search tokens)
+are written in bulk through the projection's own `CaseRows.save`, not through the use
+case, in a fresh SQLite folder: children named from a pool (a name is shared by few),
+born on one of a few thousand days, each with her father's phone, spread over the
+villages of `--townships` townships of one county (1, the default, puts the whole register
+within the check's reach: the worst case; a real township holds a few thousand children).
+At each size, K identify bodies are checked, interleaved with a baseline in the same
 rounds:
 
 - check, look-alike: a child registered already (her name, birth date and father's phone,
   in her village): the check finds her;
 - check, new child: a name and phone nobody holds;
-- baseline: a primary-key read of one case row on the same read-model database (the
-  smallest query it answers).
+- baseline: a primary-key read of one case row on the same database.
 
 Reported: median and p95 µs of each, and the ratios check / baseline, which say whether
 the check grows with the register. Results go to bench/results/lookalikes-sqlite.json.
@@ -28,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -45,43 +43,75 @@ sys.path.insert(0, str(HERE))
 
 from bench_support import open_settings, results_header  # noqa: E402
 
+_BATCH = 2_000
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+_GIVEN = "小明晓华丽娟伟强军平秀英桂兰玉芳海涛子轩浩然欣怡梓涵"
+_COUNTY = "360124"
 
-def sample_bodies(service: Any, count: int, rng: Random) -> tuple[list[Any], list[Any], list[str]]:
-    """Identify bodies like registered children, bodies of nobody, and case ids."""
-    store, personal = service.read_models.store, service.read_models.queries.personal
-    rows = store.read(
-        lambda tx: tx.rows(
-            "SELECT case_id, jurisdiction, personal FROM {cases} "
-            "WHERE rowid IN (SELECT rowid FROM {cases} ORDER BY random() LIMIT ?)",
-            (count,),
-        )
+
+def _name(i: int) -> str:
+    g = len(_GIVEN)
+    return _SURNAMES[i % 20] + _GIVEN[(i // 20) % g] + _GIVEN[(i // (20 * g)) % g]
+
+
+def _state(i: int, townships: int) -> Any:
+    from services.cases.projections.state import CaseState
+
+    village = f"{_COUNTY}{100 + i % townships:03d}{200 + i // townships % 20:03d}"
+    return CaseState(
+        case_id=f"bench-{i:08d}",
+        version=1,
+        position=i + 1,
+        jurisdiction=village,
+        identified_in=village,
+        identified_on="2026-03-01",
+        status="active",
+        guardian_type="grandparent",
+        guardian_since="2026-03-01",
+        entrustment_signed=False,
+        school_record_status="enrolled",
+        personal={
+            "name": _name(i),
+            "sex": "female",
+            "birth_date": f"{2010 + i % 8}-{1 + i % 12:02d}-{1 + i % 28:02d}",
+            "parent_phones": [f"139{i:08d}", None],
+        },
+        personal_changed=True,
     )
-    alike, new, ids = [], [], []
-    for n, r in enumerate(rows):
-        fields = personal.open(bytes(r["personal"]))
-        phones = [p for p in fields.get("parent_phones") or [] if p]
-        ids.append(r["case_id"])
+
+
+def seed(service: Any, start: int, end: int, townships: int) -> None:
+    from services.cases.projections.case_rows import CaseRows
+
+    rows, store = CaseRows(service.read_models.queries.personal), service.read_models.store
+    for low in range(start, end, _BATCH):
+        with store.writing() as tx:
+            states = [_state(i, townships) for i in range(low, min(end, low + _BATCH))]
+            rows.save(tx, states, set(), {})
+
+
+def bodies(n: int, checks: int, townships: int, rng: Random) -> tuple[list[Any], list[Any]]:
+    """Identify bodies of registered children (chosen at random), and of nobody."""
+    alike, new = [], []
+    for k in range(checks):
+        s = _state(rng.randrange(n), townships)
         body = {
-            "child": {"name": fields.get("name") or "", "birth_date": fields.get("birth_date")},
-            "address": {"jurisdiction": r["jurisdiction"]},
-            "parents": [{"relation": "father", "phone": phones[0] if phones else None}],
+            "child": {"name": s.personal["name"], "birth_date": s.personal["birth_date"]},
+            "address": {"jurisdiction": s.jurisdiction},
+            "parents": [{"relation": "father", "phone": s.personal["parent_phones"][0]}],
         }
         alike.append(body)
-        new.append(
-            body
-            | {
-                "child": {"name": f"测试{n}号{rng.randrange(10**6)}", "birth_date": "2016-01-01"},
-                "parents": [{"relation": "father", "phone": f"1990{rng.randrange(10**7):07d}"}],
-            }
-        )
-    return alike, new, ids
+        other = {"name": f"测试{k}号{rng.randrange(10**6)}", "birth_date": "2016-01-01"}
+        new.append(body | {"child": other, "parents": [{"phone": f"1990{k:07d}"}]})
+    return alike, new
 
 
-def measure(service: Any, checks: int, rng: Random) -> dict[str, Any]:
+def measure(service: Any, n: int, checks: int, townships: int, rng: Random) -> dict[str, Any]:
     from services.cases.register.lookalikes import register_lookalikes
 
     find = register_lookalikes(service.read_models)
-    alike, new, ids = sample_bodies(service, checks, rng)
+    alike, new = bodies(n, checks, townships, rng)
+    ids = [f"bench-{rng.randrange(n):08d}" for _ in alike]
     store = service.read_models.store
 
     def baseline(case_id: str) -> Callable[[], Any]:
@@ -120,49 +150,33 @@ def measure(service: Any, checks: int, rng: Random) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--cases", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--sizes", default="10000,100000", help="registered children, rising")
+    parser.add_argument("--townships", type=int, default=1, help="townships they live in")
     parser.add_argument("--checks", type=int, default=300)
-    parser.add_argument("--store", type=Path, help="a kept `var` folder to measure as well")
     args = parser.parse_args(argv)
 
-    from dashboard import build, lives, make_province, template_of
-
     from services.cases.bootstrap import build_case_service
-    from shared.clock import Clock
-    from shared.settings import Settings
 
     started = time.perf_counter()
     rng = Random(20261204)
-    today = Clock().today()
-    results: dict[str, Any] = {**results_header("lookalikes", "sqlite"), "sizes": {}}
+    results: dict[str, Any] = {
+        **results_header("lookalikes", "sqlite"),
+        "townships": args.townships,
+        "sizes": {},
+    }
 
     def progress(text: str) -> None:
         print(f"[lookalikes {time.perf_counter() - started:6.0f} s] {text}", file=sys.stderr)
 
-    province = make_province()
-    for cases in args.cases:
-        tmp = Path(tempfile.mkdtemp(prefix="careledger-bench-lookalikes-"))
+    with tempfile.TemporaryDirectory() as tmp, open_settings(None, Path(tmp)) as settings:
+        service = build_case_service(settings)
         try:
-            with open_settings(None, tmp) as settings:
-                service = build_case_service(settings)
-                try:
-                    count = min(cases, 20_000)
-                    templates = [template_of(c) for c in lives(Random(7), today, count)]
-                    build(settings, service, province, templates, cases, progress)
-                    progress(f"measuring {args.checks} checks on {cases:,} cases")
-                    results["sizes"][str(cases)] = measure(service, args.checks, rng)
-                finally:
-                    service.close()
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    if args.store:
-        service = build_case_service(Settings(data_dir=args.store).with_generated_secrets())
-        try:
-            cases = service.read_models.store.read(
-                lambda tx: int(tx.value("SELECT COUNT(*) FROM {cases}"))
-            )
-            progress(f"measuring {args.checks} checks on the kept store of {cases:,} cases")
-            results["sizes"][str(cases)] = measure(service, args.checks, rng)
+            seeded = 0
+            for n in (int(size) for size in args.sizes.split(",")):
+                seed(service, seeded, n, args.townships)
+                progress(f"{n:,} children registered; measuring {args.checks} checks")
+                seeded = n
+                results["sizes"][str(n)] = measure(service, n, args.checks, args.townships, rng)
         finally:
             service.close()
     results["duration_s"] = round(time.perf_counter() - started, 1)
@@ -171,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     path = RESULTS / "lookalikes-sqlite.json"
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     for size, m in results["sizes"].items():
-        print(f"{int(size):>10,} cases", end="")
+        print(f"{int(size):>10,} children", end="")
         for name in ("check, look-alike", "check, new child", "baseline"):
             print(f" | {name} {m[name]['median_us']:,} µs (p95 {m[name]['p95_us']:,})", end="")
         print(f" | {m['ratios']} | found {m['look_alikes_found']}")
