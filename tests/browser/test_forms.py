@@ -7,6 +7,7 @@ form with nothing serious or critical. Screenshots under test-artifacts/browser/
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -73,7 +74,13 @@ class Api:
         body = copy.deepcopy(IDENTIFY)
         body["address"]["jurisdiction"] = DEMO_VILLAGE
         body["child"].update(child)
+        # Parents of their own: the same father's phone and birthday would make every
+        # test's child a likely duplicate of the last (register/lookalikes.py).
+        body["parents"][0]["phone"] = f"1370000{next(_PHONES):04d}"
         return str(self.call("POST", "/api/v1/cases", body)["id"])
+
+
+_PHONES = itertools.count()
 
 
 def phone(browser: Browser, lang: str = "zh-CN") -> tuple[Any, Page, list[str], list[str]]:
