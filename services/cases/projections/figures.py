@@ -73,7 +73,8 @@ def summary(
             )
         )
     }
-    overdue = _overdue(tx, "scope = ?", [scope], as_of, basis).get(scope, {})
+    due_figures = _due_figures(tx, "scope = ?", [scope], as_of, basis)
+    overdue = due_figures[0].get(scope, {})
     reports = {
         "open": counts.get("reports_open", 0),
         "overdue": overdue.get("report", 0),
@@ -86,7 +87,7 @@ def summary(
         "SELECT * FROM {monthly} WHERE scope = ? AND month = ?", (scope, as_of.isoformat()[:7])
     )
     month = {k: int(v) for k, v in found[0].items() if k in FLOWS} if found else {}
-    visited = _visited_since(tx, "scope = ?", [scope], as_of, basis)
+    visited = due_figures[1]
     by_kind: dict[str, int] = dict.fromkeys(INTERVENTION_KINDS, 0)
     by_department: dict[str, int] = dict.fromkeys(DEPARTMENTS, 0)
     for metric, n in counts.items():
@@ -188,7 +189,8 @@ def children(
     if not codes:
         return {}
     in_codes = f"scope IN ({', '.join('?' * len(codes))})"
-    for code, overdue in _overdue(tx, in_codes, codes, as_of, basis).items():
+    overdue_by_code, visited = _due_figures(tx, in_codes, codes, as_of, basis)
+    for code, overdue in overdue_by_code.items():
         for kind, n in overdue.items():
             if kind.startswith("intervention:"):
                 if department is not None and kind != f"intervention:{department}":
@@ -200,7 +202,6 @@ def children(
         [*codes, as_of.isoformat()[:7]],
     ):
         figures[r["scope"]]["identified_this_month"] = int(r["identified"])
-    visited = _visited_since(tx, in_codes, codes, as_of, basis)
     return {
         code: _row(f, visited.get(code, {30: 0, 90: 0}), police=police)
         for code, f in figures.items()
@@ -285,49 +286,44 @@ def _row(f: dict[str, int], visited: dict[int, int], *, police: bool) -> dict[st
     }
 
 
-def _overdue(
+Overdue = dict[str, dict[str, int]]  # scope → kind of due date → overdue on as_of
+Visited = dict[str, dict[int, int]]  # scope → {30: n, 90: n} visited in the days up to as_of
+
+
+def _due_figures(
     tx: Tx, where: str, params: list[str], as_of: date, basis: str | None
-) -> dict[str, dict[str, int]]:
-    """Per scope and kind of due date (visit, report, intervention:<department>): the
-    active cases (interventions) overdue on as_of, by the due dates of the day (today's,
-    or as the daily series `basis` had them on as_of)."""
+) -> tuple[Overdue, Visited]:
+    """Per scope: what is overdue on as_of by kind of due date (visit, report,
+    intervention:<department>), and the active cases whose last visit lies in the 30 and
+    90 days up to as_of. By today's due dates, or as the daily series `basis` had them on
+    as_of (read once for both)."""
     before = overdue_before(as_of)
-    found: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    day30, day90 = ((as_of - timedelta(days=d)).isoformat() for d in (30, 90))
+    overdue: Overdue = defaultdict(lambda: defaultdict(int))
+    visited: Visited = defaultdict(lambda: {30: 0, 90: 0})
     if basis:
         for scope, kind, due, n in daily.dues_as_of(tx, where, params, basis, as_of.isoformat()):
-            if kind != "last_visit" and due < before:
-                found[scope][kind] += n
-        return found
+            if kind != "last_visit":
+                if due < before:
+                    overdue[scope][kind] += n
+            elif day90 < due <= as_of.isoformat():
+                visited[scope][90] += n
+                visited[scope][30] += n if due > day30 else 0
+        return overdue, visited
     for r in tx.rows(
         f"SELECT scope, kind, SUM(n) AS n FROM {{dues}} WHERE {where} "
         "AND kind <> 'last_visit' AND due < ? GROUP BY scope, kind",
         [*params, before],
     ):
-        found[r["scope"]][r["kind"]] += int(r["n"])
-    return found
-
-
-def _visited_since(
-    tx: Tx, where: str, params: list[str], as_of: date, basis: str | None
-) -> dict[str, dict[int, int]]:
-    """Per scope: active cases whose last visit lies in the 30 and 90 days up to as_of
-    (their last visit as of that day, when the daily series `basis` is asked)."""
-    day30, day90 = ((as_of - timedelta(days=d)).isoformat() for d in (30, 90))
-    found: dict[str, dict[int, int]] = defaultdict(lambda: {30: 0, 90: 0})
-    if basis:
-        for scope, kind, due, n in daily.dues_as_of(tx, where, params, basis, as_of.isoformat()):
-            if kind == "last_visit" and day90 < due <= as_of.isoformat():
-                found[scope][90] += n
-                found[scope][30] += n if due > day30 else 0
-        return found
+        overdue[r["scope"]][r["kind"]] += int(r["n"])
     for r in tx.rows(
         "SELECT scope, SUM(CASE WHEN due > ? THEN n ELSE 0 END) AS d30, SUM(n) AS d90 "
         f"FROM {{dues}} WHERE {where} AND kind = 'last_visit' AND due > ? AND due <= ? "
         "GROUP BY scope",
         [day30, *params, day90, as_of.isoformat()],
     ):
-        found[r["scope"]] = {30: int(r["d30"]), 90: int(r["d90"])}
-    return found
+        visited[r["scope"]] = {30: int(r["d30"]), 90: int(r["d90"])}
+    return overdue, visited
 
 
 def _workload(tx: Tx, scope: str, unassigned: int) -> dict[str, Any]:
