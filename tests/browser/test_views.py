@@ -20,6 +20,7 @@ from playwright.sync_api import (
     Browser,
     ConsoleMessage,
     Page,
+    Route,
     ViewportSize,
     expect,
 )
@@ -371,6 +372,36 @@ def test_the_access_log_filters_totals_and_pages(page: Page, base_url: str) -> N
     expect(page.locator("#access-log-total")).to_have_text(f"{narrowed:,} entries")
     assert axe_violations(page) == []
     shot(page, "views-access-log")
+
+
+def test_a_page_still_loading_when_she_moves_on_never_covers_the_next(
+    browser: Browser, base_url: str
+) -> None:
+    # given: on a phone over a slow connection, her overview's figures are still on the way
+    page = open_page(browser, PHONE)
+    held: list[Route] = []
+    page.route("**/api/v1/dashboard/summary*", lambda route: held.append(route))
+    log_in(page, base_url, "civil")
+    expect(page.locator("#view .loading")).to_be_visible()
+    for _ in range(250):  # events reach the route's handler while playwright waits
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the overview asked for its figures"
+
+    # when: she opens the register, and only then do the overview's figures arrive
+    page.click("#menu a[data-nav=register_title]")
+    expect(page.locator("#register-heading")).to_be_visible()
+    with page.expect_response(lambda r: "/api/v1/dashboard/trend" in r.url):
+        for route in held:
+            route.continue_()
+
+    # then: the overview, done late, went nowhere: the register is what she sees and uses
+    expect(page.locator("#figures")).to_have_count(0)
+    expect(page.locator("#register-heading")).to_be_visible()
+    expect(page.locator("#download-template")).to_be_enabled()
+    assert_clean(page)
+    page.context.close()
 
 
 def test_the_views_speak_chinese_by_default(browser: Browser, base_url: str) -> None:

@@ -121,10 +121,13 @@ async function show(where) {
     view.replaceChildren(el("h2", {}, t("not_found")));
     return;
   }
-  view.replaceChildren(el("p", { className: "loading" }, t("loading")));
+  // Each render writes into a container of its own: a page still loading when she moves
+  // on (a slow connection) then fills a container no longer shown, never the new page.
+  const page = el("div", { className: "page" }, el("p", { className: "loading" }, t("loading")));
+  view.replaceChildren(page);
   view.dataset.page = found.page.path;
   try {
-    const cleanUp = await found.page.render(view, { params: found.params, query: where.query });
+    const cleanUp = await found.page.render(page, { params: found.params, query: where.query });
     if (ticket === rendering) leave = cleanUp || null;
     else if (cleanUp) cleanUp();
   } catch (failure) {
