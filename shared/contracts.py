@@ -34,6 +34,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from shared import vocabulary as v
+from shared.plain_payload import plain_reader
 from shared.roles import Role
 
 # ---- payloads, one schema per type and version ------------------------------------------
@@ -457,13 +458,11 @@ def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
         actor = json.loads(data["actor"])
         if not _plain_actor(actor):
             actor = _schema(_Actor).load(actor)
-        payload = _schema(schema).load(json.loads(data["payload"]))
+        payload = _load_payload(schema, json.loads(data["payload"]))
     except RecursionError:  # JSON nested deeper than the parser's stack
         raise ContractError("malformed actor or payload: JSON nested too deeply") from None
     except (ValueError, ValidationError) as error:
         raise ContractError(f"malformed actor or payload: {error}") from None
-    # Keep dates as ISO strings: consumers store and compare them as the case service does.
-    payload = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in payload.items()}
     return Envelope(
         data["event_id"],
         data["position"],
@@ -544,6 +543,18 @@ def _plain_actor(actor: Any) -> bool:
         and actor.keys() == _ACTOR_FIELDS
         and all(isinstance(x, str) for x in actor.values())
     )
+
+
+def _load_payload(schema: type[Schema], raw: Any) -> dict[str, Any]:
+    """The payload as its schema loads it (dates back as ISO strings), read by hand when it
+    is in its plain form (shared/plain_payload.py), else by the schema."""
+    read = plain_reader(schema)
+    plain = read(raw) if read is not None else None
+    if plain is not None:
+        return plain
+    payload: dict[str, Any] = _schema(schema).load(raw)
+    # Keep dates as ISO strings: consumers store and compare them as the case service does.
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in payload.items()}
 
 
 @cache

@@ -71,9 +71,16 @@ class Dialect(Enum):
         return "INTEGER PRIMARY KEY AUTOINCREMENT"
 
 
+# The placeholder of a list parameter in a PostgreSQL-only statement (`= ANY(...)`,
+# `unnest(...)`): psycopg sends it in binary, where the text form quotes each item through a
+# regular expression, six times slower for a thousand ids (a tenth of notify's batch).
+PG_ARRAY = "%b"
+
+
 @lru_cache(maxsize=4096)
 def _pyformat(statement: str) -> str:
-    # No statement of ours has a literal `?` or `%`: values always travel as parameters.
+    # No statement of ours has a literal `?` or `%` (but PG_ARRAY's): values always travel
+    # as parameters.
     return statement.replace("?", "%s")
 
 

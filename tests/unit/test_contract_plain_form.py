@@ -10,15 +10,18 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.contracts import (
     ENVELOPE_FIELDS,
+    PAYLOADS,
     ContractError,
     EnvelopeSchema,
     _plain_actor,
     _plain_envelope,
     parse_entry,
 )
+from shared.plain_payload import plain_reader
 
 _ENTRY = {
     "event_id": "2b0f7c1e-3a4b-4c5d-8e9f-0a1b2c3d4e5f:3",
@@ -110,3 +113,138 @@ def test_the_plain_form_never_accepts_what_the_schema_refuses(field: str, value:
     plain = _plain_envelope(entry)
     if plain is not None:
         assert plain == _by_schema(entry)
+
+
+# ---- the payload's plain form (shared/plain_payload.py) -----------------------------------
+
+
+def _payload_by_schema(schema: type[Schema], raw: Any) -> dict[str, Any] | None:
+    try:
+        loaded: dict[str, Any] = schema().load(raw)
+    except ValidationError:
+        return None
+    return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in loaded.items()}
+
+
+def _field_values(field: fields.Field[Any]) -> st.SearchStrategy[Any]:
+    """Values a field may meet on the stream: its own good ones and near misses."""
+    near_misses: st.SearchStrategy[Any] = st.sampled_from(
+        [
+            None,
+            "",
+            "20260301",
+            "2026-02-30",
+            "2026-3-1",
+            " 2026-03-01",
+            "٢٠٢٦-03-01",
+            1,
+            0,
+            -1,
+            True,
+            1.0,
+            "1",
+            [],
+            {},
+            "x",
+        ]
+    )
+    good: list[Any] = ["2026-03-01", "1999-12-31", 3, 2**40]
+    for rule in field.validators:
+        if isinstance(rule, validate.OneOf):
+            good += list(rule.choices)
+    if isinstance(field, fields.List):
+        inner = _field_values(field.inner)
+        return st.one_of(st.lists(inner, max_size=3), near_misses)
+    return st.one_of(st.sampled_from(good), st.text(max_size=12), near_misses)
+
+
+@st.composite
+def _payloads(draw: st.DrawFn) -> tuple[type[Schema], Any]:
+    schema = draw(st.sampled_from([s for versions in PAYLOADS.values() for s in versions.values()]))
+    declared = schema().load_fields
+    payload = {
+        name: draw(_field_values(field))
+        for name, field in declared.items()
+        if draw(st.integers(0, 19))  # now and then a field missing
+    }
+    if not draw(st.integers(0, 19)):
+        payload["extra"] = "1"
+    return schema, payload
+
+
+@settings(max_examples=1_500, deadline=None)
+@given(_payloads())
+def test_the_payloads_plain_form_never_accepts_what_the_schema_refuses(
+    drawn: tuple[type[Schema], Any],
+) -> None:
+    schema, payload = drawn
+    read = plain_reader(schema)
+    plain = read(payload) if read is not None else None
+    if plain is not None:
+        assert plain == _payload_by_schema(schema, payload)
+
+
+def test_the_payloads_the_relay_writes_most_are_read_in_their_plain_form() -> None:
+    visit = {
+        "visited_on": "2026-03-01",
+        "mode": "home",
+        "risk_level": "high",
+        "emotional_state": "stable",
+        "school_attendance": "regular",
+        "safety_concerns": ["neglect"],
+        "next_visit_due": None,
+        "risk_level_before": None,
+        "risk_level_after": "high",
+        "school_status_before": "enrolled",
+        "school_status_after": "enrolled",
+    }
+    read = plain_reader(PAYLOADS["case.visited"][2])
+    assert read is not None
+    assert read(visit) == _payload_by_schema(PAYLOADS["case.visited"][2], visit) == visit
+    for schema in (PAYLOADS["case.identified"][2], PAYLOADS["case.intervention_opened"][1]):
+        assert plain_reader(schema) is not None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "loaded"),
+    [
+        ("visited_on", "20260301", "2026-03-01"),  # the schema reads it; not plain
+        ("visited_on", "2026-02-30", None),  # the schema refuses these
+        ("risk_level", "urgent", None),
+        ("safety_concerns", ["neglect", "nothing-known"], None),
+        ("safety_concerns", "neglect", None),
+        ("next_visit_due", "", None),
+    ],
+)
+def test_a_payload_not_in_its_plain_form_is_left_to_its_schema(
+    field: str, value: Any, loaded: str | None
+) -> None:
+    payload = json.loads(_VISIT["payload"]) | {field: value}
+    assert plain_reader(PAYLOADS["case.visited"][2])(payload) is None  # type: ignore[misc]
+    entry = _VISIT | {"payload": json.dumps(payload)}
+    if loaded is None:
+        with pytest.raises(ContractError, match="malformed actor or payload"):
+            parse_entry(entry)
+    else:
+        assert parse_entry(entry).payload[field] == loaded
+
+
+_VISIT = _ENTRY | {
+    "type": "case.visited",
+    "schema_version": "2",
+    "payload": json.dumps(
+        {
+            "visited_on": "2026-03-01",
+            "mode": "home",
+            "risk_level": "high",
+            "emotional_state": "stable",
+            "school_attendance": "regular",
+            "safety_concerns": [],
+            "next_visit_due": "2026-03-08",
+            "risk_level_before": "low",
+            "risk_level_after": "high",
+            "school_status_before": "enrolled",
+            "school_status_after": "enrolled",
+        }
+    ),
+}

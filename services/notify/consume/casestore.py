@@ -6,7 +6,7 @@ from dataclasses import fields
 
 from services.notify.route.casefacts import COLUMNS, CaseFacts
 from shared.contracts import Envelope
-from shared.sql import Transaction
+from shared.sql import PG_ARRAY, Transaction
 
 # Inserting nothing new but "updating" the key returns the row, existing or just made,
 # and locks it (PostgreSQL; SQLite's IMMEDIATE transaction holds the whole file).
@@ -28,7 +28,8 @@ _UPSERT = (
 # statement of more than 50 parameters).
 _PG_ROWS = "SELECT * FROM unnest({})".format(
     ", ".join(
-        "?::bigint[]" if isinstance(f.default, int) else "?::text[]" for f in fields(CaseFacts)
+        f"{PG_ARRAY}::bigint[]" if isinstance(f.default, int) else f"{PG_ARRAY}::text[]"
+        for f in fields(CaseFacts)
     )
 )
 _ROW = f"({', '.join('?' for _ in COLUMNS)})"
@@ -39,7 +40,9 @@ _VISIT_DUE = (
     "INSERT INTO due_dates (kind, subject_id, case_id, due_on, open) {rows} "
     "ON CONFLICT (kind, subject_id) DO UPDATE SET due_on = excluded.due_on"
 )
-_VISIT_DUE_PG = "SELECT 'visit', s, s, d, 1 FROM unnest(?::text[], ?::text[]) AS u (s, d)"
+_VISIT_DUE_PG = (
+    f"SELECT 'visit', s, s, d, 1 FROM unnest({PG_ARRAY}::text[], {PG_ARRAY}::text[]) AS u (s, d)"
+)
 
 
 class CaseBook:

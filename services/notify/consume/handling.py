@@ -16,7 +16,7 @@ from services.notify.route.directory import DIRECTORY, apply_user_event
 from services.notify.route.inbox import deliver
 from shared.contracts import Envelope
 from shared.dispatch import Registry
-from shared.sql import Transaction
+from shared.sql import PG_ARRAY, Transaction
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,8 @@ def handled_ids(tx: Transaction, event_ids: list[str]) -> set[str]:
         return set()
     if tx.postgres:  # one array, not a placeholder each (see casestore._PG_ROWS)
         rows = tx.all(
-            "SELECT event_id FROM handled_events WHERE event_id = ANY(?::text[])", [event_ids]
+            f"SELECT event_id FROM handled_events WHERE event_id = ANY({PG_ARRAY}::text[])",
+            [event_ids],
         )
         return {str(row["event_id"]) for row in rows}
     found: set[str] = set()
@@ -91,7 +92,8 @@ def record_new(tx: Transaction, envs: list[Envelope], now: datetime) -> set[str]
     if tx.postgres:  # one array a column, not a placeholder a value (casestore._PG_ROWS)
         rows = tx.all(
             "INSERT INTO handled_events (event_id, position, type, handled_at) "
-            "SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[]) "
+            f"SELECT * FROM unnest({PG_ARRAY}::text[], {PG_ARRAY}::bigint[], "
+            f"{PG_ARRAY}::text[], {PG_ARRAY}::text[]) "
             "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
             [
                 [env.event_id for env in envs],
