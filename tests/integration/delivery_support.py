@@ -190,10 +190,14 @@ async def _until(event: threading.Event | None) -> None:
         await asyncio.sleep(0.01)
 
 
-def wait_until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+def wait_until(
+    condition: Callable[[], bool],
+    seconds: float = 20.0,
+    state: Callable[[], object] = lambda: "",
+) -> None:
     """Returns as soon as `condition()` holds; fails after `seconds` (a bound for a busy
-    machine, not a timing the test relies on)."""
+    machine, not a timing the test relies on), saying `state()`: what was seen instead."""
     deadline = time.monotonic() + seconds
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out after {seconds} s: {state()}"
         time.sleep(0.02)

@@ -82,12 +82,26 @@ def test_notify_run_delivers_webhooks_ahead_of_a_slow_smtp_server_and_every_emai
     try:
         # when: two mandatory reports (two webhooks, four e-mails to police and civil)
         for number in (1, 2):
-            publisher.intervention(new_case_id(), f"i-{number}", kind="mandatory_report")
+            # No due date: the process's scheduler runs on the real clock, to which any
+            # fixed date falls due one day, and would add its overdue e-mails.
+            publisher.intervention(
+                new_case_id(), f"i-{number}", kind="mandatory_report", due_by=None
+            )
         # then: the webhooks arrive while the SMTP server has taken nothing
-        wait_until(lambda: len(receiver.requests) == 2, seconds=60)
+
+        def seen() -> str:  # what the test saw, should it time out
+            rows = [
+                (r["channel"], r["status"], r["attempts"], r["last_error"]) for r in outbox(notify)
+            ]
+            return (
+                f"webhooks {len(receiver.requests)}, mails {len(smtp.mails)}, outbox {rows}, "
+                f"process alive {process.poll() is None}"
+            )
+
+        wait_until(lambda: len(receiver.requests) == 2, seconds=60, state=seen)
         assert smtp.mails == []
         smtp_may_answer.set()
-        wait_until(lambda: _statuses(notify) == ["sent"] * 6, seconds=60)
+        wait_until(lambda: _statuses(notify) == ["sent"] * 6, seconds=60, state=seen)
     finally:
         smtp_may_answer.set()
         process.send_signal(signal.SIGTERM)
