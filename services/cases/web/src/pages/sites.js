@@ -103,7 +103,7 @@ function planForm(container, scope, figures) {
     },
     send: (body, key) => api.send("PUT", `/api/v1/site-plans/${encodeURIComponent(scope)}/${year}`, body,
       { idempotencyKey: key, label: t("sites_plan_set") }),
-    success: async () => { await renderSites(container.closest("main") || document.querySelector("main")); },
+    success: async () => { await renderSites(container.closest(".page") || container.closest("main")); },
   });
   container.replaceChildren(form);
   form.querySelector("input")?.focus();
