@@ -128,7 +128,8 @@ def plain_reader(schema: type[Schema]) -> Callable[[Any], dict[str, Any] | None]
     """The plain-form reader of a payload schema (`unknown=RAISE`, every field required),
     or None when the schema holds anything it does not know."""
     instance = schema()
-    if any(instance._hooks.values()) or instance.unknown != "raise":
+    hooks = getattr(instance, "_hooks", None)  # marshmallow's own: unknown if it moves
+    if hooks is None or any(hooks.values()) or instance.unknown != "raise":
         return None
     checks: dict[str, _Check] = {}
     for name, field in instance.load_fields.items():
