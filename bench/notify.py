@@ -50,6 +50,7 @@ from services.notify.consume.consumer import Consumer, ConsumerOptions
 from services.notify.route.inbox import record_subscription
 from shared.contracts import parse_entry, stream_id
 from shared.embedded_redis import embedded_redis
+from shared.redis_client import decoding_twin
 from shared.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -220,7 +221,8 @@ def consume(
         block_ms=1,
         upkeep_seconds=3600,
     )
-    consumer = Consumer(service, client, stream, options)
+    # As notify's process makes its client: replies decoded by hiredis.
+    consumer = Consumer(service, decoding_twin(client), stream, options)
     started = time.perf_counter()
     while consumer.stats.handled + consumer.stats.duplicates < expected:
         consumer.run_once()

@@ -434,12 +434,14 @@ class Envelope:
 def parse_entry(entry: dict[str, str] | dict[bytes, bytes]) -> Envelope:
     """Checks a stream entry against the contract; raises ContractError with the reason
     (malformed field, unknown type, a schema version newer than this code knows)."""
+    # The types of the names and values, looked at in C (this runs for every entry).
+    kinds = {*map(type, entry), *map(type, entry.values())}
     raw: dict[str, str] = (
         entry  # type: ignore[assignment]
-        if all(type(k) is str and type(x) is str for k, x in entry.items())
+        if kinds == {str}
         else {_text(k): _text(x) for k, x in entry.items()}
     )
-    data = _plain_envelope(raw)
+    data = _plain_envelope(raw) if kinds <= {str, bytes} else None
     if data is None:  # not the plain form: the schema decides, and says why not
         try:
             data = _schema(EnvelopeSchema).load(raw)
@@ -509,8 +511,9 @@ _ACTOR_FIELDS = frozenset(("username", "role", "request_id"))
 
 
 def _plain_envelope(raw: dict[str, str]) -> dict[str, Any] | None:
-    """`raw` as `EnvelopeSchema.load` reads it when it is in the plain form, else None."""
-    if raw.keys() != ENVELOPE_FIELDS or not all(isinstance(x, str) for x in raw.values()):
+    """`raw` (text names and values) as `EnvelopeSchema.load` reads it when it is in the
+    plain form, else None."""
+    if raw.keys() != ENVELOPE_FIELDS:
         return None
     if not (
         len(raw["event_id"]) >= 3

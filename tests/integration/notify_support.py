@@ -18,6 +18,7 @@ from services.cases.relay.entries import EntryMapper
 from services.notify.bootstrap import NotifyService
 from services.notify.consume.consumer import Consumer, ConsumerOptions
 from shared.contracts import CaseVisitedV1, parse_entry, stream_id
+from shared.redis_client import decoding_twin
 from tests.support import TODAY, VISIT, identify_body
 
 VILLAGE = "360124105203"  # 进贤县张公镇
@@ -304,10 +305,20 @@ def new_case_id() -> str:
     return str(uuid.uuid4())
 
 
-def consumer(service: NotifyService, client: redis.Redis, stream: str, **options: Any) -> Consumer:
-    """A consumer that blocks briefly and does its upkeep on every run (tests are quick)."""
+def consumer(
+    service: NotifyService,
+    client: redis.Redis,
+    stream: str,
+    *,
+    decoded: bool = True,
+    **options: Any,
+) -> Consumer:
+    """A consumer that blocks briefly and does its upkeep on every run (tests are quick).
+    Its client decodes replies as notify's process makes it do (`decoded=False`: a client
+    that hands over bytes, which the consumer decodes itself)."""
     defaults: dict[str, Any] = {"consumer": "test-consumer", "block_ms": 10, "upkeep_seconds": 0.0}
-    return Consumer(service, client, stream, ConsumerOptions(**(defaults | options)))
+    reader = decoding_twin(client) if decoded else client
+    return Consumer(service, reader, stream, ConsumerOptions(**(defaults | options)))
 
 
 def drain(c: Consumer, *, rounds: int = 50) -> int:

@@ -78,16 +78,33 @@ def test_a_bad_entry_is_dead_lettered_at_once_with_its_reason_and_the_rest_is_ha
     assert reader.stats.handled == 2 and reader.stats.failures == 0
 
 
-def test_a_key_that_is_not_utf8_is_dead_lettered_readably(
-    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+# Notify's process reads through a client that decodes in hiredis; a client handing over
+# bytes (decoded by the consumer) must see the same garbled entries.
+@pytest.mark.parametrize("decoded", [True, False], ids=["hiredis-decodes", "consumer-decodes"])
+@pytest.mark.parametrize("where", ["key", "value"])
+def test_bytes_that_are_not_utf8_are_dead_lettered_readably(
+    notify: NotifyService,
+    redis_client: redis.Redis,
+    publisher: Publisher,
+    decoded: bool,
+    where: str,
 ) -> None:
     bad = _template(publisher)
-    bad[b"\xfeextra"] = "1"
+    if where == "key":
+        bad[b"\xfeextra"] = "1"
+    else:
+        bad["case_id"] = b"\xfe" + bad["case_id"].encode()
     bad_id = _publish_bad_then_good(publisher, bad)
 
-    drain(consumer(notify, redis_client, publisher.stream))
+    reader = consumer(notify, redis_client, publisher.stream, decoded=decoded)
+    drain(reader)
 
     (dead,) = list_dead_letters(redis_client, publisher.stream)
     assert dead.stream_id == bad_id and "is not UTF-8" in dead.reason
-    assert "\ufffdextra" in dead.fields  # kept, with the bad byte shown as U+FFFD
+    # kept, with the bad byte shown as U+FFFD
+    if where == "key":
+        assert "\ufffdextra" in dead.fields
+    else:
+        assert dead.fields["case_id"].startswith("\ufffd")
     assert json.loads(dead.fields["payload"])["source"] == "survey"
+    assert reader.stats.handled == 2 and reader.stats.failures == 0

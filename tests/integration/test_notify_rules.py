@@ -188,6 +188,36 @@ def test_a_disabled_user_is_not_notified(
     assert recipients(notify, "mandatory_report") == {"civil"}
 
 
+def test_who_holds_a_scope_follows_user_events_within_one_batch(
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
+    # A batch reads the directory once for its alerts: a user event in the middle of it
+    # must still count for the alerts after it, as it did when each alert read it anew.
+    publisher.staff()
+    first, second, third = new_case_id(), new_case_id(), new_case_id()
+    for case in (first, second, third):
+        publisher.identify(case)
+    publisher.visit(first, safety_concerns=["domestic_violence"])
+    publisher.disable("police")
+    publisher.visit(second, safety_concerns=["domestic_violence"])
+    publisher.user("police2", "police", VILLAGE[:6])
+    publisher.visit(third, safety_concerns=["domestic_violence"])
+
+    reader = consumer(notify, redis_client, publisher.stream, batch=1000)
+    drain(reader)
+
+    by_case: dict[str, set[str]] = {}
+    for row in inbox(notify):
+        by_case.setdefault(row["case_id"], set()).add(row["recipient"])
+    assert by_case == {
+        first: {"police", "civil"},
+        second: {"civil"},
+        third: {"police2", "civil"},
+    }
+    # all of it one batch
+    assert reader.stats.handled == redis_client.xlen(publisher.stream) < 1000
+
+
 def test_ordinary_events_notify_nobody(
     notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
 ) -> None:

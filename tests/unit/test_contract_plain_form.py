@@ -92,6 +92,13 @@ def test_an_extra_or_a_missing_field_is_left_to_the_schema() -> None:
         parse_entry({k: v for k, v in _ENTRY.items() if k != "payload"})
 
 
+def test_values_that_are_not_text_are_left_to_the_schema() -> None:
+    # (no client hands over such values; a caller in Python might)
+    assert parse_entry(_ENTRY | {"position": int(_ENTRY["position"])}) == parse_entry(_ENTRY)
+    with pytest.raises(ContractError, match="event_id"):
+        parse_entry(_ENTRY | {"event_id": 12345})
+
+
 def test_an_actor_not_in_its_plain_form_is_checked_by_its_schema() -> None:
     assert _plain_actor({"username": "u", "role": "r", "request_id": "q"})
     for actor in ({"username": "u", "role": "r"}, {"username": 1, "role": "r", "request_id": "q"}):

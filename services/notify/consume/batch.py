@@ -27,6 +27,7 @@ from services.notify.consume.handling import (
     record_new,
     touches_case,
 )
+from services.notify.route.inbox import Reads
 from shared.contracts import Envelope
 from shared.sql import OPERATIONAL_ERRORS, Transaction
 
@@ -82,6 +83,10 @@ def _attempt(
         # ... and the cases they touch are locked and read in one statement, their facts
         # written back in one before the commit (the careful attempt: one by one).
         book = None if careful else _book(tx, [e for e in fresh if e.event_id in new])
+        # The directory and subscriptions, read once for the batch's alerts. The careful
+        # attempt too: a savepoint rolled back undoes writes, never these reads, and a
+        # user event clears them before it is applied.
+        reads = Reads()
         for entry_id, env in checked:
             if env.event_id in known:
                 in_batch.add(env.position)
@@ -91,10 +96,12 @@ def _attempt(
             try:
                 with tx.savepoint() if careful else nullcontext():
                     if careful:
-                        result = handle(tx, env, now, email=service.email_enabled)
+                        result = handle(tx, env, now, email=service.email_enabled, reads=reads)
                     elif env.event_id in new:
                         new.discard(env.event_id)  # the same event twice in one batch: once
-                        result = apply_new(tx, env, now, email=service.email_enabled, book=book)
+                        result = apply_new(
+                            tx, env, now, email=service.email_enabled, book=book, reads=reads
+                        )
                     else:
                         result = Handled(duplicate=True)
                     if not result.duplicate and _is_gap(tx, env, in_batch, seen_before):

@@ -6,7 +6,7 @@ from dataclasses import fields
 
 from services.notify.route.casefacts import COLUMNS, CaseFacts
 from shared.contracts import Envelope
-from shared.sql import PG_ARRAY, Transaction
+from shared.sql import Transaction, pg_rows, pg_rows_param
 
 # Inserting nothing new but "updating" the key returns the row, existing or just made,
 # and locks it (PostgreSQL; SQLite's IMMEDIATE transaction holds the whole file).
@@ -22,16 +22,11 @@ _UPSERT = (
 )
 
 
-# On PostgreSQL the rows of a batch travel as one array per column: a statement of a few
-# parameters, which psycopg parses once and the server prepares once, where a VALUES list
-# of thousands of placeholders is parsed anew in Python every time (psycopg caches no
-# statement of more than 50 parameters).
-_PG_ROWS = "SELECT * FROM unnest({})".format(
-    ", ".join(
-        f"{PG_ARRAY}::bigint[]" if isinstance(f.default, int) else f"{PG_ARRAY}::text[]"
-        for f in fields(CaseFacts)
-    )
-)
+# On PostgreSQL the rows of a batch travel as one JSON parameter (shared/sql.pg_rows): a
+# statement of one parameter, which psycopg parses once and the server prepares once, where
+# a VALUES list of thousands of placeholders is parsed anew in Python every time (psycopg
+# caches no statement of more than 50 parameters).
+_PG_ROWS = pg_rows(*("bigint" if isinstance(f.default, int) else "text" for f in fields(CaseFacts)))
 _ROW = f"({', '.join('?' for _ in COLUMNS)})"
 # Rows per statement: 17 parameters each, far below SQLite's 32,766 and PostgreSQL's 65,535.
 # SQLite: rows per statement within 999 parameters, the limit of SQLite before 3.32.
@@ -40,9 +35,7 @@ _VISIT_DUE = (
     "INSERT INTO due_dates (kind, subject_id, case_id, due_on, open) {rows} "
     "ON CONFLICT (kind, subject_id) DO UPDATE SET due_on = excluded.due_on"
 )
-_VISIT_DUE_PG = (
-    f"SELECT 'visit', s, s, d, 1 FROM unnest({PG_ARRAY}::text[], {PG_ARRAY}::text[]) AS u (s, d)"
-)
+_VISIT_DUE_PG = f"SELECT 'visit', s, s, d, 1 FROM ({pg_rows('text', 'text')}) AS u (s, d)"
 
 
 class CaseBook:
@@ -71,12 +64,12 @@ class CaseBook:
         if tx.postgres and changed:
             tx.execute(
                 _UPSERT.replace(f"VALUES {_ROW}", _PG_ROWS, 1),
-                [[getattr(after, c) for _, after in changed] for c in COLUMNS],
+                [pg_rows_param(*([getattr(a, c) for _, a in changed] for c in COLUMNS))],
             )
             if dues:
                 tx.execute(
                     _VISIT_DUE.format(rows=_VISIT_DUE_PG),
-                    [[a.case_id for a in dues], [a.next_visit_due for a in dues]],
+                    [pg_rows_param([a.case_id for a in dues], [a.next_visit_due for a in dues])],
                 )
             return
         for start in range(0, len(changed), _CHUNK):
@@ -105,7 +98,7 @@ def lock_many(tx: Transaction, case_ids: set[str]) -> dict[str, CaseFacts]:
         defaults = [CaseFacts(case_id) for case_id in ordered]
         rows = tx.all(
             _LOCK.replace(f"VALUES {_ROW}", _PG_ROWS, 1),
-            [[getattr(d, c) for d in defaults] for c in COLUMNS],
+            [pg_rows_param(*([getattr(d, c) for d in defaults] for c in COLUMNS))],
         )
         return {str(row["case_id"]): CaseFacts(**row) for row in rows}
     for start in range(0, len(ordered), _CHUNK):

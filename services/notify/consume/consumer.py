@@ -22,6 +22,7 @@ import re
 import socket
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +87,9 @@ class Consumer:
     ) -> None:
         self.service = service
         self.redis = client
+        # A client that decodes its replies (hiredis, in C: `redis_client(decode=True)`)
+        # hands over text; a plain one bytes, decoded here field by field.
+        self._decoded = bool(client.get_encoder().decode_responses)
         self.stream = stream
         self.options = options or ConsumerOptions()
         self.stats = ConsumerStats()
@@ -148,7 +152,12 @@ class Consumer:
             return []
         # RESP2 answers a list of [stream, entries]; RESP3 a dict.
         streams = reply.items() if isinstance(reply, dict) else reply
-        return [(_text(i), _fields(f)) for _, entries in streams for i, f in entries]
+        return self._entries(pair for _, entries in streams for pair in entries)
+
+    def _entries(self, pairs: Iterable[tuple[Any, Any]]) -> list[Entry]:
+        if self._decoded:
+            return [(i, f or {}) for i, f in pairs]
+        return [(_text(i), _fields(f)) for i, f in pairs]
 
     def _upkeep(self) -> int:
         """One step of the upkeep: this consumer's own pending entries page by page,
@@ -172,7 +181,7 @@ class Consumer:
                 count=batch,
             )
         )
-        claimed = [(_text(i), _fields(f)) for i, f in reply[1]]
+        claimed = self._entries(reply[1])
         done = self._process(claimed, self._delivery_counts(claimed))
         self._cursor = _text(reply[0])
         if self._cursor == "0-0":

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from services.notify.consume import casestore
 from services.notify.route import rules
 from services.notify.route.casefacts import FACTS, evolve
 from services.notify.route.directory import DIRECTORY, apply_user_event
-from services.notify.route.inbox import deliver
+from services.notify.route.inbox import Reads, deliver
 from shared.contracts import Envelope
 from shared.dispatch import Registry
-from shared.sql import PG_ARRAY, Transaction
+from shared.sql import Transaction, pg_list, pg_list_param, pg_rows, pg_rows_param
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,20 @@ def undecided(env: Envelope) -> str | None:
     """Why notify cannot handle `env`: a type the contract knows but one of its followers
     has not decided on (a newer case service, an older notify); None when it can. The
     consumer dead-letters such an entry, as one of an unknown type, instead of retrying."""
+    return _undecided_type(env.type)
+
+
+# Per type, once: the registries are complete once their modules are imported, and only
+# types the contract knows get here (parse_entry refuses the others), so the cache stays
+# small.
+@lru_cache(maxsize=256)
+def _undecided_type(event_type: str) -> str | None:
     followers: list[Registry[str, Any]] = [FACTS, rules.RULES]
-    if env.type.startswith("user."):
+    if event_type.startswith("user."):
         followers.append(DIRECTORY)
     for registry in followers:
-        if registry.missing([env.type]):
-            return f"{registry.follower} does not know {env.type!r}"
+        if registry.missing([event_type]):
+            return f"{registry.follower} does not know {event_type!r}"
     return None
 
 
@@ -47,7 +56,9 @@ _RECORD = (
 )
 
 
-def handle(tx: Transaction, env: Envelope, now: datetime, *, email: bool) -> Handled:
+def handle(
+    tx: Transaction, env: Envelope, now: datetime, *, email: bool, reads: Reads | None = None
+) -> Handled:
     """Handles `env` once: a second time (same event id) it does nothing."""
     inserted = tx.execute(
         _RECORD.format(rows="(?, ?, ?, ?)"),
@@ -55,7 +66,7 @@ def handle(tx: Transaction, env: Envelope, now: datetime, *, email: bool) -> Han
     )
     if inserted == 0:
         return Handled(duplicate=True)
-    return apply_new(tx, env, now, email=email)
+    return apply_new(tx, env, now, email=email, reads=reads)
 
 
 def handled_already(tx: Transaction, envs: list[Envelope]) -> set[str]:
@@ -68,10 +79,10 @@ def handled_ids(tx: Transaction, event_ids: list[str]) -> set[str]:
     """Those of `event_ids` recorded as handled, in one round trip."""
     if not event_ids:
         return set()
-    if tx.postgres:  # one array, not a placeholder each (see casestore._PG_ROWS)
+    if tx.postgres:  # one list, not a placeholder each (see casestore._PG_ROWS)
         rows = tx.all(
-            f"SELECT event_id FROM handled_events WHERE event_id = ANY({PG_ARRAY}::text[])",
-            [event_ids],
+            f"SELECT event_id FROM handled_events WHERE event_id = ANY({pg_list('text')})",
+            [pg_list_param(event_ids)],
         )
         return {str(row["event_id"]) for row in rows}
     found: set[str] = set()
@@ -89,17 +100,18 @@ def record_new(tx: Transaction, envs: list[Envelope], now: datetime) -> set[str]
     applies each new one with `apply_new`, in the same transaction, or rolls it all back."""
     if not envs:
         return set()
-    if tx.postgres:  # one array a column, not a placeholder a value (casestore._PG_ROWS)
+    if tx.postgres:  # one parameter for the rows, not a placeholder a value (casestore)
         rows = tx.all(
             "INSERT INTO handled_events (event_id, position, type, handled_at) "
-            f"SELECT * FROM unnest({PG_ARRAY}::text[], {PG_ARRAY}::bigint[], "
-            f"{PG_ARRAY}::text[], {PG_ARRAY}::text[]) "
+            f"{pg_rows('text', 'bigint', 'text', 'text')} "
             "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
             [
-                [env.event_id for env in envs],
-                [env.position for env in envs],
-                [env.type for env in envs],
-                [now.isoformat()] * len(envs),
+                pg_rows_param(
+                    [env.event_id for env in envs],
+                    [env.position for env in envs],
+                    [env.type for env in envs],
+                    [now.isoformat()] * len(envs),
+                )
             ],
         )
         return {str(row["event_id"]) for row in rows}
@@ -126,12 +138,15 @@ def apply_new(
     *,
     email: bool,
     book: casestore.CaseBook | None = None,
+    reads: Reads | None = None,
 ) -> Handled:
     """What an entry recorded as handled just now does: the directory, the case's facts and
     due dates, the rules' inbox and outbox rows. With `book` (a batch), the case's facts
     come from it and go back to it, written when the batch flushes it; without, they are
-    locked, read and written here."""
+    locked, read and written here. `reads` (a batch's) holds the directory as read so far."""
     if env.type.startswith("user."):
+        if reads:
+            reads.forget()  # before: if applying fails and is rolled back, nothing stale
         apply_user_event(tx, env)
         return Handled(duplicate=False)
     if not touches_case(env):
@@ -146,7 +161,7 @@ def apply_new(
     casestore.apply_review(tx, env)
     written = 0
     for alert in rules.alerts_for(env, before, after):
-        written += deliver(tx, alert, now, email=email).inbox_rows
+        written += deliver(tx, alert, now, email=email, reads=reads).inbox_rows
     return Handled(duplicate=False, notifications=written)
 
 

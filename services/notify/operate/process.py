@@ -34,7 +34,7 @@ def run_notify(
     health_port: int = 0,
 ) -> str:
     """Runs until SIGTERM/SIGINT; returns the summary line."""
-    client = redis_client(service.settings, block_seconds=options.block_ms / 1000)
+    client = redis_client(service.settings, block_seconds=options.block_ms / 1000, decode=True)
     consumer = Consumer(service, client, service.settings.stream, options)
     scheduler = Scheduler(service)
     workers = [webhook_worker(service, delivery_options)]
