@@ -93,7 +93,7 @@ def test_bytes_that_are_not_utf8_are_dead_lettered_readably(
     if where == "key":
         bad[b"\xfeextra"] = "1"
     else:
-        bad["case_id"] = b"\xfe" + bad["case_id"].encode()
+        bad["case_id"] = b"\xfe" + str(bad["case_id"]).encode()
     bad_id = _publish_bad_then_good(publisher, bad)
 
     reader = consumer(notify, redis_client, publisher.stream, decoded=decoded)

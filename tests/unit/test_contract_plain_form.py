@@ -94,9 +94,10 @@ def test_an_extra_or_a_missing_field_is_left_to_the_schema() -> None:
 
 def test_values_that_are_not_text_are_left_to_the_schema() -> None:
     # (no client hands over such values; a caller in Python might)
-    assert parse_entry(_ENTRY | {"position": int(_ENTRY["position"])}) == parse_entry(_ENTRY)
+    number: dict[str, Any] = _ENTRY | {"position": int(_ENTRY["position"])}
+    assert parse_entry(number) == parse_entry(_ENTRY)
     with pytest.raises(ContractError, match="event_id"):
-        parse_entry(_ENTRY | {"event_id": 12345})
+        parse_entry(number | {"event_id": 12345})
 
 
 def test_an_actor_not_in_its_plain_form_is_checked_by_its_schema() -> None:
