@@ -72,6 +72,11 @@ class Dialect(Enum):
         return "INTEGER PRIMARY KEY AUTOINCREMENT"
 
 
+# Parameters one SQLite statement may take (the limit before SQLite 3.32): multi-row
+# statements on SQLite go in chunks of `SQLITE_MAX_PARAMS // columns` rows.
+SQLITE_MAX_PARAMS = 999
+
+
 # Rows and lists a PostgreSQL-only statement takes in one parameter (`INSERT ... SELECT`,
 # `= ANY`), written as JSON: `json.dumps` writes a thousand rows in C, where psycopg dumps
 # a list parameter item by item in Python (0.7 ms of CPU per thousand items, in binary; the

@@ -327,6 +327,48 @@ def test_email_is_queued_for_recipients_with_an_address_only_when_smtp_is_config
     assert mails == ([("email", "civil@example.org")] if smtp_host else [])
 
 
+def test_each_alerts_email_in_one_batch_points_at_its_own_inbox_row(
+    notify: NotifyService, redis_client: redis.Redis, publisher: Publisher
+) -> None:
+    # A batch writes all its alerts' inbox rows in one statement: each e-mail must still
+    # name the inbox row of its own alert and recipient, and go to the address the
+    # directory held when the alert was raised, not one a later entry of the batch set.
+    for username, (role, scope) in {
+        "police": ("police", VILLAGE[:6]),
+        "civil": ("civil_affairs", VILLAGE[:6]),
+    }.items():
+        publisher.user(username, role, scope, email=f"{username}@old.example.org")
+    harmed = [new_case_id() for _ in range(3)]
+    for case in harmed:
+        publisher.identify(case)
+        publisher.visit(case, safety_concerns=["domestic_violence"])
+    publisher.user("police", "police", VILLAGE[:6], email="police@new.example.org")
+    last = new_case_id()
+    publisher.identify(last)
+    publisher.visit(last, safety_concerns=["domestic_violence"])
+    notify.settings = replace(notify.settings, smtp_host="127.0.0.1")
+
+    reader = consumer(notify, redis_client, publisher.stream, batch=1000)
+    drain(reader)
+
+    assert reader.stats.handled == redis_client.xlen(publisher.stream) < 1000  # one batch
+    rows = {row["id"]: row for row in inbox(notify)}
+    assert len(rows) == 8 and reader.stats.notifications == 8
+    mails = [r for r in outbox(notify) if r["channel"] == "email"]
+    sent_to = {}
+    for mail in mails:
+        row = rows[mail["notification_id"]]
+        payload = json.loads(mail["payload"])
+        assert payload["dedup_key"] == row["dedup_key"] and payload["case_id"] == row["case_id"]
+        assert mail["target"].startswith(f"{row['recipient']}@")
+        sent_to[(row["case_id"], row["recipient"])] = mail["target"]
+    assert sent_to == {
+        **{(case, "civil"): "civil@old.example.org" for case in [*harmed, last]},
+        **{(case, "police"): "police@old.example.org" for case in harmed},
+        (last, "police"): "police@new.example.org",
+    }
+
+
 # ---- choosing recipients, without a database --------------------------------------------
 
 HOLDERS = [

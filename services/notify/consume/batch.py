@@ -1,8 +1,9 @@
 """Handling a batch of checked entries in one transaction of notify's database.
 
 The first attempt runs the whole batch without savepoints (two round trips fewer per
-entry), and reads and writes the facts of the batch's cases in one statement each
-(`casestore.CaseBook`) instead of two per entry. When one entry fails, that transaction
+entry), reads and writes the facts of the batch's cases in one statement each
+(`casestore.CaseBook`) instead of two per entry, and writes the inbox rows of all its
+alerts in one (`inbox.LaterInbox`). When one entry fails, that transaction
 is rolled back and the batch runs again with a savepoint around each entry, so the failing
 entry is left out and the others commit. A database that is unwell (OPERATIONAL_ERRORS)
 fails the whole batch: the caller backs off and nothing is acknowledged.
@@ -11,10 +12,9 @@ fails the whole batch: the caller backs off and nothing is acknowledged.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from services.notify.bootstrap import NotifyService
 from services.notify.consume.casestore import CaseBook
@@ -27,7 +27,7 @@ from services.notify.consume.handling import (
     record_new,
     touches_case,
 )
-from services.notify.route.inbox import Reads
+from services.notify.route.inbox import LaterInbox, Reads
 from shared.contracts import Envelope
 from shared.sql import OPERATIONAL_ERRORS, Transaction
 
@@ -74,15 +74,22 @@ def _attempt(
     now = service.clock.now()
     in_batch: set[int] = set()
     with service.db.transaction() as tx:
-        # Entries handled before cost one query for the batch, not a statement each. In
-        # the optimistic attempt the new ones are recorded in one statement too: a failure
-        # rolls back all of it. The careful attempt records each inside its savepoint.
+        # Entries handled before cost one query for the batch, not a statement each. The
+        # optimistic attempt records the new ones in one statement, locks and reads the
+        # cases they touch in one, and at the end writes the cases' facts back in one and
+        # the inbox rows of every alert in one: a failure rolls back all of it. The careful
+        # attempt does each entry's part inside its savepoint, one by one.
         known = handled_already(tx, [env for _, env in checked])
         fresh = [env for _, env in checked if env.event_id not in known]
-        new = set() if careful else _record(tx, fresh, now)
-        # ... and the cases they touch are locked and read in one statement, their facts
-        # written back in one before the commit (the careful attempt: one by one).
-        book = None if careful else _book(tx, [e for e in fresh if e.event_id in new])
+        new: set[str] = set()
+        book: CaseBook | None = None
+        later: LaterInbox | None = None
+        if not careful:
+            with _for_many_entries():
+                new = record_new(tx, fresh, now)
+                touched = {e.case_id for e in fresh if e.event_id in new and touches_case(e)}
+                book = CaseBook(tx, touched)
+            later = LaterInbox()
         # The directory and subscriptions, read once for the batch's alerts. The careful
         # attempt too: a savepoint rolled back undoes writes, never these reads, and a
         # user event clears them before it is applied.
@@ -100,7 +107,13 @@ def _attempt(
                     elif env.event_id in new:
                         new.discard(env.event_id)  # the same event twice in one batch: once
                         result = apply_new(
-                            tx, env, now, email=service.email_enabled, book=book, reads=reads
+                            tx,
+                            env,
+                            now,
+                            email=service.email_enabled,
+                            book=book,
+                            reads=reads,
+                            later=later,
                         )
                     else:
                         result = Handled(duplicate=True)
@@ -130,32 +143,19 @@ def _attempt(
             outcome.handled += not result.duplicate
             outcome.duplicates += result.duplicate
             outcome.notifications += result.notifications
-        if book is not None:
-            _flush(tx, book)
+        if book is not None and later is not None:
+            with _for_many_entries():
+                book.flush(tx)
+                outcome.notifications += later.write(tx).inbox_rows
     return outcome
 
 
-def _record(tx: Transaction, fresh: list[Envelope], now: datetime) -> set[str]:
+@contextmanager
+def _for_many_entries() -> Iterator[None]:
+    """Around a statement of the optimistic attempt that writes for many entries at once:
+    a refusal (a row, not the database) is one entry's, found by the careful attempt."""
     try:
-        return record_new(tx, fresh, now)
-    except OPERATIONAL_ERRORS:
-        raise
-    except Exception as error:  # one entry's row refused: find which, with savepoints
-        raise _EntryFailedError from error
-
-
-def _book(tx: Transaction, new: list[Envelope]) -> CaseBook:
-    try:
-        return CaseBook(tx, {env.case_id for env in new if touches_case(env)})
-    except OPERATIONAL_ERRORS:
-        raise
-    except Exception as error:  # a case row refused: find which entry, with savepoints
-        raise _EntryFailedError from error
-
-
-def _flush(tx: Transaction, book: CaseBook) -> None:
-    try:
-        book.flush(tx)
+        yield
     except OPERATIONAL_ERRORS:
         raise
     except Exception as error:

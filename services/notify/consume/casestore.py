@@ -6,7 +6,7 @@ from dataclasses import fields
 
 from services.notify.route.casefacts import COLUMNS, CaseFacts
 from shared.contracts import Envelope
-from shared.sql import Transaction, pg_rows, pg_rows_param
+from shared.sql import SQLITE_MAX_PARAMS, Transaction, pg_rows, pg_rows_param
 
 # Inserting nothing new but "updating" the key returns the row, existing or just made,
 # and locks it (PostgreSQL; SQLite's IMMEDIATE transaction holds the whole file).
@@ -28,9 +28,8 @@ _UPSERT = (
 # caches no statement of more than 50 parameters).
 _PG_ROWS = pg_rows(*("bigint" if isinstance(f.default, int) else "text" for f in fields(CaseFacts)))
 _ROW = f"({', '.join('?' for _ in COLUMNS)})"
-# Rows per statement: 17 parameters each, far below SQLite's 32,766 and PostgreSQL's 65,535.
-# SQLite: rows per statement within 999 parameters, the limit of SQLite before 3.32.
-_CHUNK = 999 // len(COLUMNS)
+# SQLite: rows per statement, 17 parameters each (PostgreSQL takes the rows as one).
+_CHUNK = SQLITE_MAX_PARAMS // len(COLUMNS)
 _VISIT_DUE = (
     "INSERT INTO due_dates (kind, subject_id, case_id, due_on, open) {rows} "
     "ON CONFLICT (kind, subject_id) DO UPDATE SET due_on = excluded.due_on"

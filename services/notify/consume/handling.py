@@ -14,10 +14,17 @@ from services.notify.consume import casestore
 from services.notify.route import rules
 from services.notify.route.casefacts import FACTS, evolve
 from services.notify.route.directory import DIRECTORY, apply_user_event
-from services.notify.route.inbox import Reads, deliver
+from services.notify.route.inbox import LaterInbox, Reads, deliver
 from shared.contracts import Envelope
 from shared.dispatch import Registry
-from shared.sql import Transaction, pg_list, pg_list_param, pg_rows, pg_rows_param
+from shared.sql import (
+    SQLITE_MAX_PARAMS,
+    Transaction,
+    pg_list,
+    pg_list_param,
+    pg_rows,
+    pg_rows_param,
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,6 @@ def _undecided_type(event_type: str) -> str | None:
     return None
 
 
-_SQLITE_PARAMS = 999  # parameters a statement may have in SQLite before 3.32
 _RECORD = (
     "INSERT INTO handled_events (event_id, position, type, handled_at) VALUES {rows} "
     "ON CONFLICT (event_id) DO NOTHING"
@@ -86,8 +92,8 @@ def handled_ids(tx: Transaction, event_ids: list[str]) -> set[str]:
         )
         return {str(row["event_id"]) for row in rows}
     found: set[str] = set()
-    for start in range(0, len(event_ids), _SQLITE_PARAMS):  # SQLite: up to 999 to a query
-        part = event_ids[start : start + _SQLITE_PARAMS]
+    for start in range(0, len(event_ids), SQLITE_MAX_PARAMS):  # SQLite: up to 999 to a query
+        part = event_ids[start : start + SQLITE_MAX_PARAMS]
         marks = ", ".join("?" for _ in part)
         rows = tx.all(f"SELECT event_id FROM handled_events WHERE event_id IN ({marks})", part)
         found.update(str(row["event_id"]) for row in rows)
@@ -116,8 +122,8 @@ def record_new(tx: Transaction, envs: list[Envelope], now: datetime) -> set[str]
         )
         return {str(row["event_id"]) for row in rows}
     new: set[str] = set()
-    for start in range(0, len(envs), _SQLITE_PARAMS // 4):
-        part = envs[start : start + _SQLITE_PARAMS // 4]
+    for start in range(0, len(envs), SQLITE_MAX_PARAMS // 4):
+        part = envs[start : start + SQLITE_MAX_PARAMS // 4]
         rows = tx.all(
             _RECORD.format(rows=", ".join("(?, ?, ?, ?)" for _ in part)) + " RETURNING event_id",
             [v for env in part for v in (env.event_id, env.position, env.type, now.isoformat())],
@@ -139,11 +145,13 @@ def apply_new(
     email: bool,
     book: casestore.CaseBook | None = None,
     reads: Reads | None = None,
+    later: LaterInbox | None = None,
 ) -> Handled:
     """What an entry recorded as handled just now does: the directory, the case's facts and
     due dates, the rules' inbox and outbox rows. With `book` (a batch), the case's facts
     come from it and go back to it, written when the batch flushes it; without, they are
-    locked, read and written here. `reads` (a batch's) holds the directory as read so far."""
+    locked, read and written here. `reads` (a batch's) holds the directory as read so far.
+    With `later` (a batch's) the inbox rows wait in it, and the batch counts them."""
     if env.type.startswith("user."):
         if reads:
             reads.forget()  # before: if applying fails and is rolled back, nothing stale
@@ -161,7 +169,7 @@ def apply_new(
     casestore.apply_review(tx, env)
     written = 0
     for alert in rules.alerts_for(env, before, after):
-        written += deliver(tx, alert, now, email=email, reads=reads).inbox_rows
+        written += deliver(tx, alert, now, email=email, reads=reads, later=later).inbox_rows
     return Handled(duplicate=False, notifications=written)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from services.notify.route.directory import emails_of, holders_over
 from services.notify.route.rules import Alert, Holder, choose_recipients
-from shared.sql import Transaction
+from shared.sql import SQLITE_MAX_PARAMS, Transaction, pg_rows, pg_rows_param
 
 
 @dataclass(frozen=True)
@@ -58,10 +58,18 @@ class Reads:
 
 
 def deliver(
-    tx: Transaction, alert: Alert, now: datetime, *, email: bool, reads: Reads | None = None
+    tx: Transaction,
+    alert: Alert,
+    now: datetime,
+    *,
+    email: bool,
+    reads: Reads | None = None,
+    later: LaterInbox | None = None,
 ) -> Delivered:
     """Writes the alert's inbox rows and outbox rows; rows already there stay as they are.
-    `reads` (a batch's) saves reading the directory and subscriptions again."""
+    `reads` (a batch's) saves reading the directory and subscriptions again. With `later`
+    (a batch's) the inbox rows and their e-mails wait in it, written when the batch ends,
+    and `Delivered` counts only the webhooks."""
     reads = reads or Reads()
     holders = reads.holders_over(tx, alert.jurisdiction)
     for over in {a.over for a in alert.audiences if a.over}:  # e.g. a requester's supervisor
@@ -75,7 +83,6 @@ def deliver(
     )
     created = now.isoformat()
     payload = _payload(alert, created)
-    inbox_ids = _inbox_rows(tx, alert, recipients, created)
     outbox = 0
     for subscription in _subscriptions_for(reads.subscriptions(tx), alert):
         outbox += _enqueue(
@@ -88,9 +95,15 @@ def deliver(
             payload,
             created,
         )
-    if email:
-        outbox += _emails(tx, alert, inbox_ids, payload, created)
-    return Delivered(len(inbox_ids), outbox)
+    # The addresses as the directory has them now: a user event later in the batch must
+    # not redirect this alert's e-mail.
+    addresses = emails_of(tx, recipients) if email else {}
+    pending = _Pending(alert, recipients, created, payload, addresses)
+    if later is not None:
+        later.add(pending)
+        return Delivered(0, outbox)
+    written = _write(tx, [pending])
+    return Delivered(written.inbox_rows, outbox + written.outbox_rows)
 
 
 def deliver_to(
@@ -100,61 +113,122 @@ def deliver_to(
     e-mails; no webhooks, which went out when the event was first handled (a subscription
     added since must not receive old alerts)."""
     created = now.isoformat()
-    inbox_ids = _inbox_rows(tx, alert, sorted(recipients), created)
-    outbox = _emails(tx, alert, inbox_ids, _payload(alert, created), created) if email else 0
-    return Delivered(len(inbox_ids), outbox)
+    addresses = emails_of(tx, sorted(recipients)) if email else {}
+    return _write(
+        tx, [_Pending(alert, sorted(recipients), created, _payload(alert, created), addresses)]
+    )
 
 
-def _inbox_rows(
-    tx: Transaction, alert: Alert, recipients: list[str], created: str
-) -> dict[str, int]:
-    """Inserts the missing inbox rows; returns the new rows' ids by recipient."""
-    inbox_ids: dict[str, int] = {}
-    for username in recipients:
-        row = tx.one(
-            "INSERT INTO notifications (rule, dedup_key, recipient, kind, level, case_id, "
-            "intervention_id, jurisdiction, title, body, event_id, occurred_at, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (rule, dedup_key, recipient) DO NOTHING RETURNING id",
-            (
-                alert.rule,
-                alert.dedup_key,
-                username,
-                alert.kind,
-                alert.level,
-                alert.case_id,
-                alert.intervention_id,
-                alert.jurisdiction,
-                alert.title,
-                alert.body,
-                alert.event_id,
-                alert.occurred_at,
-                created,
-            ),
-        )
-        if row is not None:
-            inbox_ids[username] = int(row["id"])
-    return inbox_ids
+@dataclass(frozen=True)
+class _Pending:
+    """An alert addressed: its inbox rows and e-mails, not yet written."""
+
+    alert: Alert
+    recipients: list[str]
+    created: str
+    payload: dict[str, Any]
+    addresses: dict[str, str]  # recipient → e-mail address, when e-mail is on
 
 
-def _emails(
-    tx: Transaction, alert: Alert, inbox_ids: dict[str, int], payload: dict[str, Any], created: str
-) -> int:
-    """One e-mail per new inbox row whose recipient has an address."""
+class LaterInbox:
+    """A batch's inbox rows, written in one statement when the batch ends: a batch of ten
+    thousand entries raises hundreds of alerts, and a statement each was most of its round
+    trips to PostgreSQL. Written in the batch's transaction before it commits, so the rows
+    are as all-or-nothing as the rest of the batch."""
+
+    def __init__(self) -> None:
+        self._pending: list[_Pending] = []
+
+    def add(self, pending: _Pending) -> None:
+        self._pending.append(pending)
+
+    def write(self, tx: Transaction) -> Delivered:
+        """Writes what waits; the rows and e-mails it added."""
+        pending, self._pending = self._pending, []
+        return _write(tx, pending)
+
+
+_INBOX_COLUMNS = (
+    "rule, dedup_key, recipient, kind, level, case_id, intervention_id, jurisdiction, "
+    "title, body, event_id, occurred_at, created_at"
+)
+_INBOX_TYPES = ("text",) * 4 + ("integer",) + ("text",) * 8
+_INBOX = (
+    f"INSERT INTO notifications ({_INBOX_COLUMNS}) {{rows}} "
+    "ON CONFLICT (rule, dedup_key, recipient) DO NOTHING RETURNING id, rule, dedup_key, recipient"
+)
+_INBOX_PG = _INBOX.format(rows=pg_rows(*_INBOX_TYPES))
+_INBOX_CHUNK = SQLITE_MAX_PARAMS // len(_INBOX_TYPES)  # SQLite: rows per statement
+
+
+def _write(tx: Transaction, pending: list[_Pending]) -> Delivered:
+    """Inserts the inbox rows not there yet (the first of the same rule, dedup key and
+    recipient wins, as if written one by one), then an e-mail for each new row whose
+    recipient has an address."""
+    rows: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for p in pending:
+        for username in p.recipients:
+            key = (p.alert.rule, p.alert.dedup_key, username)
+            rows.setdefault(key, _inbox_values(p.alert, username, p.created))
+    new = _insert_inbox(tx, list(rows.values()))
+    unmailed = dict(new)  # one e-mail per new row, however many alerts named it
     outbox = 0
-    for username, address in emails_of(tx, sorted(inbox_ids)).items():
-        mail = {**payload, "to": address, "subject": alert.title}
-        outbox += _enqueue(
-            tx,
-            inbox_ids[username],
-            None,
-            "email",
-            address,
-            f"{alert.rule}:{alert.dedup_key}:email:{username}",
-            mail,
-            created,
-        )
-    return outbox
+    for p in pending:
+        for username in p.recipients:
+            key = (p.alert.rule, p.alert.dedup_key, username)
+            if (address := p.addresses.get(username)) and (
+                row_id := unmailed.pop(key, None)
+            ) is not None:
+                outbox += _email(tx, p, username, address, row_id)
+    return Delivered(len(new), outbox)
+
+
+def _insert_inbox(tx: Transaction, rows: list[tuple[Any, ...]]) -> dict[tuple[str, str, str], int]:
+    """The new rows' ids by (rule, dedup key, recipient); rows already there add nothing."""
+    if not rows:
+        return {}
+    if tx.postgres:
+        found = tx.all(_INBOX_PG, [pg_rows_param(*zip(*rows, strict=True))])
+    else:
+        found = []
+        for start in range(0, len(rows), _INBOX_CHUNK):
+            part = rows[start : start + _INBOX_CHUNK]
+            marks = ", ".join(f"({', '.join('?' for _ in _INBOX_TYPES)})" for _ in part)
+            found += tx.all(_INBOX.format(rows=f"VALUES {marks}"), [v for r in part for v in r])
+    return {(r["rule"], r["dedup_key"], r["recipient"]): int(r["id"]) for r in found}
+
+
+def _inbox_values(alert: Alert, username: str, created: str) -> tuple[Any, ...]:
+    return (
+        alert.rule,
+        alert.dedup_key,
+        username,
+        alert.kind,
+        alert.level,
+        alert.case_id,
+        alert.intervention_id,
+        alert.jurisdiction,
+        alert.title,
+        alert.body,
+        alert.event_id,
+        alert.occurred_at,
+        created,
+    )
+
+
+def _email(tx: Transaction, pending: _Pending, username: str, address: str, row_id: int) -> int:
+    """The e-mail of one new inbox row."""
+    alert = pending.alert
+    return _enqueue(
+        tx,
+        row_id,
+        None,
+        "email",
+        address,
+        f"{alert.rule}:{alert.dedup_key}:email:{username}",
+        {**pending.payload, "to": address, "subject": alert.title},
+        pending.created,
+    )
 
 
 def record_subscription(
