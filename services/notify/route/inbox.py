@@ -148,17 +148,29 @@ class LaterInbox:
         return _write(tx, pending)
 
 
-_INBOX_COLUMNS = (
-    "rule, dedup_key, recipient, kind, level, case_id, intervention_id, jurisdiction, "
-    "title, body, event_id, occurred_at, created_at"
-)
-_INBOX_TYPES = ("text",) * 4 + ("integer",) + ("text",) * 8
+# An inbox row's columns and their types on PostgreSQL, in the order `_inbox_values` gives.
+_INBOX_COLUMNS = {
+    "rule": "text",
+    "dedup_key": "text",
+    "recipient": "text",
+    "kind": "text",
+    "level": "integer",
+    "case_id": "text",
+    "intervention_id": "text",
+    "jurisdiction": "text",
+    "title": "text",
+    "body": "text",
+    "event_id": "text",
+    "occurred_at": "text",
+    "created_at": "text",
+}
 _INBOX = (
-    f"INSERT INTO notifications ({_INBOX_COLUMNS}) {{rows}} "
+    f"INSERT INTO notifications ({', '.join(_INBOX_COLUMNS)}) {{rows}} "
     "ON CONFLICT (rule, dedup_key, recipient) DO NOTHING RETURNING id, rule, dedup_key, recipient"
 )
-_INBOX_PG = _INBOX.format(rows=pg_rows(*_INBOX_TYPES))
-_INBOX_CHUNK = SQLITE_MAX_PARAMS // len(_INBOX_TYPES)  # SQLite: rows per statement
+_INBOX_PG = _INBOX.format(rows=pg_rows(*_INBOX_COLUMNS.values()))
+_INBOX_ROW = f"({', '.join('?' for _ in _INBOX_COLUMNS)})"
+_INBOX_CHUNK = SQLITE_MAX_PARAMS // len(_INBOX_COLUMNS)  # SQLite: rows per statement
 
 
 def _write(tx: Transaction, pending: list[_Pending]) -> Delivered:
@@ -193,7 +205,7 @@ def _insert_inbox(tx: Transaction, rows: list[tuple[Any, ...]]) -> dict[tuple[st
         found = []
         for start in range(0, len(rows), _INBOX_CHUNK):
             part = rows[start : start + _INBOX_CHUNK]
-            marks = ", ".join(f"({', '.join('?' for _ in _INBOX_TYPES)})" for _ in part)
+            marks = ", ".join(_INBOX_ROW for _ in part)
             found += tx.all(_INBOX.format(rows=f"VALUES {marks}"), [v for r in part for v in r])
     return {(r["rule"], r["dedup_key"], r["recipient"]): int(r["id"]) for r in found}
 
