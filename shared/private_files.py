@@ -27,14 +27,23 @@ def private_folder(path: Path) -> Path:
 
 
 def private_file(path: Path) -> Path:
-    """Creates `path` empty if missing (in an owner-only folder) and makes it owner-only."""
+    """Creates `path` empty if missing (in an owner-only folder) and makes it owner-only.
+
+    A file that exists is never opened here, only tightened by its name: closing any
+    descriptor of a file drops every POSIX lock this process holds on it, SQLite's
+    included. A process that did so to its open database would let another process take
+    it for the last user and delete the write-ahead log under it (a write lost, or
+    "disk I/O error"; tests/integration/test_sqlite_locks.py)."""
     private_folder(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
     try:
-        # os.open's mode passes through the umask and leaves an existing file alone.
-        _tighten_fd(fd, FILE_MODE)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    except FileExistsError:
+        _tighten(path, FILE_MODE)
+        return path
+    try:
+        _tighten_fd(fd, FILE_MODE)  # os.open's mode passed through the umask
     finally:
-        os.close(fd)
+        os.close(fd)  # it did not exist a moment ago: no lock of ours on it to drop
     return path
 
 
