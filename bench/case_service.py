@@ -10,7 +10,8 @@ shared and noisy), so read the ratios, not the absolute figures:
    as the reference for what snapshots buy. Samples are interleaved round by round.
 2. Identify and visit requests per second through the HTTP API, served by the real
    `careledger serve` (waitress, 8 threads) in a subprocess on 127.0.0.1, against a bare
-   Flask endpoint served the same way (the baseline), with the same client.
+   Flask endpoint served the same way (the baseline), with the same client. Each identify
+   is a child of its own (`identify_bodies`).
 3. The event store's own durable-commit rate: `cases.save()` of one new tiny aggregate
    per call, one commit each, in a loop; the HTTP identify rate as a ratio of it.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import copy
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -126,6 +128,30 @@ def identify_body(today: date) -> dict[str, Any]:
         "source": "survey",
         "identified_on": (today - timedelta(days=60)).isoformat(),
     }
+
+
+def identify_bodies(today: date, count: int, seed: int = 2026) -> list[dict[str, Any]]:
+    """`count` identify bodies of different children, as a register holds them: names
+    drawn like the demo city's, birthdays over ten years, each father with his own phone.
+    (The same child identified again and again would make every request compare itself
+    with up to 50 look-alikes, which no real register does.)"""
+    from services.cases.demo.names import child_given_name, surname
+    from services.cases.demo.people import phone
+
+    rng = random.Random(seed)
+    bodies = []
+    for _ in range(count):
+        body = copy.deepcopy(identify_body(today))
+        sex = rng.choice(("female", "male"))
+        born = date(2011, 1, 1) + timedelta(days=rng.randrange(3650))
+        body["child"] |= {
+            "name": surname(rng) + child_given_name(rng, sex),
+            "sex": sex,
+            "birth_date": born.isoformat(),
+        }
+        body["parents"][0]["phone"] = phone(rng)
+        bodies.append(body)
+    return bodies
 
 
 def visit_body(today: date) -> dict[str, Any]:
@@ -374,7 +400,7 @@ def measure_commits(service: Any, mode: Mode) -> dict[str, Any]:
     cases = service.cases
     today = cases.clock.today()
     actor = Actor("bench", Role.CIVIL_AFFAIRS, COUNTY, "bench")
-    record = identify_body(today)
+    records = itertools.cycle(identify_bodies(today, 2_000))
 
     def loop(step: Callable[[], Any]) -> dict[str, Any]:
         for _ in range(5):
@@ -389,7 +415,7 @@ def measure_commits(service: Any, mode: Mode) -> dict[str, Any]:
         return {"per_second": round(len(latencies) / elapsed, 1), **summary_us(latencies)}
 
     saves = loop(lambda: cases.save(BenchPing()))
-    identifies = loop(lambda: cases.identify(actor, copy.deepcopy(record)))
+    identifies = loop(lambda: cases.identify(actor, copy.deepcopy(next(records))))
     return {"save_tiny_aggregate": saves, "identify_in_process": identifies}
 
 
@@ -632,12 +658,20 @@ def measure_http(
         }
         identify = json.dumps(identify_body(today)).encode()
         visit = json.dumps(visit_body(today)).encode()
+        # Each identify a child of its own (not those of the in-process loop either).
+        children = iter(
+            json.dumps(body).encode()
+            for body in identify_bodies(
+                today, mode.warmup_requests + mode.identify_requests, seed=13
+            )
+        )
 
         def bare_run(n: int) -> HttpRun:
             return drive(bare.port, [("/bare", identify)] * n, headers, connections, 201)
 
         def identify_run(n: int) -> HttpRun:
-            return drive(api.port, [("/api/v1/cases", identify)] * n, headers, connections, 201)
+            batch = [("/api/v1/cases", next(children)) for _ in range(n)]
+            return drive(api.port, batch, headers, connections, 201)
 
         # Warm up both servers (imports, first requests, connection pools).
         bare_run(mode.warmup_requests)
